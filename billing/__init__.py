@@ -1,0 +1,1 @@
+"""Plans, subscriptions, usage and payment records (payment providers come from plugins)."""

@@ -1,0 +1,1 @@
+"""Everything HTML: page controllers, Jinja templates, static assets, message catalogues."""

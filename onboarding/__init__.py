@@ -1,0 +1,1 @@
+"""Merchant signup, application steps, BR documents, receipt samples and admin review."""

@@ -1,0 +1,153 @@
+"""The database engine, chosen from settings, and the Piccolo wiring around it.
+
+SQLite (embedded default) and PostgreSQL (production) run the same tables and the same
+committed migrations. Piccolo finds its engine through ``loyalchat.piccolo_conf``; this
+module owns what that module holds, so tests can point every table at another engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from loyalchat.settings import Settings, get_settings
+
+PICCOLO_CONF = "loyalchat.piccolo_conf"
+
+# The core Piccolo apps, in dependency order; plugins add theirs via register_piccolo_apps.
+CORE_APPS = [
+    "loyalchat.tenants.piccolo_app",
+    "loyalchat.inbox.piccolo_app",
+]
+
+
+def make_engine(settings: Settings | None = None) -> Engine:
+    """Build (but do not connect) the engine named by ``LOYALCHAT_DATABASE_URL``."""
+    settings = settings or get_settings()
+    url = settings.resolved_database_url
+    if settings.database_kind == "sqlite":
+        path = Path(unquote(urlsplit(url).path)) if "://" in url else Path(url)
+        if url.startswith("sqlite:////"):
+            path = Path("/" + str(path).lstrip("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout: writers queue instead of failing with "database is locked".
+        return SQLiteEngine(path=str(path), timeout=30)
+    return PostgresEngine(config={"dsn": url})
+
+
+def app_modules() -> list[str]:
+    """Core Piccolo apps plus those the installed plugins register."""
+    from loyalchat.pluginmanager import get_plugin_manager
+
+    modules = list(CORE_APPS)
+    for contributed in get_plugin_manager().hook.register_piccolo_apps():
+        for module in contributed or []:
+            if module not in modules:
+                modules.append(module)
+    return modules
+
+
+def all_tables() -> list[type[Table]]:
+    """Every table of every registered Piccolo app (core and plugins)."""
+    from piccolo.conf.apps import Finder
+
+    return Finder().get_table_classes()
+
+
+def use_engine(engine: Engine) -> Engine:
+    """Point Piccolo (migrations included) and every table at ``engine``."""
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF
+    from loyalchat import piccolo_conf
+
+    piccolo_conf.DB = engine
+    Migration._meta.db = engine
+    for table in all_tables():
+        table._meta.db = engine
+    return engine
+
+
+def configure_database(settings: Settings | None = None) -> Engine:
+    """Make the engine from settings and bind everything to it. Idempotent per settings."""
+    return use_engine(make_engine(settings))
+
+
+def current_engine() -> Engine:
+    from loyalchat import piccolo_conf
+
+    if piccolo_conf.DB is None:
+        return configure_database()
+    return piccolo_conf.DB
+
+
+async def start_pool(engine: Engine | None = None, settings: Settings | None = None) -> None:
+    engine = engine or current_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        size = (settings or get_settings()).database_pool_size
+        await engine.start_connection_pool(min_size=1, max_size=size)
+
+
+async def close_pool(engine: Engine | None = None) -> None:
+    engine = engine or current_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+def write_transaction(engine: Engine | None = None):  # noqa: ANN201
+    """A transaction that takes the write lock up front on SQLite (no "database is locked").
+
+    On PostgreSQL it is an ordinary transaction; use row locks or conditional updates
+    inside it for read-modify-write.
+    """
+    engine = engine or current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def migrate(engine: Engine | None = None) -> None:
+    """Apply every pending migration of every registered app."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    engine = engine or current_engine()
+    if isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    with contextlib.redirect_stdout(_Quiet()):
+        result = await run_forwards("all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")
+
+
+async def ping(engine: Engine | None = None) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    engine = engine or current_engine()
+    await engine._run_in_new_connection("SELECT 1")  # noqa: SLF001
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings | None = None) -> AsyncIterator[Engine]:
+    """Configure, connect and (at exit) disconnect: for CLI commands and scripts."""
+    engine = configure_database(settings)
+    await start_pool(engine, settings)
+    try:
+        yield engine
+    finally:
+        await close_pool(engine)
+
+
+class _Quiet:
+    """Swallow Piccolo's progress prints; our CLI reports what happened itself."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None

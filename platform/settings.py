@@ -1,0 +1,149 @@
+"""Typed settings read from ``LOYALCHAT_*`` environment variables and a ``.env`` file.
+
+The embedded default needs no configuration: SQLite under ``./var``, no Redis (an
+in-process worker), media under ``./var/media`` and keys generated once under ``./var``.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a loyalchat process; README.md has the same table for operators."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOYALCHAT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(
+        Path("./var"), description="Folder for the SQLite file, media and generated keys."
+    )
+    database_url: str = Field(
+        "",
+        description="`sqlite:///path/to/file.db` or `postgresql://user:pass@host:port/db`; "
+        "empty means `sqlite:///<var_dir>/loyalchat.db`.",
+    )
+    database_pool_size: int = Field(10, description="Maximum PostgreSQL connections per process.")
+    redis_url: str = Field(
+        "",
+        description="`redis://host:port/db`. Empty runs embedded: in-process worker threads, "
+        "in-memory sessions and rate limits.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Signs sessions, CSRF tokens and member links. Empty: generated once "
+        "into `<var_dir>/secret_key`.",
+    )
+    encryption_key: SecretStr = Field(
+        SecretStr(""),
+        description="Fernet key(s) for tenant secrets at rest, comma-separated, newest first "
+        "(rotation). Empty: generated once into `<var_dir>/encryption_key`.",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL people and webhooks reach us on."
+    )
+    smtp_url: str = Field(
+        "", description="`smtp://user:pass@host:port` for outgoing mail; empty logs mail instead."
+    )
+    mail_from: str = Field("loyalchat <noreply@localhost>", description="Sender of outgoing mail.")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(False, description="Log one JSON object per line (for production).")
+    worker_processes: int = Field(1, description="`loyalchat worker` processes.")
+    worker_threads: int = Field(4, description="Threads per worker (and in-process worker).")
+    blocked_plugins: list[str] = Field(
+        default_factory=list,
+        description="Plugin names never loaded, comma-separated, e.g. `tesseract,paddleocr`.",
+    )
+    load_entrypoints: bool = Field(
+        True, description="Load plugins from the `loyalchat` entry-point group."
+    )
+    secure_cookies: bool | None = Field(
+        None, description="Mark cookies Secure; default: on when public_base_url is https."
+    )
+    session_max_age: int = Field(60 * 60 * 12, description="Staff session lifetime, seconds.")
+    login_max_failures: int = Field(
+        5, description="Failed logins per account (and 4x per IP) before a lock-out."
+    )
+    login_lockout_seconds: int = Field(900, description="How long a login lock-out lasts.")
+    sweep_after_seconds: int = Field(
+        300, description="Rows in a non-final state longer than this are re-enqueued."
+    )
+    sweep_interval_seconds: int = Field(60, description="How often the scheduler sweeps.")
+
+    @field_validator("blocked_plugins", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # -- derived values -------------------------------------------------------------
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'loyalchat.db').resolve()}"
+
+    @property
+    def database_kind(self) -> str:
+        scheme = urlsplit(self.resolved_database_url).scheme
+        if scheme.startswith("postgres"):
+            return "postgres"
+        if scheme == "sqlite":
+            return "sqlite"
+        raise ValueError(f"unsupported LOYALCHAT_DATABASE_URL scheme {scheme!r}")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.var_dir / "media"
+
+    @property
+    def embedded_queue(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_base_url.startswith("https://")
+
+    def secret(self) -> str:
+        """The signing secret, generated and kept under var_dir when not configured."""
+        if value := self.secret_key.get_secret_value():
+            return value
+        return _persisted_key(self.var_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+    def fernet_keys(self) -> list[str]:
+        """Encryption keys, newest first; generated and kept under var_dir when unset."""
+        if value := self.encryption_key.get_secret_value():
+            return [key.strip() for key in value.split(",") if key.strip()]
+        key = _persisted_key(self.var_dir / "encryption_key", lambda: Fernet.generate_key().decode())
+        return [key]
+
+
+def _persisted_key(path: Path, make: object) -> str:
+    """Read a key file, or create it (mode 0600) exactly once, even with racing processes."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()  # type: ignore[operator]
+    try:
+        with path.open("x") as handle:
+            path.chmod(0o600)
+            handle.write(value)
+    except FileExistsError:
+        return path.read_text().strip()
+    return value
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests call ``get_settings.cache_clear()``."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""First-party plugins, one subpackage each, loaded through the ``loyalchat`` entry points."""

@@ -1,0 +1,14 @@
+"""Built-in plugin: writes every domain event to the structured log."""
+
+from __future__ import annotations
+
+import structlog
+
+from loyalchat.hookimpl import hookimpl
+
+log = structlog.get_logger("loyalchat.events")
+
+
+@hookimpl
+def on_event(event) -> None:  # noqa: ANN001
+    log.info("domain_event", event=event.name, tenant_id=event.tenant_id, data=event.data)

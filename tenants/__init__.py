@@ -1,0 +1,1 @@
+"""Tenants, staff accounts and roles, API keys, per-tenant plugin settings, audit log."""
