@@ -22,7 +22,9 @@ def _packages() -> list[str]:
     found: list[str] = []
     for package, folder in PACKAGE_DIR.items():
         found.append(package)
-        found += [f"{package}.{sub}" for sub in find_namespace_packages(where=folder, exclude=EXCLUDE)]
+        found += [
+            f"{package}.{sub}" for sub in find_namespace_packages(where=folder, exclude=EXCLUDE)
+        ]
     return found
 
 

@@ -13,13 +13,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from loyalchat.settings import Settings, get_settings
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
-
-from loyalchat.settings import Settings, get_settings
 
 PICCOLO_CONF = "loyalchat.piccolo_conf"
 
@@ -101,7 +100,7 @@ async def close_pool(engine: Engine | None = None) -> None:
         await engine.close_connection_pool()
 
 
-def write_transaction(engine: Engine | None = None):  # noqa: ANN201
+def write_transaction(engine: Engine | None = None):
     """A transaction that takes the write lock up front on SQLite (no "database is locked").
 
     On PostgreSQL it is an ordinary transaction; use row locks or conditional updates
@@ -129,7 +128,7 @@ async def migrate(engine: Engine | None = None) -> None:
 async def ping(engine: Engine | None = None) -> None:
     """Raise if the database cannot answer a trivial query."""
     engine = engine or current_engine()
-    await engine._run_in_new_connection("SELECT 1")  # noqa: SLF001
+    await engine._run_in_new_connection("SELECT 1")
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-
 from loyalchat.context import current_tenant_id
 
 log = structlog.get_logger(__name__)
@@ -26,7 +25,9 @@ async def emit(name: str, data: dict[str, Any] | None = None, tenant_id: int | N
     """Tell every plugin; a plugin that raises is logged and never breaks the caller."""
     from loyalchat.pluginmanager import get_plugin_manager
 
-    event = DomainEvent(name, tenant_id if tenant_id is not None else current_tenant_id(), data or {})
+    event = DomainEvent(
+        name, tenant_id if tenant_id is not None else current_tenant_id(), data or {}
+    )
     hook = get_plugin_manager().hook.on_event
     for impl in reversed(hook.get_hookimpls()):
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 
 import pluggy
-
 from loyalchat.hookimpl import PROJECT
 from loyalchat.settings import Settings, get_settings
 

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
         """Encryption keys, newest first; generated and kept under var_dir when unset."""
         if value := self.encryption_key.get_secret_value():
             return [key.strip() for key in value.split(",") if key.strip()]
-        key = _persisted_key(self.var_dir / "encryption_key", lambda: Fernet.generate_key().decode())
+        key = _persisted_key(
+            self.var_dir / "encryption_key", lambda: Fernet.generate_key().decode()
+        )
         return [key]
 
 

@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
-
 from loyalchat.tenants.tables import ApiKey, AuditLog, StaffRole, StaffUser, Tenant, TenantPlugin
+from piccolo.conf.apps import AppConfig
 
 CURRENT_DIRECTORY = Path(__file__).parent
 

@@ -21,7 +21,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-class TenantStatus(str, enum.Enum):
+class TenantStatus(enum.StrEnum):
     applying = "applying"
     pending_review = "pending_review"
     active = "active"
@@ -29,7 +29,7 @@ class TenantStatus(str, enum.Enum):
     suspended = "suspended"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """Staff roles within one tenant, weakest first."""
 
     cashier = "cashier"

@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
-
 from loyalchat.inbox.tables import InboundEvent
+from piccolo.conf.apps import AppConfig
 
 APP_CONFIG = AppConfig(
     app_name="inbox",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import enum
 
+from loyalchat.tenants.tables import Tenant
 from piccolo.columns import JSON, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from loyalchat.tenants.tables import Tenant
 
-
-class InboundStatus(str, enum.Enum):
+class InboundStatus(enum.StrEnum):
     received = "received"  # stored, a queue message may or may not exist yet
     processing = "processing"
     done = "done"  # final

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import structlog
-
 from loyalchat.hookimpl import hookimpl
 
 log = structlog.get_logger("loyalchat.events")
 
 
 @hookimpl
-def on_event(event) -> None:  # noqa: ANN001
+def on_event(event) -> None:
     log.info("domain_event", event=event.name, tenant_id=event.tenant_id, data=event.data)

@@ -1,0 +1,191 @@
+"""Staff accounts and their roles per tenant. The only writer of staff_user and staff_role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from loyalchat import security
+from loyalchat.context import require_tenant
+from loyalchat.tenants import audit
+from loyalchat.tenants.tables import Role, StaffRole, StaffUser, Tenant
+
+
+class AccountError(ValueError):
+    """An account could not be created or changed; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffInfo:
+    id: int
+    email: str
+    display_name: str
+    locale: str | None
+    is_platform_admin: bool
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    tenant_id: int
+    slug: str
+    display_name: str
+    status: str
+    role: Role
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise AccountError("enter a valid e-mail address")
+    return email
+
+
+def _info(row: dict) -> StaffInfo:
+    return StaffInfo(
+        id=row["id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        locale=row["locale"],
+        is_platform_admin=row["is_platform_admin"],
+        is_active=row["is_active"],
+    )
+
+
+async def create_staff_user(
+    email: str, password: str, *, display_name: str = "", is_platform_admin: bool = False
+) -> StaffInfo:
+    email = normalise_email(email)
+    if problem := security.password_problem(password):
+        raise AccountError(f"password: {problem}")
+    if await StaffUser.exists().where(StaffUser.email == email):
+        raise AccountError(f"an account for {email} exists already")
+    rows = await StaffUser.insert(
+        StaffUser(
+            email=email,
+            password_hash=security.hash_password(password),
+            display_name=display_name,
+            is_platform_admin=is_platform_admin,
+        )
+    ).returning(*StaffUser.all_columns())
+    return _info(rows[0])
+
+
+async def get_user(user_id: int) -> StaffInfo | None:
+    row = await StaffUser.select().where(StaffUser.id == user_id).first()
+    return _info(row) if row else None
+
+
+async def get_user_by_email(email: str) -> StaffInfo | None:
+    row = await StaffUser.select().where(StaffUser.email == email.strip().lower()).first()
+    return _info(row) if row else None
+
+
+async def check_password(email: str, password: str) -> StaffInfo | None:
+    """The active user with this e-mail and password, or None (same cost either way)."""
+    try:
+        email = normalise_email(email)
+    except AccountError:
+        email = ""
+    row = await StaffUser.select().where(StaffUser.email == email).first() if email else None
+    ok = security.verify_password(row["password_hash"] if row else None, password)
+    if not (row and ok and row["is_active"]):
+        return None
+    values: dict = {StaffUser.last_login_at: datetime.now(UTC)}
+    if security.password_needs_rehash(row["password_hash"]):
+        values[StaffUser.password_hash] = security.hash_password(password)
+    await StaffUser.update(values).where(StaffUser.id == row["id"])
+    return _info(row)
+
+
+async def set_password(user_id: int, password: str) -> None:
+    if problem := security.password_problem(password):
+        raise AccountError(f"password: {problem}")
+    await StaffUser.update({StaffUser.password_hash: security.hash_password(password)}).where(
+        StaffUser.id == user_id
+    )
+
+
+async def set_locale(user_id: int, locale: str | None) -> None:
+    await StaffUser.update({StaffUser.locale: locale}).where(StaffUser.id == user_id)
+
+
+async def set_platform_admin(user_id: int, value: bool) -> None:
+    await StaffUser.update({StaffUser.is_platform_admin: value}).where(StaffUser.id == user_id)
+
+
+async def grant_role(user_id: int, role: Role) -> None:
+    """Give the user ``role`` in the current tenant (replacing any role there)."""
+    tenant_id = require_tenant()
+    existing = await (
+        StaffRole.select(StaffRole.id, StaffRole.role)
+        .where((StaffRole.tenant == tenant_id) & (StaffRole.user == user_id))
+        .first()
+    )
+    if existing:
+        await StaffRole.update({StaffRole.role: role.value}).where(StaffRole.id == existing["id"])
+    else:
+        await StaffRole.insert(StaffRole(tenant=tenant_id, user=user_id, role=role.value))
+    await audit.record(
+        "staff.role",
+        f"staff:{user_id}",
+        before={"role": existing["role"]} if existing else None,
+        after={"role": role.value},
+    )
+
+
+async def revoke_role(user_id: int) -> None:
+    tenant_id = require_tenant()
+    await StaffRole.delete().where((StaffRole.tenant == tenant_id) & (StaffRole.user == user_id))
+    await audit.record("staff.role_revoked", f"staff:{user_id}")
+
+
+async def memberships(user_id: int) -> list[Membership]:
+    """The tenants a user works in, with the role there, ordered by tenant name."""
+    rows = await StaffRole.select(
+        StaffRole.tenant.id,
+        StaffRole.tenant.slug,
+        StaffRole.tenant.display_name,
+        StaffRole.tenant.status,
+        StaffRole.role,
+    ).where(StaffRole.user == user_id)
+    found = [
+        Membership(
+            tenant_id=row["tenant.id"],
+            slug=row["tenant.slug"],
+            display_name=row["tenant.display_name"],
+            status=row["tenant.status"],
+            role=Role(row["role"]),
+        )
+        for row in rows
+    ]
+    return sorted(found, key=lambda m: (m.display_name.lower(), m.tenant_id))
+
+
+async def role_in(user_id: int, tenant_id: int) -> Role | None:
+    row = await (
+        StaffRole.select(StaffRole.role)
+        .where((StaffRole.user == user_id) & (StaffRole.tenant == tenant_id))
+        .first()
+    )
+    return Role(row["role"]) if row else None
+
+
+async def staff_of_current_tenant() -> list[dict]:
+    """Staff of the current tenant with their roles."""
+    tenant_id = require_tenant()
+    return (
+        await StaffRole.select(
+            StaffRole.id,
+            StaffRole.user.id.as_alias("user_id"),
+            StaffRole.user.email.as_alias("email"),
+            StaffRole.user.display_name.as_alias("display_name"),
+            StaffRole.role,
+        )
+        .where(StaffRole.tenant == tenant_id)
+        .order_by(StaffRole.id)
+    )
+
+
+async def tenant_exists(tenant_id: int) -> bool:
+    return await Tenant.exists().where(Tenant.id == tenant_id)

@@ -1,0 +1,122 @@
+"""Per-tenant API keys for integrations: shown once, stored hashed, scoped to a role.
+
+A key reads ``lc_<prefix>_<secret>``. The prefix finds the row; the SHA-256 of the whole
+key (high-entropy, so no slow hash is needed) is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from loyalchat import security
+from loyalchat.context import require_tenant
+from loyalchat.scoping import new_row, scoped_select, scoped_update
+from loyalchat.tenants import audit
+from loyalchat.tenants.tables import ApiKey, Role, Tenant, TenantStatus
+
+KEY_PREFIX = "lc_"
+
+
+class ApiKeyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    id: int
+    name: str
+    role: Role
+    key: str  # the only time the full key exists outside the caller's hands
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPrincipal:
+    key_id: int
+    tenant_id: int
+    role: Role
+    name: str
+
+
+async def create_key(name: str, role: Role, created_by: int | None = None) -> IssuedKey:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("name: 1-100 characters")
+    prefix = secrets.token_hex(6)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    row = new_row(
+        ApiKey,
+        name=name,
+        prefix=prefix,
+        key_hash=security.sha256_hex(key),
+        role=role.value,
+        created_by=created_by,
+    )
+    await row.save()
+    await audit.record(
+        "api_key.create", f"api_key:{row.id}", after={"name": name, "role": role.value}
+    )
+    return IssuedKey(id=row.id, name=name, role=role, key=key)
+
+
+async def list_keys() -> list[dict]:
+    return await scoped_select(
+        ApiKey,
+        ApiKey.id,
+        ApiKey.name,
+        ApiKey.prefix,
+        ApiKey.role,
+        ApiKey.created_at,
+        ApiKey.last_used_at,
+        ApiKey.revoked_at,
+    ).order_by(ApiKey.id, ascending=False)
+
+
+async def get_key(key_id: int) -> dict | None:
+    return (
+        await scoped_select(
+            ApiKey, ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.role, ApiKey.revoked_at
+        )
+        .where(ApiKey.id == key_id)
+        .first()
+    )
+
+
+async def revoke_key(key_id: int) -> bool:
+    """Revoke a key of the current tenant; False when it is not one of ours."""
+    require_tenant()
+    rows = (
+        await scoped_update(ApiKey, {ApiKey.revoked_at: datetime.now(UTC)})
+        .where((ApiKey.id == key_id) & ApiKey.revoked_at.is_null())
+        .returning(ApiKey.id)
+    )
+    if not rows and not await get_key(key_id):
+        return False
+    if rows:
+        await audit.record("api_key.revoke", f"api_key:{key_id}")
+    return True
+
+
+async def authenticate(raw_key: str) -> KeyPrincipal | None:
+    """The principal for a presented key, or None (unknown, revoked, or tenant not active).
+
+    Runs before a tenant is known: the prefix lookup is by design cross-tenant.
+    """
+    if not raw_key.startswith(KEY_PREFIX) or raw_key.count("_") < 2:
+        return None
+    prefix = raw_key[len(KEY_PREFIX) :].split("_", 1)[0]
+    digest = security.sha256_hex(raw_key)
+    rows = await ApiKey.select(
+        ApiKey.id, ApiKey.tenant, ApiKey.key_hash, ApiKey.role, ApiKey.name, ApiKey.revoked_at
+    ).where(ApiKey.prefix == prefix)
+    for row in rows:
+        if security.constant_time_equal(row["key_hash"], digest) and row["revoked_at"] is None:
+            status = await Tenant.select(Tenant.status).where(Tenant.id == row["tenant"]).first()
+            if not status or status["status"] != TenantStatus.active.value:
+                return None
+            await ApiKey.update({ApiKey.last_used_at: datetime.now(UTC)}).where(
+                ApiKey.id == row["id"]
+            )
+            return KeyPrincipal(row["id"], row["tenant"], Role(row["role"]), row["name"])
+    return None
