@@ -80,6 +80,10 @@ def set_actor(actor: Actor) -> object:
     return _actor.set(actor)
 
 
+def reset_actor(token: object) -> None:
+    _actor.reset(token)  # type: ignore[arg-type]
+
+
 @contextlib.contextmanager
 def cross_tenant(reason: str) -> Iterator[None]:
     """CROSS-TENANT BYPASS: platform-admin or system work that spans tenants.
