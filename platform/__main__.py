@@ -1,0 +1,3 @@
+from loyalchat.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""The application factory. Nothing happens at import; ``create_app()`` wires everything."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
+
+from loyalchat import db
+from loyalchat.errors import EXCEPTION_HANDLERS
+from loyalchat.health import health, ready
+from loyalchat.log import AccessLogMiddleware, configure_logging
+from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.settings import Settings, get_settings
+
+CSRF_COOKIE = "lc_csrf"
+CSRF_EXEMPT = ["/api/", "/hooks/", "/health", "/ready", "/schema"]
+
+
+def create_app(settings: Settings | None = None, *, run_workers: bool | None = None) -> Litestar:
+    """Build the web application.
+
+    ``run_workers``: start the embedded queue worker and scheduler with the app (default:
+    when no Redis is configured, i.e. the one-machine default of ``loyalchat serve``).
+    """
+    from loyalchat.frontend import web
+    from loyalchat.tenants.auth import PrincipalMiddleware
+    from loyalchat.tenants.controllers import TenantApiController
+    from loyalchat.tenants.sessions import make_stores, session_config
+    from loyalchat.tenants.throttle import make_throttle
+
+    settings = settings or get_settings()
+    configure_logging(settings)
+    db.configure_database(settings)
+    pm = get_plugin_manager()
+    embedded = settings.embedded_queue if run_workers is None else run_workers
+
+    plugin_routes: list[Any] = []
+    for contributed in pm.hook.register_routes():
+        plugin_routes.extend(contributed or [])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from loyalchat.tasks import runtime
+
+        await db.start_pool(settings=settings)
+        runtime.start(settings, embedded=embedded)
+        app.state.broker_kind = runtime.broker_kind()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await db.close_pool()
+
+    return Litestar(
+        route_handlers=[health, ready, TenantApiController, *web.route_handlers(), *plugin_routes],
+        lifespan=[lifespan],
+        middleware=[
+            AccessLogMiddleware(),
+            session_config(settings).middleware,
+            PrincipalMiddleware(),
+        ],
+        stores=make_stores(settings),
+        csrf_config=CSRFConfig(
+            secret=settings.secret(),
+            cookie_name=CSRF_COOKIE,
+            header_name="x-csrftoken",
+            cookie_secure=settings.cookies_secure,
+            cookie_samesite="lax",
+            exclude=CSRF_EXEMPT,
+        ),
+        template_config=web.template_config(),
+        plugins=[HTMXPlugin()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="loyalchat API",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A tenant API key, created in the console.",
+                    )
+                }
+            ),
+        ),
+        state=State({"settings": settings, "throttle": make_throttle(settings), "plugins": pm}),
+        debug=False,
+    )

@@ -1,0 +1,38 @@
+"""The ``loyalchat`` command line (also ``python -m loyalchat``)."""
+
+from __future__ import annotations
+
+import click
+
+from loyalchat.commands.admin import createadmin_command, migrate_command
+from loyalchat.commands.demo import demo_command
+from loyalchat.commands.serve import serve_command
+
+
+def build_cli() -> click.Group:
+    """The command group, with plugin commands added through ``register_commands``."""
+    from loyalchat.commands.plugins import plugins_command
+    from loyalchat.commands.worker import scheduler_command, worker_command
+    from loyalchat.pluginmanager import get_plugin_manager
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(package_name="loyalchat")
+    def cli() -> None:
+        """loyalchat: membership points over the chat apps customers already use."""
+
+    for command in (
+        serve_command,
+        worker_command,
+        scheduler_command,
+        migrate_command,
+        createadmin_command,
+        plugins_command,
+        demo_command,
+    ):
+        cli.add_command(command)
+    get_plugin_manager().hook.register_commands(cli=cli)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="loyalchat")

@@ -1,0 +1,116 @@
+"""``loyalchat demo``: an active demo tenant with an owner, a platform admin and an API key.
+
+Idempotent: the credentials are kept in ``<var_dir>/demo.json`` (mode 0600) and printed
+again on every run. Without that file (a new machine, or it was deleted) the passwords
+are reset and a fresh API key replaces the old demo key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from pathlib import Path
+
+import click
+
+from loyalchat import db
+from loyalchat.context import Actor, tenant_context
+from loyalchat.settings import get_settings
+from loyalchat.tenants import accounts, apikeys
+from loyalchat.tenants import service as tenants
+from loyalchat.tenants.tables import Role, TenantStatus
+
+DEMO_SLUG = "demo-cafe"
+DEMO_NAME = "Demo Café 示範咖啡"
+OWNER_EMAIL = "owner@demo.loyalchat.test"
+ADMIN_EMAIL = "admin@demo.loyalchat.test"
+KEY_NAME = "demo key"
+
+
+def _credentials_file() -> Path:
+    return get_settings().var_dir / "demo.json"
+
+
+async def ensure_demo() -> dict[str, str]:
+    """Create or repair the demo data; return the credentials."""
+    path = _credentials_file()
+    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    owner_password = saved.get("owner_password") or secrets.token_urlsafe(12)
+    admin_password = saved.get("admin_password") or secrets.token_urlsafe(12)
+
+    tenant = await tenants.get_tenant_by_slug(DEMO_SLUG)
+    if tenant is None:
+        tenant = await tenants.create_tenant(
+            DEMO_SLUG,
+            DEMO_NAME,
+            legal_name="Demo Café Limited",
+            status=TenantStatus.active,
+            locale="zh-Hant",
+        )
+    elif tenant.status != TenantStatus.active.value:
+        tenant = await tenants.set_status(tenant.id, TenantStatus.active, "demo")
+
+    owner = await _ensure_user(OWNER_EMAIL, owner_password, "Demo Owner", admin=False)
+    await _ensure_user(ADMIN_EMAIL, admin_password, "Platform Admin", admin=True)
+
+    with tenant_context(tenant.id, Actor("system", label="loyalchat demo")):
+        if await accounts.role_in(owner.id, tenant.id) != Role.owner:
+            await accounts.grant_role(owner.id, Role.owner)
+        api_key = saved.get("api_key")
+        if not api_key or await apikeys.authenticate(api_key) is None:
+            for row in await apikeys.list_keys():
+                if row["name"] == KEY_NAME and row["revoked_at"] is None:
+                    await apikeys.revoke_key(row["id"])
+            api_key = (await apikeys.create_key(KEY_NAME, Role.manager, owner.id)).key
+
+    credentials = {
+        "tenant": DEMO_SLUG,
+        "tenant_name": DEMO_NAME,
+        "api_key": api_key,
+        "owner_email": OWNER_EMAIL,
+        "owner_password": owner_password,
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": admin_password,
+        "url": get_settings().public_base_url,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
+    path.chmod(0o600)
+    return credentials
+
+
+async def _ensure_user(email: str, password: str, name: str, *, admin: bool) -> accounts.StaffInfo:
+    user = await accounts.get_user_by_email(email)
+    if user is None:
+        return await accounts.create_staff_user(
+            email, password, display_name=name, is_platform_admin=admin
+        )
+    if await accounts.check_password(email, password) is None:
+        await accounts.set_password(user.id, password)
+    if admin and not user.is_platform_admin:
+        await accounts.set_platform_admin(user.id, True)
+    return user
+
+
+async def _run() -> dict[str, str]:
+    async with db.connected():
+        return await ensure_demo()
+
+
+@click.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
+def demo_command(as_json: bool) -> None:
+    """Create (idempotently) the demo tenant, its owner, a platform admin and an API key."""
+    credentials = asyncio.run(_run())
+    if as_json:
+        click.echo(json.dumps(credentials, ensure_ascii=False))
+        return
+    click.echo(f"Demo tenant  {credentials['tenant_name']} ({credentials['tenant']})")
+    click.echo(f"Console      {credentials['url']}/login")
+    click.echo(f"Owner        {credentials['owner_email']}  /  {credentials['owner_password']}")
+    click.echo(f"Admin        {credentials['admin_email']}  /  {credentials['admin_password']}")
+    click.echo(f"API key      {credentials['api_key']}  (role manager)")
+
+
+__all__ = ["demo_command", "ensure_demo"]

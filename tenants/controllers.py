@@ -1,0 +1,117 @@
+"""JSON API for integrations (``Authorization: Bearer <tenant API key>``). Thin: services rule."""
+
+from __future__ import annotations
+
+import json
+
+from litestar import Controller, Request, delete, get, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import Parameter
+
+from loyalchat.tenants import accounts, apikeys, audit
+from loyalchat.tenants.auth import api_key_required, principal_of
+from loyalchat.tenants.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyOut,
+    AuditOut,
+    MeOut,
+    StaffOut,
+    TenantOut,
+)
+from loyalchat.tenants.tables import Role
+
+API_KEY = {"tenant_object": "api_key"}
+
+
+class TenantApiController(Controller):
+    path = "/api/v1"
+    tags = ["tenant"]
+    security = [{"apiKey": []}]
+
+    @get("/me", guards=[api_key_required(Role.cashier)])
+    async def me(self, request: Request) -> MeOut:
+        """The tenant and role this API key acts for."""
+        principal = principal_of(request)
+        tenant = principal.tenant
+        assert tenant is not None and principal.api_key is not None and principal.role
+        return MeOut(
+            tenant=TenantOut(
+                slug=tenant.slug,
+                display_name=tenant.display_name,
+                status=tenant.status,
+                locale=tenant.locale,
+                timezone=tenant.timezone,
+                currency=tenant.currency,
+            ),
+            role=principal.role,
+            api_key=principal.api_key.name,
+        )
+
+    @get("/api-keys", guards=[api_key_required(Role.manager)])
+    async def list_api_keys(self) -> list[ApiKeyOut]:
+        """The tenant's API keys (never the keys themselves)."""
+        return [ApiKeyOut(**row) for row in await apikeys.list_keys()]
+
+    @get("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
+    async def get_api_key(self, key_id: int) -> ApiKeyOut:
+        row = await apikeys.get_key(key_id)
+        if row is None:
+            raise NotFoundException()
+        return ApiKeyOut(**row)
+
+    @post("/api-keys", guards=[api_key_required(Role.owner)])
+    async def create_api_key(self, data: ApiKeyCreate) -> ApiKeyIssued:
+        """Create a key; the response is the only time the key is shown."""
+        try:
+            issued = await apikeys.create_key(data.name, data.role)
+        except apikeys.ApiKeyError as exc:
+            raise ValidationException(str(exc)) from exc
+        return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)
+
+    @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.owner)], opt=API_KEY)
+    async def revoke_api_key(self, key_id: int) -> None:
+        """Revoke a key; it stops working at once."""
+        if not await apikeys.revoke_key(key_id):
+            raise NotFoundException()
+
+    @get("/staff", guards=[api_key_required(Role.manager)])
+    async def list_staff(self) -> list[StaffOut]:
+        rows = await accounts.staff_of_current_tenant()
+        return [
+            StaffOut(
+                user_id=r["user_id"],
+                email=r["email"],
+                display_name=r["display_name"],
+                role=r["role"],
+            )
+            for r in rows
+        ]
+
+    @get("/audit-log", guards=[api_key_required(Role.manager)])
+    async def audit_log(
+        self,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> list[AuditOut]:
+        """Newest first."""
+        rows = await audit.recent(limit=limit, offset=offset)
+        return [
+            AuditOut(
+                id=r["id"],
+                actor=r["actor"],
+                actor_label=r["actor_label"],
+                action=r["action"],
+                target=r["target"],
+                before=_as_dict(r["before"]),
+                after=_as_dict(r["after"]),
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+
+def _as_dict(value: object) -> dict | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return json.loads(value)  # type: ignore[arg-type]

@@ -1,0 +1,64 @@
+"""Input and output types of the tenants JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from loyalchat.tenants.tables import Role
+
+
+class TenantOut(msgspec.Struct):
+    slug: str
+    display_name: str
+    status: str
+    locale: str
+    timezone: str
+    currency: str
+
+
+class MeOut(msgspec.Struct):
+    tenant: TenantOut
+    role: Role
+    api_key: str
+
+
+class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    role: Role = Role.manager
+
+
+class ApiKeyOut(msgspec.Struct):
+    id: int
+    name: str
+    prefix: str
+    role: str
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKeyIssued(msgspec.Struct):
+    id: int
+    name: str
+    role: str
+    key: str  # shown once
+
+
+class StaffOut(msgspec.Struct):
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+
+
+class AuditOut(msgspec.Struct):
+    id: int
+    actor: str
+    actor_label: str
+    action: str
+    target: str
+    before: dict | None
+    after: dict | None
+    created_at: datetime

@@ -1,0 +1,125 @@
+"""The isolation harness (DESIGN.md section 5, invariant 1).
+
+It walks every registered route. With tenant A's credentials (a staff session for pages,
+an API key under /api) and tenant B's ids in the path, every route must answer 403 or 404
+and leave B's rows exactly as they were; list pages must not show B's data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from loyalchat import db
+from loyalchat.scoping import is_tenant_owned
+from tests.fixtures import PASSWORD, World
+from tests.isolation_objects import FACTORIES
+
+PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
+# Routes anyone may call: no tenant data behind them.
+PUBLIC_PREFIXES = ("/health", "/ready", "/schema", "/static", "/login", "/logout", "/lang/")
+
+
+def _handlers(app: Litestar) -> list[tuple[str, str, Any]]:
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                found.append((route.path, method, handler))
+    return found
+
+
+async def _snapshot(tenant_id: int) -> dict[str, list[dict]]:
+    """Every tenant-owned row of a tenant, to prove a request changed nothing."""
+    snap = {}
+    for table in db.all_tables():
+        if is_tenant_owned(table):
+            rows = await table.select().where(table.tenant == tenant_id).order_by(table._meta.primary_key)
+            snap[table._meta.tablename] = rows
+    return snap
+
+
+async def _login(client: AsyncTestClient, email: str) -> None:
+    await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD},
+        headers={"x-csrftoken": client.cookies.get("lc_csrf", "")},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+
+
+def _fill(path: str, value: int) -> str:
+    return PARAM.sub(lambda m: str(value) if m.group(2) in (None, "int") else "x", path)
+
+
+def _markers(world: World) -> list[str]:
+    return [world.tenant.slug, world.owner.email, world.api_key.split("_")[1]]
+
+
+async def test_every_route_refuses_other_tenants_objects(
+    app: Litestar, tenant_a: World, tenant_b: World
+) -> None:
+    planted: dict[str, int] = {}
+    for kind, factory in FACTORIES.items():
+        planted[kind] = await factory(tenant_b.id)
+    before = await _snapshot(tenant_b.id)
+
+    checked = 0
+    async with AsyncTestClient(app=app) as staff, AsyncTestClient(app=app) as api:
+        await _login(staff, tenant_a.owner.email)
+        api.headers["Authorization"] = f"Bearer {tenant_a.api_key}"
+        csrf = {"x-csrftoken": staff.cookies.get("lc_csrf", "")}
+        for path, method, handler in _handlers(app):
+            if path.startswith(PUBLIC_PREFIXES) or handler.opt.get("isolation") == "public":
+                continue
+            client = api if path.startswith("/api/") else staff
+            params = PARAM.findall(path)
+            if params:
+                kind = handler.opt.get("tenant_object")
+                if handler.opt.get("platform_admin"):
+                    kind = kind or "platform"
+                assert kind, f"{method} {path}: declare opt tenant_object (or isolation=public)"
+                if kind == "platform":
+                    target = _fill(path, tenant_b.id)
+                else:
+                    assert kind in FACTORIES, f"no isolation factory for {kind!r} ({path})"
+                    target = _fill(path, planted[kind])
+                response = await client.request(
+                    method, target, headers=csrf, json={}, follow_redirects=False
+                )
+                assert response.status_code in (403, 404), (
+                    f"{method} {target} as tenant A gave {response.status_code}: {response.text[:300]}"
+                )
+            elif method == "GET":
+                response = await client.get(path, follow_redirects=False)
+                for marker in _markers(tenant_b):
+                    assert marker not in response.text, f"GET {path} leaked tenant B's {marker!r}"
+            checked += 1
+    assert checked >= 5
+    assert await _snapshot(tenant_b.id) == before, "a request as tenant A changed tenant B's rows"
+
+
+async def test_harness_covers_every_declared_object_kind(app: Litestar) -> None:
+    kinds = {
+        handler.opt["tenant_object"]
+        for _, _, handler in _handlers(app)
+        if "tenant_object" in handler.opt
+    }
+    assert kinds, "no route declares a tenant_object: the harness would prove nothing"
+    assert kinds <= set(FACTORIES), f"missing factories: {kinds - set(FACTORIES)}"
+
+
+@pytest.fixture
+def app() -> Litestar:
+    from loyalchat.app import create_app
+
+    return create_app()
