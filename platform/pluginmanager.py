@@ -7,6 +7,8 @@ ones; ``LOYALCHAT_BLOCKED_PLUGINS`` names plugins that are never loaded.
 from __future__ import annotations
 
 import functools
+import types
+from typing import Any
 
 import pluggy
 from loyalchat.hookimpl import PROJECT
@@ -49,3 +51,34 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 def reset_plugin_manager() -> None:
     get_plugin_manager.cache_clear()
+
+
+def describe_plugins(pm: pluggy.PluginManager | None = None) -> list[dict[str, Any]]:
+    """One dict per registered plugin, by name: where it comes from and the hooks it implements.
+
+    ``distribution``/``version`` come from entry-point metadata when the plugin was loaded
+    from one; otherwise ``distribution`` is ``"builtin"`` (a ``loyalchat.*`` module) or
+    ``"local"`` (registered in code, e.g. by a test) and ``version`` is None.
+    """
+    pm = pm or get_plugin_manager()
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    rows: list[dict[str, Any]] = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # a blocked name
+            continue
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            distribution, version = dist.project_name, dist.version
+        else:
+            module = (
+                plugin.__name__
+                if isinstance(plugin, types.ModuleType)
+                else getattr(plugin, "__module__", "")
+            )
+            distribution = "builtin" if module.startswith("loyalchat.") else "local"
+            version = None
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+        rows.append(
+            {"name": name, "distribution": distribution, "version": version, "hooks": hooks}
+        )
+    return sorted(rows, key=lambda row: row["name"])

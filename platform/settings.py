@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import secrets
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="Log one JSON object per line (for production).")
     worker_processes: int = Field(1, description="`loyalchat worker` processes.")
     worker_threads: int = Field(4, description="Threads per worker (and in-process worker).")
-    blocked_plugins: list[str] = Field(
+    blocked_plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Plugin names never loaded, comma-separated, e.g. `tesseract,paddleocr`.",
     )

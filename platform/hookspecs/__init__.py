@@ -1,5 +1,5 @@
 """Hook specifications, one module per family (see docs/plugins.md)."""
 
-from loyalchat.hookspecs import app
+from loyalchat.hookspecs import app, channels, ocr, payments, receipts, rewards, tenant_settings
 
-MODULES = [app]
+MODULES = [app, channels, ocr, receipts, rewards, payments, tenant_settings]

@@ -1,0 +1,149 @@
+"""Chat channels (WhatsApp, WeChat, LINE...): what a ``register_channels`` plugin hands over.
+
+An adapter is stateless across tenants: every call gets the tenant's ``config`` (the
+plugin's runtime settings, secrets decrypted) and nothing else about the tenant.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import pluggy
+from loyalchat.extensions.base import InboundRequest, Registry, collect
+from loyalchat.extensions.settings_fields import SettingField
+
+__all__ = [
+    "Capability",
+    "ChannelAdapter",
+    "ChannelError",
+    "Choice",
+    "EventKind",
+    "InboundEvent",
+    "InboundRequest",
+    "Media",
+    "OutboundMessage",
+    "ParsedRequest",
+    "SendResult",
+    "get_channels",
+]
+
+
+class Capability(enum.StrEnum):
+    """What a channel can do; the host never asks for what an adapter does not declare."""
+
+    text = "text"
+    image = "image"  # send images (coupon QR)
+    choices = "choices"  # send a list or buttons and receive the choice
+    receive_images = "receive_images"  # members can send receipt photos
+    broadcast = "broadcast"  # message members outside a conversation window
+    parametric_qr = "parametric_qr"  # join_link() needs an API call (WeChat follow QR)
+
+
+class EventKind(enum.StrEnum):
+    text = "text"
+    image = "image"
+    choice = "choice"  # reply to a choice list or button
+    follow = "follow"  # with ``scene`` = the join code from the QR, when there is one
+    unfollow = "unfollow"
+    delivery = "delivery"  # status of a message we sent (``status``, ``ref``)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One thing that happened on the channel, as parsed from a webhook."""
+
+    kind: EventKind
+    provider_id: str  # unique per provider message/event: the idempotency key
+    sender: str  # the channel's user id (wa_id, openid...)
+    text: str = ""
+    media_id: str = ""  # pass to fetch_media()
+    choice_id: str = ""
+    scene: str = ""
+    status: str = ""  # delivery: sent / delivered / read / failed
+    ref: str = ""  # delivery: provider id of the message it is about
+    profile_name: str = ""
+    at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """Events in a webhook, and what to answer it with (a handshake echo, "success")."""
+
+    events: list[InboundEvent]
+    reply: bytes = b""
+    content_type: str = "text/plain"
+    status_code: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    to: str  # the channel's user id
+    text: str = ""
+    image: bytes | None = None
+    image_type: str = "image/png"
+    choices: tuple[Choice, ...] = ()
+    key: str = ""  # our outbox id, for providers that deduplicate sends
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    provider_id: str  # the provider's message id; delivery events refer to it
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    data: bytes
+    content_type: str
+
+
+class ChannelError(Exception):
+    """A provider call failed; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@runtime_checkable
+class ChannelAdapter(Protocol):
+    kind: str  # "whatsapp", "wechat"... unique across plugins; stored on conversations
+    label: str  # shown to merchants
+    config_fields: Sequence[SettingField]  # per-tenant settings it reads from ``config``
+    capabilities: frozenset[Capability]
+
+    async def verify(self, request: InboundRequest, config: Mapping[str, Any]) -> bool:
+        """True when the request really comes from the provider for this tenant."""
+        ...
+
+    async def parse(self, request: InboundRequest, config: Mapping[str, Any]) -> ParsedRequest:
+        """Events in a verified request; unknown message types are skipped, never raised."""
+        ...
+
+    async def send(self, message: OutboundMessage, config: Mapping[str, Any]) -> SendResult:
+        """Send one message; raise :class:`ChannelError` on failure."""
+        ...
+
+    async def fetch_media(self, media_id: str, config: Mapping[str, Any]) -> Media:
+        """The bytes of an inbound image."""
+        ...
+
+    async def join_link(self, join_code: str, config: Mapping[str, Any]) -> str:
+        """What the store QR encodes: opens the chat with ``join_code`` (prefilled or scene)."""
+        ...
+
+
+def get_channels(pm: pluggy.PluginManager | None = None) -> Registry[ChannelAdapter]:
+    """Every registered channel adapter, by ``kind``."""
+    return collect(pm, "register_channels", ChannelAdapter, what="channel", key="kind")
