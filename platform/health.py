@@ -22,11 +22,13 @@ async def ready(request: Request) -> Response[dict]:
     try:
         await asyncio.wait_for(db.ping(), timeout=3)
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     checks["broker"] = await _broker_status(request)
     ok = all(value == "ok" for value in checks.values())
-    return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return Response(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 async def _broker_status(request: Request) -> str:
@@ -39,5 +41,5 @@ async def _broker_status(request: Request) -> str:
         async with aioredis.Redis.from_url(settings.redis_url, socket_timeout=3) as client:
             await client.ping()
         return "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"error: {type(exc).__name__}"

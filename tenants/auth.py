@@ -133,7 +133,7 @@ def platform_admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise PermissionDeniedException("platform administrators only")
 
 
-def role_required(role: Role):  # noqa: ANN201
+def role_required(role: Role):
     """Guard: a staff member (or API key) of the current tenant with at least ``role``."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -149,7 +149,7 @@ def role_required(role: Role):  # noqa: ANN201
     return guard
 
 
-def api_key_required(role: Role):  # noqa: ANN201
+def api_key_required(role: Role):
     """Guard for ``/api`` routes: a valid, unrevoked key of an active tenant, with ``role``."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

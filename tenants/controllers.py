@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from loyalchat.tenants import accounts, apikeys, audit
 from loyalchat.tenants.auth import api_key_required, principal_of
@@ -26,8 +27,8 @@ API_KEY = {"tenant_object": "api_key"}
 
 class TenantApiController(Controller):
     path = "/api/v1"
-    tags = ["tenant"]
-    security = [{"apiKey": []}]
+    tags = ("tenant",)
+    security = ({"apiKey": []},)
 
     @get("/me", guards=[api_key_required(Role.cashier)])
     async def me(self, request: Request) -> MeOut:
@@ -54,14 +55,14 @@ class TenantApiController(Controller):
         return [ApiKeyOut(**row) for row in await apikeys.list_keys()]
 
     @get("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
-    async def get_api_key(self, key_id: int) -> ApiKeyOut:
+    async def get_api_key(self, key_id: FromPath[int]) -> ApiKeyOut:
         row = await apikeys.get_key(key_id)
         if row is None:
             raise NotFoundException()
         return ApiKeyOut(**row)
 
     @post("/api-keys", guards=[api_key_required(Role.owner)])
-    async def create_api_key(self, data: ApiKeyCreate) -> ApiKeyIssued:
+    async def create_api_key(self, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         """Create a key; the response is the only time the key is shown."""
         try:
             issued = await apikeys.create_key(data.name, data.role)
@@ -70,7 +71,7 @@ class TenantApiController(Controller):
         return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)
 
     @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.owner)], opt=API_KEY)
-    async def revoke_api_key(self, key_id: int) -> None:
+    async def revoke_api_key(self, key_id: FromPath[int]) -> None:
         """Revoke a key; it stops working at once."""
         if not await apikeys.revoke_key(key_id):
             raise NotFoundException()
@@ -91,8 +92,8 @@ class TenantApiController(Controller):
     @get("/audit-log", guards=[api_key_required(Role.manager)])
     async def audit_log(
         self,
-        limit: int = Parameter(default=50, ge=1, le=500),
-        offset: int = Parameter(default=0, ge=0),
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[AuditOut]:
         """Newest first."""
         rows = await audit.recent(limit=limit, offset=offset)

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from loyalchat.tenants.tables import ApiKey, AuditLog, StaffRole, StaffUser, Tenant, TenantPlugin
 from piccolo.conf.apps import AppConfig
+
+from loyalchat.tenants.tables import ApiKey, AuditLog, StaffRole, StaffUser, Tenant, TenantPlugin
 
 CURRENT_DIRECTORY = Path(__file__).parent
 

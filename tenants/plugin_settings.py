@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pluggy
+
 from loyalchat import db
 from loyalchat.context import require_tenant
 from loyalchat.extensions.settings_fields import SettingField, get_tenant_plugins

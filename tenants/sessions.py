@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
@@ -16,7 +17,6 @@ from litestar.middleware.session.server_side import (
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import Message, ScopeSession
-from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.utils.dataclass import extract_dataclass_items
 
 from loyalchat.settings import Settings
@@ -43,7 +43,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             await self.delete(old_id, store=store)
         new_id = self.generate_session_id()
         await self.set(
-            session_id=new_id, data=self.serialize_data(scope_session, connection.scope), store=store
+            session_id=new_id,
+            data=self.serialize_data(scope_session, connection.scope),
+            store=store,
         )
         params = dict(
             extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())

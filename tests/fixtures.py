@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from loyalchat import db
 from loyalchat.context import Actor, tenant_context
 from loyalchat.tenants import accounts, apikeys

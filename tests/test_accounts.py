@@ -13,7 +13,11 @@ from tests.fixtures import PASSWORD, World
 
 
 async def test_passwords_are_argon2id_and_checked(tenant_a: World) -> None:
-    row = await StaffUser.select(StaffUser.password_hash).where(StaffUser.id == tenant_a.owner.id).first()
+    row = (
+        await StaffUser.select(StaffUser.password_hash)
+        .where(StaffUser.id == tenant_a.owner.id)
+        .first()
+    )
     assert row["password_hash"].startswith("$argon2id$")
     assert PASSWORD not in row["password_hash"]
     assert await accounts.check_password("OWNER@alpha-tea.test ", PASSWORD) is not None

@@ -114,7 +114,9 @@ async def test_two_tenants_cannot_touch_each_others_keys(
         b_keys = await apikeys.list_keys()
     b_id = b_keys[0]["id"]
     async with AsyncTestClient(app=app) as client:
-        assert (await client.get(f"/api/v1/api-keys/{b_id}", headers=bearer(a_owner))).status_code == 404
+        assert (
+            await client.get(f"/api/v1/api-keys/{b_id}", headers=bearer(a_owner))
+        ).status_code == 404
         assert (
             await client.delete(f"/api/v1/api-keys/{b_id}", headers=bearer(a_owner))
         ).status_code == 404

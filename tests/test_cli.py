@@ -34,7 +34,14 @@ def test_embedded_default_migrate_and_demo(tmp_path: Path) -> None:
     first = cli(tmp_path, "demo", "--json")
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)  # exactly one JSON object on stdout
-    for key in ("tenant", "api_key", "owner_email", "owner_password", "admin_email", "admin_password"):
+    for key in (
+        "tenant",
+        "api_key",
+        "owner_email",
+        "owner_password",
+        "admin_email",
+        "admin_password",
+    ):
         assert data[key], key
     assert data["api_key"].startswith("lc_")
 
@@ -66,7 +73,11 @@ def test_embedded_default_migrate_and_demo(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "LOYALCHAT_VAR_DIR": str(tmp_path / "var"), "LOYALCHAT_DATABASE_URL": ""},
+        env={
+            **os.environ,
+            "LOYALCHAT_VAR_DIR": str(tmp_path / "var"),
+            "LOYALCHAT_DATABASE_URL": "",
+        },
     )
     assert check.stdout.split() == ["True", "True", "manager"], check.stderr
 
@@ -89,7 +100,11 @@ def test_createadmin_and_plain_demo_output(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     assert "root@example.test created" in made.stdout
     weak = cli(
-        tmp_path, "createadmin", "--email", "x@y.test", extra_env={"LOYALCHAT_ADMIN_PASSWORD": "short"}
+        tmp_path,
+        "createadmin",
+        "--email",
+        "x@y.test",
+        extra_env={"LOYALCHAT_ADMIN_PASSWORD": "short"},
     )
     assert weak.returncode != 0 and "at least" in weak.stderr
     plain = cli(tmp_path, "demo")

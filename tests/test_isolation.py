@@ -41,7 +41,11 @@ async def _snapshot(tenant_id: int) -> dict[str, list[dict]]:
     snap = {}
     for table in db.all_tables():
         if is_tenant_owned(table):
-            rows = await table.select().where(table.tenant == tenant_id).order_by(table._meta.primary_key)
+            rows = (
+                await table.select()
+                .where(table.tenant == tenant_id)
+                .order_by(table._meta.primary_key)
+            )
             snap[table._meta.tablename] = rows
     return snap
 

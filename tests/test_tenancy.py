@@ -82,7 +82,12 @@ async def test_unique_indexes_include_tenant_on_sqlite(sqlite_db) -> None:
         for index in await sqlite_db._run_in_new_connection(f"PRAGMA index_list('{table}')"):
             if not index["unique"] or index["origin"] == "pk":
                 continue
-            columns = [c["name"] for c in await sqlite_db._run_in_new_connection(f"PRAGMA index_info('{index['name']}')")]
+            columns = [
+                c["name"]
+                for c in await sqlite_db._run_in_new_connection(
+                    f"PRAGMA index_info('{index['name']}')"
+                )
+            ]
             assert columns[0] == "tenant", f"{table}.{index['name']} unique on {columns}"
             seen += 1
     assert seen >= 3
