@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from loyalchat.settings import Settings, get_settings
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
+
+from loyalchat.settings import Settings, get_settings
 
 PICCOLO_CONF = "loyalchat.piccolo_conf"
 

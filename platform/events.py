@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+
 from loyalchat.context import current_tenant_id
 
 log = structlog.get_logger(__name__)

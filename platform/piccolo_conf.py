@@ -4,9 +4,10 @@
 CLI (``piccolo migrations new tenants --auto``) works through the same values.
 """
 
-from loyalchat import db as _db
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
+
+from loyalchat import db as _db
 
 DB: Engine | None = _db.make_engine()
 APP_REGISTRY = AppRegistry(apps=_db.app_modules())

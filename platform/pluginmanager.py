@@ -11,6 +11,7 @@ import types
 from typing import Any
 
 import pluggy
+
 from loyalchat.hookimpl import PROJECT
 from loyalchat.settings import Settings, get_settings
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalchat.context import cross_tenant_reason, require_tenant
 from piccolo.columns import ForeignKey
 from piccolo.table import Table
+
+from loyalchat.context import cross_tenant_reason, require_tenant
 
 
 def is_tenant_owned(table: type[Table]) -> bool:

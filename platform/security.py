@@ -12,6 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
 from loyalchat.settings import Settings, get_settings
 
 # argon2-cffi's defaults are argon2id (RFC 9106 low-memory profile).

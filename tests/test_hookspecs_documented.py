@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from loyalchat import hookspecs
 from loyalchat.hookimpl import PROJECT
 

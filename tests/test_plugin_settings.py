@@ -6,13 +6,13 @@ import json
 
 import pluggy
 import pytest
+
 from loyalchat.context import Actor, NoTenantContext, tenant_context
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.security import secret_box
 from loyalchat.settings import Settings
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.tables import AuditLog, TenantPlugin
-
 from tests.fakeplugin import FakePlugin
 from tests.fixtures import World, make_world
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pluggy
 import pytest
 from click.testing import CliRunner
+
 from loyalchat.commands.plugins import plugins_command
 from loyalchat.events import DomainEvent
 from loyalchat.extensions.base import DuplicateExtension, InboundRequest, InvalidExtension
@@ -27,7 +28,6 @@ from loyalchat.extensions.settings_fields import get_settings_fields, get_tenant
 from loyalchat.hookimpl import hookimpl
 from loyalchat.pluginmanager import build_plugin_manager, describe_plugins
 from loyalchat.settings import Settings
-
 from tests.fakeplugin import FakeChannel, FakePlugin
 
 

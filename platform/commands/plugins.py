@@ -6,6 +6,7 @@ import json
 
 import click
 import pluggy
+
 from loyalchat.pluginmanager import describe_plugins, get_plugin_manager
 
 HEADERS = ("name", "distribution", "version", "hooks")

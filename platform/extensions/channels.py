@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import pluggy
+
 from loyalchat.extensions.base import InboundRequest, Registry, collect
 from loyalchat.extensions.settings_fields import SettingField
 

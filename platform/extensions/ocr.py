@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import pluggy
+
 from loyalchat.extensions.base import Registry, collect
 
 Point = tuple[float, float]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 import pluggy
+
 from loyalchat.extensions.base import InboundRequest, Registry, collect
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import pluggy
+
 from loyalchat.extensions.base import Registry, collect
 from loyalchat.extensions.ocr import OcrLine
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import pluggy
+
 from loyalchat.extensions.base import (
     DuplicateExtension,
     InvalidExtension,

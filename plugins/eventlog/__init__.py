@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import structlog
+
 from loyalchat.hookimpl import hookimpl
 
 log = structlog.get_logger("loyalchat.events")
