@@ -1,0 +1,194 @@
+"""Interface languages: Traditional Chinese (Hong Kong), Simplified Chinese and English.
+
+Catalogues are the committed ``locale/<babel id>/LC_MESSAGES/messages.po`` files, compiled in
+memory on first use (no ``.mo`` is committed). The language of a request is, in order: the
+signed-in user's preference, the ``lc_lang`` cookie set by the language switcher, the
+browser's ``Accept-Language``, and English.
+
+Extract and update the catalogues after changing UI strings (from ``frontend/``)::
+
+    ../.venv/bin/pybabel extract -F babel.cfg -o locale/messages.pot --no-location .
+    ../.venv/bin/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext as gettext_module
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from litestar.connection import ASGIConnection
+
+from loyalchat.tenants.auth import principal_of
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALES = ("zh-Hant", "zh-Hans", "en")
+DEFAULT_LOCALE = "en"
+COOKIE = "lc_lang"
+# What the language switcher shows: each language in its own script.
+LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
+_BABEL_IDS = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans", "en": "en"}
+_TRADITIONAL_REGIONS = {"hk", "tw", "mo"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated when shown."""
+    return message
+
+
+# Strings shown by other packages' code (error pages, guards) that the UI translates.
+EXTERNAL_MESSAGES = (
+    N_("Bad request"),
+    N_("Please sign in"),
+    N_("Not allowed"),
+    N_("Not found"),
+    N_("Method not allowed"),
+    N_("Conflict"),
+    N_("Too large"),
+    N_("Unsupported file type"),
+    N_("Please check the form"),
+    N_("Too many attempts"),
+    N_("Something went wrong"),
+    N_("Error"),
+    N_("There is nothing at this address."),
+    N_("We have been told. Please try again."),
+    N_("sign in first"),
+    N_("platform administrators only"),
+    N_("you are not staff of any shop yet"),
+    N_("needs the cashier role"),
+    N_("needs the manager role"),
+    N_("needs the owner role"),
+    N_("CSRF token verification failed"),
+)
+
+
+@functools.cache
+def translations(locale: str) -> gettext_module.NullTranslations:
+    """The compiled catalogue for one of :data:`LOCALES` (cached per process)."""
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    po_path = LOCALE_DIR / _BABEL_IDS[locale] / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return gettext_module.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=_BABEL_IDS[locale])
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def _map_tag(tag: str) -> str:
+    """Map a browser language tag onto our locale codes where Chinese script matters."""
+    parts = tag.strip().lower().replace("_", "-").split("-")
+    if parts[0] != "zh":
+        return tag.strip()
+    if "hant" in parts or _TRADITIONAL_REGIONS & set(parts[1:]):
+        return "zh-Hant"
+    return "zh-Hans"  # zh, zh-CN, zh-SG, zh-Hans...
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """Language tags from an Accept-Language header, best first (q=0 dropped)."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        tag = tag.strip()
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            weighted.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(header: str | None) -> str:
+    """The best of :data:`LOCALES` for an Accept-Language header; English when absent."""
+    if not header:
+        return DEFAULT_LOCALE
+    preferred = [_map_tag(tag) for tag in parse_accept_language(header)]
+    return negotiate_locale(preferred, LOCALES, sep="-") or DEFAULT_LOCALE
+
+
+def valid(code: str | None) -> str | None:
+    return code if code in LOCALES else None
+
+
+def locale_of(connection: ASGIConnection | None) -> str:
+    """The interface language of this request (computed once, kept in the scope state)."""
+    if connection is None:
+        return DEFAULT_LOCALE
+    state = connection.scope.setdefault("state", {})
+    if cached := state.get("locale"):
+        return cached
+    user = principal_of(connection).user
+    locale = (
+        valid(user.locale if user else None)
+        or valid(connection.cookies.get(COOKIE))
+        or negotiate(connection.headers.get("accept-language"))
+    )
+    state["locale"] = locale
+    return locale
+
+
+def gettext(connection: ASGIConnection | None, message: str, **variables: Any) -> str:
+    """Translate ``message`` for this request, then fill ``%(name)s`` placeholders."""
+    text = translations(locale_of(connection)).gettext(message)
+    return text % variables if variables else text
+
+
+def format_datetime(value: Any, locale: str, timezone: str = "Asia/Hong_Kong") -> str:
+    if value is None:
+        return ""
+    return babel_format_datetime(
+        value, format="medium", tzinfo=_tz(timezone), locale=Locale.parse(_BABEL_IDS[locale])
+    )
+
+
+@functools.cache
+def _tz(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Hong_Kong")
+
+
+# -- Jinja glue: translations chosen per request from the template's ``request`` -----------
+
+
+def _request(context: Mapping[str, Any]) -> ASGIConnection | None:
+    return context.get("request")
+
+
+def jinja_gettext(context: Mapping[str, Any], message: str) -> str:
+    return translations(locale_of(_request(context))).gettext(message)
+
+
+def jinja_ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
+    return translations(locale_of(_request(context))).ngettext(singular, plural, n)
+
+
+def jinja_pgettext(context: Mapping[str, Any], ctx: str, message: str) -> str:
+    return translations(locale_of(_request(context))).pgettext(ctx, message)
+
+
+def jinja_npgettext(
+    context: Mapping[str, Any], ctx: str, singular: str, plural: str, n: int
+) -> str:
+    return translations(locale_of(_request(context))).npgettext(ctx, singular, plural, n)

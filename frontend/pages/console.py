@@ -1,0 +1,86 @@
+"""The staff console: home, tenant switcher and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from loyalchat.frontend import ui
+from loyalchat.frontend.i18n import N_
+from loyalchat.tenants import audit
+from loyalchat.tenants.auth import principal_of, role_required
+from loyalchat.tenants.tables import Role, TenantStatus
+
+# What each non-active status means for the shop, shown as a banner on the console.
+STATUS_BANNERS = {
+    TenantStatus.applying.value: (
+        "info",
+        N_("Your application is not finished yet. Complete it to start collecting members."),
+    ),
+    TenantStatus.pending_review.value: (
+        "info",
+        N_("Your application is being reviewed. We will e-mail you when it is approved."),
+    ),
+    TenantStatus.rejected.value: (
+        "error",
+        N_("Your application was not approved. Contact support if you think this is wrong."),
+    ),
+    TenantStatus.suspended.value: (
+        "warning",
+        N_("This shop is suspended: members cannot earn or redeem points. Contact support."),
+    ),
+}
+
+# Areas of the console that are on their way, each shown as a card with an empty state.
+UPCOMING_AREAS = (
+    ("members", N_("Members"), N_("No members yet. Customers join by scanning your QR code.")),
+    ("receipts", N_("Receipts"), N_("No receipts to review. Photos customers send appear here.")),
+    ("rewards", N_("Rewards"), N_("No rewards yet. Add rewards members can redeem points for.")),
+    ("channels", N_("Chat channels"), N_("No chat channel connected yet: WhatsApp or WeChat.")),
+    ("broadcasts", N_("Broadcasts"), N_("No broadcasts sent. Send news and offers to members.")),
+)
+
+
+class ConsoleController(Controller):
+    path = "/console"
+    include_in_schema = False
+
+    @get("/", guards=[role_required(Role.cashier)])
+    async def home(self, request: Request) -> Template:
+        principal = principal_of(request)
+        tenant = principal.tenant
+        assert tenant is not None and principal.role is not None
+        banner = STATUS_BANNERS.get(tenant.status)
+        return Template(
+            "console/home.html",
+            context={
+                "banner": banner,
+                "areas": UPCOMING_AREAS,
+                "can_manage": principal.has_role(Role.manager),
+            },
+        )
+
+    @post("/switch", guards=[role_required(Role.cashier)], status_code=303)
+    async def switch(self, request: Request) -> Redirect:
+        form = await ui.form_data(request)
+        try:
+            tenant_id = int(form.get("tenant_id", ""))
+        except ValueError:
+            raise NotFoundException() from None
+        principal = principal_of(request)
+        chosen = next((m for m in principal.memberships if m.tenant_id == tenant_id), None)
+        if chosen is None:
+            raise NotFoundException()
+        request.session["tid"] = chosen.tenant_id
+        ui.flash(
+            request, N_("You are now working in %(shop)s."), "success", shop=chosen.display_name
+        )
+        return Redirect("/console", status_code=303)
+
+    @get("/audit", guards=[role_required(Role.manager)])
+    async def audit_log(self, request: Request) -> Template:
+        entries: list[dict[str, Any]] = await audit.recent(limit=100)
+        return Template("console/audit.html", context={"entries": entries})

@@ -1,0 +1,137 @@
+"""The HTML side of the app: the template engine, page controllers and static files.
+
+``loyalchat.app.create_app()`` passes :func:`template_config` to Litestar and adds
+:func:`route_handlers`. Plugins that ship pages add their template folders with
+``template_config(extra_dirs=[...])`` or, once the engine exists, :func:`add_template_dirs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from loyalchat.frontend import i18n, ui
+from loyalchat.tenants.tables import Role
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+NODE_MODULES = HERE / "node_modules"
+
+# Third-party browser assets, served straight from node_modules (installed with
+# ``npm ci`` in frontend/): URL prefix -> folder inside node_modules. Only what we use.
+VENDOR_ASSETS = {
+    "/static/vendor/htmx": "htmx.org/dist",
+}
+
+
+def make_environment(extra_dirs: Iterable[Path | str] = ()) -> Environment:
+    """The Jinja environment: our templates first, then plugins' folders, i18n per request."""
+    search_path = [str(TEMPLATES), *(str(path) for path in extra_dirs)]
+    env = Environment(
+        loader=FileSystemLoader(search_path),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=pass_context(i18n.jinja_gettext),
+        ngettext=pass_context(i18n.jinja_ngettext),
+        pgettext=pass_context(i18n.jinja_pgettext),
+        npgettext=pass_context(i18n.jinja_npgettext),
+        newstyle=True,
+    )
+    env.globals.update(
+        tr=pass_context(i18n.jinja_gettext),  # a dynamic string: translated, never %-formatted
+        current_locale=pass_context(_current_locale),
+        get_flashes=pass_context(_get_flashes),
+        principal=pass_context(_principal),
+        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        ROLE_LABELS=ui.ROLE_LABELS,
+        STATUS_LABELS=ui.STATUS_LABELS,
+        Role=Role,
+    )
+    env.filters["datetime"] = pass_context(_datetime_filter)
+    return env
+
+
+def template_config(extra_dirs: Iterable[Path | str] = ()) -> TemplateConfig:
+    """Litestar's template config: Jinja, autoescaped, translated per request."""
+    engine = JinjaTemplateEngine.from_environment(make_environment(extra_dirs))
+    return TemplateConfig(instance=engine)
+
+
+def add_template_dirs(config: TemplateConfig, dirs: Iterable[Path | str]) -> None:
+    """Append plugin template folders to an existing config (searched after ours)."""
+    loader = config.engine_instance.engine.loader
+    assert isinstance(loader, FileSystemLoader)
+    for folder in dirs:
+        if str(folder) not in loader.searchpath:
+            loader.searchpath.append(str(folder))
+
+
+def static_routers() -> list[Any]:
+    """``/static`` from frontend/static, plus each npm package's files we serve."""
+    routers = [
+        create_static_files_router(
+            path=prefix,
+            directories=[NODE_MODULES / folder],
+            name=f"vendor-{folder.split('/')[0]}",
+            include_in_schema=False,
+        )
+        for prefix, folder in VENDOR_ASSETS.items()
+    ]
+    routers.append(
+        create_static_files_router(
+            path="/static", directories=[STATIC], name="static", include_in_schema=False
+        )
+    )
+    return routers
+
+
+def route_handlers() -> list[Any]:
+    """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
+    from loyalchat.frontend.pages import admin, apikeys, auth, console
+
+    return [
+        auth.AuthController,
+        auth.set_language,
+        console.ConsoleController,
+        apikeys.ApiKeysController,
+        admin.AdminController,
+        *static_routers(),
+    ]
+
+
+# -- template globals --------------------------------------------------------------------
+
+
+def _current_locale(context: Mapping[str, Any]) -> str:
+    return i18n.locale_of(context.get("request"))
+
+
+def _get_flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
+    request = context.get("request")
+    return ui.pop_flashes(request) if request is not None else []
+
+
+def _principal(context: Mapping[str, Any]) -> Any:
+    from loyalchat.tenants.auth import ANONYMOUS, principal_of
+
+    request = context.get("request")
+    return principal_of(request) if request is not None else ANONYMOUS
+
+
+def _datetime_filter(context: Mapping[str, Any], value: Any) -> str:
+    request = context.get("request")
+    tenant = _principal(context).tenant
+    return i18n.format_datetime(
+        value, i18n.locale_of(request), tenant.timezone if tenant else "Asia/Hong_Kong"
+    )

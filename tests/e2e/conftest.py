@@ -1,0 +1,140 @@
+"""End-to-end fixtures: the real server in a subprocess, and Debian's Chromium via Playwright.
+
+The server runs ``uvicorn --factory loyalchat.app:create_app`` against the same PostgreSQL
+test database the other fixtures fill (the ``database`` fixture has migrated it first), so a
+test creates its tenants with the usual fixtures and then drives the browser.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PG_URL
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+STARTUP_TIMEOUT = 30.0
+SERVER_LOG: deque[str] = deque(maxlen=500)  # the server's latest log lines, for debugging
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_startup(process: subprocess.Popen[str], deadline: float) -> list[str]:
+    """Read the server's log until uvicorn says it is up (or the process dies)."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not selector.select(timeout=remaining):
+                break
+            line = process.stdout.readline()
+            if not line:  # EOF: the server exited
+                break
+            seen.append(line.rstrip())
+            if "Application startup complete" in line:
+                return seen
+    process.kill()
+    raise RuntimeError("the server did not start:\n" + "\n".join(seen[-40:]))
+
+
+@pytest.fixture(scope="session")
+def live_server(database: None) -> Iterator[str]:
+    """Base URL of a real loyalchat server (uvicorn subprocess) on a free port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LOYALCHAT_DATABASE_URL": PG_URL,
+        "LOYALCHAT_REDIS_URL": "",
+        "LOYALCHAT_VAR_DIR": tempfile.mkdtemp(prefix="loyalchat-e2e-"),
+        "LOYALCHAT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOYALCHAT_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "loyalchat.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_startup(process, time.monotonic() + STARTUP_TIMEOUT)
+        assert httpx.get(f"{base_url}/health", timeout=5).status_code == 200
+        # Keep draining the log so a chatty server never blocks on a full pipe.
+        threading.Thread(target=SERVER_LOG.extend, args=(process.stdout,), daemon=True).start()
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
