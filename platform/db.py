@@ -92,7 +92,8 @@ async def start_pool(engine: Engine | None = None, settings: Settings | None = N
     engine = engine or current_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is None:
         size = (settings or get_settings()).database_pool_size
-        await engine.start_connection_pool(min_size=1, max_size=size)
+        if size > 0:
+            await engine.start_connection_pool(min_size=1, max_size=size)
 
 
 async def close_pool(engine: Engine | None = None) -> None:

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
         description="`sqlite:///path/to/file.db` or `postgresql://user:pass@host:port/db`; "
         "empty means `sqlite:///<var_dir>/loyalchat.db`.",
     )
-    database_pool_size: int = Field(10, description="Maximum PostgreSQL connections per process.")
+    database_pool_size: int = Field(
+        10, description="Maximum PostgreSQL connections per process; 0: a connection per query."
+    )
     redis_url: str = Field(
         "",
         description="`redis://host:port/db`. Empty runs embedded: in-process worker threads, "

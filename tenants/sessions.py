@@ -34,6 +34,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
     ) -> None:
+        presented = connection.cookies.get(self.config.key)
+        if not scope_session and (not presented or presented == "null"):
+            return  # nothing to keep and nothing to forget: no store round trip, no cookie
         if not (isinstance(scope_session, dict) and scope_session.pop(_ROTATE, False)):
             await super().store_in_message(scope_session, message, connection)
             return
@@ -67,6 +70,8 @@ def session_config(settings: Settings) -> RotatingSessionConfig:
         secure=settings.cookies_secure,
         httponly=True,
         samesite="lax",
+        # Machine routes never use a session; sparing them keeps /ready honest and fast.
+        exclude=["^/api/", "^/hooks/", "^/health$", "^/ready$", "^/schema", "^/static/"],
     )
 
 

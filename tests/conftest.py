@@ -26,6 +26,9 @@ os.environ.update(
         "LOYALCHAT_REDIS_URL": "",
         "LOYALCHAT_SECRET_KEY": "test-secret-key-" + "x" * 32,
         "LOYALCHAT_LOG_LEVEL": "WARNING",
+        # The test client runs the app on its own loop while tests query from theirs: a
+        # pool bound to one loop cannot serve both. The e2e server runs with a pool.
+        "LOYALCHAT_DATABASE_POOL_SIZE": "0",
     }
 )
 os.environ.pop("LOYALCHAT_ENCRYPTION_KEY", None)

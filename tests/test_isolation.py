@@ -126,4 +126,5 @@ async def test_harness_covers_every_declared_object_kind(app: Litestar) -> None:
 def app() -> Litestar:
     from loyalchat.app import create_app
 
-    return create_app()
+    # Two clients share this app (staff session and API key); the queue plays no part here.
+    return create_app(run_workers=False)

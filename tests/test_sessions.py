@@ -28,7 +28,7 @@ async def test_login_rotates_session_and_logout_ends_it(
         redis.Redis.from_url(redis_url).flushdb()
     app = create_app(settings, run_workers=False)
     async with AsyncTestClient(app=app) as client:
-        client.cookies.set("lc_session", "attacker-chosen-id")
+        client.cookies.set("lc_session", "attacker-chosen-id", domain="testserver.local")
         await _login(client, tenant_a.owner.email)
         session_id = client.cookies.get("lc_session")
         assert session_id and session_id != "attacker-chosen-id"

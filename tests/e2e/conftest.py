@@ -77,6 +77,7 @@ def live_server(database: None) -> Iterator[str]:
         "LOYALCHAT_VAR_DIR": tempfile.mkdtemp(prefix="loyalchat-e2e-"),
         "LOYALCHAT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "LOYALCHAT_LOG_LEVEL": "INFO",
+        "LOYALCHAT_DATABASE_POOL_SIZE": "5",  # the real server runs with a connection pool
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
