@@ -1,0 +1,224 @@
+"""The inbox service: store every inbound event once, then process it through its handler.
+
+``record_inbound`` is what webhook routes call after verifying a signature: the row is
+the source of truth, its unique index (tenant, source, provider_key) makes a provider's
+retry a no-op, and only a new row gets a queue message. ``process_event`` is the body of
+the ``process_inbound_event`` actor. This module is the only writer of ``inbound_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import dramatiq.errors
+import redis.exceptions
+
+from loyalchat.context import require_tenant
+from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
+from loyalchat.scoping import new_row, scoped_select, scoped_update
+from loyalchat.settings import get_settings
+
+# Runs of one event (all causes: dramatiq retries, sweeper re-sends) before it is failed.
+MAX_ATTEMPTS = 5
+ERROR_MAX_CHARS = 2000
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEventRow:
+    """What a handler gets: a snapshot of the stored event (handlers never write the row)."""
+
+    id: int
+    tenant_id: int
+    source: str
+    provider_key: str
+    payload: Any = field(default_factory=dict)
+    attempts: int = 0
+
+
+InboundHandler = Callable[[InboundEventRow], Awaitable[None]]
+
+_handlers: dict[str, InboundHandler] = {}
+
+
+def register_inbound_handler(
+    source: str, handler: InboundHandler, *, replace: bool = False
+) -> None:
+    """Route events of ``source`` (e.g. ``"whatsapp"``) to ``async handler(event_row)``.
+
+    A handler raises to ask for a retry; it must be safe to run twice for one event.
+    """
+    if source in _handlers and _handlers[source] is not handler and not replace:
+        raise ValueError(f"an inbound handler for {source!r} is already registered")
+    _handlers[source] = handler
+
+
+def unregister_inbound_handler(source: str) -> None:
+    _handlers.pop(source, None)
+
+
+def inbound_handler(source: str) -> InboundHandler | None:
+    return _handlers.get(source)
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc).upper()
+
+
+async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[int, bool]:
+    """Store an inbound event for the current tenant; returns ``(event_id, created)``.
+
+    The insert relies on the unique index (no check-then-insert): concurrent deliveries of
+    one provider key make one row, and only its creator sends ``process_inbound_event``.
+    If the queue is unreachable the row stays ``received`` and the sweeper sends it later.
+    """
+    require_tenant()
+    row = new_row(InboundEvent, source=source, provider_key=provider_key, payload=payload)
+    try:
+        inserted = await InboundEvent.insert(row).returning(InboundEvent.id)
+    except Exception as exc:
+        if not _is_unique_violation(exc):
+            raise
+        existing = (
+            await scoped_select(InboundEvent, InboundEvent.id)
+            .where((InboundEvent.source == source) & (InboundEvent.provider_key == provider_key))
+            .first()
+        )
+        if existing is None:  # pragma: no cover - a unique violation implies the row exists
+            raise
+        return existing["id"], False
+    event_id = inserted[0]["id"]
+    await _send_process(event_id)
+    return event_id, True
+
+
+async def _send_process(event_id: int) -> None:
+    from loyalchat.inbox.tasks import process_inbound_event
+
+    try:
+        # Off the event loop: a Redis enqueue is network I/O. to_thread copies the tenant.
+        await asyncio.to_thread(process_inbound_event.send, event_id)
+    except (dramatiq.errors.BrokerError, redis.exceptions.RedisError, OSError):
+        log.warning("could not enqueue inbound event %s; the sweeper will", event_id, exc_info=True)
+
+
+async def process_event(event_id: int) -> str:
+    """Process one event of the current tenant; returns what happened.
+
+    ``"done"``, ``"failed"`` (no handler, or attempts exhausted), or a no-op:
+    ``"not_found"`` (unknown id or another tenant's), ``"final"``, ``"in_progress"``.
+    A handler exception below ``MAX_ATTEMPTS`` puts the row back to ``received`` with
+    ``last_error`` and is re-raised so dramatiq retries.
+    """
+    require_tenant()
+    now = datetime.now(UTC)
+    stale = now - timedelta(seconds=get_settings().sweep_after_seconds)
+    claimable = (InboundEvent.status == InboundStatus.received.value) | (
+        (InboundEvent.status == InboundStatus.processing.value) & (InboundEvent.updated_at < stale)
+    )
+    # Claim with one conditional UPDATE: of two concurrent runs, exactly one gets the row.
+    claimed = (
+        await scoped_update(
+            InboundEvent,
+            {
+                InboundEvent.status: InboundStatus.processing.value,
+                InboundEvent.attempts: InboundEvent.attempts + 1,
+                InboundEvent.updated_at: now,
+            },
+            use_auto_update=False,
+        )
+        .where((InboundEvent.id == event_id) & claimable)
+        .returning(
+            InboundEvent.id,
+            InboundEvent.tenant,
+            InboundEvent.source,
+            InboundEvent.provider_key,
+            InboundEvent.payload,
+            InboundEvent.attempts,
+        )
+    )
+    if not claimed:
+        return await _why_not_claimed(event_id)
+    event = _snapshot(claimed[0])
+    handler = _handlers.get(event.source)
+    if handler is None:
+        await _finish(event_id, InboundStatus.failed, f"no handler for source {event.source}")
+        log.error("inbound event %s failed: no handler for source %s", event_id, event.source)
+        return InboundStatus.failed.value
+    try:
+        await handler(event)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+        if event.attempts >= MAX_ATTEMPTS:
+            await _finish(event_id, InboundStatus.failed, error)
+            log.error(
+                "inbound event %s failed after %d attempts: %s", event_id, event.attempts, error
+            )
+            return InboundStatus.failed.value
+        await _mark(event_id, {InboundEvent.status: InboundStatus.received.value}, error)
+        raise
+    await _finish(event_id, InboundStatus.done, "")
+    return InboundStatus.done.value
+
+
+def _snapshot(row: dict[str, Any]) -> InboundEventRow:
+    payload = row["payload"]
+    if isinstance(payload, str | bytes):
+        import json
+
+        payload = json.loads(payload or "{}")
+    return InboundEventRow(
+        id=row["id"],
+        tenant_id=row["tenant"],
+        source=row["source"],
+        provider_key=row["provider_key"],
+        payload=payload,
+        attempts=row["attempts"],
+    )
+
+
+async def _why_not_claimed(event_id: int) -> str:
+    row = (
+        await scoped_select(InboundEvent, InboundEvent.status)
+        .where(InboundEvent.id == event_id)
+        .first()
+    )
+    if row is None:
+        return "not_found"
+    return "final" if row["status"] in FINAL_STATUSES else "in_progress"
+
+
+async def _finish(event_id: int, status: InboundStatus, error: str) -> None:
+    await _mark(
+        event_id,
+        {InboundEvent.status: status.value, InboundEvent.processed_at: datetime.now(UTC)},
+        error,
+    )
+
+
+async def _mark(event_id: int, values: dict, error: str) -> None:
+    # Only while this run holds the row: if the sweeper took it back, its new run decides.
+    values = {**values, InboundEvent.last_error: error, InboundEvent.updated_at: datetime.now(UTC)}
+    await scoped_update(InboundEvent, values, use_auto_update=False).where(
+        (InboundEvent.id == event_id) & (InboundEvent.status == InboundStatus.processing.value)
+    )
+
+
+async def get_event(event_id: int) -> dict[str, Any] | None:
+    """The stored event of the current tenant, as a dict (None for unknown or foreign ids)."""
+    return (
+        await scoped_select(InboundEvent)
+        .where(InboundEvent.id == event_id)
+        .output(load_json=True)
+        .first()
+    )
