@@ -131,6 +131,14 @@ async def test_platform_admin_without_a_shop_lands_on_admin(
     assert response.headers["location"] == "/admin"
 
 
+async def test_bare_address_leads_to_login_or_home(
+    tenant_a: World, admin: accounts.StaffInfo, client: AsyncTestClient
+) -> None:
+    assert (await client.get("/", follow_redirects=False)).headers["location"] == "/login"
+    await login(client, tenant_a.owner.email)
+    assert (await client.get("/", follow_redirects=False)).headers["location"] == "/console"
+
+
 async def test_logout_ends_the_session(tenant_a: World, client: AsyncTestClient) -> None:
     await login(client, tenant_a.owner.email)
     response = await post_form(client, "/logout")

@@ -55,6 +55,14 @@ def _login_page(
 class AuthController(Controller):
     include_in_schema = False
 
+    @get("/", opt={"isolation": "public"})
+    async def root(self, request: Request) -> Redirect:
+        """The bare address: a signed-in person's home, everyone else the login page."""
+        principal = principal_of(request)
+        if principal.user is not None:
+            return Redirect(home_for(principal.user, principal.memberships))
+        return Redirect("/login")
+
     @get("/login")
     async def login_form(self, request: Request, next_url: NextParam = "") -> Response[Any]:
         principal = principal_of(request)
