@@ -36,4 +36,4 @@ async def emit(name: str, data: dict[str, Any] | None = None, tenant_id: int | N
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            log.exception("plugin_event_handler_failed", plugin=impl.plugin_name, event=name)
+            log.exception("plugin_event_handler_failed", plugin=impl.plugin_name, event_name=name)

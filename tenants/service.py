@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from loyalchat import events
 from loyalchat.context import cross_tenant_reason, require_tenant
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant, TenantStatus
@@ -79,6 +80,7 @@ async def create_tenant(
     await audit.record(
         "tenant.create", f"tenant:{tenant.id}", after={"slug": slug}, tenant_id=tenant.id
     )
+    await events.emit("tenant_created", {"slug": slug, "status": status.value}, tenant_id=tenant.id)
     return tenant
 
 
@@ -126,4 +128,9 @@ async def set_status(tenant_id: int, status: TenantStatus, reason: str = "") -> 
     )
     after = await get_tenant(tenant_id)
     assert after is not None
+    await events.emit(
+        "tenant_status_changed",
+        {"slug": after.slug, "from": before.status, "to": status.value, "reason": reason},
+        tenant_id=tenant_id,
+    )
     return after

@@ -11,4 +11,4 @@ log = structlog.get_logger("loyalchat.events")
 
 @hookimpl
 def on_event(event) -> None:
-    log.info("domain_event", event=event.name, tenant_id=event.tenant_id, data=event.data)
+    log.info("domain_event", event_name=event.name, tenant_id=event.tenant_id, data=event.data)
