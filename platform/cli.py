@@ -35,4 +35,9 @@ def build_cli() -> click.Group:
 
 
 def main() -> None:
+    from loyalchat.log import configure_logging
+    from loyalchat.settings import get_settings
+
+    # Logs go to stderr, so `--json` output on stdout stays machine-readable.
+    configure_logging(get_settings())
     build_cli()(prog_name="loyalchat")
