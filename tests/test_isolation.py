@@ -128,3 +128,21 @@ def app() -> Litestar:
 
     # Two clients share this app (staff session and API key); the queue plays no part here.
     return create_app(run_workers=False)
+
+
+def test_every_non_public_route_has_a_guard(app: Litestar) -> None:
+    """A console or API route without a guard would serve whoever asks."""
+    unguarded, guarded = [], 0
+    for path, method, handler in _handlers(app):
+        if (
+            path == "/"
+            or path.startswith(PUBLIC_PREFIXES)
+            or handler.opt.get("isolation") == "public"
+        ):
+            continue
+        if handler.resolve_guards():
+            guarded += 1
+        else:
+            unguarded.append(f"{method} {path}")
+    assert not unguarded, f"routes without a guard: {unguarded}"
+    assert guarded >= 10

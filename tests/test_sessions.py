@@ -48,7 +48,7 @@ async def test_session_cookie_flags(tenant_a: World) -> None:
     from loyalchat.app import create_app
 
     app = create_app(_settings(public_base_url="https://shop.example"), run_workers=False)
-    async with AsyncTestClient(app=app, base_url="https://testserver") as client:
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
         await client.get("/login")
         response = await client.post(
             "/login",
