@@ -98,13 +98,14 @@ def static_routers() -> list[Any]:
 
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
-    from loyalchat.frontend.pages import admin, apikeys, auth, console
+    from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
 
     return [
         auth.AuthController,
         auth.set_language,
         console.ConsoleController,
         apikeys.ApiKeysController,
+        plugins.PluginsController,
         admin.AdminController,
         *static_routers(),
     ]

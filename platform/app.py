@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool | None = N
     from loyalchat.frontend import web
     from loyalchat.tenants.auth import PrincipalMiddleware
     from loyalchat.tenants.controllers import TenantApiController
+    from loyalchat.tenants.plugin_controllers import PluginApiController
     from loyalchat.tenants.sessions import make_stores, session_config
     from loyalchat.tenants.throttle import make_throttle
 
@@ -61,7 +62,14 @@ def create_app(settings: Settings | None = None, *, run_workers: bool | None = N
             await db.close_pool()
 
     return Litestar(
-        route_handlers=[health, ready, TenantApiController, *web.route_handlers(), *plugin_routes],
+        route_handlers=[
+            health,
+            ready,
+            TenantApiController,
+            PluginApiController,
+            *web.route_handlers(),
+            *plugin_routes,
+        ],
         lifespan=[lifespan],
         middleware=[
             AccessLogMiddleware(),

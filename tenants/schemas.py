@@ -62,3 +62,30 @@ class AuditOut(msgspec.Struct):
     before: dict | None
     after: dict | None
     created_at: datetime
+
+
+class PluginFieldOut(msgspec.Struct):
+    """One declared setting; a secret's ``value`` is masked, never the secret itself."""
+
+    name: str
+    label: str
+    required: bool
+    secret: bool
+    help: str
+    value: str
+    is_set: bool
+
+
+class PluginOut(msgspec.Struct):
+    plugin: str
+    enabled: bool
+    configured: bool
+    missing: list[str]
+    fields: list[PluginFieldOut]
+
+
+class PluginUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """``settings`` are saved first (an empty secret keeps the stored one), then ``enabled``."""
+
+    enabled: bool | None = None
+    settings: dict[str, object] | None = None

@@ -111,14 +111,35 @@ async def list_tenants(status: str | None = None) -> list[TenantInfo]:
     return [_info(row) for row in await query]
 
 
-async def set_status(tenant_id: int, status: TenantStatus, reason: str = "") -> TenantInfo:
-    """Move a tenant to ``status`` (platform-admin work), audited with the reason."""
+class StatusConflict(TenantError):
+    """The tenant was not in a status this change may start from (or it changed meanwhile)."""
+
+
+async def set_status(
+    tenant_id: int,
+    status: TenantStatus,
+    reason: str = "",
+    *,
+    only_from: set[TenantStatus] | None = None,
+) -> TenantInfo:
+    """Move a tenant to ``status`` (platform-admin work), audited with the reason.
+
+    With ``only_from``, the change happens in one conditional UPDATE only while the tenant
+    is in one of those statuses, so two admins acting at once cannot both apply it.
+    """
     before = await get_tenant(tenant_id)
     if before is None:
         raise TenantError("no such tenant")
-    await Tenant.update({Tenant.status: status.value, Tenant.updated_at: datetime.now(UTC)}).where(
-        Tenant.id == tenant_id
+    condition = Tenant.id == tenant_id
+    if only_from is not None:
+        condition &= Tenant.status.is_in([s.value for s in only_from])
+    changed = await (
+        Tenant.update({Tenant.status: status.value, Tenant.updated_at: datetime.now(UTC)})
+        .where(condition)
+        .returning(Tenant.id)
     )
+    if not changed:
+        raise StatusConflict(f"tenant is {before.status}; cannot move it to {status.value}")
     await audit.record(
         "tenant.status",
         f"tenant:{tenant_id}",

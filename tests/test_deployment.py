@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_compose_file_validates_with_every_service(tmp_path: Path) -> None:
     compose = shutil.which("docker-compose")
-    assert compose, "docker-compose is needed to validate docker-compose.yml (apt-get install docker-compose)"
+    assert compose, (
+        "docker-compose is needed to validate docker-compose.yml (apt-get install docker-compose)"
+    )
     env = {
         **os.environ,
         "LOYALCHAT_SECRET_KEY": "s" * 40,

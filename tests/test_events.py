@@ -43,3 +43,24 @@ async def test_tenant_lifecycle_events_reach_plugins(clean_db) -> None:
         "chargeback",
     )
     assert (await tenants.get_tenant(tenant.id)).status == "suspended"
+
+
+async def test_concurrent_status_changes_apply_once(clean_db) -> None:
+    import asyncio
+
+    import pytest
+
+    tenant = await tenants.create_tenant("race-shop", "Race Shop", status=TenantStatus.active)
+    results = await asyncio.gather(
+        *[
+            tenants.set_status(
+                tenant.id, TenantStatus.suspended, f"admin {n}", only_from={TenantStatus.active}
+            )
+            for n in range(8)
+        ],
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, tenants.StatusConflict) for r in results if isinstance(r, Exception))
+    with pytest.raises(tenants.StatusConflict):
+        await tenants.set_status(tenant.id, TenantStatus.active, only_from={TenantStatus.rejected})

@@ -5,15 +5,38 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
-from loyalchat.context import cross_tenant
+from loyalchat.context import cross_tenant, tenant_context
+from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.ui import STATUS_LABELS
+from loyalchat.tenants import accounts, audit, plugin_settings
 from loyalchat.tenants.auth import platform_admin_required
-from loyalchat.tenants.service import list_tenants
+from loyalchat.tenants.service import (
+    StatusConflict,
+    TenantInfo,
+    get_tenant,
+    list_tenants,
+    set_status,
+)
 from loyalchat.tenants.tables import TenantStatus
+
+PLATFORM = {"platform_admin": True}
+# Status changes an admin may make here: to -> allowed from. Approvals belong to onboarding.
+TRANSITIONS = {
+    TenantStatus.suspended: {TenantStatus.active},
+    TenantStatus.active: {TenantStatus.suspended},
+}
+BAD_TRANSITION = N_(
+    "Only an active shop can be suspended, and only a suspended shop can be reactivated."
+)
+REASON_REQUIRED = N_("Say why the shop is suspended: the shop's staff and the audit log see it.")
+MAX_REASON = 500
 
 
 def health_items(request: Request) -> list[tuple[str, str, str]]:
@@ -47,7 +70,7 @@ class AdminController(Controller):
     include_in_schema = False
     guards = (platform_admin_required,)
 
-    @get("/", opt={"platform_admin": True})
+    @get("/", opt=PLATFORM)
     async def dashboard(self, request: Request) -> Template:
         with cross_tenant("platform admin dashboard: every tenant by status"):
             tenants = await list_tenants()
@@ -70,7 +93,72 @@ class AdminController(Controller):
             },
         )
 
-    @get("/platform-status", opt={"platform_admin": True})
+    @get("/platform-status", opt=PLATFORM)
     async def health_panel(self, request: Request) -> Template:
         """The health panel alone (htmx refreshes it)."""
         return Template("admin/_health.html", context={"health": health_items(request)})
+
+    @get("/tenants/{tenant_id:int}", opt=PLATFORM)
+    async def tenant_detail(self, request: Request, tenant_id: FromPath[int]) -> Template:
+        return await _tenant_page(await _tenant_or_404(tenant_id))
+
+    @post("/tenants/{tenant_id:int}/status", opt=PLATFORM, status_code=303)
+    async def change_status(self, request: Request, tenant_id: FromPath[int]) -> Response[Any]:
+        """Suspend (a reason is required) or reactivate a shop."""
+        tenant = await _tenant_or_404(tenant_id)
+        form = await ui.form_data(request)
+        try:
+            target = TenantStatus(form.get("status", ""))
+        except ValueError:
+            raise ClientException(status_code=HTTP_400_BAD_REQUEST) from None
+        allowed_from = TRANSITIONS.get(target, set())
+        if tenant.status not in {status.value for status in allowed_from}:
+            raise ClientException(BAD_TRANSITION, status_code=HTTP_409_CONFLICT)
+        reason = " ".join(form.get("reason", "").split())[:MAX_REASON]
+        if target is TenantStatus.suspended and not reason:
+            error = i18n.gettext(request, REASON_REQUIRED)
+            return await _tenant_page(
+                tenant, errors={"reason": error}, status_code=HTTP_400_BAD_REQUEST
+            )
+        try:
+            with cross_tenant("platform admin: tenant status"):
+                await set_status(tenant.id, target, reason, only_from=allowed_from)
+        except StatusConflict:  # another admin changed it between our read and write
+            raise ClientException(BAD_TRANSITION, status_code=HTTP_409_CONFLICT) from None
+        message = (
+            N_("%(shop)s is suspended.")
+            if target is TenantStatus.suspended
+            else N_("%(shop)s is active again.")
+        )
+        ui.flash(request, message, "success", shop=tenant.display_name)
+        next_url = ui.safe_next(form.get("next"), f"/admin/tenants/{tenant.id}")
+        return Redirect(next_url, status_code=303)
+
+
+async def _tenant_or_404(tenant_id: int) -> TenantInfo:
+    tenant = await get_tenant(tenant_id)
+    if tenant is None:
+        raise NotFoundException()
+    return tenant
+
+
+async def _tenant_page(
+    tenant: TenantInfo, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Template:
+    """One shop for the platform admin: staff, enabled plugins (names only), latest audit."""
+    with cross_tenant("platform admin: one tenant's staff, plugins and audit log"):
+        with tenant_context(tenant.id):
+            staff = await accounts.staff_of_current_tenant()
+            plugins = await plugin_settings.enabled_plugins()
+            entries = await audit.recent(limit=30)
+    return Template(
+        "admin/tenant.html",
+        context={
+            "tenant": tenant,
+            "staff": staff,
+            "plugins": plugins,
+            "entries": entries,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from loyalchat.inbox.tables import InboundEvent
 from piccolo.conf.apps import AppConfig
+
+from loyalchat.inbox.tables import InboundEvent
 
 APP_CONFIG = AppConfig(
     app_name="inbox",

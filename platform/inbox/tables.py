@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from loyalchat.tenants.tables import Tenant
 from piccolo.columns import JSON, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+from loyalchat.tenants.tables import Tenant
 
 
 class InboundStatus(enum.StrEnum):
