@@ -198,3 +198,29 @@ async def test_tenant_detail_shows_staff_plugins_and_audit(
     assert f'action="/admin/tenants/{tenant_a.id}/status"' in page.text
     assert missing.status_code == 404
     assert "東主" in zh.text and "已啟用的插件" in zh.text
+
+
+async def test_health_panel_counts_inbound_events_and_queue(
+    admin: accounts.StaffInfo, tenant_a: World, tenant_b: World
+) -> None:
+    from loyalchat.inbox.tables import InboundEvent
+
+    for world, key, status in (
+        (tenant_a, "a-1", "done"),
+        (tenant_a, "a-2", "failed"),
+        (tenant_b, "b-1", "failed"),
+        (tenant_b, "b-2", "received"),
+    ):
+        await InboundEvent.insert(
+            InboundEvent(tenant=world.id, source="whatsapp", provider_key=key, status=status)
+        )
+    async with open_client() as client:
+        await login(client, admin.email)
+        panel = await client.get("/admin/platform-status")
+    assert panel.status_code == 200
+    text = " ".join(panel.text.split())
+    assert "Inbound events (24 h)</dt><dd>4" in text
+    assert "Failed (24 h)</dt><dd>2" in text
+    assert "Waiting to be processed</dt><dd>1" in text
+    assert "Queue depth</dt><dd>0" in text
+    assert "health-error" in panel.text  # failures are flagged, not just counted

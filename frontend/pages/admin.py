@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -39,25 +40,39 @@ REASON_REQUIRED = N_("Say why the shop is suspended: the shop's staff and the au
 MAX_REASON = 500
 
 
-def health_items(request: Request) -> list[tuple[str, str, str]]:
-    """(label, value, level) rows from whatever the app knows; absent values are skipped."""
+async def health_items(request: Request) -> list[tuple[str, str, str]]:
+    """(label, value, level) rows: services, queue and inbound figures of the last 24 h."""
+    from loyalchat.inbox.service import platform_counts
+    from loyalchat.tasks.health import queue_figures
+
     state = request.app.state
     items: list[tuple[str, str, str]] = []
     settings = getattr(state, "settings", None)
     if settings is not None:
-        try:
-            items.append((N_("Database"), settings.database_kind, "ok"))
-        except ValueError:
-            items.append((N_("Database"), "?", "error"))
+        items.append((N_("Database"), settings.database_kind, "ok"))
         items.append(
             (N_("Redis"), N_("configured") if settings.redis_url else N_("not used"), "ok")
         )
     broker = getattr(state, "broker_kind", None)
     if broker:
         items.append((N_("Task queue"), str(broker), "ok"))
-    depth = getattr(state, "queue_depth", None)
-    if depth is not None:
-        items.append((N_("Queue depth"), str(depth), "warn" if int(depth) > 100 else "ok"))
+        try:
+            figures = await queue_figures()
+        except Exception:
+            items.append((N_("Queue depth"), "?", "error"))
+        else:
+            items.append(
+                (N_("Queue depth"), str(figures.waiting), "warn" if figures.waiting > 100 else "ok")
+            )
+            items.append((N_("Dead letters"), str(figures.dead), "error" if figures.dead else "ok"))
+    with cross_tenant("platform admin health: inbound events of every tenant"):
+        counts = await platform_counts(datetime.now(UTC) - timedelta(hours=24))
+    received = sum(counts.values())
+    failed = counts.get("failed", 0)
+    waiting = counts.get("received", 0) + counts.get("processing", 0)
+    items.append((N_("Inbound events (24 h)"), str(received), "ok"))
+    items.append((N_("Waiting to be processed"), str(waiting), "warn" if waiting > 100 else "ok"))
+    items.append((N_("Failed (24 h)"), str(failed), "error" if failed else "ok"))
     plugins = getattr(state, "plugins", None)
     if plugins is not None and hasattr(plugins, "list_name_plugin"):
         names = sorted(name for name, _ in plugins.list_name_plugin() if not name.isdigit())
@@ -89,14 +104,14 @@ class AdminController(Controller):
                 "tenants": tenants,
                 "per_status": per_status,
                 "max_count": max([row["count"] for row in per_status] + [1]),
-                "health": health_items(request),
+                "health": await health_items(request),
             },
         )
 
     @get("/platform-status", opt=PLATFORM)
     async def health_panel(self, request: Request) -> Template:
         """The health panel alone (htmx refreshes it)."""
-        return Template("admin/_health.html", context={"health": health_items(request)})
+        return Template("admin/_health.html", context={"health": await health_items(request)})
 
     @get("/tenants/{tenant_id:int}", opt=PLATFORM)
     async def tenant_detail(self, request: Request, tenant_id: FromPath[int]) -> Template:

@@ -19,10 +19,11 @@ from typing import Any
 import asyncpg
 import dramatiq.errors
 import redis.exceptions
+from piccolo.query.functions.aggregate import Count
 
 from loyalchat.context import require_tenant
 from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
-from loyalchat.scoping import new_row, scoped_select, scoped_update
+from loyalchat.scoping import new_row, scoped_select, scoped_update, unscoped
 from loyalchat.settings import get_settings
 
 # Runs of one event (all causes: dramatiq retries, sweeper re-sends) before it is failed.
@@ -222,3 +223,17 @@ async def get_event(event_id: int) -> dict[str, Any] | None:
         .output(load_json=True)
         .first()
     )
+
+
+async def platform_counts(since: datetime) -> dict[str, int]:
+    """CROSS-TENANT: inbound events per status received since ``since`` (admin health).
+
+    Only inside ``cross_tenant()``; ``unscoped`` refuses otherwise.
+    """
+    table = unscoped(InboundEvent)
+    rows = await (
+        table.select(table.status, Count(table.id, alias="n"))
+        .where(table.received_at >= since)
+        .group_by(table.status)
+    )
+    return {row["status"]: row["n"] for row in rows}
