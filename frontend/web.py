@@ -77,6 +77,19 @@ def add_template_dirs(config: TemplateConfig, dirs: Iterable[Path | str]) -> Non
             loader.searchpath.append(str(folder))
 
 
+def plugin_static_routers(folders: Mapping[str, Path]) -> list[Any]:
+    """``/static/plugins/<name>/`` for each plugin that ships a ``static`` folder."""
+    return [
+        create_static_files_router(
+            path=f"/static/plugins/{name}",
+            directories=[folder],
+            name=f"plugin-static-{name}",
+            include_in_schema=False,
+        )
+        for name, folder in sorted(folders.items())
+    ]
+
+
 def static_routers() -> list[Any]:
     """``/static`` from frontend/static, plus each npm package's files we serve."""
     routers = [

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pluggy
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -18,18 +19,24 @@ from loyalchat import db
 from loyalchat.errors import EXCEPTION_HANDLERS
 from loyalchat.health import health, ready
 from loyalchat.log import AccessLogMiddleware, configure_logging
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
 from loyalchat.settings import Settings, get_settings
 
 CSRF_COOKIE = "lc_csrf"
 CSRF_EXEMPT = ["/api/", "/hooks/", "/health", "/ready", "/schema"]
 
 
-def create_app(settings: Settings | None = None, *, run_workers: bool | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    run_workers: bool | None = None,
+    plugins: pluggy.PluginManager | None = None,
+) -> Litestar:
     """Build the web application.
 
     ``run_workers``: start the embedded queue worker and scheduler with the app (default:
     when no Redis is configured, i.e. the one-machine default of ``loyalchat serve``).
+    ``plugins``: the plugin manager to use (default: the process-wide one, from settings).
     """
     from loyalchat.frontend import web
     from loyalchat.tenants.auth import PrincipalMiddleware
@@ -41,7 +48,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool | None = N
     settings = settings or get_settings()
     configure_logging(settings)
     db.configure_database(settings)
-    pm = get_plugin_manager()
+    pm = plugins or get_plugin_manager()
     embedded = settings.embedded_queue if run_workers is None else run_workers
 
     plugin_routes: list[Any] = []
@@ -68,6 +75,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool | None = N
             TenantApiController,
             PluginApiController,
             *web.route_handlers(),
+            *web.plugin_static_routers(plugin_asset_dirs(pm, "static")),
             *plugin_routes,
         ],
         lifespan=[lifespan],
@@ -85,7 +93,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool | None = N
             cookie_samesite="lax",
             exclude=CSRF_EXEMPT,
         ),
-        template_config=web.template_config(),
+        template_config=web.template_config(plugin_asset_dirs(pm, "templates").values()),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(

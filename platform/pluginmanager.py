@@ -7,7 +7,9 @@ ones; ``LOYALCHAT_BLOCKED_PLUGINS`` names plugins that are never loaded.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -83,3 +85,23 @@ def describe_plugins(pm: pluggy.PluginManager | None = None) -> list[dict[str, A
             {"name": name, "distribution": distribution, "version": version, "hooks": hooks}
         )
     return sorted(rows, key=lambda row: row["name"])
+
+
+def plugin_asset_dirs(pm: pluggy.PluginManager, kind: str) -> dict[str, Path]:
+    """Each plugin's ``templates`` or ``static`` folder, found beside its module.
+
+    A plugin ships ``<package>/templates/<plugin name>/...`` (namespaced, so it cannot
+    hide our templates) and ``<package>/static/...`` (served at ``/static/plugins/<name>/``).
+    """
+    found: dict[str, Path] = {}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        module = plugin if inspect.ismodule(plugin) else inspect.getmodule(type(plugin))
+        source = getattr(module, "__file__", None)
+        if not source:
+            continue
+        folder = Path(source).parent / kind
+        if folder.is_dir():
+            found[name] = folder
+    return found

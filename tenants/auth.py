@@ -103,7 +103,10 @@ class PrincipalMiddleware(ASGIMiddleware):
     """Resolve the principal and hold its tenant in the context for the whole request."""
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/", "^/health$")
+    # Decided on the request path (Litestar 3 will match exclude patterns on handler paths).
+    should_bypass_for_scope = staticmethod(
+        lambda scope: scope["path"].startswith("/static/") or scope["path"] == "/health"
+    )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         principal = await resolve_principal(scope)

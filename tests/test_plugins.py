@@ -241,3 +241,22 @@ def test_plugins_command_defaults_to_the_process_plugin_manager() -> None:
         reset_plugin_manager()
     assert result.exit_code == 0, result.output
     assert "eventlog" in [row["name"] for row in json.loads(result.output)]
+
+
+async def test_plugin_pages_templates_and_static_are_discovered() -> None:
+    from litestar.testing import AsyncTestClient
+
+    from loyalchat.app import create_app
+    from loyalchat.pluginmanager import build_plugin_manager
+    from tests import assetplugin
+
+    pm = build_plugin_manager(load_entrypoints=False, plugins={"assetplugin": assetplugin})
+    app = create_app(run_workers=False, plugins=pm)
+    async with AsyncTestClient(app=app) as client:
+        page = await client.get("/hello-plugin")
+        css = await client.get("/static/plugins/assetplugin/assetplugin.css")
+        ours = await client.get("/static/plugins/eventlog/anything.css")
+    assert page.status_code == 200
+    assert "Hello from the plugin" in page.text and "<html" in page.text  # our layout around it
+    assert css.status_code == 200 and "teal" in css.text
+    assert ours.status_code == 404
