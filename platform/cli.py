@@ -11,7 +11,9 @@ from loyalchat.commands.serve import serve_command
 
 def build_cli() -> click.Group:
     """The command group, with plugin commands added through ``register_commands``."""
+    from loyalchat.commands.ocr import ocr_command
     from loyalchat.commands.plugins import plugins_command
+    from loyalchat.commands.receipts import receipts_group
     from loyalchat.commands.worker import scheduler_command, worker_command
     from loyalchat.pluginmanager import get_plugin_manager
 
@@ -28,6 +30,8 @@ def build_cli() -> click.Group:
         createadmin_command,
         plugins_command,
         demo_command,
+        ocr_command,
+        receipts_group,
     ):
         cli.add_command(command)
     get_plugin_manager().hook.register_commands(cli=cli)

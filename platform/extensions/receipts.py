@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,29 @@ class ReceiptFields:
     total: Found[Decimal] | None = None  # money is Decimal, never float
     currency: Found[str] | None = None
     receipt_number: Found[str] | None = None
+    # Added for the generic parser; every one is optional so POS plugins may ignore them.
+    date: Found[dt.date] | None = None  # the printed date (``issued_at`` carries date + time)
+    time: Found[dt.time] | None = None
+    payment_method: Found[str] | None = None  # "cash", "octopus", "alipay", "visa"...
+    merchant_candidates: tuple[str, ...] = ()  # header lines that could be the name
+    qr_payloads: tuple[str, ...] = ()  # decoded QR codes on the receipt image
+    total_label: str = ""  # the printed label the total was read from ("NETT TOTAL", "合计")
+    warnings: tuple[str, ...] = ()  # why a confidence was lowered, for staff review
+
+    def confidences(self) -> dict[str, float]:
+        """0-1 confidence per field name; 0.0 for a field that was not found."""
+        names = (
+            "merchant_name",
+            "date",
+            "time",
+            "total",
+            "currency",
+            "receipt_number",
+            "payment_method",
+        )
+        return {
+            name: (found.confidence if (found := getattr(self, name)) else 0.0) for name in names
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +67,11 @@ class ReceiptProfile:
     currency: str = "HKD"
     timezone: str = "Asia/Hong_Kong"
     hints: Mapping[str, Any] = field(default_factory=dict)
+    # Learned from sample receipts (see ``loyalchat.receipts.profile.build_profile``).
+    total_labels: tuple[str, ...] = ()  # labels the total is printed next to, folded
+    date_order: str = ""  # "dmy", "mdy" or "ymd"; "" means the usual order for ``timezone``
+    amount_range: tuple[Decimal, Decimal] | None = None  # typical totals; outside -> review
+    qr_prefix: str = ""  # start of the QR payload the tenant's POS prints, if any
 
 
 @runtime_checkable

@@ -1,0 +1,1 @@
+"""Receipts: reading engine, profiles and (later) receipt processing."""

@@ -1,0 +1,163 @@
+"""The generic receipt parser: OCR lines in, fields with confidences out.
+
+It knows no POS layout; it works from geometry (rows, label beside or above value) and
+vocabulary (labels in Chinese and English), helped by the tenant's receipt profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from loyalchat.extensions.ocr import OcrLine
+from loyalchat.extensions.receipts import Found, ReceiptFields, ReceiptProfile
+from loyalchat.receipts.reading.parse.amounts import currency_marks, find_amounts, is_money_like
+from loyalchat.receipts.reading.parse.dates import (
+    DateHit,
+    TimeHit,
+    default_order,
+    find_dates,
+    find_times,
+)
+from loyalchat.receipts.reading.parse.merchant import guess_merchant
+from loyalchat.receipts.reading.parse.payment import find_payment_method
+from loyalchat.receipts.reading.parse.receipt_no import find_receipt_number
+from loyalchat.receipts.reading.parse.rows import Row, group_rows
+from loyalchat.receipts.reading.parse.text import fold
+from loyalchat.receipts.reading.parse.total import choose_total, describe_rows
+
+_DOLLARS = {"HKD", "SGD", "USD", "MOP", "TWD", "AUD", "CAD", "NZD"}
+_NOT_PURCHASE_DATE = re.compile(r"EXP|VALID|BEST BEFORE|USE BY|DUE|有效|到期|截止|届满|PRINT")
+_DATE_LABEL = re.compile(r"DATE|日期|时间|DATED|交易时间")
+
+
+class GenericParser:
+    """Reads any receipt layout; the fallback when no POS-specific parser applies."""
+
+    name = "generic"
+    label = "Generic receipt parser"
+
+    async def parse(self, lines: Sequence[OcrLine], profile: ReceiptProfile) -> ReceiptFields:
+        return parse_lines(lines, profile)
+
+
+def _now(profile: ReceiptProfile) -> datetime:
+    try:
+        return datetime.now(ZoneInfo(profile.timezone)).replace(tzinfo=None)
+    except (KeyError, ValueError):
+        return datetime.now()
+
+
+def parse_lines(
+    lines: Sequence[OcrLine],
+    profile: ReceiptProfile | None = None,
+    now: datetime | date | None = None,
+) -> ReceiptFields:
+    """Every field the receipt shows, each with a 0-1 confidence; None where nothing fits.
+
+    ``now`` is the shop's local time when the photo arrived: dates after it, or more
+    than about two years before it, are doubted.
+    """
+    profile = profile or ReceiptProfile()
+    now = now or _now(profile)
+    rows = group_rows(lines)
+    if not rows:
+        return ReceiptFields()
+    order = profile.date_order or default_order(profile.timezone)
+    dates = [find_dates(r.text, now, order) for r in rows]
+    times = [find_times(r.text) for r in rows]
+    masked = [_blank(r.text, ds, ts) for r, ds, ts in zip(rows, dates, times, strict=True)]
+    infos = describe_rows(rows, masked)
+
+    date_found, time_found, date_row = _pick_date(rows, dates, times)
+    total = choose_total(rows, infos, profile.total_labels, profile.amount_range)
+    currency = _currency(rows, total.currency if total else None, profile)
+    stop = min(
+        [i for i, ds in enumerate(dates) if ds]
+        + [i for i, info in enumerate(infos) if any(a.has_cents for a in info.amounts)]
+        + [len(rows)]
+    )
+    merchant = guess_merchant(rows, max(stop, 2), profile.merchant_names)
+    number = find_receipt_number(rows)
+    payment = find_payment_method(rows)
+
+    issued_at = None
+    if date_found is not None:
+        clock = time_found.value if time_found else datetime.min.time()
+        issued_at = Found(datetime.combine(date_found.value, clock), date_found.confidence)
+    del date_row
+    return ReceiptFields(
+        merchant_name=Found(merchant.name, merchant.confidence) if merchant else None,
+        issued_at=issued_at,
+        total=Found(total.value, total.confidence) if total else None,
+        currency=currency,
+        receipt_number=Found(number.value, number.confidence) if number else None,
+        date=Found(date_found.value, date_found.confidence) if date_found else None,
+        time=Found(time_found.value, 0.8 if date_found else 0.5) if time_found else None,
+        payment_method=Found(*payment) if payment else None,
+        merchant_candidates=merchant.candidates if merchant else (),
+        total_label=total.label if total else "",
+        warnings=total.warnings if total else ("no_total",),
+    )
+
+
+def _blank(text: str, dates: Sequence[DateHit], times: Sequence[TimeHit]) -> str:
+    # Dates and times are never amounts: replace them by spaces, keeping offsets.
+    chars = list(text)
+    for hit in [*dates, *times]:
+        for k in range(hit.start, min(hit.end, len(chars))):
+            chars[k] = " "
+    return "".join(chars)
+
+
+def _pick_date(
+    rows: Sequence[Row], dates: Sequence[list[DateHit]], times: Sequence[list[TimeHit]]
+) -> tuple[DateHit | None, TimeHit | None, int]:
+    best: tuple[float, int, DateHit] | None = None
+    for i, hits in enumerate(dates):
+        folded = fold(rows[i].text)
+        for hit in hits:
+            score = hit.confidence - 0.01 * i / max(len(rows), 1)
+            if _DATE_LABEL.search(folded):
+                score += 0.1
+            if _NOT_PURCHASE_DATE.search(folded):
+                score -= 0.4
+            if best is None or score > best[0]:
+                best = (score, i, hit)
+    if best is None:
+        first_time = next((t[0] for t in times if t), None)
+        return None, first_time, -1
+    _, row_index, hit = best
+    nearby = [
+        t
+        for k in (row_index, row_index + 1, row_index - 1)
+        if 0 <= k < len(times)
+        for t in times[k]
+    ]
+    anywhere = next((t[0] for t in times if t), None)
+    return hit, (nearby[0] if nearby else anywhere), row_index
+
+
+def _currency(rows: Sequence[Row], on_total: str | None, profile: ReceiptProfile) -> Found[str]:
+    def resolve(code: str) -> str:
+        if code != "$":
+            return code
+        # A bare "$" is the local dollar; even where the currency is not a dollar, the
+        # shop's own currency is a better guess than USD.
+        return profile.currency
+
+    if on_total:
+        dollar_ok = profile.currency in _DOLLARS
+        return Found(resolve(on_total), 0.9 if on_total != "$" else (0.75 if dollar_ok else 0.6))
+    marks = Counter(code for r in rows for code in currency_marks(r.text))
+    marks.update(
+        a.currency for r in rows for a in find_amounts(r.text) if a.currency and is_money_like(a)
+    )
+    if marks:
+        code, _ = marks.most_common(1)[0]
+        resolved = resolve(code)
+        return Found(resolved, 0.8 if code != "$" else 0.65)
+    return Found(profile.currency, 0.5)

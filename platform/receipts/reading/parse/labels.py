@@ -1,0 +1,175 @@
+"""Which printed labels name the total, and which only look like it.
+
+Text is folded first (half-width, Simplified, upper case) and OCR-mangled English words
+are corrected against a small vocabulary ("TOTAI" -> "TOTAL", "T0TAL" -> "TOTAL"), so
+one pattern covers Traditional, Simplified and misread variants. Where two patterns
+overlap the longer wins: "SUB TOTAL" is a subtotal, "TOTAL QTY" a count, not "TOTAL".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from loyalchat.receipts.reading.parse.text import edit_distance, fold
+
+TOTAL = "total"
+NOT_TOTAL = (
+    "subtotal",
+    "change",
+    "tendered",
+    "discount",
+    "tax",
+    "service",
+    "rounding",
+    "count",
+    "total_excl",
+)
+
+_VOCAB = (
+    "TOTAL SUBTOTAL GRAND AMOUNT DUE NETT CHANGE CASH TENDERED ROUNDING ROUNDED ADJUSTMENT "
+    "DISCOUNT SERVICE CHARGE QUANTITY ITEMS EXCL INCL EXCLUSIVE INCLUSIVE PAYMENT PAYABLE "
+    "BALANCE SALES SAVINGS RECEIVED DEPOSIT INVOICE RECEIPT CASHIER VOUCHER ITEM"
+).split()
+_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
+
+# (kind, strength, pattern); strength only matters for kind == TOTAL.
+_RULES: tuple[tuple[str, float, str], ...] = (
+    (
+        TOTAL,
+        1.0,
+        r"GRAND\s?TOTAL|NETT?\s?TOTAL|ROUNDED\s?TOTAL|TOTAL\s?(?:AMT|AMOUNT)?\s?\(?ROUNDED\)?",
+    ),
+    (
+        TOTAL,
+        1.0,
+        r"(?:TOTAL\s?|NETT?\s?)?AMOUNT\s?DUE|TOTAL\s?DUE|BALANCE\s?DUE|(?:TOTAL|AMOUNT|AMT)\s?PAYABLE",
+    ),
+    (
+        TOTAL,
+        1.0,
+        r"NETT?\s?(?:AMOUNT|AMT)|NETT?\s?SALES?|AMOUNT\s?TO\s?(?:BE\s?)?PAID|(?<![A-Z])(?:TO\s?PAY|DUE)(?![A-Z])",
+    ),
+    (
+        TOTAL,
+        0.95,
+        r"(?:总|合)计|应付(?:金额)?|应收(?:金额)?|实付(?:金额|款)?|支付金额|付款金额|消费金额|总金额",
+    ),
+    (
+        TOTAL,
+        0.9,
+        r"(?<![A-Z])TOTAL(?:\s?(?:AMOUNT|AMT|SALES|RM|HKD|MOP|RMB|\((?:RM|HKD|HK\$|\$|MOP|RMB)\)))?(?![A-Z])",
+    ),
+    (TOTAL, 0.85, r"(?<![A-Z])TTL(?![A-Z])|总额|总数|总价|实收(?:金额)?|共计(?!\s?\d+\s?[件项个])"),
+    (TOTAL, 0.8, r"TOTAL\s?(?:SALES\s?)?\(?INCL(?:USIVE)?\.?\s?(?:OF\s?)?(?:GST|SST|TAX|VAT)\)?"),
+    (TOTAL, 0.6, r"TOTAL\s?PAID|(?<![A-Z])(?:AMOUNT|AMT)(?![A-Z])|(?<!\w)金额"),
+    ("subtotal", 0, r"SUB\s?-?\s?TOTAL|SUB\s?TTL|小计"),
+    (
+        "total_excl",
+        0,
+        r"TOTAL\s?(?:SALES\s?|AMOUNT\s?|AMT\s?)?\(?EXCL(?:USIVE|UDING)?\.?\s?(?:OF\s?)?(?:GST|SST|TAX|VAT)?\)?|BEFORE\s?(?:GST|TAX)",
+    ),
+    (
+        "change",
+        0,
+        r"(?<![A-Z])CHANGE(?:\s?DUE)?(?![A-Z])|BALANCE(?!\s?DUE)|找零|找续|找赎|找换|找钱|找回",
+    ),
+    (
+        "tendered",
+        0,
+        r"(?<![A-Z])CASH(?![A-Z])|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD",
+    ),
+    (
+        "discount",
+        0,
+        r"DISCOUNT|(?<![A-Z])DISC(?![A-Z])|SAVINGS?|YOU\s?SAVED?|VOUCHER|COUPON|折扣|优惠|折让|减免|会员价",
+    ),
+    (
+        "tax",
+        0,
+        r"(?<![A-Z])(?:GST|SST|VAT|TAX)(?![A-Z])|税|TOTAL\s?\d+\s?%[A-Z ]*|(?:TOTAL\s?)?(?:INCLUDED|INCLUSIVE)?\s?(?:GST|SST|TAX|VAT)\s?(?:INCLUDED\s?)?@?\s?\d+\s?%|SUPPLIES",
+    ),
+    ("service", 0, r"SERVICE\s?(?:CHARGE|CHG|FEE)?|SVC\s?CHG|服务费|加一|茶位|小费|TIPS?(?![A-Z])"),
+    (
+        "rounding",
+        0,
+        r"ROUNDING(?:\s?ADJ(?:USTMENT)?)?|ROUND(?:ING)?\s?ADJ|(?<![A-Z])ADJ(?:USTMENT)?(?![A-Z])|舍入|尾数|抹零|找尾|凑整",
+    ),
+    (
+        "count",
+        0,
+        r"TOTAL\s?(?:QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS|NO\.?\s?OF\s?ITEMS?)|(?<![A-Z])(?:QTY|ITEMS?)(?![A-Z])|件数|数量|总件数|共\s?\d+\s?[件项个]|品项",
+    ),
+)
+_COMPILED = tuple((kind, strength, re.compile(pattern)) for kind, strength, pattern in _RULES)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    kind: str  # "total" or one of NOT_TOTAL
+    strength: float  # how sure a "total" label names the amount paid (0 for others)
+    text: str  # the label as folded and corrected ("NETT TOTAL", "合计")
+    start: int  # span in the corrected text
+    end: int
+
+
+def _correct_word(word: str) -> str:
+    if not word.isascii() or len(word) < 4:
+        return word
+    candidate = word.translate(_LETTERS) if any(c.isalpha() for c in word) else word
+    if candidate in _VOCAB:
+        return candidate
+    if not candidate.isalpha():
+        return word
+    best = min(_VOCAB, key=lambda v: edit_distance(candidate, v))
+    limit = 1 if len(candidate) < 8 else 2
+    return (
+        best
+        if edit_distance(candidate, best) <= limit and abs(len(best) - len(candidate)) <= 1
+        else word
+    )
+
+
+def correct(text: str) -> str:
+    """Folded text with OCR-mangled label words put right."""
+    return re.sub(r"[A-Z0-9|]+", lambda m: _correct_word(m.group(0)), fold(text))
+
+
+def find_labels(text: str) -> list[Label]:
+    """Non-overlapping labels in ``text``, left to right; the longest match wins an overlap."""
+    corrected = correct(text)
+    matches = []
+    for kind, strength, pattern in _COMPILED:
+        for m in pattern.finditer(corrected):
+            if m.end() > m.start():
+                matches.append(Label(kind, strength, m.group(0), m.start(), m.end()))
+    matches.sort(key=lambda lab: (-(lab.end - lab.start), lab.start))
+    chosen: list[Label] = []
+    for lab in matches:
+        if all(lab.end <= c.start or lab.start >= c.end for c in chosen):
+            chosen.append(lab)
+    return sorted(chosen, key=lambda lab: lab.start)
+
+
+def classify(text: str) -> Label | None:
+    """The label that governs a line: the first one printed on it, if any."""
+    found = find_labels(text)
+    if not found:
+        return None
+    first = found[0]
+    if first.kind == TOTAL and len(found) > 1:
+        after = found[1]
+        # "TOTAL DISCOUNT", "TOTAL GST", "TOTAL SAVINGS": the second word says what it is.
+        if after.kind in NOT_TOTAL and after.kind != "tendered" and after.start - first.end <= 3:
+            return Label(after.kind, 0, f"{first.text} {after.text}", first.start, after.end)
+    return first
+
+
+def is_total_label(text: str) -> bool:
+    lab = classify(text)
+    return lab is not None and lab.kind == TOTAL
+
+
+def label_key(text: str) -> str:
+    """A label as stored in a profile: corrected, folded, without punctuation."""
+    return re.sub(r"[^\w]+", " ", correct(text)).strip()

@@ -1,0 +1,238 @@
+"""Choosing the total paid, and how far to trust it.
+
+The total is the amount beside a total label, the bottom-most strong one winning, then
+checked against what else the receipt prints: cash tendered minus change, subtotal plus
+charges minus discounts, the largest amount, a card payment of the same amount. Each
+agreement raises the confidence and each disagreement lowers it: a doubtful total goes
+to staff review rather than being credited.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from loyalchat.receipts.reading.parse.amounts import Amount, find_amounts, is_money_like
+from loyalchat.receipts.reading.parse.labels import TOTAL, Label, classify, label_key
+from loyalchat.receipts.reading.parse.rows import Row, row_below
+
+
+@dataclass(slots=True)
+class LineInfo:
+    """One visual row as the total logic sees it."""
+
+    index: int
+    text: str
+    label: Label | None
+    amounts: list[Amount]  # money-like amounts from the label onwards, left to right
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class TotalChoice:
+    value: Decimal
+    confidence: float
+    label: str
+    currency: str | None
+    row: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
+    """Label and amounts for each row; ``masked`` is each row's text with dates/times blanked."""
+    infos = []
+    for i, (row, text) in enumerate(zip(rows, masked, strict=True)):
+        label = classify(text)
+        amounts = [a for a in find_amounts(text) if is_money_like(a)]
+        if label is not None and label.kind == TOTAL and not amounts:
+            # "合计 120", "TOTAL 45": whole numbers count beside a total label.
+            amounts = [a for a in find_amounts(text) if a.value < 1_000_000 and a.start > 0]
+        infos.append(LineInfo(i, text, label, amounts, row.confidence))
+    return infos
+
+
+def _value_of(infos: Sequence[LineInfo], rows: Sequence[Row], info: LineInfo) -> Amount | None:
+    if info.amounts:
+        return info.amounts[-1]  # the rightmost: "TOTAL 3 45.00" is 3 items, 45.00 paid
+    below = row_below(rows, info.index)
+    if below is None or len(rows[info.index].boxes) > 2:
+        return None  # a row with several headings is a table header, not a label
+    under = infos[info.index + 1]
+    if under.label is None and under.amounts and len(under.amounts) <= 2:
+        return under.amounts[-1]
+    return None
+
+
+def _first(infos: Sequence[LineInfo], kind: str, after: int = -1) -> list[Decimal]:
+    return [
+        abs(i.amounts[-1].value)
+        for i in infos
+        if i.label and i.label.kind == kind and i.amounts and i.index > after
+    ]
+
+
+def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo]) -> bool:
+    subtotals = _first(infos, "subtotal")
+    if not subtotals:
+        return False
+    adjust = []
+    for kind, sign in (
+        ("tax", 1),
+        ("service", 1),
+        ("discount", -1),
+        ("rounding", 1),
+        ("rounding", -1),
+    ):
+        adjust += [sign * v for v in _first(infos, kind)[:2]]
+    for sub in subtotals[-2:]:
+        for n in range(0, min(3, len(adjust)) + 1):
+            for combo in itertools.combinations(adjust, n):
+                if sub + sum(combo, Decimal(0)) == value:
+                    return True
+    return False
+
+
+def _paid_minus_change(infos: Sequence[LineInfo]) -> Decimal | None:
+    for info in reversed(infos):
+        if info.label and info.label.kind == "change" and info.amounts:
+            change = abs(info.amounts[-1].value)
+            tendered = [
+                i
+                for i in infos[: info.index]
+                if i.label and i.label.kind == "tendered" and i.amounts
+            ]
+            if tendered:
+                return abs(tendered[-1].amounts[-1].value) - change
+    return None
+
+
+def choose_total(
+    rows: Sequence[Row],
+    infos: Sequence[LineInfo],
+    known_labels: Sequence[str] = (),
+    amount_range: tuple[Decimal, Decimal] | None = None,
+) -> TotalChoice | None:
+    """The total paid with a 0-1 confidence, or None if nothing looks like money."""
+    candidates: list[tuple[LineInfo, Amount]] = []
+    for info in infos:
+        if info.label and info.label.kind == TOTAL:
+            amount = _value_of(infos, rows, info)
+            if amount is not None and amount.value > 0:
+                candidates.append((info, amount))
+    excluded = {"tendered", "change", "count"}
+    pool = [
+        a.value
+        for i in infos
+        if not (i.label and i.label.kind in excluded)
+        for a in i.amounts
+        if a.has_cents
+    ]
+    largest = max(pool, default=None)
+    paid = _paid_minus_change(infos)
+    payments = {
+        abs(a.value) for i in infos if i.label and i.label.kind == "tendered" for a in i.amounts
+    }
+    known = {label_key(k) for k in known_labels}
+    if not candidates:
+        return _fallback(infos, paid, largest)
+
+    def evidence(value: Decimal) -> list[str]:
+        found = []
+        if paid is not None and paid == value:
+            found.append("paid_minus_change")
+        if _arithmetic_ok(value, infos):
+            found.append("subtotal_arithmetic")
+        if largest is not None and value == largest:
+            found.append("largest_amount")
+        if value in payments and "paid_minus_change" not in found:
+            found.append("payment_amount")
+        return found
+
+    bottom = max(i.index for i, _ in candidates)
+    scored = []
+    for info, amount in candidates:
+        assert info.label is not None
+        agree = evidence(amount.value)
+        same = sum(1 for _, a in candidates if a.value == amount.value)
+        score = info.label.strength + 0.12 * len(agree) + 0.05 * (same - 1)
+        score += 0.08 * info.index / max(bottom, 1)  # prefer the last strong label
+        if label_key(info.label.text) in known:
+            score += 0.15
+        if len(info.amounts) > 2:
+            score -= 0.2  # a table row (GST summary), not a total line
+        scored.append((score, info, amount, agree))
+    scored.sort(key=lambda s: -s[0])
+    score, info, amount, agree = scored[0]
+    assert info.label is not None
+    warnings: list[str] = []
+    rounded = _rounded(infos, info.index, amount.value, paid)
+    if rounded is not None:
+        amount = Amount(rounded, amount.currency, True, amount.start, amount.end, amount.repaired)
+        agree = [*evidence(rounded), "rounding_applied"]
+    weights = {"paid_minus_change": 0.15, "subtotal_arithmetic": 0.15, "payment_amount": 0.12}
+    confidence = (
+        0.4 + 0.3 * info.label.strength + min(0.26, sum(weights.get(a, 0.06) for a in agree))
+    )
+    if label_key(info.label.text) in known:
+        confidence += 0.08
+    rivals = [s for s in scored[1:] if s[2].value != amount.value and s[1].label.strength >= 0.85]
+    if rivals and score - rivals[0][0] < 0.15:
+        confidence -= 0.25
+        warnings.append("competing_totals")
+    if paid is not None and paid != amount.value and paid > 0:
+        confidence -= 0.25
+        warnings.append("disagrees_with_change")
+    if largest is not None and largest > amount.value and "subtotal_arithmetic" not in agree:
+        confidence -= 0.12
+        warnings.append("larger_amount_printed")
+    if info.confidence < 0.8 or amount.repaired:
+        confidence -= 0.12
+        warnings.append("poorly_read")
+    if amount_range is not None and not amount_range[0] <= amount.value <= amount_range[1]:
+        confidence -= 0.3
+        warnings.append("amount_outside_usual_range")
+    confidence = max(0.05, min(0.98, confidence))
+    return TotalChoice(
+        amount.value,
+        round(confidence, 2),
+        info.label.text,
+        amount.currency,
+        info.index,
+        tuple(warnings),
+    )
+
+
+def _rounded(
+    infos: Sequence[LineInfo], row: int, value: Decimal, paid: Decimal | None
+) -> Decimal | None:
+    # "TOTAL 14.38 / ROUNDING ADJ 0.02 / (ROUNDED) 14.40": the amount paid is the rounded
+    # one, if it is printed below the total or equals cash tendered minus change.
+    after = [i for i in infos if i.index > row]
+    adjustments = [
+        abs(a.value) for i in after if i.label and i.label.kind == "rounding" for a in i.amounts
+    ]
+    printed = {
+        a.value
+        for i in after
+        if not (i.label and i.label.kind in ("tendered", "change"))
+        for a in i.amounts
+    }
+    for adj in adjustments:
+        if Decimal(0) < adj <= Decimal("0.50"):
+            for option in (value + adj, value - adj):
+                if option in printed or option == paid:
+                    return option
+    return None
+
+
+def _fallback(
+    infos: Sequence[LineInfo], paid: Decimal | None, largest: Decimal | None
+) -> TotalChoice | None:
+    # No total label at all: a guess for staff to confirm, never a confident answer.
+    if paid is not None and paid > 0:
+        return TotalChoice(paid, 0.45, "", None, -1, ("no_total_label",))
+    if largest is not None and largest > 0:
+        return TotalChoice(largest, 0.25, "", None, -1, ("no_total_label",))
+    return None

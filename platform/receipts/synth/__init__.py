@@ -1,0 +1,39 @@
+"""Synthetic receipt photos with exact labels, for tests and the reading benchmark.
+
+Hong Kong (Traditional Chinese + English), mainland (Simplified Chinese) and English
+receipts, printed with Noto CJK on a thermal-paper look and photographed with optional
+tilt, perspective, blur, shadows, noise and JPEG artefacts. Deterministic by seed.
+
+    from loyalchat.receipts.synth import generate, make_spec
+    samples = generate(20, seed=7, styles=("hk", "cn"), difficulty=0.5)
+"""
+
+from loyalchat.receipts.synth.augment import photograph
+from loyalchat.receipts.synth.content import STYLES, make_spec
+from loyalchat.receipts.synth.dataset import (
+    Sample,
+    generate,
+    iter_samples,
+    make_label,
+    sample_seed,
+    write_dataset,
+)
+from loyalchat.receipts.synth.layout import render_receipt
+from loyalchat.receipts.synth.spec import Charge, Item, Payment, ReceiptSpec
+
+__all__ = [
+    "STYLES",
+    "Charge",
+    "Item",
+    "Payment",
+    "ReceiptSpec",
+    "Sample",
+    "generate",
+    "iter_samples",
+    "make_label",
+    "make_spec",
+    "photograph",
+    "render_receipt",
+    "sample_seed",
+    "write_dataset",
+]

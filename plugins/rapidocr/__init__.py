@@ -1,0 +1,26 @@
+"""Built-in plugin: the default OCR engine, RapidOCR with PP-OCRv6 small models in ONNX.
+
+The detection and recognition models ship inside the ``rapidocr`` wheel; nothing is
+ever downloaded. One model set is loaded per process, lazily, on the first read.
+
+Settings (environment):
+
+- ``LOYALCHAT_OCR_THREADS``: ONNX Runtime intra-op threads per read (default: let ONNX
+  Runtime choose, i.e. every core).
+- ``LOYALCHAT_OCR_DET_LIMIT_SIDE``: detection resizes so the image's short side is at
+  least this many pixels (default 736, rapidocr's own).
+- ``LOYALCHAT_OCR_USE_CLS``: ``1`` to run the per-line 180-degree classifier (default
+  ``0``: orientation is searched for the whole page by the reading engine instead).
+"""
+
+from __future__ import annotations
+
+from loyalchat.hookimpl import hookimpl
+from loyalchat.plugins.rapidocr.engine import RapidOcrEngine, RapidOcrSettings
+
+__all__ = ["RapidOcrEngine", "RapidOcrSettings"]
+
+
+@hookimpl
+def register_ocr_engines(register) -> None:
+    register(RapidOcrEngine())

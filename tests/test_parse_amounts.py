@@ -1,0 +1,71 @@
+"""Money amounts as OCR prints them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from loyalchat.receipts.reading.parse.amounts import currency_marks, find_amounts, is_money_like
+
+
+@pytest.fixture(autouse=True)
+def clean_db() -> None:
+    """Pure parsing: no database needed."""
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency"),
+    [
+        ("HK$1,234.50", "1234.50", "HKD"),
+        ("HKD 88.00", "88.00", "HKD"),
+        ("$45.60", "45.60", "$"),
+        ("¥ 128.00", "128.00", "CNY"),
+        ("￥128.5", "128.50", "CNY"),
+        ("RMB 99.90", "99.90", "CNY"),
+        ("120元", "120", "CNY"),
+        ("MOP 45.00", "45.00", "MOP"),
+        ("RM8.50", "8.50", "MYR"),
+        ("SGD 12.00", "12.00", "SGD"),
+        ("TOTAL:RM 12.30", "12.30", "MYR"),
+        ("１２３.４５", "123.45", None),
+        ("1.234,56", "1234.56", None),
+        ("12,50", "12.50", None),
+        ("1,234,567.00", "1234567.00", None),
+        ("1O.5O", "10.50", None),
+        ("S5.00", "5.00", "$"),
+        ("l2.B0", "12.80", None),
+        ("RM 15 . 90", "15.90", "MYR"),
+        ("Rounding .02", "0.02", None),
+        ("-5.00", "-5.00", None),
+    ],
+)
+def test_amount_forms(text: str, value: str, currency: str | None) -> None:
+    amounts = find_amounts(text)
+    assert amounts, text
+    assert amounts[-1].value == Decimal(value)
+    assert isinstance(amounts[-1].value, Decimal)
+    assert amounts[-1].currency == currency
+
+
+@pytest.mark.parametrize(
+    "text", ["22/12/2017", "14:03", "6%", "SALE", "SOB", "INV1234", "1.5.2018"]
+)
+def test_not_amounts(text: str) -> None:
+    assert not [a for a in find_amounts(text) if is_money_like(a)]
+
+
+def test_quantity_and_price_stay_apart() -> None:
+    values = [a.value for a in find_amounts("2 100.00")]
+    assert values == [Decimal(2), Decimal("100.00")]
+    assert not is_money_like(find_amounts("2 100.00")[0])
+
+
+def test_phone_numbers_are_not_money() -> None:
+    assert not [a for a in find_amounts("Tel: 2345 6789") if is_money_like(a)]
+    assert not [a for a in find_amounts("電話 23456789") if is_money_like(a)]
+
+
+def test_currency_marks_ignore_words() -> None:
+    assert currency_marks("FORM 12 HK$ 3") == ["HKD"]
+    assert currency_marks("合計 ¥30 人民幣") == ["CNY", "CNY"]
