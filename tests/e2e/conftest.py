@@ -117,7 +117,7 @@ def live_server(database: None) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+        pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (see README.md)")
     return CHROMIUM
 
 
