@@ -20,7 +20,7 @@ def cli(tmp_path: Path, *args: str, extra_env: dict | None = None) -> subprocess
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         env=env,
     )
 

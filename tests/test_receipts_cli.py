@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from loyalchat.receipts.synth import (
     write_dataset,
 )
 from loyalchat.receipts.synth.dataset import encode_jpeg
+from tests.test_cli import cli
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -37,24 +35,12 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]
     return folder, labels
 
 
-def loyalchat(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALCHAT_")}
-    env["LOYALCHAT_VAR_DIR"] = str(cwd / "var")
-    return subprocess.run(
-        [sys.executable, "-m", "loyalchat", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
 def test_read_many_images_as_json_lines(dataset, tmp_path: Path) -> None:
     folder, labels = dataset
     (tmp_path / "notes.jpg").write_text("not a photo")
     images = [str(folder / label["image"]) for label in labels]
-    result = loyalchat(
+    result = cli(
+        tmp_path,
         "receipts",
         "read",
         "--json",
@@ -63,7 +49,6 @@ def test_read_many_images_as_json_lines(dataset, tmp_path: Path) -> None:
         *images,
         "notes.jpg",
         "missing.png",
-        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -109,7 +94,7 @@ def _one_shop_samples(folder: Path, count: int) -> tuple[list[str], ReceiptSpec]
 
 def test_profile_proposes_aliases_currency_and_range(tmp_path: Path) -> None:
     images, shop = _one_shop_samples(tmp_path, 3)
-    result = loyalchat("receipts", "profile", "--pos", "generic-pos", *images, cwd=tmp_path)
+    result = cli(tmp_path, "receipts", "profile", "--pos", "generic-pos", *images)
     assert result.returncode == 0, result.stderr
     profile = json.loads(result.stdout)
     assert profile["pos_system"] == "generic-pos"
@@ -119,6 +104,6 @@ def test_profile_proposes_aliases_currency_and_range(tmp_path: Path) -> None:
 
 
 def test_unknown_engine_is_a_clear_error(tmp_path: Path) -> None:
-    result = loyalchat("receipts", "read", "--engine", "nonesuch", "x.jpg", cwd=tmp_path)
+    result = cli(tmp_path, "receipts", "read", "--engine", "nonesuch", "x.jpg")
     assert result.returncode != 0
     assert "no OCR engine 'nonesuch'" in result.stderr and "rapidocr" in result.stderr
