@@ -60,11 +60,16 @@ def same_total(read: str | None, label: str) -> bool:
         return False
 
 
-def same_merchant(read: str | None, label: str) -> bool:
+def same_merchant(read: str | None, label: dict) -> bool:
+    """The read name matches the label's company, or any way the name is printed on it."""
     if not read:
         return False
-    a, b = name_key(read), name_key(label)
-    return bool(a and b) and (a in b or b in a or fuzz.ratio(a, b) >= 80)
+    a = name_key(read)
+    for name in [label["company"], *label.get("merchant_aliases", [])]:
+        b = name_key(name)
+        if a and b and (a in b or b in a or fuzz.ratio(a, b) >= 80):
+            return True
+    return False
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -94,7 +99,7 @@ async def run_engine(engine: str, folder: Path, labels: list[dict], profile, now
             ok = {
                 "total": same_total(row["total"], label["total"]),
                 "date": row["date"] == label["date"],
-                "merchant": same_merchant(row["merchant"], label["company"]),
+                "merchant": same_merchant(row["merchant"], label),
             }
             tally.total_ok += ok["total"]
             tally.date_ok += ok["date"]

@@ -35,6 +35,10 @@ def clean_db() -> None:
         "No.3, Jalan SS21/39, 47400 Petaling Jaya",
         "22/11/2026 14:03",
         "www.example.com",
+        "(銅鑼灣店)",
+        "沙田分店",
+        "Sha Tin Branch",
+        "12-14 Jalan Ipoh",
     ],
 )
 def test_header_noise(text: str) -> None:
@@ -42,7 +46,16 @@ def test_header_noise(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["大家樂", "Café de Coral", "ABC TRADING LIMITED", "99 SPEED MART S/B (519537-X)"]
+    "text",
+    [
+        "大家樂",
+        "Café de Coral",
+        "ABC TRADING LIMITED",
+        "99 SPEED MART S/B (519537-X)",
+        "7-ELEVEN 便利店",
+        "大家乐(铜锣湾店)",
+        "美心西餅店",
+    ],
 )
 def test_names_are_not_noise(text: str) -> None:
     assert not is_noise(text)
@@ -64,6 +77,14 @@ def test_header_skips_noise_and_prefers_the_name() -> None:
     assert guess is not None
     assert guess.name == "大家樂 Café de Coral"
     assert "TAX INVOICE" not in guess.candidates
+
+
+def test_branch_line_under_the_name_is_not_the_name() -> None:
+    rows = group_rows(layout(["荣龙烘焙", "(锦江店)", "成都荣龙商贸有限公司", "2026-11-20 14:03"]))
+    guess = guess_merchant(rows, 3)
+    assert guess is not None
+    assert guess.name == "荣龙烘焙"
+    assert "(锦江店)" not in guess.candidates
 
 
 def test_alias_match_folds_traditional_simplified_and_full_width() -> None:

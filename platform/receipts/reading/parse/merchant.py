@@ -23,14 +23,19 @@ _NOISE = re.compile(
     r"BUILDING|BLDG|PLAZA|CENTRE|CENTER|G/F|\d+/F|LEVEL|SELANGOR|KUALA LUMPUR|JOHOR|DISTRICT|KOWLOON|"
     r"HONG KONG|NEW TERRITORIES|PERSIARAN|LORONG|BANDAR|SEKSYEN|KAWASAN|INDUSTRI|TMN|JL|WILAYAH|"
     r"PERSEKUTUAN|HOURS|OPENING|ORDER|NUMBER|GOODS|RETURNABLE|EXCHANGE|CASH SALE|PAID|MEMBER|"
-    r"COUNTER|TERMINAL|POS|SALES)(?![A-Z])|^\d+\s?[-,]|(?<!\d)\d{5,6}(?!\d)|"
+    r"COUNTER|TERMINAL|POS|SALES)(?![A-Z])|^\d+\s?[-,]\s?\d|(?<!\d)\d{5,6}(?!\d)|"
     r"收据|发票|小票|结账单|账单|欢迎|谢谢|电话|传真|地址|商业登记|统一社会信用代码|税号|纳税人|"
     r"[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|日期|时间|收银|台号|单号|桌|CASHIER|DATE|TIME|TABLE"
 )
 _COMPANY = re.compile(
     r"(?<![A-Z])(?:SDN\.?\s?BHD|BHD|S/B|LTD|LIMITED|CO\.|COMPANY|ENTERPRISE|TRADING|RESTAURANT|CAFE|"
     r"MART|STORE|SHOP|BAKERY|HARDWARE|STATIONERY|PHARMACY|KITCHEN|MARKET|HOLDINGS|GROUP)(?![A-Z])|"
-    r"有限公司|公司|餐厅|酒家|茶餐厅|饭店|商店|商行|超市|药房|便利店|咖啡|面包|酒楼|食府|分店|店"
+    r"有限公司|公司|餐厅|酒家|茶餐厅|饭店|商店|商行|超市|药房|便利店|咖啡|面包|酒楼|食府|店|"
+    r"烘焙|面馆|面家|奶茶|茶饮|冰室|茶室|茶楼|餐室|粥面|烧腊|美食|小食|甜品|士多|百货|市场|文具|五金"
+)
+# A row that only names the branch: "(锦江店)", "沙田分店", "(Sha Tin Branch)".
+_BRANCH_ONLY = re.compile(
+    r"^\(\s?[^()]{1,16}?\s?(?:分店|店|BRANCH|OUTLET)\s?\)$|^[^()]{1,16}?\s?(?:分店|BRANCH|OUTLET)$"
 )
 
 
@@ -56,7 +61,7 @@ def is_noise(text: str) -> bool:
     digits = sum(ch.isdigit() for ch in folded)
     if letters < 2 or digits > max(3, letters // 2):
         return True
-    return bool(_NOISE.search(folded))
+    return bool(_NOISE.search(folded) or _BRANCH_ONLY.match(folded))
 
 
 def header_rows(rows: Sequence[Row], stop: int) -> list[Row]:
