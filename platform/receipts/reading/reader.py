@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +127,4 @@ class ReceiptReader:
 
 
 def _with_qr(fields: ReceiptFields, qr: tuple[str, ...]) -> ReceiptFields:
-    from dataclasses import replace
-
     return replace(fields, qr_payloads=qr) if qr else fields
