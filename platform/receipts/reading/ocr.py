@@ -73,13 +73,14 @@ async def read_lines(
     best_rotation = 0
     best = await engine.read(prepared.png)
     passes = 1
-    if try_rotations and not reads_well(best):
+    good = getattr(engine, "good_confidence", GOOD_MEAN_CONFIDENCE)
+    if try_rotations and not reads_well(best, good):
         for rotation in candidate_rotations(best):
             lines = await engine.read(encode_png(prepared.rotated(rotation)))
             passes += 1
             if reading_score(lines) > reading_score(best):
                 best, best_rotation = lines, rotation
-            if reads_well(best) and best_rotation:
+            if reads_well(best, good) and best_rotation:
                 break
     width, height = prepared.size
     size = (height, width) if best_rotation in (90, 270) else (width, height)
@@ -101,10 +102,14 @@ def candidate_rotations(lines: Sequence[OcrLine]) -> list[int]:
     return [180, 90, 270]
 
 
-def reads_well(lines: Sequence[OcrLine]) -> bool:
+def reads_well(lines: Sequence[OcrLine], good_confidence: float = GOOD_MEAN_CONFIDENCE) -> bool:
+    """Enough upright lines read confidently: no need to try other orientations.
+
+    An engine may set ``good_confidence`` when its confidences run on another scale.
+    """
     return (
         len(lines) >= GOOD_MIN_LINES
-        and mean_confidence(lines) >= GOOD_MEAN_CONFIDENCE
+        and mean_confidence(lines) >= good_confidence
         and vertical_share(lines) < VERTICAL_SHARE
     )
 
