@@ -103,9 +103,62 @@ def _paid_minus_change(infos: Sequence[LineInfo]) -> Decimal | None:
                 for i in infos[: info.index]
                 if i.label and i.label.kind == "tendered" and i.amounts
             ]
+            if not tendered:
+                # "TOTAL PAID 50.00 / CHANGE 34.60": what was handed over, named as paid.
+                above = [i for i in infos[: info.index] if i.amounts][-1:]
+                tendered = [i for i in above if i.label and "PAID" in i.label.text]
             if tendered:
                 return abs(tendered[-1].amounts[-1].value) - change
     return None
+
+
+def _tax_table_total(infos: Sequence[LineInfo], info: LineInfo) -> bool:
+    """ "SR 6% 10.94 0.66 / TOTAL 10.94 0.66": the footer of a tax summary table."""
+    if len(info.amounts) < 2 or info.amounts[-1].value >= info.amounts[0].value:
+        return False
+    values = [a.value for a in info.amounts]
+    for above in infos[max(0, info.index - 4) : info.index]:
+        if (above.label is None or above.label.kind == "tax") and [
+            a.value for a in above.amounts[-len(values) :]
+        ] == values:
+            return True
+    return False
+
+
+def _after_tax_summary(infos: Sequence[LineInfo], row: int) -> bool:
+    """Below a "GST SUMMARY" heading totals are per tax code, not the amount paid."""
+    return any(
+        i.label is not None
+        and i.label.kind == "tax"
+        and not i.amounts
+        and ("SUMMARY" in i.text.upper() or "汇总" in i.text or "匯總" in i.text)
+        for i in infos[:row]
+    )
+
+
+def _superseded(
+    infos: Sequence[LineInfo],
+    candidates: Sequence[tuple[LineInfo, Amount]],
+    info: LineInfo,
+    value: Decimal,
+) -> bool:
+    """ "TOTAL 11.60 / DISCOUNT 1.16 / TOTAL INCL GST 10.45": adjustments printed between
+    two totals make the lower one the amount after them."""
+    for later, amount in candidates:
+        if later.index <= info.index or amount.value == value:
+            continue
+        assert later.label is not None
+        if later.label.strength < 0.8 or _tax_table_total(infos, later):
+            continue
+        between = infos[info.index + 1 : later.index]
+        if any(
+            i.label
+            and i.label.kind in ("discount", "tax", "service", "rounding")
+            and any(a.value != 0 for a in i.amounts)
+            for i in between
+        ):
+            return True
+    return False
 
 
 def choose_total(
@@ -117,7 +170,7 @@ def choose_total(
     """The total paid with a 0-1 confidence, or None if nothing looks like money."""
     candidates: list[tuple[LineInfo, Amount]] = []
     for info in infos:
-        if info.label and info.label.kind == TOTAL:
+        if info.label and info.label.kind == TOTAL and not _tax_table_total(infos, info):
             amount = _value_of(infos, rows, info)
             if amount is not None and amount.value > 0:
                 candidates.append((info, amount))
@@ -162,6 +215,10 @@ def choose_total(
             score += 0.15
         if len(info.amounts) > 2:
             score -= 0.2  # a table row (GST summary), not a total line
+        if _superseded(infos, candidates, info, amount.value):
+            score -= 0.15
+        if _after_tax_summary(infos, info.index):
+            score -= 0.2
         scored.append((score, info, amount, agree))
     scored.sort(key=lambda s: -s[0])
     score, info, amount, agree = scored[0]
@@ -224,6 +281,17 @@ def _rounded(
             for option in (value + adj, value - adj):
                 if option in printed or option == paid:
                     return option
+    # Cash rounded to 5 cents: "ROUNDING -0.02 / TOTAL 112.46 / CASH 112.45 / CHANGE 0.00".
+    has_rounding = any(i.label and i.label.kind == "rounding" for i in infos)
+    if (
+        has_rounding
+        and paid is not None
+        and paid > 0
+        and paid != value
+        and abs(paid - value) < Decimal("0.05")
+        and paid % Decimal("0.05") == 0
+    ):
+        return paid
     return None
 
 
