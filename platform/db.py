@@ -27,6 +27,11 @@ PICCOLO_CONF = "loyalchat.piccolo_conf"
 CORE_APPS = [
     "loyalchat.tenants.piccolo_app",
     "loyalchat.inbox.piccolo_app",
+    "loyalchat.members.piccolo_app",
+    "loyalchat.ledger.piccolo_app",
+    "loyalchat.rules.piccolo_app",
+    "loyalchat.rewards.piccolo_app",
+    "loyalchat.idempotency.piccolo_app",
 ]
 
 
