@@ -107,6 +107,10 @@ async def close_pool(engine: Engine | None = None) -> None:
         await engine.close_connection_pool()
 
 
+def database_is_sqlite(engine: Engine | None = None) -> bool:
+    return isinstance(engine or current_engine(), SQLiteEngine)
+
+
 def write_transaction(engine: Engine | None = None):
     """A transaction that takes the write lock up front on SQLite (no "database is locked").
 
@@ -147,6 +151,17 @@ async def connected(settings: Settings | None = None) -> AsyncIterator[Engine]:
         yield engine
     finally:
         await close_pool(engine)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when ``exc`` is a unique-index violation, on PostgreSQL or SQLite."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc).upper()
 
 
 class _Quiet:

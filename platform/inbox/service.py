@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import dramatiq.errors
 import redis.exceptions
 from piccolo.query.functions.aggregate import Count
 
 from loyalchat.context import require_tenant
+from loyalchat.db import is_unique_violation
 from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
 from loyalchat.scoping import new_row, scoped_select, scoped_update, unscoped
 from loyalchat.settings import get_settings
@@ -70,12 +69,6 @@ def inbound_handler(source: str) -> InboundHandler | None:
     return _handlers.get(source)
 
 
-def _is_unique_violation(exc: BaseException) -> bool:
-    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc).upper()
-
-
 async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[int, bool]:
     """Store an inbound event for the current tenant; returns ``(event_id, created)``.
 
@@ -88,7 +81,7 @@ async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[
     try:
         inserted = await InboundEvent.insert(row).returning(InboundEvent.id)
     except Exception as exc:
-        if not _is_unique_violation(exc):
+        if not is_unique_violation(exc):
             raise
         existing = (
             await scoped_select(InboundEvent, InboundEvent.id)

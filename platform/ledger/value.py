@@ -1,0 +1,227 @@
+"""Stored value (會員卡金額): money held for a member, in the tenant currency, never negative.
+
+The only writer of ``StoredValueEntry`` and ``Member.stored_value``. Same shape as the
+points ledger: one conditional UPDATE of the cached balance, an appended entry under an
+idempotency key unique per tenant, replays return the first entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from loyalchat import db
+from loyalchat.context import current_actor, require_tenant
+from loyalchat.domain import Conflict, DomainError, NotFound, Page
+from loyalchat.ledger.tables import StoredValueEntry, ValueKind
+from loyalchat.members.tables import Member
+from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000.00")
+
+
+class InsufficientValue(DomainError):
+    code = "insufficient_stored_value"
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class ValueEntryOut:
+    id: int
+    member_id: int
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    idempotency_key: str
+    actor: str
+    actor_label: str
+    reason: str
+    reference: str
+    created_at: datetime
+    replayed: bool = False
+
+
+def money(value: Any) -> Decimal:
+    """A positive amount with at most two decimal places, from Decimal, int or str (never float)."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(f"not an amount: {value!r}", code="invalid_amount") from exc
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise DomainError(
+            f"the amount must be above 0 and at most {MAX_AMOUNT:,}", code="invalid_amount"
+        )
+    if amount != amount.quantize(CENT):
+        raise DomainError("at most two decimal places", code="invalid_amount")
+    return amount.quantize(CENT)
+
+
+def _out(row: dict[str, Any], replayed: bool = False) -> ValueEntryOut:
+    return ValueEntryOut(
+        id=row["id"],
+        member_id=row["member"],
+        kind=row["kind"],
+        amount=Decimal(str(row["amount"])).quantize(CENT),
+        balance_after=Decimal(str(row["balance_after"])).quantize(CENT),
+        idempotency_key=row["idempotency_key"],
+        actor=row["actor"],
+        actor_label=row["actor_label"],
+        reason=row["reason"],
+        reference=row["reference"],
+        created_at=row["created_at"],
+        replayed=replayed,
+    )
+
+
+async def entry_by_key(key: str) -> ValueEntryOut | None:
+    row = (
+        await scoped_select(StoredValueEntry).where(StoredValueEntry.idempotency_key == key).first()
+    )
+    return _out(row, replayed=True) if row else None
+
+
+async def _write(
+    member_id: int, amount: Decimal, kind: ValueKind, key: str, reason: str, reference: str
+) -> ValueEntryOut:
+    if not key or len(key) > 200:
+        raise DomainError("an idempotency key of 1-200 characters is required", code="invalid_key")
+    existing = await entry_by_key(key)
+    if existing is not None:
+        if existing.member_id != member_id:
+            raise Conflict(
+                "this idempotency key was already used for another member",
+                code="idempotency_conflict",
+            )
+        return existing
+    nested = db.current_engine().current_transaction.get() is not None
+    try:
+        async with db.write_transaction():
+            new_balance = await _move(member_id, amount)
+            actor = current_actor()
+            row = new_row(
+                StoredValueEntry,
+                member=member_id,
+                kind=kind.value,
+                amount=amount,
+                balance_after=new_balance,
+                idempotency_key=key,
+                actor=actor.ref,
+                actor_label=actor.label,
+                reason=reason,
+                reference=reference,
+            )
+            await row.save()
+            saved = (
+                await scoped_select(StoredValueEntry).where(StoredValueEntry.id == row.id).first()
+            )
+            return _out(saved or {})
+    except Exception as exc:
+        if nested or not db.is_unique_violation(exc):
+            raise
+        existing = await entry_by_key(key)
+        if existing is None:
+            raise
+        return existing
+
+
+async def _move(member_id: int, amount: Decimal) -> Decimal:
+    """Apply ``amount`` to the cached balance unless it would go below zero; the new balance.
+
+    PostgreSQL: one conditional UPDATE in exact NUMERIC. SQLite would do that arithmetic in
+    binary floating point, so there the sum is made in Decimal under the write lock the
+    immediate transaction already holds.
+    """
+    tenant = require_tenant()
+    if db.database_is_sqlite():
+        row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
+        if row is None:
+            raise NotFound("member not found")
+        current = Decimal(str(row["stored_value"])).quantize(CENT)
+        if current + amount < 0:
+            raise _short(current, amount)
+        await scoped_update(Member, {Member.stored_value: str(current + amount)}).where(
+            Member.id == member_id
+        )
+        return current + amount
+    rows = await Member.raw(
+        "UPDATE member SET stored_value = stored_value + {} WHERE tenant = {} AND id = {} "
+        "AND stored_value + {} >= 0 RETURNING stored_value",
+        amount,
+        tenant,
+        member_id,
+        amount,
+    )
+    if rows:
+        return Decimal(rows[0]["stored_value"]).quantize(CENT)
+    row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
+    if row is None:
+        raise NotFound("member not found")
+    raise _short(Decimal(row["stored_value"]), amount)
+
+
+def _short(current: Decimal, amount: Decimal) -> InsufficientValue:
+    return InsufficientValue(
+        f"not enough stored value: {current:,.2f} available, {-amount:,.2f} needed",
+        balance=str(current.quantize(CENT)),
+    )
+
+
+async def top_up(member_id: int, amount: Any, *, key: str, reason: str = "") -> ValueEntryOut:
+    """Staff took money at the till and add it to the member's stored value."""
+    return await _write(member_id, money(amount), ValueKind.topup, key, reason, "")
+
+
+async def spend(
+    member_id: int, amount: Any, *, key: str, reason: str = "", reference: str = ""
+) -> ValueEntryOut:
+    """The member pays with stored value; :class:`InsufficientValue` when it is short."""
+    return await _write(member_id, -money(amount), ValueKind.spend, key, reason, reference)
+
+
+async def credit(
+    member_id: int,
+    amount: Any,
+    *,
+    key: str,
+    kind: ValueKind = ValueKind.grant,
+    reference: str = "",
+    reason: str = "",
+) -> ValueEntryOut:
+    """Add stored value for a reason other than a top-up (a reward, a reversal)."""
+    return await _write(member_id, money(amount), kind, key, reason, reference)
+
+
+async def transfer_all(from_id: int, to_id: int, *, key_prefix: str, reason: str = "") -> Decimal:
+    """Move the whole stored value of ``from_id`` to ``to_id`` (member merge)."""
+    async with db.write_transaction():
+        row = await scoped_select(Member, Member.stored_value).where(Member.id == from_id).first()
+        if row is None:
+            raise NotFound("member not found")
+        amount = Decimal(str(row["stored_value"]))
+        if amount <= 0:
+            return Decimal("0.00")
+        await _write(
+            from_id, -amount, ValueKind.reverse, f"{key_prefix}:out", reason, f"member:{to_id}"
+        )
+        await _write(
+            to_id, amount, ValueKind.reverse, f"{key_prefix}:in", reason, f"member:{from_id}"
+        )
+        return amount.quantize(CENT)
+
+
+async def history(member_id: int, limit: int = 50, offset: int = 0) -> Page[ValueEntryOut]:
+    where = StoredValueEntry.member == member_id
+    rows = (
+        await scoped_select(StoredValueEntry)
+        .where(where)
+        .order_by(StoredValueEntry.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await scoped_count(StoredValueEntry).where(where)
+    return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
