@@ -363,3 +363,22 @@ def test_any_sequence_keeps_balance_equal_to_entries_and_lots(tenant_a: World, o
                 assert check.ok, (ops, step, check)
 
     asyncio.run(run())
+
+
+async def test_the_hourly_job_expires_points_for_every_tenant(
+    tenant_a: World, tenant_b: World
+) -> None:
+    from loyalchat.ledger.expiry import expire_all_tenants
+
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    members = {}
+    for world, points in ((tenant_a, 30), (tenant_b, 45)):
+        with tenant_context(world.id, STAFF):
+            members[world.id] = await make_member()
+            await ledger.earn(members[world.id], points, key="old", expires_at=past)
+            await ledger.earn(members[world.id], 5, key="keep")
+    assert await expire_all_tenants() == {tenant_a.id: 30, tenant_b.id: 45}
+    assert await expire_all_tenants() == {}
+    for world in (tenant_a, tenant_b):
+        with tenant_context(world.id, STAFF):
+            assert await balance(members[world.id]) == 5

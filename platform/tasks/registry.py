@@ -14,7 +14,7 @@ from piccolo.columns import Column
 from piccolo.table import Table
 
 # Core actor modules, imported by ``import_actors()`` once the broker is set up.
-CORE_ACTOR_MODULES = ("loyalchat.inbox.tasks", "loyalchat.tasks.sweeper")
+CORE_ACTOR_MODULES = ("loyalchat.inbox.tasks", "loyalchat.tasks.sweeper", "loyalchat.ledger.tasks")
 
 _extra_actor_modules: list[str] = []
 
