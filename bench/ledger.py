@@ -1,0 +1,280 @@
+"""Ledger and member-search benchmark on PostgreSQL: prints redemptions per second and search latency.
+
+Run: ``.venv/bin/python bench/ledger.py [--database-url URL] [--members 1000000]``.
+
+It DROPS and rebuilds the ``public`` schema of the database it is given (default
+``postgresql://postgres@127.0.0.1:5432/lc_bench``, created if missing), then measures:
+
+1. Redemptions per second through the real service (``rewards.service.redeem``: points
+   deducted with a conditional UPDATE, lots drawn, a coupon grant issued) with N
+   concurrent clients on ONE hot member, and spread over 10,000 members.
+2. Member search latency (``members.search.search_members``, pg_trgm) over a tenant of
+   ``--members`` members (default 1,000,000): typo'd names, phone fragments, numbers.
+
+After the redemption runs it checks the ledger: every member's balance equals the sum of
+its entries and of its open lots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import click
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/lc_bench"
+SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ho", "Ng", "Leung", "Lam", "Tsang", "Li"]
+GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Hoi Yan"]
+CJK_SURNAMES = "陳黃李張劉何吳梁林曾"
+CJK_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "凱欣"]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+async def prepare_database(url: str) -> None:
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+async def seed_points(url: str, tenant_id: int, count: int, points: int) -> list[int]:
+    """``count`` members holding ``points`` each, as one earn entry and one lot apiece (COPY)."""
+    conn = await asyncpg.connect(url)
+    try:
+        now = datetime.now(UTC)
+        start = await conn.fetchval(
+            "SELECT COALESCE(MAX(seq), 0) FROM member WHERE tenant = $1", tenant_id
+        )
+        members = [
+            (tenant_id, f"B{start + i:07d}", start + i, f"Bench {i}", points, now, now)
+            for i in range(1, count + 1)
+        ]
+        await conn.copy_records_to_table(
+            "member",
+            records=members,
+            columns=["tenant", "member_no", "seq", "name", "points", "joined_at", "updated_at"],
+        )
+        ids = [r["id"] for r in await conn.fetch(
+            "SELECT id FROM member WHERE tenant = $1 AND seq > $2 ORDER BY seq", tenant_id, start
+        )]  # fmt: skip
+        await conn.execute(
+            "INSERT INTO ledger_entry (tenant, member, kind, points, balance_after, idempotency_key,"
+            " actor, actor_label, reason, reference, details, created_at) "
+            "SELECT $1, id, 'earn', $2, $2, 'seed:' || id, 'system', 'bench', '', '', '{}', $3 "
+            "FROM member WHERE tenant = $1 AND seq > $4",
+            tenant_id, points, now, start,
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO point_lot (tenant, member, entry, points, remaining, earned_at) "
+            "SELECT $1, member, id, points, points, $2 FROM ledger_entry "
+            "WHERE tenant = $1 AND idempotency_key LIKE 'seed:%' AND member = ANY($3::int[])",
+            tenant_id, now, ids,
+        )  # fmt: skip
+        return ids
+    finally:
+        await conn.close()
+
+
+async def redemption_run(
+    label: str, members: list[int], reward_id: int, tenant_id: int, clients: int, seconds: float
+) -> tuple[int, float, list[float]]:
+    from loyalchat.context import Actor, tenant_context
+    from loyalchat.rewards import service as rewards
+
+    done = 0
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def client(n: int) -> None:
+        nonlocal done
+        rng = random.Random(n)
+        with tenant_context(tenant_id, Actor("system", label="bench")):
+            while time.perf_counter() < deadline:
+                member = members[0] if len(members) == 1 else rng.choice(members)
+                started = time.perf_counter()
+                await rewards.redeem(member, reward_id, key=f"bench:{label}:{next(counter)}")
+                latencies.append(time.perf_counter() - started)
+                done += 1
+
+    started = time.perf_counter()
+    with click.progressbar(length=int(seconds), label=f"{label:>22}", file=sys.stderr) as bar:
+
+        async def tick() -> None:
+            for _ in range(int(seconds)):
+                await asyncio.sleep(1)
+                bar.update(1)
+
+        await asyncio.gather(tick(), *(client(n) for n in range(clients)))
+    return done, time.perf_counter() - started, latencies
+
+
+async def seed_search(url: str, tenant_id: int, count: int) -> list[tuple[str, str, str]]:
+    """``count`` members with names, phones and search text, by COPY in batches."""
+    from loyalchat.members.profile import search_text
+
+    rng = random.Random(7)
+    samples: list[tuple[str, str, str]] = []
+    conn = await asyncpg.connect(url)
+    now = datetime.now(UTC)
+    batch = 20_000
+    try:
+        with click.progressbar(length=count, label="seeding members", file=sys.stderr) as bar:
+            for first in range(1, count + 1, batch):
+                rows = []
+                for seq in range(first, min(first + batch, count + 1)):
+                    if rng.random() < 0.5:
+                        name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)} {seq % 997}"
+                    else:
+                        name = rng.choice(CJK_SURNAMES) + rng.choice(CJK_GIVEN) + str(seq % 997)
+                    phone = f"+852{rng.choice('5679')}{seq:07d}"
+                    number = f"M{seq:07d}"
+                    rows.append(
+                        (tenant_id, number, seq, name, phone, True, "active",
+                         search_text(name, phone, "", number), now, now)
+                    )  # fmt: skip
+                    if rng.random() < 200 / count:
+                        samples.append((name, phone, number))
+                await conn.copy_records_to_table(
+                    "member",
+                    records=rows,
+                    columns=["tenant", "member_no", "seq", "name", "phone", "verified", "status",
+                             "search_text", "joined_at", "updated_at"],
+                )  # fmt: skip
+                bar.update(len(rows))
+        await conn.execute("ANALYZE member")
+    finally:
+        await conn.close()
+    return samples
+
+
+def typo(text: str, rng: random.Random) -> str:
+    if len(text) < 4:
+        return text
+    i = rng.randrange(1, len(text) - 2)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+
+
+async def search_run(tenant_id: int, samples: list[tuple[str, str, str]]) -> dict[str, list[float]]:
+    from loyalchat.context import tenant_context
+    from loyalchat.members.search import search_members
+
+    rng = random.Random(11)
+    timings: dict[str, list[float]] = {"typo'd name": [], "phone digits": [], "member no": []}
+    hits = dict.fromkeys(timings, 0)
+    with (
+        tenant_context(tenant_id),
+        click.progressbar(samples, label="searching", file=sys.stderr) as bar,
+    ):
+        for name, phone, number in bar:
+            for kind, query, want in (
+                ("typo'd name", typo(name, rng), number),
+                ("phone digits", phone[-8:], number),
+                ("member no", number, number),
+            ):
+                started = time.perf_counter()
+                page = await search_members(query, limit=20)
+                timings[kind].append(time.perf_counter() - started)
+                hits[kind] += any(m.member_no == want for m in page.items)
+    for kind in timings:
+        print(f"  {kind:<13} found in top 20: {hits[kind]}/{len(samples)}")
+    return timings
+
+
+async def check_ledger(url: str, tenant_id: int) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM member m WHERE m.tenant = $1 AND ("
+            " m.points <> (SELECT COALESCE(SUM(points), 0) FROM ledger_entry e WHERE e.member = m.id)"
+            " OR m.points <> (SELECT COALESCE(SUM(remaining), 0) FROM point_lot l"
+            "                 WHERE l.member = m.id AND l.expired_at IS NULL))",
+            tenant_id,
+        )
+    finally:
+        await conn.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    import os
+
+    os.environ["LOYALCHAT_DATABASE_URL"] = args.database_url
+    from loyalchat import db
+    from loyalchat.context import Actor, tenant_context
+    from loyalchat.rewards import service as rewards
+    from loyalchat.settings import get_settings
+    from loyalchat.tenants import service as tenants
+    from loyalchat.tenants.tables import TenantStatus
+
+    get_settings.cache_clear()
+    await prepare_database(args.database_url)
+    engine = db.configure_database()
+    await db.migrate(engine)
+    await engine.start_connection_pool(min_size=2, max_size=args.clients + 4)
+    try:
+        shop = await tenants.create_tenant("bench-shop", "Bench Shop", status=TenantStatus.active)
+        with tenant_context(shop.id, Actor("system", label="bench")):
+            reward = await rewards.create_reward(
+                {"name": {"en": "Coffee"}, "points_cost": 1, "type": "coupon",
+                 "options": {"benefit": "free coffee"}}
+            )  # fmt: skip
+        hot = await seed_points(args.database_url, shop.id, 1, 10_000_000)
+        spread = await seed_points(args.database_url, shop.id, 10_000, 1_000)
+        print(f"PostgreSQL {args.database_url}, {args.clients} concurrent clients, cost 1 point")
+        for label, members in (("one hot member", hot), ("10,000 members", spread)):
+            done, elapsed, lat = await redemption_run(
+                label, members, reward.id, shop.id, args.clients, args.seconds
+            )
+            print(
+                f"  redemptions, {label:<15}: {done / elapsed:8.0f} /s "
+                f"({done} in {elapsed:.1f} s; latency p50 {percentile(lat, 50) * 1000:.1f} ms, "
+                f"p95 {percentile(lat, 95) * 1000:.1f} ms)"
+            )
+        bad = await check_ledger(args.database_url, shop.id)
+        print(f"  ledger check: {bad} member(s) whose balance differs from entries or lots")
+
+        big = await tenants.create_tenant("bench-big", "Bench Big", status=TenantStatus.active)
+        started = time.perf_counter()
+        samples = await seed_search(args.database_url, big.id, args.members)
+        print(f"  seeded {args.members:,} members in {time.perf_counter() - started:.0f} s")
+        timings = await search_run(big.id, samples)
+        print(f"member search over {args.members:,} members ({len(samples)} queries per kind):")
+        for kind, values in timings.items():
+            print(
+                f"  {kind:<13} p50 {percentile(values, 50) * 1000:7.1f} ms   "
+                f"p95 {percentile(values, 95) * 1000:7.1f} ms"
+            )
+    finally:
+        await engine.close_connection_pool()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--members", type=int, default=1_000_000, help="for the search run")
+    asyncio.run(run(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
