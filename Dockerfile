@@ -13,7 +13,9 @@ COPY frontend/package.json frontend/package-lock.json frontend/
 RUN cd frontend && npm ci --omit=dev --no-audit --no-fund
 
 COPY . .
-RUN pip install . && useradd --system --home /var/lib/loyalchat loyalchat \
+# Optional extras: --build-arg EXTRAS="[paddle]" adds the paddleocr engine (PaddleOCR 3.x).
+ARG EXTRAS=""
+RUN pip install ".${EXTRAS}" && useradd --system --home /var/lib/loyalchat loyalchat \
  && mkdir -p /var/lib/loyalchat && chown loyalchat /var/lib/loyalchat
 
 USER loyalchat
