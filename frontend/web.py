@@ -112,6 +112,7 @@ def static_routers() -> list[Any]:
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
+    from loyalchat.frontend.pages.wallet import WalletController
 
     return [
         auth.AuthController,
@@ -120,6 +121,7 @@ def route_handlers() -> list[Any]:
         apikeys.ApiKeysController,
         plugins.PluginsController,
         admin.AdminController,
+        WalletController,
         *static_routers(),
     ]
 

@@ -14,6 +14,7 @@ def build_cli() -> click.Group:
     from loyalchat.commands.ocr import ocr_command
     from loyalchat.commands.plugins import plugins_command
     from loyalchat.commands.receipts import receipts_group
+    from loyalchat.commands.wallet import wallet_link_command
     from loyalchat.commands.worker import scheduler_command, worker_command
     from loyalchat.pluginmanager import get_plugin_manager
 
@@ -32,6 +33,7 @@ def build_cli() -> click.Group:
         demo_command,
         ocr_command,
         receipts_group,
+        wallet_link_command,
     ):
         cli.add_command(command)
     get_plugin_manager().hook.register_commands(cli=cli)

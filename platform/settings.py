@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         None, description="Mark cookies Secure; default: on when public_base_url is https."
     )
     session_max_age: int = Field(60 * 60 * 12, description="Staff session lifetime, seconds.")
+    wallet_link_max_age: int = Field(
+        60 * 60 * 24 * 7, description="How long a member's wallet link works, seconds."
+    )
     login_max_failures: int = Field(
         5, description="Failed logins per account (and 4x per IP) before a lock-out."
     )

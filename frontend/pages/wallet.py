@@ -1,0 +1,336 @@
+"""The member wallet: one member's card, history, rewards and coupons, on their phone.
+
+Reached from the chat by a signed, expiring link (:mod:`loyalchat.members.links`); there
+is no session and no other id in the path. Every request verifies the token and runs as
+that token's tenant and member (``Actor("member", ...)``), whoever else the browser may
+be signed in as. Forms carry the usual CSRF token (the cookie is set on the first page),
+and the redeem form carries a random token of its own, used as the redemption's
+idempotency key: a double tap redeems once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
+
+from loyalchat.context import Actor, tenant_context
+from loyalchat.domain import DomainError, NotFound
+from loyalchat.frontend import i18n, ui
+from loyalchat.frontend.i18n import N_
+from loyalchat.frontend.pages import wallet_view as view
+from loyalchat.ledger import service as ledger
+from loyalchat.members import links
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberOut, MemberUpdate
+from loyalchat.rewards import service as rewards
+from loyalchat.tenants.service import TenantInfo, get_tenant
+
+# Public by token: no staff session or API key; the signed token is the credential and
+# the only source of the tenant. The isolation harness skips these routes; tests/test_wallet.py
+# proves a token shows its own member and nothing else.
+WALLET = {"isolation": "public", "auth": "wallet-token"}
+# The token is a bearer credential in the URL: keep it out of Referer headers and caches.
+HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex",
+}
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+HISTORY_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    token: str
+    tenant: TenantInfo
+    member: MemberOut
+    locale: str
+
+    @property
+    def base(self) -> str:
+        return f"{links.PATH_PREFIX}{self.token}"
+
+
+def _set_locale(request: Request, locale: str) -> None:
+    # locale_of() caches the request's language here; the wallet decides it itself.
+    request.scope.setdefault("state", {})["locale"] = locale
+
+
+async def _expired_hints(exc: links.LinkExpired) -> tuple[str | None, str]:
+    """The member's language and the shop's name for an expired (genuine) link."""
+    if exc.tenant_id is None or exc.member_id is None:
+        return None, ""
+    tenant = await get_tenant(exc.tenant_id)
+    if tenant is None:
+        return None, ""
+    with tenant_context(tenant.id, Actor("system", label="wallet link")):
+        try:
+            member = await links.wallet_member(exc.member_id)
+        except NotFound:
+            return i18n.valid(tenant.locale), tenant.display_name
+    return i18n.valid(member.locale) or i18n.valid(tenant.locale), tenant.display_name
+
+
+@contextlib.asynccontextmanager
+async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
+    """Verify the token and run the block as its tenant and member.
+
+    Raises :class:`links.LinkExpired` / :class:`links.LinkInvalid`, which this
+    controller's exception handlers turn into a friendly page.
+    """
+    try:
+        tenant_id, member_id = links.verify(token)
+    except links.LinkExpired as exc:
+        exc.extra["locale"], exc.extra["shop"] = await _expired_hints(exc)
+        raise
+    tenant = await get_tenant(tenant_id)
+    if tenant is None or not tenant.is_active:
+        raise links.LinkInvalid("this programme is not available", code="shop_unavailable")
+    with tenant_context(tenant.id, Actor("member", member_id)):
+        try:
+            member = await links.wallet_member(member_id)
+        except NotFound:
+            raise links.LinkExpired("member not found", tenant_id=None, member_id=None) from None
+    actor = Actor("member", member.id, member.name or member.member_no)
+    locale = (
+        i18n.valid(member.locale)
+        or i18n.valid(tenant.locale)
+        or i18n.negotiate(request.headers.get("accept-language"))
+    )
+    _set_locale(request, locale)
+    with tenant_context(tenant.id, actor):
+        yield Wallet(token=token, tenant=tenant, member=member, locale=locale)
+
+
+def _page(wallet: Wallet, name: str, tab: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(
+        f"wallet/{name}.html",
+        context={
+            "wallet": wallet,
+            "base": wallet.base,
+            "tab": tab,
+            "card": view.card(wallet.member, wallet.tenant, wallet.locale),
+            **context,
+        },
+        status_code=status_code,
+        headers=HEADERS,
+    )
+
+
+def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) -> Response:
+    expired = isinstance(exc, links.LinkExpired)
+    locale = exc.extra.get("locale") if expired else None
+    _set_locale(
+        request,
+        locale
+        or i18n.valid(request.cookies.get(i18n.COOKIE))
+        or i18n.negotiate(request.headers.get("accept-language")),
+    )
+    chosen = i18n.locale_of(request)
+    return Template(
+        "wallet/link_error.html",
+        context={
+            "expired": expired,
+            "unavailable": exc.code == "shop_unavailable",
+            "shop": exc.extra.get("shop", "") if expired else "",
+            "keyword": links.REFRESH_KEYWORDS[chosen],
+            "keywords": links.REFRESH_KEYWORDS,
+        },
+        status_code=exc.status,
+        headers=HEADERS,
+    )
+
+
+class WalletController(Controller):
+    path = "/w"
+    include_in_schema = False
+    exception_handlers = {  # noqa: RUF012 - Litestar reads it from the class
+        links.LinkInvalid: _link_error,
+        links.LinkExpired: _link_error,
+    }
+
+    @get("/{token:str}", opt=WALLET)
+    async def card(self, request: Request, token: FromPath[str]) -> Template:
+        async with open_wallet(request, token) as wallet:
+            grants = await rewards.member_grants(
+                wallet.member.id, "issued", locale=wallet.locale, limit=100
+            )
+            return _page(wallet, "card", "card", ready=len(grants), form={}, errors={})
+
+    @post("/{token:str}/profile", opt=WALLET, status_code=303)
+    async def profile(self, request: Request, token: FromPath[str]) -> Response[Any]:
+        """An unverified member adds their name and phone number."""
+        form = await ui.form_data(request)
+        name, phone = form.get("name", "").strip(), form.get("phone", "").strip()
+        async with open_wallet(request, token) as wallet:
+            errors: dict[str, str] = {}
+            if not name:
+                errors["name"] = i18n.gettext(request, N_("Enter your name."))
+            if not phone:
+                errors["phone"] = i18n.gettext(request, N_("Enter your phone number."))
+            if not errors:
+                try:
+                    await members.update_member(
+                        wallet.member.member_no, MemberUpdate(name=name, phone=phone)
+                    )
+                except DomainError as exc:
+                    field = exc.extra.get("field", "form")
+                    errors[field if field in ("name", "phone") else "form"] = i18n.gettext(
+                        request,
+                        N_("Check your phone number.")
+                        if field == "phone"
+                        else N_("Check your name."),
+                    )
+            if errors:
+                ready = len(await rewards.member_grants(wallet.member.id, "issued", limit=100))
+                return _page(
+                    wallet,
+                    "card",
+                    "card",
+                    HTTP_400_BAD_REQUEST,
+                    ready=ready,
+                    form={"name": name, "phone": phone},
+                    errors=errors,
+                )
+        return Redirect(f"{wallet.base}?saved=1", status_code=303, headers=HEADERS)
+
+    @post("/{token:str}/lang", opt=WALLET, status_code=303)
+    async def language(self, request: Request, token: FromPath[str]) -> Redirect:
+        """The member picks a language; it becomes their preference (the chat's too)."""
+        form = await ui.form_data(request)
+        locale = i18n.valid(form.get("locale"))
+        back = form.get("next", "")
+        async with open_wallet(request, token) as wallet:
+            if locale is not None and locale != wallet.member.locale:
+                await members.update_member(wallet.member.member_no, MemberUpdate(locale=locale))
+        target = back if back.startswith(f"{wallet.base}") and ui.safe_next(back, "") else ""
+        return Redirect(target or wallet.base, status_code=303, headers=HEADERS)
+
+    @get("/{token:str}/history", opt=WALLET)
+    async def history(
+        self, request: Request, token: FromPath[str], page: FromQuery[int] = 1
+    ) -> Template:
+        page = max(1, page)
+        async with open_wallet(request, token) as wallet:
+            entries = await ledger.history(
+                wallet.member.id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
+            )
+            grants = await rewards.member_grants(wallet.member.id, locale=wallet.locale, limit=500)
+            names = view.grant_names(grants, wallet.locale)
+            rows = view.history_rows(entries.items, names, wallet.locale, wallet.tenant.timezone)
+            return _page(
+                wallet,
+                "history",
+                "history",
+                rows=rows,
+                page=page,
+                has_more=entries.has_more,
+            )
+
+    @get("/{token:str}/rewards", opt=WALLET)
+    async def catalogue(self, request: Request, token: FromPath[str]) -> Template:
+        now = datetime.now(UTC)
+        async with open_wallet(request, token) as wallet:
+            found = await rewards.list_rewards(available_at=now, limit=200)
+            items = [
+                view.reward_card(reward, wallet.member.points, wallet.locale, now)
+                for reward in found.items
+            ]
+            return _page(wallet, "rewards", "rewards", rewards=items)
+
+    @get("/{token:str}/rewards/{reward_id:int}", opt=WALLET)
+    async def confirm(
+        self, request: Request, token: FromPath[str], reward_id: FromPath[int]
+    ) -> Template:
+        """The confirm step: what it costs, the balance after, and one form token."""
+        async with open_wallet(request, token) as wallet:
+            return await _confirm_page(wallet, reward_id)
+
+    @post("/{token:str}/rewards/{reward_id:int}", opt=WALLET, status_code=HTTP_201_CREATED)
+    async def redeem(
+        self, request: Request, token: FromPath[str], reward_id: FromPath[int]
+    ) -> Template:
+        form = await ui.form_data(request)
+        form_token = form.get("form_token", "")
+        async with open_wallet(request, token) as wallet:
+            if not _FORM_TOKEN.fullmatch(form_token):
+                return await _confirm_page(
+                    wallet, reward_id, error=N_("Please try again."), status=400
+                )
+            try:
+                grant = await rewards.redeem(
+                    wallet.member.id,
+                    reward_id,
+                    key=f"wallet:{wallet.member.id}:{form_token}",
+                    pm=getattr(request.app.state, "plugins", None),
+                )
+            except DomainError as exc:
+                message = view.REDEEM_ERRORS.get(exc.code, view.GENERIC_REDEEM_ERROR)
+                status = exc.status if 400 <= exc.status < 500 else 409
+                return await _confirm_page(wallet, reward_id, error=message, status=status)
+            # Balances changed: read the member again for the card.
+            wallet = Wallet(
+                wallet.token,
+                wallet.tenant,
+                await members.get_member_by_id(wallet.member.id),
+                wallet.locale,
+            )
+            return _page(
+                wallet,
+                "redeemed",
+                "mine",
+                HTTP_201_CREATED,
+                grant=_grant_card(request, wallet, grant),
+                replayed=grant.replayed,
+            )
+
+    @get("/{token:str}/mine", opt=WALLET)
+    async def mine(self, request: Request, token: FromPath[str]) -> Template:
+        """My rewards (我的獎賞): coupons with their QR codes, newest first."""
+        async with open_wallet(request, token) as wallet:
+            grants = await rewards.member_grants(wallet.member.id, locale=wallet.locale, limit=200)
+            cards = [_grant_card(request, wallet, grant) for grant in grants]
+            return _page(
+                wallet,
+                "mine",
+                "mine",
+                usable=[c for c in cards if c["usable"]],
+                past=[c for c in cards if not c["usable"]],
+            )
+
+
+def _grant_card(request: Request, wallet: Wallet, grant: Any) -> dict[str, Any]:
+    label = i18n.gettext(request, N_("QR code of coupon %(code)s"), code=grant.code)
+    return view.grant_card(grant, wallet.locale, wallet.tenant.timezone, label)
+
+
+async def _confirm_page(
+    wallet: Wallet, reward_id: int, *, error: str = "", status: int = 200
+) -> Template:
+    now = datetime.now(UTC)
+    try:
+        reward = await rewards.get_reward(reward_id)
+    except NotFound:
+        return _page(wallet, "confirm", "rewards", 404, reward=None, error="", form_token="")
+    item = view.reward_card(reward, wallet.member.points, wallet.locale, now)
+    return _page(
+        wallet,
+        "confirm",
+        "rewards",
+        status,
+        reward=item,
+        after=wallet.member.points - reward.points_cost,
+        error=error,
+        # A fresh token per form shown: the same form submitted twice redeems once.
+        form_token=secrets.token_urlsafe(18),
+    )

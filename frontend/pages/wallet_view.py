@@ -1,0 +1,167 @@
+"""What the member wallet's templates show, shaped from service output types.
+
+Only presentation: names in the member's language, money and dates in their locale and
+the shop's time zone, labels to translate, and the coupon's QR code as inline SVG. The
+rules (balances, availability, redemption) stay in the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency
+from markupsafe import Markup
+
+from loyalchat.frontend import i18n
+from loyalchat.frontend.i18n import N_
+from loyalchat.ledger.service import EntryOut
+from loyalchat.members.schemas import MemberOut
+from loyalchat.rewards import codes, text
+from loyalchat.rewards.schemas import GrantOut, RewardOut
+from loyalchat.tenants.service import TenantInfo
+
+ENTRY_LABELS = {
+    "earn": N_("Points earned"),
+    "redeem": N_("Reward redeemed"),
+    "adjust": N_("Points adjusted"),
+    "expire": N_("Points expired"),
+    "reverse": N_("Points returned"),
+}
+GRANT_LABELS = {
+    "issued": N_("Ready to use"),
+    "used": N_("Used"),
+    "expired": N_("Expired"),
+    "void": N_("Cancelled"),
+}
+# Why a redemption was refused (service error codes), in words a member understands.
+REDEEM_ERRORS = {
+    "insufficient_points": N_("You do not have enough points for this reward yet."),
+    "out_of_stock": N_("Sorry, this reward has just run out."),
+    "limit_reached": N_("You have already redeemed this reward as many times as allowed."),
+    "reward_unavailable": N_("This reward is not available at the moment."),
+    "not_found": N_("This reward is no longer in the catalogue."),
+    "idempotency_conflict": N_("This form was already used. Please start again."),
+}
+GENERIC_REDEEM_ERROR = N_("The reward could not be redeemed. Please try again.")
+
+
+def _babel(locale: str) -> Locale:
+    return Locale.parse(locale.replace("-", "_"))
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    """An amount in the shop's currency, written the member's way (``HK$12.50``)."""
+    return format_currency(amount, currency, locale=_babel(locale))
+
+
+def date(value: datetime | None, locale: str, timezone: str) -> str:
+    if value is None:
+        return ""
+    return format_date(value.astimezone(i18n._tz(timezone)).date(), "medium", _babel(locale))
+
+
+def when(value: datetime | None, locale: str, timezone: str) -> str:
+    return i18n.format_datetime(value, locale, timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    shop: str
+    member_no: str
+    name: str
+    points: int
+    stored_value: str
+    has_stored_value: bool
+    verified: bool
+
+
+def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
+    return Card(
+        shop=tenant.display_name,
+        member_no=member.member_no,
+        name=member.name,
+        points=member.points,
+        stored_value=money(member.stored_value, tenant.currency, locale),
+        has_stored_value=member.stored_value > 0,
+        verified=member.verified,
+    )
+
+
+def grant_names(grants: Iterable[GrantOut], locale: str) -> dict[int, str]:
+    """Reward names by grant id, for the history's redemption lines."""
+    return {grant.id: text.pick(grant.reward_name, locale) for grant in grants}
+
+
+def history_rows(
+    entries: Iterable[EntryOut], grant_names: dict[int, str], locale: str, timezone: str
+) -> list[dict[str, Any]]:
+    """Ledger entries as lines: what happened, when, the points and the balance after."""
+    rows = []
+    for entry in entries:
+        note = ""
+        if entry.kind == "redeem" and entry.reference.startswith("grant:"):
+            grant_id = entry.reference.removeprefix("grant:")
+            note = grant_names.get(int(grant_id), "") if grant_id.isdigit() else ""
+        elif entry.kind in ("adjust", "reverse"):
+            note = entry.reason
+        rows.append(
+            {
+                "label": ENTRY_LABELS.get(entry.kind, entry.kind),
+                "note": note,
+                "when": when(entry.created_at, locale, timezone),
+                "points": entry.points,
+                "balance": entry.balance_after,
+            }
+        )
+    return rows
+
+
+def reward_card(reward: RewardOut, points: int, locale: str, now: datetime) -> dict[str, Any]:
+    """A catalogue entry with the member's view of it: sold out, affordable, or short by N."""
+    available = reward.available(now)
+    return {
+        "id": reward.id,
+        "name": text.pick(reward.name, locale),
+        "description": text.pick(reward.description, locale),
+        "benefit": text.in_script(str(reward.options.get("benefit", "")), locale),
+        "cost": reward.points_cost,
+        "stock": reward.stock,
+        "sold_out": reward.stock is not None and reward.stock <= 0,
+        "available": available,
+        "affordable": available and points >= reward.points_cost,
+        "short": max(0, reward.points_cost - points),
+    }
+
+
+def qr(code: str, label: str) -> Markup:
+    """The coupon's QR code (``LCG:<code>``) as inline SVG, labelled for screen readers."""
+    from loyalchat.plugins.coupon import qr_svg
+
+    svg = qr_svg(code, box_size=10, border=4)
+    # The SVG is generated from our own code alphabet (no user text): safe to inline.
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1)
+    return Markup(svg)  # noqa: S704
+
+
+def grant_card(grant: GrantOut, locale: str, timezone: str, qr_label: str) -> dict[str, Any]:
+    """A reward the member holds: its code, status, expiry and, while usable, its QR code."""
+    usable = grant.status == "issued"
+    return {
+        "code": grant.code,
+        "display_code": codes.display(grant.code),
+        "name": text.pick(grant.reward_name, locale),
+        "description": grant.description,
+        "status": grant.status,
+        "status_label": GRANT_LABELS.get(grant.status, grant.status),
+        "usable": usable,
+        "expires": date(grant.expires_at, locale, timezone),
+        "used_at": when(grant.used_at, locale, timezone),
+        "issued": date(grant.issued_at, locale, timezone),
+        "qr": qr(grant.code, qr_label) if usable and grant.reward_type == "coupon" else None,
+    }
