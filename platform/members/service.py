@@ -1,0 +1,352 @@
+"""Members: the only writer of ``Member`` (profile columns), ``MemberIdentity`` and ``MemberCounter``.
+
+Every function works on the current tenant (``loyalchat.context``) and raises
+``loyalchat.domain`` errors with stable codes. A member gets a number from the tenant's
+gap-free counter in the same transaction that inserts it. ``verified`` and
+``search_text`` are recomputed on every write of the profile. Points and stored value
+are the ledger's (``loyalchat.ledger``); a member merge moves them through it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from loyalchat import db, events
+from loyalchat.context import current_actor, require_tenant
+from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.members import numbering, profile
+from loyalchat.members.merge import merge_members
+from loyalchat.members.numbering import number_format, set_number_format
+from loyalchat.members.queries import (
+    derived,
+    identity_out,
+    is_unique_violation,
+    lock_row,
+    member_out,
+    profile_of,
+    refuse_merged,
+    row_by_id,
+    row_by_no,
+)
+from loyalchat.members.schemas import IdentityOut, MemberCreate, MemberOut, MemberUpdate
+from loyalchat.members.search import search_members
+from loyalchat.members.tables import Member, MemberIdentity, MemberStatus
+from loyalchat.scoping import new_row, scoped_delete, scoped_select, scoped_update
+from loyalchat.tenants import audit
+from loyalchat.tenants.tables import Tenant
+
+__all__ = [
+    "add_identity",
+    "create_member",
+    "find_by_identity",
+    "get_member",
+    "get_member_by_id",
+    "identities",
+    "join_by_identity",
+    "merge_members",
+    "number_format",
+    "remove_identity",
+    "search_members",
+    "set_number_format",
+    "update_member",
+]
+
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+_PHONE_ID = re.compile(r"\+?[\d\s\-()]+")
+_MAX_EXTERNAL_ID = 128
+_MAX_JOIN_ATTEMPTS = 3
+
+
+# --- profile -------------------------------------------------------------------------
+
+
+async def _phone_region() -> str | None:
+    row = (
+        await Tenant.select(Tenant.currency, Tenant.timezone)
+        .where(Tenant.id == require_tenant())
+        .first()
+    )
+    return profile.default_region(row["currency"], row["timezone"]) if row else None
+
+
+async def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Each given profile field cleaned (``DomainError`` with the field's code otherwise)."""
+    cleaners = {
+        "name": profile.clean_name,
+        "email": profile.clean_email,
+        "notes": profile.clean_notes,
+        "tags": profile.clean_tags,
+        "locale": profile.clean_locale,
+        "marketing_opt_in": bool,
+    }
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "phone":
+            clean[name] = profile.clean_phone(value, await _phone_region())
+        elif name == "birthday":
+            clean[name] = profile.clean_birthday(value, datetime.now(UTC).date())
+        else:
+            clean[name] = cleaners[name](value)
+    return clean
+
+
+def _created_fields(data: MemberCreate | None) -> dict[str, Any]:
+    data = data or MemberCreate()
+    return {name: getattr(data, name) for name in data.__struct_fields__}
+
+
+# --- identities ------------------------------------------------------------------------
+
+
+def _clean_channel(channel: str) -> str:
+    channel = (channel or "").strip().lower()
+    if not _CHANNEL.fullmatch(channel):
+        raise DomainError("a channel is a short name like whatsapp", code="invalid_channel")
+    return channel
+
+
+def _clean_external_id(channel: str, external_id: str) -> str:
+    value = unicodedata.normalize("NFKC", str(external_id or "")).strip()
+    # WhatsApp's wa_id is the phone number in digits only; accept "+852 9123 4567" too.
+    if channel == "whatsapp" and _PHONE_ID.fullmatch(value):
+        value = re.sub(r"\D", "", value)
+    if not value or len(value) > _MAX_EXTERNAL_ID or not value.isprintable():
+        raise DomainError(
+            "an external id is 1-128 printable characters", code="invalid_external_id"
+        )
+    return value
+
+
+async def _linked(channel: str, external_ids: Sequence[str]) -> dict[str, int]:
+    """``{external_id: member_id}`` for the ids already linked on ``channel``."""
+    rows = await scoped_select(
+        MemberIdentity, MemberIdentity.external_id, MemberIdentity.member
+    ).where(
+        (MemberIdentity.channel == channel) & MemberIdentity.external_id.is_in(list(external_ids))
+    )
+    return {row["external_id"]: row["member"] for row in rows}
+
+
+async def _link(tx: Any, member_id: int, channel: str, external_id: str) -> bool:
+    """Link one id inside a savepoint; False when the id is taken (the transaction lives on)."""
+    savepoint = await tx.savepoint()
+    try:
+        await new_row(
+            MemberIdentity, member=member_id, channel=channel, external_id=external_id
+        ).save()
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        await savepoint.rollback_to()
+        return False
+    await savepoint.release()
+    return True
+
+
+async def find_by_identity(channel: str, external_id: str) -> MemberOut | None:
+    """The member known by this id on ``channel``, or None."""
+    channel = _clean_channel(channel)
+    external_id = _clean_external_id(channel, external_id)
+    member_id = (await _linked(channel, [external_id])).get(external_id)
+    return member_out(await row_by_id(member_id)) if member_id is not None else None
+
+
+async def identities(member_id: int) -> list[IdentityOut]:
+    """A member's identities, oldest first; ``NotFound`` for another tenant's member."""
+    await row_by_id(member_id)
+    rows = (
+        await scoped_select(MemberIdentity)
+        .where(MemberIdentity.member == member_id)
+        .order_by(MemberIdentity.id)
+    )
+    return [identity_out(row) for row in rows]
+
+
+async def add_identity(member_id: int, channel: str, external_id: str) -> IdentityOut:
+    """Link an id to a member; a second call is a no-op. ``Conflict("identity_taken")``
+    when the id belongs to another member."""
+    channel = _clean_channel(channel)
+    external_id = _clean_external_id(channel, external_id)
+    async with db.write_transaction() as tx:
+        refuse_merged(await row_by_id(member_id))
+        if await _link(tx, member_id, channel, external_id):
+            await audit.record(
+                "member.identity_add",
+                f"member:{member_id}",
+                after={"channel": channel, "external_id": external_id},
+            )
+        row = (
+            await scoped_select(MemberIdentity)
+            .where(
+                (MemberIdentity.channel == channel) & (MemberIdentity.external_id == external_id)
+            )
+            .first()
+        )
+    if row["member"] != member_id:
+        raise Conflict("this id already belongs to another member", code="identity_taken")
+    return identity_out(row)
+
+
+async def remove_identity(member_id: int, channel: str, external_id: str) -> None:
+    """Unlink an id from a member (``NotFound`` when it is not linked to that member)."""
+    channel = _clean_channel(channel)
+    external_id = _clean_external_id(channel, external_id)
+    async with db.write_transaction():
+        await row_by_id(member_id)
+        removed = (
+            await scoped_delete(MemberIdentity)
+            .where(
+                (MemberIdentity.member == member_id)
+                & (MemberIdentity.channel == channel)
+                & (MemberIdentity.external_id == external_id)
+            )
+            .returning(MemberIdentity.id)
+        )
+        if not removed:
+            raise NotFound("this member has no such identity", code="not_found")
+        await audit.record(
+            "member.identity_remove",
+            f"member:{member_id}",
+            before={"channel": channel, "external_id": external_id},
+        )
+
+
+# --- creating and joining --------------------------------------------------------------
+
+
+async def _insert(fields: dict[str, Any]) -> dict[str, Any]:
+    """Insert a member with the next number; call inside a write transaction."""
+    seq, member_no = await numbering.allocate()
+    row = new_row(Member, member_no=member_no, seq=seq, **fields, **derived(fields, member_no))
+    await row.save()
+    return row.to_dict()
+
+
+async def _announce(row: dict[str, Any], channel: str | None) -> MemberOut:
+    member = member_out(row)
+    await events.emit(
+        "member_joined",
+        {"member_id": member.id, "member_no": member.member_no, "channel": channel},
+    )
+    return member
+
+
+async def create_member(
+    data: MemberCreate | None = None, identity: tuple[str, str] | None = None
+) -> MemberOut:
+    """A new member with the tenant's next number, optionally linked to ``(channel, id)``.
+
+    ``Conflict("identity_taken")`` when that identity already belongs to a member.
+    """
+    fields = await _clean(_created_fields(data))
+    if identity is not None:
+        channel = _clean_channel(identity[0])
+        external_id = _clean_external_id(channel, identity[1])
+    async with db.write_transaction() as tx:
+        row = await _insert(fields)
+        if identity is not None and not await _link(tx, row["id"], channel, external_id):
+            raise Conflict("this id already belongs to another member", code="identity_taken")
+        if current_actor().kind in ("staff", "api_key"):  # chat joins are not staff actions
+            await audit.record(
+                "member.create", f"member:{row['id']}", after={"member_no": row["member_no"]}
+            )
+    return await _announce(row, identity[0] if identity else None)
+
+
+async def join_by_identity(
+    channel: str, external_ids: Sequence[str], **fields: Any
+) -> tuple[MemberOut, bool]:
+    """The member known by ANY of ``external_ids`` on ``channel``, or a new one.
+
+    For WhatsApp pass the business-scoped user id first, then the phone number when the
+    webhook has it. Ids not linked yet are linked to the member found; an id linked to a
+    different member stays where it is. ``fields`` (``MemberCreate`` fields) are used only
+    when a member is created. Two concurrent joins with the same id make ONE member: the
+    loser's insert hits the unique index, is rolled back to a savepoint, and re-reads.
+    Returns ``(member, created)``.
+    """
+    channel = _clean_channel(channel)
+    ids = list(dict.fromkeys(_clean_external_id(channel, value) for value in external_ids))
+    if not ids:
+        raise DomainError("at least one external id is needed", code="invalid_external_id")
+    clean = await _clean(_created_fields(MemberCreate(**fields)))
+    async with db.write_transaction() as tx:
+        row, created = await _join(tx, channel, ids, clean)
+    if created:
+        return await _announce(row, channel), True
+    return member_out(row), False
+
+
+async def _join(
+    tx: Any, channel: str, ids: list[str], fields: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    for _ in range(_MAX_JOIN_ATTEMPTS):
+        linked = await _linked(channel, ids)
+        if linked:
+            member_id = next(linked[value] for value in ids if value in linked)
+            row = await row_by_id(member_id)
+            while row["status"] == MemberStatus.merged.value and row["merged_into"]:
+                row = await row_by_id(row["merged_into"])
+            for value in ids:
+                if value not in linked:
+                    await _link(tx, row["id"], channel, value)
+            return row, False
+        savepoint = await tx.savepoint()
+        try:
+            row = await _insert(fields)
+            for value in ids:
+                await new_row(
+                    MemberIdentity, member=row["id"], channel=channel, external_id=value
+                ).save()
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            # A concurrent join linked one of these ids first: undo our member (and its
+            # number, so no gap) and find theirs.
+            await savepoint.rollback_to()
+            continue
+        await savepoint.release()
+        return row, True
+    raise Conflict("could not join: please try again", code="join_conflict")
+
+
+# --- reading and updating --------------------------------------------------------------
+
+
+async def get_member(member_no: str) -> MemberOut:
+    """The member with this number (a merged one too, ``status="merged"``); ``NotFound``."""
+    return member_out(await row_by_no(member_no))
+
+
+async def get_member_by_id(member_id: int) -> MemberOut:
+    return member_out(await row_by_id(member_id))
+
+
+async def update_member(member_no: str, data: MemberUpdate) -> MemberOut:
+    """Change the fields given in ``data``; audited with before and after."""
+    changes = await _clean(data.changes())
+    member_id = (await row_by_no(member_no))["id"]
+    async with db.write_transaction():
+        row = await lock_row(member_id)  # concurrent edits queue: search_text stays true
+        refuse_merged(row)
+        before = profile_of(row)
+        after = {**before, **changes}
+        changed = {name for name in changes if after[name] != before[name]}
+        if changed:
+            values = {**changes, **derived(after, row["member_no"])}
+            row = (
+                await scoped_update(Member, values)
+                .where(Member.id == member_id)
+                .returning(*Member.all_columns())
+            )[0]
+            await audit.record(
+                "member.update",
+                f"member:{member_id}",
+                before={name: before[name] for name in sorted(changed)},
+                after={name: after[name] for name in sorted(changed)},
+            )
+    return member_out(row)

@@ -1,0 +1,261 @@
+"""The rewards catalogue: what members can redeem points for. The only writer of ``reward``.
+
+Re-exported by :mod:`loyalchat.rewards.service`, which callers use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pluggy
+
+from loyalchat.domain import DomainError, NotFound, Page
+from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
+from loyalchat.rewards import text
+from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
+from loyalchat.rewards.tables import Reward
+from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.tenants import audit
+
+MAX_LIMIT = 200
+_COLUMNS = tuple(RewardOut.__struct_fields__)
+
+
+class InvalidReward(DomainError):
+    """The reward as given cannot be saved; ``extra["errors"]`` maps field -> problem."""
+
+    code = "invalid_reward"
+
+
+class UnknownRewardType(DomainError):
+    code = "unknown_reward_type"
+
+
+def reward_types(pm: pluggy.PluginManager | None = None) -> dict[str, RewardType]:
+    """Registered reward types by kind (``coupon``, ``stored_value``...)."""
+    return dict(get_reward_types(pm))
+
+
+def reward_type(kind: str, pm: pluggy.PluginManager | None = None) -> RewardType:
+    """The reward type for ``kind``; :class:`UnknownRewardType` when no plugin registers it."""
+    found = get_reward_types(pm).get(kind)
+    if found is None:
+        raise UnknownRewardType(f"no reward type {kind!r} is installed", kind=kind)
+    return found
+
+
+def display_name(reward: RewardOut | Mapping[str, Any], locale: str | None) -> str:
+    """The reward's name in ``locale``, falling back sensibly (see :func:`text.pick`)."""
+    names = reward.name if isinstance(reward, RewardOut) else reward.get("name")
+    return text.pick(names, locale)
+
+
+def to_out(row: Mapping[str, Any]) -> RewardOut:
+    return RewardOut(**{name: row[name] for name in _COLUMNS})
+
+
+async def list_rewards(
+    active_only: bool = False,
+    available_at: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[RewardOut]:
+    """The catalogue in display order (``position``, then oldest first).
+
+    ``available_at`` keeps the rewards a member could pick at that moment: active and
+    inside their window (sold-out ones stay listed, so the wallet can say "sold out").
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    where = []
+    if active_only or available_at is not None:
+        where.append(Reward.active == True)  # noqa: E712 - Piccolo builds SQL from it
+    if available_at is not None:
+        at = _utc(available_at)
+        where.append(Reward.starts_at.is_null() | (Reward.starts_at <= at))
+        where.append(Reward.ends_at.is_null() | (Reward.ends_at > at))
+    query = scoped_select(Reward, *[getattr(Reward, name) for name in _COLUMNS])
+    count = scoped_count(Reward)
+    for clause in where:
+        query = query.where(clause)
+        count = count.where(clause)
+    rows = await (
+        query.order_by(Reward.position)
+        .order_by(Reward.id)
+        .limit(limit)
+        .offset(offset)
+        .output(load_json=True)
+    )
+    return Page(items=[to_out(row) for row in rows], total=await count, limit=limit, offset=offset)
+
+
+async def get_reward(reward_id: int) -> RewardOut:
+    """One reward of the current tenant; :class:`NotFound` otherwise."""
+    row = await (
+        scoped_select(Reward, *[getattr(Reward, name) for name in _COLUMNS])
+        .where(Reward.id == reward_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such reward", reward_id=reward_id)
+    return to_out(row)
+
+
+async def create_reward(
+    data: RewardCreate | Mapping[str, Any], pm: pluggy.PluginManager | None = None
+) -> RewardOut:
+    """Add a reward to the catalogue (``invalid_reward``, ``unknown_reward_type``)."""
+    given = _convert(data, RewardCreate)
+    values = await _validated(msgspec.structs.asdict(given), pm)
+    row = new_row(Reward, **values)
+    await row.save()
+    reward = await get_reward(row.id)
+    await audit.record("reward.create", f"reward:{reward.id}", after=_audited(reward))
+    return reward
+
+
+async def update_reward(
+    reward_id: int,
+    data: RewardUpdate | Mapping[str, Any],
+    pm: pluggy.PluginManager | None = None,
+) -> RewardOut:
+    """Change some fields of a reward; the result is validated as a whole."""
+    given = _convert(data, RewardUpdate)
+    before = await get_reward(reward_id)
+    merged = {name: getattr(before, name) for name in RewardCreate.__struct_fields__}
+    merged.update(given.changes())
+    if "type" in given.changes() and "options" not in given.changes():
+        if given.changes()["type"] != before.type:
+            merged["options"] = {}  # the old type's options mean nothing to the new one
+    values = await _validated(merged, pm)
+    values["updated_at"] = datetime.now(UTC)
+    await scoped_update(Reward, {getattr(Reward, key): val for key, val in values.items()}).where(
+        Reward.id == reward_id
+    )
+    after = await get_reward(reward_id)
+    await audit.record(
+        "reward.update", f"reward:{reward_id}", before=_audited(before), after=_audited(after)
+    )
+    return after
+
+
+def _convert(data: Any, kind: type) -> Any:
+    if isinstance(data, kind):
+        return data
+    try:
+        return msgspec.convert(dict(data), kind, strict=False)
+    except (msgspec.ValidationError, TypeError, ValueError) as exc:
+        raise InvalidReward(f"invalid reward: {exc}", errors={"": str(exc)}) from exc
+
+
+async def _validated(values: dict[str, Any], pm: pluggy.PluginManager | None) -> dict[str, Any]:
+    """The columns to store, or :class:`InvalidReward` listing every problem."""
+    errors: dict[str, str] = {}
+    out = dict(values)
+    for field in ("name", "description"):
+        try:
+            out[field] = text.clean(values.get(field) or {})
+        except ValueError as exc:
+            errors[field] = str(exc)
+    if "name" not in errors and not any(out["name"].values()):
+        errors["name"] = "give the name in at least one language"
+    if not isinstance(values.get("image"), str) or len(values["image"]) > 255:
+        errors["image"] = "a media key of at most 255 characters, or empty"
+    _check_int(errors, values, "points_cost", minimum=1, nullable=False)
+    _check_int(errors, values, "stock", minimum=0)
+    _check_int(errors, values, "per_member_limit", minimum=1)
+    _check_int(errors, values, "validity_days", minimum=1)
+    _check_int(errors, values, "position", minimum=None, nullable=False)
+    for field in ("starts_at", "ends_at"):
+        when = values.get(field)
+        if when is not None and when.tzinfo is None:
+            errors[field] = "needs a time zone"
+        elif when is not None:
+            out[field] = when.astimezone(UTC)
+    if not errors.get("starts_at") and not errors.get("ends_at"):
+        if out.get("starts_at") and out.get("ends_at") and out["ends_at"] <= out["starts_at"]:
+            errors["ends_at"] = "must be after the start"
+    kind = values.get("type") or ""
+    try:
+        rtype = reward_type(kind, pm)
+    except UnknownRewardType:
+        if errors:  # report the unknown type along with the rest
+            errors["type"] = f"no reward type {kind!r} is installed"
+            raise InvalidReward(_summary(errors), errors=errors) from None
+        raise
+    try:
+        out["options"] = _options(rtype, values.get("options") or {})
+    except (ValueError, RewardError) as exc:
+        errors["options"] = str(exc)
+    if errors:
+        raise InvalidReward(_summary(errors), errors=errors)
+    return out
+
+
+def _check_int(
+    errors: dict[str, str],
+    values: dict[str, Any],
+    field: str,
+    *,
+    minimum: int | None,
+    nullable: bool = True,
+) -> None:
+    value = values.get(field)
+    if value is None and nullable:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors[field] = "must be a whole number"
+    elif minimum is not None and value < minimum:
+        errors[field] = f"must be at least {minimum}"
+
+
+def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The reward type's options: declared fields only, texts, required ones filled in.
+
+    A type may also offer ``validate_options(options) -> dict`` for its own rules (the
+    stored-value amount must be a positive sum of money); it raises ``ValueError``.
+    """
+    fields = {field.name: field for field in rtype.option_fields}
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown option {', '.join(unknown)}")
+    options: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = given.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
+            raise ValueError(f"{name}: expected a text")
+        value = str(value).strip()
+        if field.required and not value:
+            raise ValueError(f"{field.label}: required")
+        options[name] = value
+    validate = getattr(rtype, "validate_options", None)
+    if callable(validate):
+        options = dict(validate(options))
+    return options
+
+
+def _summary(errors: Mapping[str, str]) -> str:
+    return "invalid reward: " + "; ".join(f"{key}: {val}" for key, val in errors.items())
+
+
+def _audited(reward: RewardOut) -> dict[str, Any]:
+    return {
+        "name": text.pick(reward.name, "en"),
+        "type": reward.type,
+        "points_cost": reward.points_cost,
+        "stock": reward.stock,
+        "per_member_limit": reward.per_member_limit,
+        "active": reward.active,
+        "options": reward.options,
+    }
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,380 @@
+"""Rewards: the catalogue, redemption, and the grants cashiers check. The only writer of
+``reward`` and ``reward_grant``.
+
+Redemption is one transaction: the member's row lock, the per-member limit, one
+conditional UPDATE of the stock, the grant row with its code, the points debit
+(``redeem:<grant id>``) and the reward type's ``issue()``; any refusal rolls all of it
+back, stock included. Marking a grant used is one conditional UPDATE, so of two cashiers
+scanning the same coupon exactly one succeeds and the other is told when and by whom.
+
+Reward types may offer two optional extras beyond the ``RewardType`` protocol:
+``validate_options(options) -> dict`` (checked when a reward is saved) and
+``consumed_on_issue = True`` (the grant is ``used`` as soon as it is issued, e.g. stored
+value credited at once).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pluggy
+
+from loyalchat import db, events
+from loyalchat.context import current_actor
+from loyalchat.domain import Conflict, DomainError
+from loyalchat.extensions.rewards import RewardError
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger.tables import EntryKind
+from loyalchat.members.tables import MemberStatus
+from loyalchat.rewards import codes, text
+from loyalchat.rewards.catalogue import (
+    InvalidReward,
+    UnknownRewardType,
+    create_reward,
+    display_name,
+    get_reward,
+    list_rewards,
+    reward_type,
+    reward_types,
+    update_reward,
+)
+from loyalchat.rewards.grants import (
+    GrantError,
+    not_usable,
+    row_by_code,
+    row_by_id,
+    row_by_key,
+    select_grants,
+    to_out,
+    type_grant,
+)
+from loyalchat.rewards.schemas import GrantOut
+from loyalchat.rewards.tables import Grant, GrantStatus, Reward
+from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.tenants import audit
+
+__all__ = [
+    "InvalidReward",
+    "UnknownRewardType",
+    "create_reward",
+    "display_name",
+    "expire_grants",
+    "get_grant",
+    "get_reward",
+    "list_rewards",
+    "member_grants",
+    "redeem",
+    "reward_type",
+    "reward_types",
+    "update_reward",
+    "use_grant",
+    "void_grant",
+]
+
+_ATTEMPTS = 3  # a code collision (1 in 10**12 per grant) retries the whole redemption
+
+
+async def redeem(
+    member_id: int, reward_id: int, *, key: str, pm: pluggy.PluginManager | None = None
+) -> GrantOut:
+    """Exchange the member's points for a grant of the reward, atomically and idempotently.
+
+    ``key`` identifies the request: a second call with the same key changes nothing and
+    returns the first grant (``replayed=True``). Refusals (codes): ``insufficient_points``,
+    ``out_of_stock``, ``limit_reached``, ``reward_unavailable``, ``member_merged``,
+    ``idempotency_conflict`` (the key was used for another member or reward), ``not_found``.
+    """
+    if not key or len(key) > 200:
+        raise DomainError("an idempotency key of 1-200 characters is required", code="invalid_key")
+    existing = await row_by_key(key)
+    if existing is not None:
+        return await _replay(existing, member_id, reward_id, pm)
+    nested = db.current_engine().current_transaction.get() is not None
+    for attempt in range(_ATTEMPTS):
+        try:
+            async with db.write_transaction():
+                grant_id, replayed = await _redeem_once(member_id, reward_id, key, pm)
+            break
+        except Exception as exc:
+            # Inside a caller's transaction a failed statement spoils it: only the caller
+            # can retry. Otherwise a unique violation is a concurrent twin (same key) or
+            # a code collision.
+            if nested or not db.is_unique_violation(exc):
+                raise
+            existing = await row_by_key(key)
+            if existing is not None:
+                return await _replay(existing, member_id, reward_id, pm)
+            if attempt == _ATTEMPTS - 1:
+                raise
+    row = await row_by_id(grant_id)
+    if replayed:
+        return await _replay(row, member_id, reward_id, pm)
+    await events.emit(
+        "reward_redeemed",
+        {
+            "grant_id": grant_id,
+            "reward_id": reward_id,
+            "member_id": member_id,
+            "points_cost": row["points_cost"],
+            "reward_type": row["reward_type"],
+        },
+    )
+    return await to_out(row, pm=pm)
+
+
+async def _replay(
+    row: dict[str, Any], member_id: int, reward_id: int, pm: pluggy.PluginManager | None
+) -> GrantOut:
+    if row["member"] != member_id or row["reward"] != reward_id:
+        raise Conflict(
+            "this idempotency key was already used for another redemption",
+            code="idempotency_conflict",
+        )
+    return await to_out(row, replayed=True, pm=pm)
+
+
+async def _redeem_once(
+    member_id: int, reward_id: int, key: str, pm: pluggy.PluginManager | None
+) -> tuple[int, bool]:
+    """The body of the redemption transaction: (grant id, replayed)."""
+    now = datetime.now(UTC)
+    reward = await get_reward(reward_id)
+    _check_available(reward.active, reward.starts_at, reward.ends_at, now)
+    try:
+        rtype = reward_type(reward.type, pm)
+    except UnknownRewardType as exc:
+        raise _unavailable("this reward cannot be redeemed now") from exc
+    member = await ledger.lock_member(member_id)
+    if member["status"] == MemberStatus.merged.value:
+        raise DomainError("this member was merged into another member", code="member_merged")
+    # Under the member lock a twin request with the same key has committed or not begun.
+    twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
+    if twin is not None:
+        return twin["id"], True
+    if reward.per_member_limit is not None:
+        taken = await scoped_count(Grant).where(
+            (Grant.member == member_id)
+            & (Grant.reward == reward_id)
+            & (Grant.status != GrantStatus.void.value)
+        )
+        if taken >= reward.per_member_limit:
+            raise GrantError(
+                f"this member has already redeemed this reward {taken} time(s), the most allowed",
+                code="limit_reached",
+                limit=reward.per_member_limit,
+            )
+    # One conditional UPDATE takes a unit of stock (NULL - 1 stays NULL: unlimited) and
+    # returns the reward as it is under its row lock.
+    locked = (
+        await scoped_update(Reward, {Reward.stock: Reward.stock - 1})
+        .where((Reward.id == reward_id) & (Reward.stock.is_null() | (Reward.stock > 0)))
+        .returning(
+            Reward.active,
+            Reward.starts_at,
+            Reward.ends_at,
+            Reward.points_cost,
+            Reward.validity_days,
+        )
+    )
+    if not locked:
+        raise GrantError("this reward is out of stock", code="out_of_stock")
+    current = locked[0]
+    _check_available(current["active"], current["starts_at"], current["ends_at"], now)
+    days = current["validity_days"]
+    grant = new_row(
+        Grant,
+        reward=reward_id,
+        member=member_id,
+        code=await _free_code(),
+        status=GrantStatus.issued.value,
+        points_cost=current["points_cost"],
+        idempotency_key=key,
+        data={},
+        issued_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
+    await grant.save()
+    await ledger.debit(
+        member_id,
+        current["points_cost"],
+        kind=EntryKind.redeem,
+        key=f"redeem:{grant.id}",
+        reason=text.pick(reward.name, "en"),
+        reference=f"grant:{grant.id}",
+    )
+    row = await row_by_id(grant.id)
+    try:
+        issued = await rtype.issue(type_grant(row))
+    except RewardError as exc:
+        raise _unavailable(str(exc) or "this reward cannot be issued now") from exc
+    changes: dict[Any, Any] = {Grant.data: dict(issued.data)}
+    if issued.code and codes.normalize(issued.code) != row["code"]:
+        changes[Grant.code] = codes.normalize(issued.code)
+    if issued.expires_at is not None:
+        changes[Grant.expires_at] = issued.expires_at.astimezone(UTC)
+    if getattr(rtype, "consumed_on_issue", False):
+        actor = current_actor()
+        changes.update(
+            {
+                Grant.status: GrantStatus.used.value,
+                Grant.used_at: now,
+                Grant.used_by: actor.ref,
+                Grant.used_by_label: actor.label[:254],
+            }
+        )
+    await scoped_update(Grant, changes).where(Grant.id == grant.id)
+    return grant.id, False
+
+
+def _check_available(
+    active: bool, starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> None:
+    if not active:
+        raise _unavailable("this reward is not offered at the moment")
+    if starts_at is not None and now < starts_at:
+        raise _unavailable("this reward is not offered yet", starts_at=starts_at.isoformat())
+    if ends_at is not None and now >= ends_at:
+        raise _unavailable("this reward is no longer offered", ends_at=ends_at.isoformat())
+
+
+def _unavailable(message: str, **extra: Any) -> GrantError:
+    return GrantError(message, code="reward_unavailable", **extra)
+
+
+async def _free_code() -> str:
+    """A code no grant of this tenant holds yet (the unique index is the last word)."""
+    for _ in range(5):
+        code = codes.new_code()
+        if not await scoped_count(Grant).where(Grant.code == code):
+            return code
+    return codes.new_code()
+
+
+async def get_grant(code: str, *, locale: str | None = None) -> GrantOut:
+    """The grant with this code, as typed or scanned; :class:`NotFound` otherwise."""
+    return await to_out(await row_by_code(code), locale=locale)
+
+
+async def member_grants(
+    member_id: int,
+    status: GrantStatus | str | None = None,
+    *,
+    locale: str | None = None,
+    limit: int = 100,
+) -> list[GrantOut]:
+    """A member's grants, newest first (``status`` keeps one status)."""
+    query = select_grants().where(Grant.member == member_id)
+    if status is not None:
+        query = query.where(Grant.status == GrantStatus(status).value)
+    rows = await query.order_by(Grant.id, ascending=False).limit(max(1, min(limit, 500)))
+    return [await to_out(row, locale=locale) for row in rows]
+
+
+async def use_grant(code: str, *, pm: pluggy.PluginManager | None = None) -> GrantOut:
+    """Mark the grant used by the current actor (a cashier scanning or typing the code).
+
+    One conditional UPDATE: of two concurrent attempts exactly one wins. The loser gets
+    ``already_used`` (with ``used_at`` and ``used_by_label``); also ``grant_expired``,
+    ``grant_void``, ``grant_refused`` (the reward type said no), ``not_found``.
+    """
+    row = await row_by_code(code)
+    now = datetime.now(UTC)
+    actor = current_actor()
+    async with db.write_transaction():
+        done = (
+            await scoped_update(
+                Grant,
+                {
+                    Grant.status: GrantStatus.used.value,
+                    Grant.used_at: now,
+                    Grant.used_by: actor.ref,
+                    Grant.used_by_label: actor.label[:254],
+                },
+            )
+            .where(
+                (Grant.id == row["id"])
+                & (Grant.status == GrantStatus.issued.value)
+                & (Grant.expires_at.is_null() | (Grant.expires_at > now))
+            )
+            .returning(Grant.id)
+        )
+        if not done:
+            raise not_usable(await row_by_id(row["id"]))
+        used = await row_by_id(row["id"])
+        rtype = reward_types(pm).get(used["reward_type"])
+        if rtype is not None:
+            try:
+                await rtype.mark_used(type_grant(used))
+            except RewardError as exc:
+                raise GrantError(str(exc), code="grant_refused") from exc
+    await audit.record("grant.use", f"grant:{row['id']}")
+    await events.emit(
+        "grant_used",
+        {"grant_id": row["id"], "reward_id": row["reward"], "member_id": row["member"]},
+    )
+    return await to_out(used, pm=pm)
+
+
+async def void_grant(code: str, reason: str, *, pm: pluggy.PluginManager | None = None) -> GrantOut:
+    """Cancel an issued grant: its points come back (a ``reverse`` entry), its stock too.
+
+    A used grant cannot be voided (``already_used``); nor an expired one (``grant_expired``).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("voiding a grant needs a reason", code="reason_required")
+    row = await row_by_code(code)
+    now = datetime.now(UTC)
+    async with db.write_transaction():
+        done = (
+            await scoped_update(
+                Grant,
+                {
+                    Grant.status: GrantStatus.void.value,
+                    Grant.voided_at: now,
+                    Grant.void_reason: reason,
+                },
+            )
+            .where(
+                (Grant.id == row["id"])
+                & (Grant.status == GrantStatus.issued.value)
+                & (Grant.expires_at.is_null() | (Grant.expires_at > now))
+            )
+            .returning(Grant.id)
+        )
+        if not done:
+            raise not_usable(await row_by_id(row["id"]))
+        entry = await ledger.entry_by_key(f"redeem:{row['id']}")
+        if entry is not None:
+            await ledger.reverse(entry.id, key=f"void:{row['id']}", reason=reason)
+        # The unit goes back on the shelf (unlimited stock stays NULL).
+        await scoped_update(Reward, {Reward.stock: Reward.stock + 1}).where(
+            Reward.id == row["reward"]
+        )
+    await audit.record(
+        "grant.void", f"grant:{row['id']}", after={"reason": reason, "points": row["points_cost"]}
+    )
+    await events.emit(
+        "grant_voided",
+        {"grant_id": row["id"], "member_id": row["member"], "points": row["points_cost"]},
+    )
+    return await to_out(await row_by_id(row["id"]), pm=pm)
+
+
+async def expire_grants(now: datetime | None = None) -> int:
+    """Mark the current tenant's issued grants past their expiry ``expired``; no refund.
+
+    Returns how many changed. Safe to run any number of times.
+    """
+    now = now or datetime.now(UTC)
+    rows = (
+        await scoped_update(Grant, {Grant.status: GrantStatus.expired.value})
+        .where(
+            (Grant.status == GrantStatus.issued.value)
+            & Grant.expires_at.is_not_null()
+            & (Grant.expires_at <= now)
+        )
+        .returning(Grant.id)
+    )
+    return len(rows)

@@ -1,0 +1,65 @@
+"""Built-in plugin: the ``coupon`` reward type (a discount or a free item, shown at the till).
+
+A coupon grant's code is the host's: 8 characters from an unambiguous alphabet, unique
+per tenant (:mod:`loyalchat.rewards.codes`). The member shows it as a QR code made by
+:func:`qr_svg` / :func:`qr_png`, which encodes ``LCG:<code>``; the cashier scans it (or
+types the code) and the host marks the grant used, once.
+
+Options per reward: ``benefit`` (what the member gets, e.g. "HK$20 off") and ``terms``.
+"""
+
+from __future__ import annotations
+
+from loyalchat.extensions.rewards import Grant, Issued
+from loyalchat.extensions.settings_fields import SettingField
+from loyalchat.hookimpl import hookimpl
+from loyalchat.plugins.coupon.qr import qr_png, qr_svg
+from loyalchat.rewards import text
+
+__all__ = ["CouponReward", "qr_png", "qr_svg"]
+
+_PREFIX = {"zh-Hant": "優惠券：", "zh-Hans": "优惠券：", "en": "Coupon: "}
+_TERMS = {"zh-Hant": "（{terms}）", "zh-Hans": "（{terms}）", "en": " ({terms})"}
+
+
+class CouponReward:
+    """A code the member shows at the till for a discount or a free item."""
+
+    kind = "coupon"
+    label = "Coupon"
+    option_fields = (
+        SettingField(
+            "benefit",
+            "Benefit (e.g. HK$20 off, free coffee)",
+            required=True,
+            help="What the member gets when the cashier accepts the coupon.",
+        ),
+        SettingField("terms", "Terms", help="Conditions printed under the coupon."),
+    )
+
+    async def issue(self, grant: Grant) -> Issued:
+        # An empty code: the host's unambiguous code is the coupon code.
+        return Issued(
+            code="",
+            data={
+                "benefit": str(grant.options.get("benefit", "")),
+                "terms": str(grant.options.get("terms", "")),
+            },
+        )
+
+    async def describe(self, grant: Grant, locale: str) -> str:
+        locale = text.normalize_locale(locale)
+        benefit = grant.data.get("benefit") or grant.options.get("benefit") or ""
+        terms = grant.data.get("terms") or grant.options.get("terms") or ""
+        line = _PREFIX[locale] + text.in_script(str(benefit), locale)
+        if terms:
+            line += _TERMS[locale].format(terms=text.in_script(str(terms), locale))
+        return line
+
+    async def mark_used(self, grant: Grant) -> None:
+        return None  # nothing beyond the host's atomic status change
+
+
+@hookimpl
+def register_reward_types(register) -> None:
+    register(CouponReward())

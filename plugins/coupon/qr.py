@@ -1,0 +1,40 @@
+"""QR codes for coupon grants, as SVG (wallet pages) or PNG (chat images).
+
+The QR encodes ``LCG:<code>`` (:func:`loyalchat.rewards.codes.qr_payload`): the prefix
+lets the console's scanner tell a loyalchat grant from any other QR code a cashier
+points the camera at; ``codes.normalize`` turns a scanned payload back into the code.
+"""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.constants
+from qrcode.image.svg import SvgPathImage
+
+from loyalchat.rewards.codes import qr_payload
+
+
+def _qr(code: str, box_size: int, border: int) -> qrcode.QRCode:
+    # Level M survives a crease or a smudge on a printed or phone-screen code.
+    qr = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border
+    )
+    qr.add_data(qr_payload(code))
+    qr.make(fit=True)
+    return qr
+
+
+def qr_svg(code: str, *, box_size: int = 10, border: int = 4) -> str:
+    """An SVG document (text) of the grant's QR code; scales without blurring."""
+    image = _qr(code, box_size, border).make_image(image_factory=SvgPathImage)
+    return image.to_string(encoding="unicode")
+
+
+def qr_png(code: str, *, box_size: int = 10, border: int = 4) -> bytes:
+    """A PNG of the grant's QR code (black on white), for channels that send images."""
+    image = _qr(code, box_size, border).make_image(fill_color="black", back_color="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
