@@ -12,9 +12,11 @@ import pytest
 from loyalchat import db
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger.tables import PointLot
 from loyalchat.members.tables import Member
+from loyalchat.pluginmanager import get_plugin_manager
 from loyalchat.rules import service
 from loyalchat.rules.schemas import PolicyIn, RuleCreate
 from loyalchat.rules.tables import ExpiryPolicy, RuleKind
@@ -90,6 +92,33 @@ async def test_replay_with_the_same_key_credits_nothing_more(tenant_a) -> None:
         assert sum(e.points for e in page.items) == 260
 
 
+async def test_a_credited_purchase_tells_plugins_once(tenant_a) -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.events = []
+
+        @hookimpl
+        def on_event(self, event) -> None:
+            self.events.append(event)
+
+    pm, recorder = get_plugin_manager(), Recorder()
+    pm.register(recorder, name="purchases-recorder")
+    try:
+        with tenant_context(tenant_a.id, CASHIER):
+            await setup_rules()
+            member = await make_member()
+            out = await service.record_purchase(member, D("42.00"), reference="EV")
+            await service.record_purchase(member, D("42.00"), reference="EV")  # replay: silent
+            await service.record_purchase(member, D("0.50"), reference="NONE")  # 0 points
+    finally:
+        pm.unregister(name="purchases-recorder")
+    seen = [e for e in recorder.events if e.name == "points_credited"]
+    assert [(e.tenant_id, e.data["points"], e.data["entry_id"]) for e in seen] == [
+        (tenant_a.id, 42, out.entry_id)
+    ]
+    assert seen[0].data["reference"] == "purchase:EV" and seen[0].data["amount"] == "42.00"
+
+
 async def test_a_key_used_for_another_member_is_a_conflict(tenant_a) -> None:
     with tenant_context(tenant_a.id, CASHIER):
         await setup_rules()
@@ -126,6 +155,21 @@ async def test_the_purchase_date_picks_the_campaigns(tenant_a) -> None:
             member, D("100.00"), reference="MON", on=date(2025, 6, 9)
         )
         assert (sunday.points, monday.points) == (300, 100)
+
+
+async def test_a_merged_member_earns_nothing(tenant_a) -> None:
+    with tenant_context(tenant_a.id, CASHIER):
+        await setup_rules()
+        member = await make_member()
+        first = await service.record_purchase(member, D("10.00"), reference="BEFORE")
+        # What members.merge_members leaves behind (set directly: another domain's table).
+        await Member.update({Member.status: "merged"}).where(Member.id == member)
+        with pytest.raises(DomainError) as caught:
+            await service.record_purchase(member, D("10.00"), reference="AFTER")
+        assert caught.value.code == "member_merged"
+        # A replay of an earlier purchase still answers with its first result.
+        again = await service.record_purchase(member, D("10.00"), reference="BEFORE")
+        assert again.replayed and again.entry_id == first.entry_id
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,10 @@ from typing import Any
 
 import msgspec
 
-from loyalchat import db
+from loyalchat import db, events
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.ledger import service as ledger
+from loyalchat.members.tables import MemberStatus
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.policy import expires_at, get_policy, set_policy, zone
 from loyalchat.rules.schemas import PurchaseOut, RuleCreate, RuleOut, RuleUpdate
@@ -268,6 +269,11 @@ async def record_purchase(
             member = await ledger.lock_member(member_id)
             if (existing := await ledger.entry_by_key(key)) is not None:
                 return _replay(existing, member_id)
+            if member["status"] == MemberStatus.merged.value:
+                # Its points moved to the kept member; crediting it would strand them.
+                raise DomainError(
+                    "this member was merged into another member", code="member_merged"
+                )
             earned = await ledger.earned_on(member_id, today, tz)
             calc = calculate(
                 rules, amount, on or today, earned_today=earned, daily_cap=policy.daily_cap
@@ -295,4 +301,16 @@ async def record_purchase(
         if existing is None:
             raise
         return _replay(existing, member_id)
+    if not entry.replayed:
+        await events.emit(
+            "points_credited",
+            {
+                "member_id": member_id,
+                "entry_id": entry.id,
+                "points": calc.points,
+                "balance": entry.balance_after,
+                "amount": str(amount),
+                "reference": entry.reference,
+            },
+        )
     return PurchaseOut(calc.points, entry.balance_after, entry.id, calc, entry.replayed)
