@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from loyalchat.receipts.reading.parse.merchant import guess_merchant, is_noise, match_alias
+from loyalchat.extensions.receipts import ReceiptProfile
+from loyalchat.receipts.reading.parse import parse_lines
+from loyalchat.receipts.reading.parse.merchant import (
+    guess_merchant,
+    is_noise,
+    match_alias,
+    strip_registration,
+)
 from loyalchat.receipts.reading.parse.payment import find_payment_method
 from loyalchat.receipts.reading.parse.receipt_no import find_receipt_number
 from loyalchat.receipts.reading.parse.rows import group_rows
-from loyalchat.receipts.reading.parse.text import fold, name_key
-from tests.receipt_lines import layout
+from loyalchat.receipts.reading.parse.text import fold, name_key, similarity
+from tests.receipt_lines import layout, load_fixture
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +166,198 @@ def test_payment_methods(text: str, method: str) -> None:
 
 def test_no_payment_method() -> None:
     assert find_payment_method(group_rows(layout(["Cashier: Mary", "TOTAL 12.00"]))) is None
+
+
+MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")
+
+
+def _merchant_of_fixture(name: str) -> tuple[str | None, str]:
+    lines, expected = load_fixture(name)
+    fields = parse_lines(lines, MALAYSIA, now=datetime(2018, 12, 31))
+    return (fields.merchant_name.value if fields.merchant_name else None), expected["company"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Timeless Kitchenette Sdn Bhd",  # TIME, not a time
+        "UPDATED VEGETABLE STORE",  # DATE and TABLE inside words
+        "ECO-SHOP MARKETING SDN BHD",  # SHOP, but a registered name
+        "eCosway.com SDN BHD (509213A)",
+        "PLAZA DANAU TRADING SDN BHD",
+        "成都荣龙商贸有限公司",
+    ],
+)
+def test_names_with_noise_words_inside(text: str) -> None:
+    assert not is_noise(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Company No: 734055-M",
+        "CO. NO. 123456-X",
+        "Guest Check",
+        "Lumpur, Malaysia.",
+        "Tel: 03-7880 0732 ABC SDN BHD",  # a registered name never makes a phone line a name
+        "GST ID: 000294060032 ABC SDN BHD",
+        "TABLE: 12",
+        "TIME 12:30",
+    ],
+)
+def test_more_header_noise(text: str) -> None:
+    assert is_noise(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("KING'S CONFECTIONERY S/B 273500-U (KJ1)", "KING'S CONFECTIONERY S/B (KJ1)"),
+        ("MOONLIGHT CAKE HOUSE SDN BHD 862725-U", "MOONLIGHT CAKE HOUSE SDN BHD"),
+        ("99 SPEED MART S/B (519537·X)", "99 SPEED MART S/B"),  # the dash read as a dot
+        ("eCosway.com SDN BHD (509213A)", "eCosway.com SDN BHD"),
+        ("GARDENIA BAKERIES (KL) SDN BHD (139386", "GARDENIA BAKERIES (KL) SDN BHD"),  # cut off
+        ("MENTAI INITIAL SDN BHD (1206674-T)", "MENTAI INITIAL SDN BHD"),
+        ("NO. 20-A1, JALAN SS6/3", "NO. 20-A1, JALAN SS6/3"),  # an address keeps its numbers
+        ("LOT 1851-A & 1851-B, JALAN KPB 6", "LOT 1851-A & 1851-B, JALAN KPB 6"),
+    ],
+)
+def test_registration_numbers_are_stripped(text: str, stripped: str) -> None:
+    assert strip_registration(text) == stripped
+
+
+def test_bare_registration_number_leaves_the_name() -> None:
+    rows = group_rows(
+        layout(
+            [
+                "KING'S CONFECTIONERY S/B 273500-U (KJ1)",
+                "NO. 20-A1, JALAN SS6/3, KELANA JAYA,",
+                "47301 PETALING JAYA",
+                "(GST ID : 000294060032)",
+                "Inv No :KJ130659712I Date:09/02/17 11:12",
+            ]
+        )
+    )
+    guess = guess_merchant(rows, 4)
+    assert guess is not None and guess.name == "KING'S CONFECTIONERY S/B (KJ1)"
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        (["THREE STOOGES", "BISTRO & CAFE", "109, SS21/1A,"], "THREE STOOGES BISTRO & CAFE"),
+        (["新記", "茶餐廳", "九龍彌敦道123號地下"], "新記 茶餐廳"),
+        (["POPULAR BOOK", "CO. (M) SDN BHD", "(113825-W)"], "POPULAR BOOK CO. (M) SDN BHD"),
+        (["MR. D.I.Y.", "(M) SDN BHD", "LOT 1851-A, JALAN KPB 6"], "MR. D.I.Y. (M) SDN BHD"),
+    ],
+)
+def test_a_line_naming_only_the_kind_of_business_ends_the_name_above(
+    header: list[str], name: str
+) -> None:
+    guess = guess_merchant(group_rows(layout([*header, "22/11/2026"])), len(header))
+    assert guess is not None and guess.name == name
+    assert header[1] not in guess.candidates
+
+
+def test_a_complete_registered_name_does_not_swallow_the_next_line() -> None:
+    rows = group_rows(
+        layout(["OLD TOWN WHITE COFFEE", "OLD TOWN KOPITIAM SDN BHD", "SHOP LOT 3", "22/11/2026"])
+    )
+    guess = guess_merchant(rows, 3)
+    assert guess is not None
+    assert guess.name == "OLD TOWN KOPITIAM SDN BHD"
+    assert "OLD TOWN WHITE COFFEE" in guess.candidates
+
+
+def test_name_wrapped_over_three_lines_inside_brackets() -> None:
+    # Real OCR: "AIK HUAT HARUWARE." / "ENTERPRISE(SETIA" / "ALAM)SIN BHD" / "822737-X".
+    got, want = _merchant_of_fixture("sroie_train_X51007339651")
+    assert got == "AIK HUAT HARUWARE. ENTERPRISE(SETIA ALAM)SIN BHD"
+    assert similarity(name_key(got), name_key(want)) >= 0.9
+
+
+def test_registered_name_beats_the_brand_line_above_it() -> None:
+    rows = group_rows(
+        layout(
+            [
+                "AMPHAWA THAI TEA & CO.",
+                "Dimiliki oleh T PLUS F&B SDN. BHD.",
+                "(1219716-T)",
+                "PARADIGM MALL",
+                "GST ID:000707211264",
+                "22/11/2026",
+            ]
+        )
+    )
+    guess = guess_merchant(rows, 5)
+    assert guess is not None and guess.name == "Dimiliki oleh T PLUS F&B SDN. BHD."
+    assert "AMPHAWA THAI TEA & CO." in guess.candidates
+
+
+def test_chinese_trade_name_still_beats_the_registered_company() -> None:
+    rows = group_rows(layout(["荣龙烘焙", "成都荣龙商贸有限公司", "2026-11-20 14:03"]))
+    guess = guess_merchant(rows, 2)
+    assert guess is not None and guess.name == "荣龙烘焙"
+
+
+def test_registered_name_beats_handwriting_above_the_header() -> None:
+    # Real OCR: "custower- Autah Sclrind ler" / "Jasmn" written above the printed name.
+    got, want = _merchant_of_fixture("sroie_train_X51006466066")
+    assert got == "MENTA[ INITIAL SDN BHD"
+    assert similarity(name_key(got), name_key(want)) >= 0.9
+
+
+def test_lower_case_handwriting_is_not_the_name() -> None:
+    got, want = _merchant_of_fixture("sroie_train_X00016469619")  # "tan woon yann" on top
+    assert got == want == "INDAH GIFT & HOME DECO"
+    rows = group_rows(layout(["tan woon yann", "Kedai Runcit Ah Seng", "Tel: 07-3507405"]))
+    guess = guess_merchant(rows, 3)
+    assert guess is not None and guess.name == "Kedai Runcit Ah Seng"
+
+
+def test_timeless_is_not_a_time_line() -> None:
+    got, want = _merchant_of_fixture("sroie_train_X51005442361")
+    assert got == "Timeless Kitchenette Sdn Bhd"
+    assert name_key(got) == name_key(want)
+
+
+def test_registered_name_with_an_address_word() -> None:
+    got, want = _merchant_of_fixture("sroie_train_X51006882603")
+    assert got is not None and name_key(got) == name_key(want)  # "Eco-Shop Marketing Sdn Bhd"
+
+
+def test_name_below_a_stamped_date() -> None:
+    # A "PAID" stamp with its date printed over the top of the slip, above the header.
+    lines = layout(
+        [
+            "PAID",
+            "13 MAR 2018",
+            "MR. D.I.Y. (M) SDN BHD",
+            "(CO Reg :860671-D)",
+            "KAWASAN PERINDUSTRIAN BALAKONG,",
+            "TAX INVOICE",
+            ["ITEM A", "12.90"],
+            ["TOTAL", "12.90"],
+        ]
+    )
+    fields = parse_lines(lines, MALAYSIA, now=datetime(2018, 12, 31))
+    assert fields.merchant_name is not None
+    assert fields.merchant_name.value == "MR. D.I.Y. (M) SDN BHD"
+    assert fields.merchant_name.confidence < 0.5  # found past the date: staff confirm it
+
+
+def test_no_name_past_a_date_below_the_header() -> None:
+    # Only a stamp near the top moves the search past the date; items are never names.
+    lines = layout(
+        [
+            "Ref No: 0 00696305041961",
+            "Pt17920 Sek U9, Shah Alam",
+            "GST Reg No : 001951645696",
+            "06/04/17 11:43am",
+            "MIGHTY MARK DISHWASH 11L",
+            ["2 x 11.50", "23.00"],
+            ["TOTAL", "23.00"],
+        ]
+    )
+    fields = parse_lines(lines, MALAYSIA, now=datetime(2018, 12, 31))
+    assert fields.merchant_name is None

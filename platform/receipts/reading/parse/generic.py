@@ -75,12 +75,11 @@ def parse_lines(
     date_found, time_found, date_row = _pick_date(rows, dates, times)
     total = choose_total(rows, infos, profile.total_labels, profile.amount_range)
     currency = _currency(rows, total.currency if total else None, profile)
-    stop = min(
-        [i for i, ds in enumerate(dates) if ds]
-        + [i for i, info in enumerate(infos) if any(a.has_cents for a in info.amounts)]
-        + [len(rows)]
+    first_amount = min(
+        [i for i, info in enumerate(infos) if any(a.has_cents for a in info.amounts)] + [len(rows)]
     )
-    merchant = guess_merchant(rows, max(stop, 2), profile.merchant_names)
+    stop = min([i for i, ds in enumerate(dates) if ds] + [first_amount])
+    merchant = guess_merchant(rows, max(stop, 2), profile.merchant_names, reach=first_amount)
     number = find_receipt_number(rows)
     payment = find_payment_method(rows)
 

@@ -17,7 +17,7 @@ from loyalchat.receipts.reading.parse.text import fold, has_cjk, name_key, simil
 
 _NOISE = re.compile(
     r"TAX\s?INVOICE|INVOICE|RECEIPT|OFFICIAL|CASH\s?BILL|SIMPLIFIED|COPY|WELCOME|THANK|"
-    r"(?<![A-Z])(?:GST|SST|VAT|TIN|BRN|ROC|CO\.?\s?REG|COMPANY\s?REG|REG\.?\s?NO|BR\s?NO|ID)(?![A-Z])|"
+    r"(?<![A-Z])(?:GST|SST|VAT|TIN|BRN|ROC|(?:CO\.?|COMPANY)\s?(?:REG|NO)|REG\.?\s?NO|BR\s?NO|ID)(?![A-Z])|"
     r"TEL|PHONE|FAX|MOBILE|HOTLINE|WHATSAPP|E-?MAIL|WWW\.|HTTP|\.COM|@|"
     r"(?<![A-Z])(?:JALAN|JLN|TAMAN|LOT|NO\.|BLOCK|BLK|FLOOR|UNIT|SHOP|ROAD|RD\.?|STREET|ST\.|AVENUE|"
     r"BUILDING|BLDG|PLAZA|CENTRE|CENTER|G/F|\d+/F|LEVEL|SELANGOR|KUALA LUMPUR|JOHOR|DISTRICT|KOWLOON|"
@@ -25,7 +25,8 @@ _NOISE = re.compile(
     r"PERSEKUTUAN|HOURS|OPENING|ORDER|NUMBER|GOODS|RETURNABLE|EXCHANGE|CASH SALE|PAID|MEMBER|"
     r"COUNTER|TERMINAL|POS|SALES)(?![A-Z])|^\d+\s?[-,]\s?\d|(?<!\d)\d{5,6}(?!\d)|"
     r"收据|发票|小票|结账单|账单|欢迎|谢谢|电话|传真|地址|商业登记|统一社会信用代码|税号|纳税人|"
-    r"[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|日期|时间|收银|台号|单号|桌|CASHIER|DATE|TIME|TABLE"
+    r"[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|日期|时间|收银|台号|单号|桌|"
+    r"(?<![A-Z])(?:CASHIER|DATE|TIME|TABLE|GUEST\s?CHECK|MALAYSIA\.?$)(?![A-Z])"
 )
 _COMPANY = re.compile(
     r"(?<![A-Z])(?:SDN\.?\s?BHD|BHD|S/B|LTD|LIMITED|CO\.|COMPANY|ENTERPRISE|TRADING|RESTAURANT|CAFE|"
@@ -33,6 +34,25 @@ _COMPANY = re.compile(
     r"有限公司|公司|餐厅|酒家|茶餐厅|饭店|商店|商行|超市|药房|便利店|咖啡|面包|酒楼|食府|店|"
     r"烘焙|面馆|面家|奶茶|茶饮|冰室|茶室|茶楼|餐室|粥面|烧腊|美食|小食|甜品|士多|百货|市场|文具|五金"
 )
+# A registered company's name ends with its legal form: such a line is the name even when
+# it holds words that otherwise mark an address or a web site ("ECO-SHOP MARKETING SDN
+# BHD", "ECOSWAY.COM SDN BHD"), unless it is a phone, tax or document line.
+_LEGAL_NAME = re.compile(
+    r"(?<![A-Z])(?:SDN\.?\s?BHD|BHD|S/B|PTE\.?\s?LTD|LTD|LIMITED|INC|CORP(?:ORATION)?)\.?$|有限公司$"
+)
+_NEVER_NAME = re.compile(
+    r"(?<![A-Z])(?:TEL|PHONE|FAX|E-?MAIL|GST|SST|VAT|TAX|INVOICE|RECEIPT|REG|NO\.?\s?\d)(?![A-Z])|:|@"
+)
+# Words that say what kind of business, not which one.
+_KIND = re.compile(
+    r"(?<![A-Z])(?:BISTRO|CAFE|CAFÉ|COFFEE|KOPITIAM|RESTAURANT|RESTORAN|BAR|GRILL|KITCHEN|"
+    r"BAKERY|BAKERIES|CONFECTIONERY|TRADING|ENTERPRISES?|HARDWARE|ELECTRICAL|STATIONERY|"
+    r"PHARMACY|MINI ?MARKET|SUPERMARKET|MARKET|MART|STORE|SHOP|FOODS?|BEVERAGES?|CATERING|"
+    r"SDN\.?|BHD\.?|S/B|LTD\.?|LIMITED|CO\.?|COMPANY|HOLDINGS|GROUP|AND)(?![A-Z])|"
+    r"有限公司|公司|茶餐厅|餐厅|酒家|饭店|商店|商行|超市|药房|便利店|咖啡|面包|酒楼|食府|"
+    r"烘焙|面馆|面家|奶茶|茶饮|冰室|茶室|茶楼|餐室|粥面|烧腊|美食|小食|甜品|士多|百货|市场|文具|五金"
+)
+_PUNCT = re.compile(r"[\s\W_]+")
 # A row that only names the branch: "(锦江店)", "沙田分店", "(Sha Tin Branch)".
 _BRANCH_ONLY = re.compile(
     r"^\(\s?[^()]{1,16}?\s?(?:分店|店|BRANCH|OUTLET)\s?\)$|^[^()]{1,16}?\s?(?:分店|BRANCH|OUTLET)$"
@@ -46,12 +66,17 @@ class MerchantGuess:
     candidates: tuple[str, ...]  # header lines that could be the name, best first
 
 
-_REGISTRATION = re.compile(r"\(?\s?\d{4,}\s?-?\s?[A-Z]\s?\)|\(\s?\d{4,}\s?\)")
+# Malaysian company numbers after the name: "(519537-X)", "(509213A)", a bare
+# "273500-U", OCR reading the dash as a dot ("519537·X"), or cut off at the edge "(139386".
+_REGISTRATION = re.compile(
+    r"\(?\s?\d{4,}\s?[-·.]?\s?[A-Z]\s?\)|\(\s?\d{4,}\s?\)|"
+    r"(?<![\w/-])\d{5,8}\s?[-·]\s?[A-Z](?![\w/-])|\(\s?\d{4,}\s?[-·]?\s?[A-Z]?\s?$"
+)
 
 
 def strip_registration(text: str) -> str:
     """Drop a company number printed after the name: "99 SPEED MART S/B (519537-X)"."""
-    return _REGISTRATION.sub("", text).strip(" *-=#")
+    return re.sub(r"\s{2,}", " ", _REGISTRATION.sub("", text)).strip(" *-=#")
 
 
 def is_noise(text: str) -> bool:
@@ -61,6 +86,8 @@ def is_noise(text: str) -> bool:
     digits = sum(ch.isdigit() for ch in folded)
     if letters < 2 or digits > max(3, letters // 2):
         return True
+    if _LEGAL_NAME.search(folded) and not _NEVER_NAME.search(folded):
+        return False
     return bool(_NOISE.search(folded) or _BRANCH_ONLY.match(folded))
 
 
@@ -70,9 +97,14 @@ def header_rows(rows: Sequence[Row], stop: int) -> list[Row]:
 
 
 def guess_merchant(
-    rows: Sequence[Row], stop: int, aliases: Sequence[str] = ()
+    rows: Sequence[Row], stop: int, aliases: Sequence[str] = (), *, reach: int | None = None
 ) -> MerchantGuess | None:
-    """The shop's name and the candidate header lines; aliases from a profile win."""
+    """The shop's name and the candidate header lines; aliases from a profile win.
+
+    When ``stop`` is within the first two rows and nothing above it can be the name, rows
+    down to ``reach`` (the first amount row; at most ten) are read instead, with a low
+    confidence.
+    """
     header = header_rows(rows, stop)
     if aliases:
         matched = match_alias(
@@ -81,48 +113,99 @@ def guess_merchant(
         if matched:
             alias, score = matched
             return MerchantGuess(alias, round(0.7 + 0.28 * score, 2), (alias,))
-    scored: list[tuple[float, str]] = []
-    heights = sorted(r.height for r in header) or [1.0]
-    tall = heights[len(heights) // 2]
-    for position, row in enumerate(header):
-        text = strip_registration(row.text)
-        if is_noise(text):
-            continue
-        score = 1.0 - 0.08 * position
-        if _COMPANY.search(fold(text)):
-            score += 0.4
-        if row.height > 1.3 * tall:
-            score += 0.2  # names are often printed larger
-        if has_cjk(text):
-            score += 0.05
-        score += 0.2 * row.confidence
-        scored.append((score, _join_continuation(header, position, text)))
+    scored = _score_header(header)
+    further = list(rows[: min(10, reach if reach is not None else stop)])
+    fallback = not scored and len(header) <= 2 and len(further) > len(header)
+    if fallback:
+        # A date in the first two rows and no name above it: a stamp or a slip printed
+        # over the header ("PAID 13 MAR 2018"); the name may follow, above the items.
+        scored = _score_header(further)
     if not scored:
         return None
     scored.sort(key=lambda s: -s[0])
     candidates = tuple(dict.fromkeys(text for _, text in scored))
     best_score = scored[0][0]
-    confidence = 0.55 if best_score > 1.2 else 0.4
+    confidence = 0.55 if best_score > 1.2 and not fallback else 0.4
     if len(scored) > 1 and best_score - scored[1][0] < 0.1:
         confidence -= 0.1
     return MerchantGuess(candidates[0], confidence, candidates[:5])
 
 
-def _join_continuation(header: Sequence[Row], position: int, text: str) -> str:
-    # "HOME MASTER HARDWARE &" / "ELECTRICAL": a name wrapped onto a second line.
-    if position + 1 >= len(header):
-        return text
-    following = header[position + 1].text.strip()
-    if is_noise(following):
-        return text
-    folded_next = fold(following)
-    wraps = text.rstrip().endswith(("&", "-", ",")) or (
-        not _COMPANY.search(fold(text))
-        and re.fullmatch(
-            r"\(?[A-Z0-9 .&()]*\)?\s?(?:SDN\.?\s?BHD|BHD|S/B|LTD\.?|LIMITED)\.?", folded_next
+def _score_header(header: Sequence[Row]) -> list[tuple[float, str]]:
+    scored: list[tuple[float, str]] = []
+    heights = sorted(r.height for r in header) or [1.0]
+    tall = heights[len(heights) // 2]
+    joined: set[int] = set()
+    for position, row in enumerate(header):
+        text = strip_registration(row.text)
+        if position in joined or is_noise(text):
+            continue
+        name, used = _join_continuation(header, position, text)
+        joined.update(range(position + 1, position + used))
+        score = 1.0 - 0.08 * position
+        folded = fold(name)
+        if _COMPANY.search(folded):
+            score += 0.4
+        if _LEGAL_NAME.search(folded) and not has_cjk(folded):
+            score += 0.15  # the registered name, which a tax invoice must print
+        if row.height > 1.3 * tall:
+            score += 0.2  # names are often printed larger
+        if has_cjk(text):
+            score += 0.05
+        if _handwritten(text):
+            score -= 0.4
+        score += 0.2 * row.confidence
+        scored.append((score, name))
+    return scored
+
+
+def _handwritten(text: str) -> bool:
+    # "tan woon yann" above the printed header: a note or a customer's name written on
+    # the slip. Printers set shop names in capitals or title case, never all lower case.
+    letters = [ch for ch in text if ch.isascii() and ch.isalpha()]
+    return len(letters) >= 3 and not has_cjk(text) and all(ch.islower() for ch in letters)
+
+
+def kind_only(text: str) -> bool:
+    """The line names only a kind of business ("BISTRO & CAFE", "茶餐厅"), not which one."""
+    folded = fold(strip_registration(text))
+    return bool(folded) and not _PUNCT.sub("", _KIND.sub("", folded))
+
+
+def _join_continuation(header: Sequence[Row], position: int, text: str) -> tuple[str, int]:
+    """The name starting at ``position``, with the lines it wraps onto, and how many rows.
+
+    "HOME MASTER HARDWARE &" / "ELECTRICAL", "THREE STOOGES" / "BISTRO & CAFE",
+    "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD".
+    """
+    used = 1
+    while position + used < len(header) and used < 3:
+        following = strip_registration(header[position + used].text.strip())
+        if not following or is_noise(following):
+            break
+        folded, folded_next = fold(text), fold(following)
+        open_bracket = folded.count("(") > folded.count(")")  # "ENTERPRISE (SETIA"
+        complete = folded.rsplit("(", 1)[0] if open_bracket else folded
+        if _LEGAL_NAME.search(complete.rstrip(" .,")):
+            break  # "... SDN BHD": the registered name is complete
+        wraps = (
+            text.rstrip().endswith(("&", "-", ","))
+            or open_bracket
+            or kind_only(following)
+            or bool(_KIND.match(folded_next))
+            or (
+                not _COMPANY.search(folded)
+                and re.fullmatch(
+                    r"(?:\([A-Z]{1,4}\)\s?)?(?:SDN\.?\s?BHD|BHD|S/B|LTD\.?|LIMITED)\.?",
+                    folded_next,
+                )
+            )
         )
-    )
-    return f"{text} {following}" if wraps else text
+        if not wraps:
+            break
+        text = f"{text} {following}"
+        used += 1
+    return text, used
 
 
 def match_alias(
