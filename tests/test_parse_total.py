@@ -9,7 +9,7 @@ import pytest
 
 from loyalchat.extensions.receipts import ReceiptProfile
 from loyalchat.receipts.reading.parse import parse_lines
-from loyalchat.receipts.reading.parse.labels import classify
+from loyalchat.receipts.reading.parse.labels import classify, correct
 from tests.receipt_lines import layout
 
 MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")
@@ -105,3 +105,98 @@ def test_total_included_gst_is_a_tax_line() -> None:
     assert label is not None and label.kind == "tax"
     label = classify("Total Incl. GST 25.15")
     assert label is not None and label.kind == "total"
+
+
+def _fields(rows: list):
+    return parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Total SV:10.56 Total GV:10.56", "TOTAL PV 25.00", "Total Points: 45.00", "本次积分 12.00"],
+)
+def test_points_are_not_money(text: str) -> None:
+    label = classify(text)
+    assert label is not None and label.kind == "count"
+
+
+def test_point_value_tally_is_not_the_total() -> None:
+    # A direct-selling receipt: the points earned carry a "TOTAL" label too.
+    rows = [
+        "COSWAY (M) SDN BHD",
+        ["8 069884 2 26.70", "53.40"],
+        ["8 081118 1 32.70", "32.70"],
+        ["8 741698 1 25.80", "25.80"],
+        ["AMT PAID INCL GST:", "RM111.90"],
+        ["GST AMT:", "RM6.33"],
+        ["PAID BY: CC*7186:", "RM111.90"],
+        "TOTAL QTY:4 RC EARNED:3",
+        ["Total SV:10.56", "Total GV:10.56"],
+        ["RC Balance:", "0.00"],
+    ]
+    assert _total(rows) == Decimal("111.90")
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("IUIAL", "TOTAL"),
+        ("SUBIUIAL", "SUBTOTAL"),
+        ("KUUNDING", "ROUNDING"),
+        ("TRIAL", "TRIAL"),
+        ("KOTAK", "KOTAK"),
+    ],
+)
+def test_lookalike_letters_of_worn_print(word: str, meant: str) -> None:
+    assert correct(word) == meant
+
+
+def test_total_printed_in_a_font_the_ocr_misreads() -> None:
+    # Real OCR of a worn receipt: T read as I, O as U, R as K.
+    rows = [
+        "GUARDIAN HEALTH AND BEAUTY SDN BHD",
+        ["121056217 FKINGLES SUUK/CK", "4.80"],
+        ["SUBIUIAL", "4.80"],
+        ["6% IKX % D1SC", "0.24-"],
+        ["SUBIUIAL", "4.51"],
+        ["KUUNDING ADJUSIMENIS", "0.01-"],
+        ["IUIAL (bSI IMLL)", "4.50"],
+        ["CASH", "4.50"],
+        ["YUUK SAVINGS FUK IUDAY", "0.29"],
+        "GSI - Kate ---b5I Excl - b51 Amt",
+        ["6%", "4.25", "0.26"],
+    ]
+    assert _total(rows) == Decimal("4.50")
+
+
+def test_one_misread_digit_is_repaired_from_change_and_subtotal() -> None:
+    rows = [
+        "GH DISTRIBUTOR & MARKETING SDN BHD",
+        ["4 TAU SAR PNEAH @9.00", "36.00"],
+        ["2 BEH TEH SAW @8.00", "16.00"],
+        ["2 PHONG PNEAH @9.00", "18.00"],
+        ["2 DB TAU SAR PNEAH @7.60", "15.20"],
+        ["10 SubTotal", "85.20"],
+        ["Net Total", "35.20"],  # 8 read as 3
+        ["Cash", "100.20"],
+        ["CHANGE", "15.00"],
+    ]
+    fields = _fields(rows)
+    assert fields.total is not None and fields.total.value == Decimal("85.20")
+    assert fields.total.confidence <= 0.7  # repaired, so staff confirm it
+    assert "total_misread" in fields.warnings
+
+
+def test_a_total_differing_from_change_by_more_than_a_digit_is_kept() -> None:
+    # A discount not printed as such: cash minus change disagrees, nothing is repaired.
+    rows = [
+        "KEDAI MAJU",
+        ["ITEM A", "85.20"],
+        ["SubTotal", "85.20"],
+        ["Net Total", "60.00"],
+        ["Cash", "100.20"],
+        ["CHANGE", "15.00"],
+    ]
+    fields = _fields(rows)
+    assert fields.total is not None and fields.total.value == Decimal("60.00")
+    assert fields.total.confidence < 0.8

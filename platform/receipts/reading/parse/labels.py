@@ -98,7 +98,9 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     (
         "count",
         0,
-        r"TOTAL\s?(?:QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS|NO\.?\s?OF\s?ITEMS?)|(?<![A-Z])(?:QTY|ITEMS?)(?![A-Z])|件数|数量|总件数|共\s?\d+\s?[件项个]|品项",
+        r"TOTAL\s?(?:QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS|NO\.?\s?OF\s?ITEMS?)|"
+        # Loyalty points and direct-selling point values: "TOTAL PV 10.56", "POINTS 25.00".
+        r"TOTAL\s?(?:[BCEGPQS]V|PTS|POINTS?)(?![A-Z])|(?<![A-Z])(?:PTS|POINTS?)(?![A-Z])|积分|(?<![A-Z])(?:QTY|ITEMS?)(?![A-Z])|件数|数量|总件数|共\s?\d+\s?[件项个]|品项",
     ),
 )
 _COMPILED = tuple((kind, strength, re.compile(pattern)) for kind, strength, pattern in _RULES)
@@ -113,6 +115,18 @@ class Label:
     end: int
 
 
+# Letters that thin or worn thermal print turns into one another: "IUIAL" for "TOTAL",
+# "SUBIUIAL", "KUUNDING". Substituting only these, more than one edit is allowed.
+_LOOKALIKE = {frozenset(pair) for pair in ("IT", "UO", "KR")}
+
+
+def _lookalike(word: str, target: str) -> bool:
+    if len(word) != len(target):
+        return False
+    swaps = [(a, b) for a, b in zip(word, target, strict=True) if a != b]
+    return len(swaps) <= 3 and all(frozenset(swap) in _LOOKALIKE for swap in swaps)
+
+
 def _correct_word(word: str) -> str:
     if not word.isascii() or len(word) < 4:
         return word
@@ -121,6 +135,9 @@ def _correct_word(word: str) -> str:
         return candidate
     if not candidate.isalpha():
         return word
+    lookalike = next((v for v in _VOCAB if _lookalike(candidate, v)), None)
+    if lookalike is not None:
+        return lookalike
     best = min(_VOCAB, key=lambda v: edit_distance(candidate, v))
     limit = 1 if len(candidate) < 8 else 2
     return (

@@ -18,6 +18,9 @@ from loyalchat.receipts.reading.parse.amounts import Amount, find_amounts, is_mo
 from loyalchat.receipts.reading.parse.labels import TOTAL, Label, classify, label_key
 from loyalchat.receipts.reading.parse.rows import Row, row_below
 
+# The most a total repaired from other printed amounts is trusted.
+MISREAD_CONFIDENCE = 0.7
+
 
 @dataclass(slots=True)
 class LineInfo:
@@ -228,6 +231,12 @@ def choose_total(
     if rounded is not None:
         amount = Amount(rounded, amount.currency, True, amount.start, amount.end, amount.repaired)
         agree = [*evidence(rounded), "rounding_applied"]
+    misread = rounded is None and _misread_digit(amount.value, paid, infos)
+    if misread:
+        assert paid is not None
+        amount = Amount(paid, amount.currency, True, amount.start, amount.end, True)
+        agree = evidence(paid)
+        warnings.append("total_misread")
     weights = {"paid_minus_change": 0.15, "subtotal_arithmetic": 0.15, "payment_amount": 0.12}
     confidence = (
         0.4 + 0.3 * info.label.strength + min(0.26, sum(weights.get(a, 0.06) for a in agree))
@@ -250,6 +259,8 @@ def choose_total(
     if amount_range is not None and not amount_range[0] <= amount.value <= amount_range[1]:
         confidence -= 0.3
         warnings.append("amount_outside_usual_range")
+    if misread:
+        confidence = min(confidence, MISREAD_CONFIDENCE)  # repaired: staff confirm it
     confidence = max(0.05, min(0.98, confidence))
     return TotalChoice(
         amount.value,
@@ -259,6 +270,17 @@ def choose_total(
         info.index,
         tuple(warnings),
     )
+
+
+def _misread_digit(value: Decimal, paid: Decimal | None, infos: Sequence[LineInfo]) -> bool:
+    """ "NET TOTAL 35.20 / CASH 100.20 / CHANGE 15.00" under "SUBTOTAL 85.20": one digit of
+    the total was misread (3 for 8), as cash minus change and the subtotal both say."""
+    if paid is None or paid <= 0 or paid == value:
+        return False
+    a, b = f"{value:.2f}", f"{paid:.2f}"
+    if len(a) != len(b) or sum(x != y for x, y in zip(a, b, strict=True)) != 1:
+        return False
+    return _arithmetic_ok(paid, infos)
 
 
 def _rounded(
