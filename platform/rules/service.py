@@ -264,6 +264,7 @@ async def record_purchase(
     now = datetime.now(UTC)
     today = now.astimezone(tz).date()
     rules = [rule.spec() for rule in await list_rules(active_only=True)]
+    nested = db.current_engine().current_transaction.get() is not None
     try:
         async with db.write_transaction():
             member = await ledger.lock_member(member_id)
@@ -294,8 +295,9 @@ async def record_purchase(
                 expires_at=expires_at(now, policy),
             )
     except Exception as exc:
-        # The same key used at the same moment for another member: the loser replays.
-        if not db.is_unique_violation(exc):
+        # The same key used at the same moment for another member: the loser replays. In
+        # a caller's transaction the failed statement spoilt it: only the caller can retry.
+        if nested or not db.is_unique_violation(exc):
             raise
         existing = await ledger.entry_by_key(key)
         if existing is None:
