@@ -243,18 +243,19 @@ async def create_member(
     ``Conflict("identity_taken")`` when that identity already belongs to a member.
     """
     fields = await _clean(_created_fields(data))
+    channel: str | None = None
     if identity is not None:
         channel = _clean_channel(identity[0])
         external_id = _clean_external_id(channel, identity[1])
     async with db.write_transaction() as tx:
         row = await _insert(fields)
-        if identity is not None and not await _link(tx, row["id"], channel, external_id):
+        if channel is not None and not await _link(tx, row["id"], channel, external_id):
             raise Conflict("this id already belongs to another member", code="identity_taken")
         if current_actor().kind in ("staff", "api_key"):  # chat joins are not staff actions
             await audit.record(
                 "member.create", f"member:{row['id']}", after={"member_no": row["member_no"]}
             )
-    return await _announce(row, identity[0] if identity else None)
+    return await _announce(row, channel)
 
 
 async def join_by_identity(
