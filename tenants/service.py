@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loyalchat import events
-from loyalchat.context import cross_tenant_reason, require_tenant
+from loyalchat.context import (
+    Actor,
+    cross_tenant,
+    cross_tenant_reason,
+    require_tenant,
+    tenant_context,
+)
+from loyalchat.scoping import unscoped
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant, TenantStatus
 
@@ -155,3 +163,22 @@ async def set_status(
         tenant_id=tenant_id,
     )
     return after
+
+
+async def run_for_each_tenant(
+    work: Callable[[], Awaitable[int]], *, reason: str, actor: Actor
+) -> dict[int, int]:
+    """Run ``work()`` once per active or suspended tenant, inside that tenant's context.
+
+    For periodic system jobs (expiry...). Returns the non-zero results by tenant id.
+    """
+    statuses = [TenantStatus.active.value, TenantStatus.suspended.value]
+    with cross_tenant(reason):
+        rows = await unscoped(Tenant).select(Tenant.id).where(Tenant.status.is_in(statuses))
+    results: dict[int, int] = {}
+    for row in rows:
+        with tenant_context(row["id"], actor):
+            result = await work()
+        if result:
+            results[row["id"]] = result
+    return results

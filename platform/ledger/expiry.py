@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-from loyalchat.context import Actor, cross_tenant, tenant_context
+from loyalchat.context import Actor
 from loyalchat.ledger import service
-from loyalchat.scoping import unscoped
-from loyalchat.tenants.tables import Tenant, TenantStatus
+from loyalchat.tenants.service import run_for_each_tenant
 
 EXPIRY_ACTOR = Actor("system", label="points expiry")
-
-log = logging.getLogger(__name__)
 
 
 async def expire_all_tenants() -> dict[int, int]:
@@ -19,17 +14,6 @@ async def expire_all_tenants() -> dict[int, int]:
 
     Safe to run twice at once: each lot is expired under the key ``expire:<lot>``.
     """
-    with cross_tenant("points expiry runs for every tenant"):
-        tenants = (
-            await unscoped(Tenant)
-            .select(Tenant.id)
-            .where(Tenant.status.is_in([TenantStatus.active.value, TenantStatus.suspended.value]))
-        )
-    expired: dict[int, int] = {}
-    for row in tenants:
-        with tenant_context(row["id"], EXPIRY_ACTOR):
-            points = await service.expire_due()
-        if points:
-            expired[row["id"]] = points
-            log.info("expired %d points for tenant %d", points, row["id"])
-    return expired
+    return await run_for_each_tenant(
+        service.expire_due, reason="points expiry runs for every tenant", actor=EXPIRY_ACTOR
+    )

@@ -14,7 +14,12 @@ from piccolo.columns import Column
 from piccolo.table import Table
 
 # Core actor modules, imported by ``import_actors()`` once the broker is set up.
-CORE_ACTOR_MODULES = ("loyalchat.inbox.tasks", "loyalchat.tasks.sweeper", "loyalchat.ledger.tasks")
+CORE_ACTOR_MODULES = (
+    "loyalchat.inbox.tasks",
+    "loyalchat.tasks.sweeper",
+    "loyalchat.ledger.tasks",
+    "loyalchat.rewards.tasks",
+)
 
 _extra_actor_modules: list[str] = []
 
