@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from loyalchat import db
+from loyalchat.commands.demo_loyalty import ensure_demo_programme
 from loyalchat.context import Actor, tenant_context
 from loyalchat.settings import get_settings
 from loyalchat.tenants import accounts, apikeys
@@ -63,6 +64,7 @@ async def ensure_demo() -> dict[str, str]:
                 if row["name"] == KEY_NAME and row["revoked_at"] is None:
                     await apikeys.revoke_key(row["id"])
             api_key = (await apikeys.create_key(KEY_NAME, Role.manager, owner.id)).key
+        await ensure_demo_programme()
 
     credentials = {
         "tenant": DEMO_SLUG,
