@@ -28,6 +28,9 @@ NODE_MODULES = HERE / "node_modules"
 # ``npm ci`` in frontend/): URL prefix -> folder inside node_modules. Only what we use.
 VENDOR_ASSETS = {
     "/static/vendor/htmx": "htmx.org/dist",
+    # QR scanning in the console (BarcodeDetector ponyfill) and the WebAssembly it loads.
+    "/static/vendor/barcode-detector": "barcode-detector/dist/iife",
+    "/static/vendor/zxing-wasm": "zxing-wasm/dist/reader",
 }
 
 
@@ -112,6 +115,8 @@ def static_routers() -> list[Any]:
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
+    from loyalchat.frontend.pages.coupons import CouponsController
+    from loyalchat.frontend.pages.members import MembersController
     from loyalchat.frontend.pages.wallet import WalletController
 
     return [
@@ -121,6 +126,8 @@ def route_handlers() -> list[Any]:
         apikeys.ApiKeysController,
         plugins.PluginsController,
         admin.AdminController,
+        CouponsController,
+        MembersController,
         WalletController,
         *static_routers(),
     ]

@@ -1,0 +1,185 @@
+"""How the loyalty pages show things: money, points, dates, reward texts and service errors.
+
+Page controllers put a :class:`Display` in the template context as ``fmt`` (the Jinja
+environment is shared, so these live here rather than as global filters). Service errors
+arrive with a stable ``code`` and an English message; :func:`error_message` turns the
+code into words in the request's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from litestar.connection import ASGIConnection
+
+from loyalchat.domain import DomainError
+from loyalchat.frontend import i18n
+from loyalchat.frontend.i18n import N_
+from loyalchat.rewards import text as reward_text
+from loyalchat.tenants.auth import principal_of
+
+# What the page says for each service error code (docs/loyalty.md lists the codes).
+ERROR_MESSAGES = {
+    "insufficient_points": N_("Not enough points: the member has %(balance)s."),
+    "insufficient_stored_value": N_("Not enough stored value: the member has %(balance)s."),
+    "reason_required": N_("Say why: the member's history shows it."),
+    "invalid_points": N_("Enter a whole number of points other than 0."),
+    "invalid_amount": N_("Enter an amount above 0 with at most two decimals."),
+    "invalid_reference": N_("The receipt number is at most 100 characters."),
+    "idempotency_conflict": N_("This receipt number was already used for another member."),
+    "invalid_key": N_("The form has expired. Reload the page and try again."),
+    "not_found": N_("Not found."),
+    "member_merged": N_("This member was merged into another one."),
+    "invalid_merge": N_("A member cannot be merged into itself."),
+    "invalid_name": N_("A name is at most 100 printable characters."),
+    "invalid_phone": N_("Not a valid phone number. Include the country code, e.g. +852."),
+    "invalid_email": N_("Not a valid e-mail address."),
+    "invalid_birthday": N_("A birthday is a date in the past, like 1990-05-31."),
+    "invalid_notes": N_("The notes are too long."),
+    "invalid_tags": N_("Tags are short words separated by commas (at most 20)."),
+    "invalid_locale": N_("Choose one of the languages listed."),
+    "already_used": N_("Already used on %(used_at)s by %(used_by)s."),
+    "grant_expired": N_("This coupon has expired."),
+    "grant_void": N_("This coupon was cancelled."),
+    "grant_refused": N_("This reward cannot be marked used here."),
+    "out_of_stock": N_("This reward is sold out."),
+    "limit_reached": N_("The member has reached the limit for this reward."),
+    "reward_unavailable": N_("This reward cannot be redeemed now."),
+    "invalid_rule": N_("Check the rule: %(detail)s"),
+    "invalid_policy": N_("Check the points policy: %(detail)s"),
+    "invalid_reward": N_("Check the reward."),
+    "unknown_reward_type": N_("This reward type is not installed."),
+}
+OTHER_ERROR = N_("That did not work: %(detail)s")
+
+# Ledger entry kinds as the history shows them.
+ENTRY_KINDS = {
+    "earn": N_("Earned"),
+    "redeem": N_("Redeemed"),
+    "adjust": N_("Adjusted"),
+    "expire": N_("Expired"),
+    "reverse": N_("Reversed"),
+}
+VALUE_KINDS = {
+    "topup": N_("Top-up"),
+    "spend": N_("Spent"),
+    "grant": N_("Reward"),
+    "reverse": N_("Reversed"),
+    "adjust": N_("Adjusted"),
+}
+GRANT_STATUSES = {
+    "issued": N_("Issued"),
+    "used": N_("Used"),
+    "expired": N_("Expired"),
+    "void": N_("Cancelled"),
+}
+
+
+def error_message(connection: ASGIConnection, exc: DomainError) -> str:
+    """The service error in the request's language (details filled from ``exc.extra``)."""
+    extra = exc.extra or {}
+    message = ERROR_MESSAGES.get(exc.code)
+    if message is None:
+        return i18n.gettext(connection, OTHER_ERROR, detail=exc.message)
+    fmt = display_for(connection)
+    values: dict[str, Any] = {"detail": exc.message, "balance": "?", "used_at": "?", "used_by": "?"}
+    if exc.code == "insufficient_points":
+        values["balance"] = fmt.points(extra.get("balance", 0))
+    elif exc.code == "insufficient_stored_value" and extra.get("balance") is not None:
+        values["balance"] = fmt.money(extra["balance"])
+    elif exc.code == "already_used":
+        values["used_at"] = fmt.when(extra.get("used_at"))
+        values["used_by"] = extra.get("used_by_label") or "?"
+    return i18n.gettext(connection, message, **values)
+
+
+def field_of(exc: DomainError) -> str:
+    """The form field a service error is about ("" when it is about the whole form)."""
+    return str((exc.extra or {}).get("field") or "")
+
+
+@dataclass(frozen=True)
+class Display:
+    """Formatting in one request's language, tenant currency and time zone."""
+
+    locale: str
+    currency: str
+    timezone: str
+
+    @property
+    def _babel(self) -> Locale:
+        return Locale.parse(i18n._BABEL_IDS.get(self.locale, "en"))
+
+    def money(self, amount: Decimal | int | str | None) -> str:
+        """``HK$1,234.50`` (Decimal throughout, never float)."""
+        value = Decimal(str(amount if amount is not None else 0))
+        return format_currency(value, self.currency, locale=self._babel)
+
+    def points(self, points: int | None) -> str:
+        return format_decimal(int(points or 0), locale=self._babel)
+
+    def signed(self, points: int) -> str:
+        """Points with a sign: ``+120``, ``-50``."""
+        return ("+" if points > 0 else "") + self.points(points)
+
+    def when(self, value: datetime | str | None) -> str:
+        """A moment in the tenant's time zone, or "" for none."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return i18n.format_datetime(value, self.locale, self.timezone)
+
+    def day(self, value: date | None) -> str:
+        if value is None:
+            return ""
+        return format_date(value, format="medium", locale=self._babel)
+
+    def local_day(self, value: datetime | None) -> str:
+        """The day of a moment, in the tenant's time zone."""
+        if value is None:
+            return ""
+        return self.day(value.astimezone(i18n._tz(self.timezone)).date())
+
+    def short_day(self, value: date) -> str:
+        """A chart label: ``5/3`` style month/day."""
+        return f"{value.month}/{value.day}"
+
+    def text(self, texts: Mapping[str, str] | str | None) -> str:
+        """A reward's name or description in this language (falling back sensibly)."""
+        if isinstance(texts, str):
+            return texts
+        return reward_text.pick(texts or {}, self.locale)
+
+
+def display_for(connection: ASGIConnection) -> Display:
+    """The :class:`Display` for this request (cached in the scope state)."""
+    state = connection.scope.setdefault("state", {})
+    if (cached := state.get("loyalty_display")) is not None:
+        return cached
+    tenant = principal_of(connection).tenant
+    display = Display(
+        locale=i18n.locale_of(connection),
+        currency=tenant.currency if tenant else "HKD",
+        timezone=tenant.timezone if tenant else "Asia/Hong_Kong",
+    )
+    state["loyalty_display"] = display
+    return display
+
+
+def base_context(connection: ASGIConnection, **context: Any) -> dict[str, Any]:
+    """What every loyalty page template gets: ``fmt`` and the label tables."""
+    return {
+        "fmt": display_for(connection),
+        "ENTRY_KINDS": ENTRY_KINDS,
+        "VALUE_KINDS": VALUE_KINDS,
+        "GRANT_STATUSES": GRANT_STATUSES,
+        **context,
+    }

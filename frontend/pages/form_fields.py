@@ -1,0 +1,141 @@
+"""Reading the loyalty pages' form fields: amounts, whole numbers, dates, form tokens.
+
+Each reader returns the value or raises :class:`FieldError` with the field's name and a
+message (marked for translation), so a page can show the problem next to the field.
+Money is read as ``Decimal``, never float.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from litestar import Request
+
+from loyalchat.frontend.i18n import N_
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_GROUPING = re.compile(r"[,\s\u00a0，]")
+TAG_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+class FieldError(ValueError):
+    """A form field that cannot be read; ``message`` is an ``N_()`` string."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def new_token() -> str:
+    """A fresh form token: the idempotency key of what the form does, so a double
+    click or a resubmitted form is recorded once."""
+    return secrets.token_urlsafe(18)
+
+
+def token(form: dict[str, str], name: str = "token") -> str:
+    value = form.get(name, "")
+    if not TOKEN.fullmatch(value):
+        raise FieldError(name, N_("The form has expired. Reload the page and try again."))
+    return value
+
+
+def amount(form: dict[str, str], name: str, *, required: bool = True) -> Decimal | None:
+    """A sum of money as typed ("1,000.50", "HK$ 80"): positive, two decimals at most."""
+    raw = _GROUPING.sub("", form.get(name, "")).lstrip("$").strip()
+    raw = re.sub(r"^[A-Z]{0,3}\$?", "", raw, flags=re.IGNORECASE)
+    if not raw:
+        if required:
+            raise FieldError(name, N_("Enter an amount."))
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise FieldError(name, N_("Enter an amount such as 120.50.")) from None
+    if not value.is_finite() or value < 0:
+        raise FieldError(name, N_("Enter an amount such as 120.50."))
+    if value != value.quantize(Decimal("0.01")):
+        raise FieldError(name, N_("At most two decimal places."))
+    return value
+
+
+def decimal(form: dict[str, str], name: str, *, required: bool = False) -> Decimal | None:
+    """A plain decimal number (a ratio, a multiplier); None when blank and optional."""
+    raw = _GROUPING.sub("", form.get(name, ""))
+    if not raw:
+        if required:
+            raise FieldError(name, N_("Fill this in."))
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise FieldError(name, N_("Enter a number.")) from None
+    if not value.is_finite():
+        raise FieldError(name, N_("Enter a number."))
+    return value
+
+
+def whole(
+    form: dict[str, str], name: str, *, required: bool = False, minimum: int | None = None
+) -> int | None:
+    """A whole number (a sign allowed); None when blank and optional."""
+    raw = _GROUPING.sub("", form.get(name, ""))
+    if not raw:
+        if required:
+            raise FieldError(name, N_("Fill this in."))
+        return None
+    if not re.fullmatch(r"[+-]?\d{1,12}", raw):
+        raise FieldError(name, N_("Enter a whole number."))
+    value = int(raw)
+    if minimum is not None and value < minimum:
+        raise FieldError(name, N_("Too small."))
+    return value
+
+
+def day(form: dict[str, str], name: str) -> date | None:
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(name, N_("Enter a date like 2025-12-31.")) from None
+
+
+def moment(form: dict[str, str], name: str, timezone: str) -> datetime | None:
+    """A ``datetime-local`` field, read in the shop's time zone."""
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(name, N_("Enter a date and time.")) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value
+
+
+def checked(form: dict[str, str], name: str) -> bool:
+    return form.get(name, "") in ("1", "on", "true", "yes")
+
+
+def tags(form: dict[str, str], name: str = "tags") -> list[str]:
+    """Tags typed as "vip, 常客、birthday" -> ["vip", "常客", "birthday"]."""
+    return [part.strip() for part in TAG_SEPARATORS.split(form.get(name, "")) if part.strip()]
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """Every value of every field (check boxes sharing a name), for multi-value fields."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return {}
+    form = await request.form()
+    out: dict[str, list[str]] = {}
+    for key in form.keys():
+        out[key] = [value for value in form.getall(key) if isinstance(value, str)]
+    return out

@@ -1,0 +1,105 @@
+"""The member detail page: card, profile form, history and the forms that move points.
+
+Shared by the members controller's GET and its form posts (a refused form is shown
+again on the same page, with its values and the problem next to the field).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from loyalchat.domain import NotFound
+from loyalchat.frontend.i18n import LANGUAGE_NAMES
+from loyalchat.frontend.pages import form_fields as ff
+from loyalchat.frontend.pages.display import base_context
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger import value as stored_value
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberOut
+from loyalchat.rewards import service as rewards
+from loyalchat.tenants.auth import principal_of
+from loyalchat.tenants.tables import Role
+
+HISTORY_PER_PAGE = 25
+VALUE_ROWS = 20
+GRANT_ROWS = 20
+
+
+async def member_or_404(member_id: int) -> MemberOut:
+    """The current tenant's member with this id; 404 for any other id."""
+    try:
+        return await members.get_member_by_id(member_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def profile_form(member: MemberOut) -> dict[str, str]:
+    """The profile form's fields filled from the member."""
+    return {
+        "name": member.name,
+        "phone": member.phone,
+        "email": member.email,
+        "birthday": member.birthday.isoformat() if member.birthday else "",
+        "notes": member.notes,
+        "tags": ", ".join(member.tags),
+        "marketing_opt_in": "1" if member.marketing_opt_in else "",
+        "locale": member.locale,
+    }
+
+
+async def detail_page(
+    request: Request,
+    member: MemberOut,
+    *,
+    history_page: int = 1,
+    purchase: dict[str, Any] | None = None,
+    forms: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """Render the detail page; ``forms``/``errors`` echo a refused form by its name."""
+    forms = dict(forms or {})
+    errors = errors or {}
+    history_page = max(1, history_page)
+    history = await ledger.history(
+        member.id, limit=HISTORY_PER_PAGE, offset=(history_page - 1) * HISTORY_PER_PAGE
+    )
+    values = await stored_value.history(member.id, limit=VALUE_ROWS)
+    grants = await rewards.member_grants(member.id, limit=GRANT_ROWS)
+    merged_into = None
+    if member.merged_into:
+        try:
+            merged_into = await members.get_member_by_id(member.merged_into)
+        except NotFound:
+            merged_into = None
+    # Each form that moves points or money gets a fresh token, unless it is being shown
+    # again after a refusal: then the same token, so fixing and resending records once.
+    for name in ("purchase", "adjust", "value"):
+        form = forms.setdefault(name, {})
+        if not ff.TOKEN.fullmatch(form.get("token", "")):
+            form["token"] = ff.new_token()
+    forms.setdefault("profile", profile_form(member))
+    principal = principal_of(request)
+    return Template(
+        "console/members/detail.html",
+        context=base_context(
+            request,
+            member=member,
+            merged_into=merged_into,
+            history=history,
+            history_page=history_page,
+            history_pages=max(1, -(-history.total // HISTORY_PER_PAGE)),
+            values=values,
+            grants=grants,
+            purchase=purchase,
+            forms=forms,
+            errors=errors,
+            can_manage=principal.has_role(Role.manager),
+            languages=LANGUAGE_NAMES,
+        ),
+        status_code=status_code,
+    )

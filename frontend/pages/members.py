@@ -1,0 +1,342 @@
+"""Members in the console: list and search, detail with history, profile, purchases,
+point adjustments, stored value and merging.
+
+Thin: every rule lives in ``members.service``, ``ledger.service``, ``ledger.value`` and
+``rules.service``. Forms that move points or money carry a one-time token that becomes
+the ledger's idempotency key (``adjust:<token>``, ``topup:<token>``...), so a double
+click records once. Cashiers add purchases and edit profiles; adjustments, stored value
+and merges need a manager.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from loyalchat.domain import DomainError, NotFound
+from loyalchat.frontend import i18n, ui
+from loyalchat.frontend.i18n import N_
+from loyalchat.frontend.pages import form_fields as ff
+from loyalchat.frontend.pages.display import base_context, error_message, field_of
+from loyalchat.frontend.pages.member_detail import detail_page, member_or_404
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger import value as stored_value
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
+from loyalchat.rules import service as rules
+from loyalchat.tenants.auth import role_required
+from loyalchat.tenants.tables import Role
+
+MEMBER = {"tenant_object": "member"}
+CASHIER = (role_required(Role.cashier),)
+MANAGER = [role_required(Role.manager)]
+PER_PAGE = 20
+# List tabs: all members, real ones (a name and a contact), and those who only scanned.
+SHOWS = {"all": None, "verified": True, "unverified": False}
+RESULT_KEY = "_lc_purchase"
+
+
+def _url(member: MemberOut, anchor: str = "") -> str:
+    return f"/console/members/{member.id}" + (f"#{anchor}" if anchor else "")
+
+
+def _problem(request: Request, exc: DomainError) -> tuple[str, str]:
+    return field_of(exc), error_message(request, exc)
+
+
+def _status(exc: DomainError) -> int:
+    """409 when the rules refuse (not enough points), 400 for a mistake in the form."""
+    return HTTP_409_CONFLICT if exc.status == HTTP_409_CONFLICT else HTTP_400_BAD_REQUEST
+
+
+class MembersController(Controller):
+    path = "/console/members"
+    include_in_schema = False
+    guards = CASHIER
+
+    @get("/")
+    async def list_members(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        show: FromQuery[str] = "all",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Search by name, phone or number; tabs keep scan-only joiners apart."""
+        show = show if show in SHOWS else "all"
+        page = max(1, page)
+        q = q.strip()[:100]
+        found = await members.search_members(
+            q, verified=SHOWS[show], limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        )
+        counts = {
+            name: (await members.search_members(q, verified=flag, limit=1)).total
+            for name, flag in SHOWS.items()
+        }
+        return Template(
+            "console/members/list.html",
+            context=base_context(
+                request,
+                found=found,
+                q=q,
+                show=show,
+                page=page,
+                pages=max(1, -(-found.total // PER_PAGE)),
+                counts=counts,
+            ),
+        )
+
+    @get("/new")
+    async def new_member(self, request: Request) -> Template:
+        return Template(
+            "console/members/new.html", context=base_context(request, form={}, errors={})
+        )
+
+    @post("/", status_code=303)
+    async def create(self, request: Request) -> Response[Any]:
+        form = await ui.form_data(request)
+        data = MemberCreate(
+            name=form.get("name", ""),
+            phone=form.get("phone", ""),
+            email=form.get("email", ""),
+            marketing_opt_in=ff.checked(form, "marketing_opt_in"),
+        )
+        try:
+            member = await members.create_member(data)
+        except DomainError as exc:
+            field, message = _problem(request, exc)
+            return Template(
+                "console/members/new.html",
+                context=base_context(request, form=form, errors={field or "form": message}),
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        ui.flash(request, N_("Member %(no)s added."), "success", no=member.member_no)
+        return Redirect(_url(member), status_code=303)
+
+    @get("/{member_id:int}", opt=MEMBER)
+    async def detail(
+        self, request: Request, member_id: FromPath[int], hpage: FromQuery[int] = 1
+    ) -> Template:
+        member = await member_or_404(member_id)
+        result = request.session.pop(RESULT_KEY, None)
+        if result and result.get("member_id") != member.id:
+            result = None
+        return await detail_page(request, member, history_page=hpage, purchase=result)
+
+    @post("/{member_id:int}/profile", opt=MEMBER, status_code=303)
+    async def save_profile(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+        member = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        try:
+            data = MemberUpdate(
+                name=form.get("name", ""),
+                phone=form.get("phone", ""),
+                email=form.get("email", ""),
+                birthday=ff.day(form, "birthday"),
+                notes=form.get("notes", ""),
+                tags=ff.tags(form),
+                marketing_opt_in=ff.checked(form, "marketing_opt_in"),
+                locale=form.get("locale", ""),
+            )
+            await members.update_member(member.member_no, data)
+        except ff.FieldError as exc:
+            return await self._profile_error(request, member, form, exc.field, exc.message)
+        except DomainError as exc:
+            field, message = _problem(request, exc)
+            return await self._profile_error(request, member, form, field, message, raw=True)
+        ui.flash(request, N_("Profile saved."), "success")
+        return Redirect(_url(member), status_code=303)
+
+    async def _profile_error(
+        self,
+        request: Request,
+        member: MemberOut,
+        form: dict[str, str],
+        field: str,
+        message: str,
+        raw: bool = False,
+    ) -> Template:
+        text = message if raw else i18n.gettext(request, message)
+        return await detail_page(
+            request,
+            member,
+            forms={"profile": form},
+            errors={"profile": {field or "form": text}},
+            status_code=HTTP_400_BAD_REQUEST,
+        )
+
+    @post("/{member_id:int}/purchases", opt=MEMBER, status_code=303)
+    async def add_purchase(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+        """Points for a purchase through the earning rules; the result shows on the page."""
+        member = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        try:
+            token = ff.token(form)
+            amount = ff.amount(form, "amount")
+            assert amount is not None
+            reference = form.get("reference", "").strip() or f"console-{token[:16]}"
+            result = await rules.record_purchase(member.id, amount, reference=reference)
+        except ff.FieldError as exc:
+            message = i18n.gettext(request, exc.message)
+            return await self._form_error(request, member, "purchase", form, exc.field, message)
+        except DomainError as exc:
+            field, message = _problem(request, exc)
+            return await self._form_error(
+                request, member, "purchase", form, field or "amount", message, _status(exc)
+            )
+        request.session[RESULT_KEY] = {
+            "member_id": member.id,
+            "amount": str(amount),
+            "points": result.points,
+            "balance": result.balance,
+            "replayed": result.replayed,
+            "reference": reference if form.get("reference", "").strip() else "",
+            "capped_by": result.calculation.capped_by,
+        }
+        return Redirect(_url(member, "purchase"), status_code=303)
+
+    @post("/{member_id:int}/adjustments", guards=MANAGER, opt=MEMBER, status_code=303)
+    async def adjust(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+        """Add (positive) or deduct (negative) points with a reason; once per form token."""
+        member = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        try:
+            token = ff.token(form)
+            points = ff.whole(form, "points", required=True)
+            assert points is not None
+            entry = await ledger.adjust(
+                member.id, points, key=f"adjust:{token}", reason=form.get("reason", "")
+            )
+        except ff.FieldError as exc:
+            message = i18n.gettext(request, exc.message)
+            return await self._form_error(request, member, "adjust", form, exc.field, message)
+        except DomainError as exc:
+            field, message = _problem(request, exc)
+            field = "reason" if exc.code == "reason_required" else field or "points"
+            return await self._form_error(
+                request, member, "adjust", form, field, message, _status(exc)
+            )
+        if entry.replayed:
+            ui.flash(request, N_("This adjustment was already recorded."), "info")
+        else:
+            ui.flash(
+                request,
+                N_("Points adjusted by %(points)s. New balance: %(balance)s."),
+                "success",
+                points=f"{entry.points:+,}",
+                balance=f"{entry.balance_after:,}",
+            )
+        return Redirect(_url(member, "history"), status_code=303)
+
+    @post("/{member_id:int}/stored-value", guards=MANAGER, opt=MEMBER, status_code=303)
+    async def move_stored_value(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+        """Top up or spend stored value (會員卡金額); once per form token."""
+        member = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        action = form.get("action", "")
+        try:
+            token = ff.token(form)
+            amount = ff.amount(form, "value_amount")
+            if action == "topup":
+                entry = await stored_value.top_up(
+                    member.id, amount, key=f"topup:{token}", reason=form.get("value_reason", "")
+                )
+            elif action == "spend":
+                entry = await stored_value.spend(
+                    member.id, amount, key=f"spend:{token}", reason=form.get("value_reason", "")
+                )
+            else:
+                raise ff.FieldError("action", N_("Choose top up or spend."))
+        except ff.FieldError as exc:
+            message = i18n.gettext(request, exc.message)
+            return await self._form_error(request, member, "value", form, exc.field, message)
+        except DomainError as exc:
+            _, message = _problem(request, exc)
+            return await self._form_error(
+                request, member, "value", form, "value_amount", message, _status(exc)
+            )
+        if entry.replayed:
+            ui.flash(request, N_("This was already recorded."), "info")
+        else:
+            ui.flash(request, N_("Stored value updated."), "success")
+        return Redirect(_url(member, "stored-value"), status_code=303)
+
+    async def _form_error(
+        self,
+        request: Request,
+        member: MemberOut,
+        name: str,
+        form: dict[str, str],
+        field: str,
+        message: str,
+        status: int = HTTP_400_BAD_REQUEST,
+    ) -> Template:
+        return await detail_page(
+            request,
+            member,
+            forms={name: form},
+            errors={name: {field or "form": message}},
+            status_code=status,
+        )
+
+    @get("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER)
+    async def merge_confirm(
+        self, request: Request, member_id: FromPath[int], other: FromQuery[str] = ""
+    ) -> Template:
+        """Both members side by side, with the reason to give, before anything moves."""
+        keep = await member_or_404(member_id)
+        absorb, error = None, ""
+        if other.strip():
+            try:
+                absorb = await members.get_member(other.strip().upper())
+            except NotFound:
+                error = i18n.gettext(request, N_("No member has the number %(no)s."), no=other)
+            else:
+                if absorb.id == keep.id:
+                    absorb = None
+                    error = i18n.gettext(request, N_("A member cannot be merged into itself."))
+        return Template(
+            "console/members/merge.html",
+            context=base_context(
+                request, keep=keep, absorb=absorb, other=other, error=error, form={}
+            ),
+            status_code=HTTP_400_BAD_REQUEST if error else 200,
+        )
+
+    @post("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER, status_code=303)
+    async def merge(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+        keep = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        absorb_no = form.get("absorb_no", "").strip()
+        try:
+            if not ff.checked(form, "confirm"):
+                raise DomainError("not confirmed", code="merge_unconfirmed")
+            kept = await members.merge_members(keep.member_no, absorb_no, form.get("reason", ""))
+        except DomainError as exc:
+            if exc.code == "merge_unconfirmed":
+                message = i18n.gettext(request, N_("Tick the box to confirm the merge."))
+            else:
+                message = error_message(request, exc)
+            try:
+                absorb = await members.get_member(absorb_no) if absorb_no else None
+            except NotFound:
+                absorb = None
+            return Template(
+                "console/members/merge.html",
+                context=base_context(
+                    request, keep=keep, absorb=absorb, other=absorb_no, error=message, form=form
+                ),
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        ui.flash(
+            request,
+            N_("%(absorbed)s was merged into %(kept)s."),
+            "success",
+            absorbed=absorb_no,
+            kept=kept.member_no,
+        )
+        return Redirect(_url(kept), status_code=303)
