@@ -39,6 +39,14 @@ def create_app(
     ``plugins``: the plugin manager to use (default: the process-wide one, from settings).
     """
     from loyalchat.frontend import web
+    from loyalchat.idempotency.middleware import IdempotencyMiddleware
+    from loyalchat.ledger.controllers import MemberLedgerApiController
+    from loyalchat.members.controllers import MemberApiController
+    from loyalchat.rewards.controllers import (
+        GrantApiController,
+        MemberRedemptionApiController,
+        RewardApiController,
+    )
     from loyalchat.tenants.auth import PrincipalMiddleware
     from loyalchat.tenants.controllers import TenantApiController
     from loyalchat.tenants.plugin_controllers import PluginApiController
@@ -74,6 +82,11 @@ def create_app(
             ready,
             TenantApiController,
             PluginApiController,
+            MemberApiController,
+            MemberLedgerApiController,
+            RewardApiController,
+            MemberRedemptionApiController,
+            GrantApiController,
             *web.route_handlers(),
             *web.plugin_static_routers(plugin_asset_dirs(pm, "static")),
             *plugin_routes,
@@ -83,6 +96,7 @@ def create_app(
             AccessLogMiddleware(),
             session_config(settings).middleware,
             PrincipalMiddleware(),
+            IdempotencyMiddleware(),
         ],
         stores=make_stores(settings),
         csrf_config=CSRFConfig(

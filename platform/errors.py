@@ -10,7 +10,15 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from loyalchat.api_errors import (
+    CODES_BY_STATUS,
+    domain_error_payload,
+    error_payload,
+    http_error_code,
+    locale_of,
+)
 from loyalchat.context import NoTenantContext
+from loyalchat.domain import DomainError
 
 log = structlog.get_logger(__name__)
 
@@ -37,19 +45,37 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _render(request: Request, status: int, detail: str, extra: dict | None = None) -> Response:
+def _render(
+    request: Request,
+    status: int,
+    detail: str,
+    extra: dict | None = None,
+    code: str | None = None,
+    message: str | None = None,
+) -> Response:
     title = TITLES.get(status, "Error")
     if wants_json(request):
-        body: dict = {"error": {"status": status, "title": title, "detail": detail}}
-        if extra:
-            body["error"]["extra"] = extra
-        return Response(body, status_code=status, media_type=MediaType.JSON)
+        # The API's shape (loyalchat.api_errors): a stable code, texts in the caller's language.
+        body = error_payload(
+            request,
+            status,
+            code or CODES_BY_STATUS.get(status, "error"),
+            detail=detail,
+            extra=extra,
+            message=message,
+        )
+        return Response(
+            body,
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers={"content-language": locale_of(request)},
+        )
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target, safe='')}")
     return Template(
         "errors/error.html",
-        context={"status": status, "title": title, "detail": detail},
+        context={"status": status, "title": title, "detail": message or detail},
         status_code=status,
     )
 
@@ -59,7 +85,14 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     extra = exc.extra if isinstance(exc.extra, (dict, list)) and exc.status_code < 500 else None
     if isinstance(exc, NotFoundException):
         detail = "There is nothing at this address."
-    return _render(request, exc.status_code, str(detail or ""), extra)  # type: ignore[arg-type]
+    code = http_error_code(exc)
+    return _render(request, exc.status_code, str(detail or ""), extra, code)  # type: ignore[arg-type]
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    """A request the rules refused: its stable code, and a message in the caller's language."""
+    error = domain_error_payload(request, exc)["error"]
+    return _render(request, exc.status, exc.message, error.get("extra"), exc.code, error["message"])
 
 
 def no_tenant_handler(request: Request, exc: NoTenantContext) -> Response:
@@ -77,5 +110,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
     NotAuthorizedException: http_exception_handler,
     NoTenantContext: no_tenant_handler,
+    DomainError: domain_error_handler,
     Exception: internal_error_handler,
 }

@@ -1,23 +1,31 @@
 """Objects the isolation harness plants in tenant B, by the ``tenant_object`` a route declares.
 
 A route that takes a tenant-owned id in its path sets ``opt={"tenant_object": "<kind>"}``;
-add a factory here for each new kind (the harness fails for a kind it cannot make).
+add a factory here for each new kind (the harness fails for a kind it cannot make). A
+factory returns what goes in the path: an int id, or, for objects that routes name in
+more than one way, the value per parameter type (``{"int": id, "str": member_no}``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger import value
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberCreate
 from loyalchat.pluginmanager import build_plugin_manager
+from loyalchat.rewards import service as rewards
+from loyalchat.rewards.schemas import RewardCreate
 from loyalchat.scoping import scoped_select
 from loyalchat.tenants import apikeys
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.tables import Role, TenantPlugin
 
-Factory = Callable[[int], Awaitable[int]]
+Factory = Callable[[int], Awaitable[int | Mapping[str, int | str]]]
 
 
 async def _api_key(tenant_id: int) -> int:
@@ -44,7 +52,62 @@ async def _tenant_plugin(tenant_id: int) -> int:
     return row["id"]
 
 
+async def _member(tenant_id: int) -> Mapping[str, int | str]:
+    """Tenant B's member with points and stored value: ``{member_id:int}`` routes get its
+    id, ``{member_no:str}`` routes its number, "B000001", which tenant A (numbering
+    "M...") could never have itself."""
+    with tenant_context(tenant_id, Actor("system")):
+        await members.set_number_format("B{seq:06d}")
+        member = await members.create_member(MemberCreate(name="Planted", phone="+85291234567"))
+        await ledger.adjust(
+            member.id, 1000, key=f"planted:{member.id}", reason="planted by harness"
+        )
+        await value.top_up(member.id, "100.00", key=f"planted-value:{member.id}")
+    return {"int": member.id, "str": member.member_no}
+
+
+async def _reward(tenant_id: int) -> int:
+    with tenant_context(tenant_id, Actor("system")):
+        reward = await rewards.create_reward(
+            RewardCreate(
+                name={"en": "Planted"},
+                points_cost=10,
+                type="coupon",
+                options={"benefit": "planted"},
+                stock=5,
+            )
+        )
+    return reward.id
+
+
+async def _grant(tenant_id: int) -> Mapping[str, int | str]:
+    """An issued (unused) coupon of tenant B's member: its id, or its code."""
+    member = await _member(tenant_id)
+    reward_id = await _reward(tenant_id)
+    with tenant_context(tenant_id, Actor("system")):
+        grant = await rewards.redeem(int(member["int"]), reward_id, key="planted-grant")
+    return {"int": grant.id, "str": grant.code}
+
+
+async def _earning_rule(tenant_id: int) -> int:
+    from decimal import Decimal
+
+    from loyalchat.rules import service as rules
+    from loyalchat.rules.schemas import RuleCreate
+    from loyalchat.rules.tables import RuleKind
+
+    with tenant_context(tenant_id, Actor("system")):
+        rule = await rules.create_rule(
+            RuleCreate(name="Planted rule", kind=RuleKind.ratio, points_per_unit=Decimal(1))
+        )
+    return rule.id
+
+
 FACTORIES: dict[str, Factory] = {
     "api_key": _api_key,
     "tenant_plugin": _tenant_plugin,
+    "earning_rule": _earning_rule,
+    "member": _member,
+    "reward": _reward,
+    "grant": _grant,
 }

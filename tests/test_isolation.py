@@ -8,6 +8,7 @@ and leave B's rows exactly as they were; list pages must not show B's data.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -61,8 +62,17 @@ async def _login(client: AsyncTestClient, email: str) -> None:
     assert response.status_code in (302, 303), response.text
 
 
-def _fill(path: str, value: int) -> str:
-    return PARAM.sub(lambda m: str(value) if m.group(2) in (None, "int") else "x", path)
+def _fill(path: str, value: int | str | Mapping[str, int | str]) -> str:
+    """Put a planted object in the path. An int id goes in int parameters (others get "x");
+    a mapping gives the value per parameter type (``{"int": id, "str": member_no}``)."""
+
+    def one(match: re.Match) -> str:
+        kind = match.group(2) or "int"
+        if isinstance(value, Mapping):
+            return str(value.get(kind, "x"))
+        return str(value) if kind == "int" else "x"
+
+    return PARAM.sub(one, path)
 
 
 def _markers(world: World) -> list[str]:
@@ -72,7 +82,7 @@ def _markers(world: World) -> list[str]:
 async def test_every_route_refuses_other_tenants_objects(
     app: Litestar, tenant_a: World, tenant_b: World
 ) -> None:
-    planted: dict[str, int] = {}
+    planted: dict[str, int | str | Mapping[str, int | str]] = {}
     for kind, factory in FACTORIES.items():
         planted[kind] = await factory(tenant_b.id)
     before = await _snapshot(tenant_b.id)

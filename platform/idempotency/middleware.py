@@ -1,0 +1,212 @@
+"""Honour ``Idempotency-Key`` on every POST under ``/api/v1``: controllers know nothing of it.
+
+Runs after the principal is resolved (the key is per tenant) and before the handler. The
+request body is read here (it is part of the fingerprint) and handed on unchanged; the
+handler's response is held back until it is stored, so a client that retries the moment
+it gets an answer finds it. Responses that are the caller's to fix before retrying
+(malformed body, wrong key or role, throttling) and our own failures (5xx) are not kept.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import Example
+from litestar.params import HeaderParameter
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from loyalchat.api_errors import encode_payload, error_payload, locale_of
+from loyalchat.context import current_tenant_id
+from loyalchat.idempotency import service
+
+HEADER = b"idempotency-key"
+REPLAYED_HEADER = b"idempotent-replayed"
+# Where provide_service_key() finds the key a service call of this request uses.
+STATE_KEY = "idempotency_service_key"
+MAX_BODY = 1024 * 1024  # API bodies are small JSON documents
+# Status codes that say "fix the request and send it again": not stored.
+_NOT_KEPT = frozenset({400, 401, 403, 405, 408, 413, 415, 429})
+
+
+def _is_api_post(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope["path"].startswith("/api/v1/")
+
+
+async def provide_service_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        HeaderParameter(
+            name="Idempotency-Key",
+            description=(
+                "Send the same key again (same body) after a timeout or a network error: "
+                "you get the first response again, with `Idempotent-Replayed: true`, and "
+                "nothing is done twice. Up to 255 characters; kept for 24 hours."
+            ),
+            examples=[Example(value="pos-7-20260512-000123")],
+            max_length=service.MAX_KEY_LENGTH,
+        ),
+    ] = None,
+) -> str | None:
+    """Dependency: the idempotency key a service call of this request uses, or None.
+
+    ``api:<Idempotency-Key>:<fingerprint>`` when the client sent the header (set by the
+    middleware); the handler falls back to its natural key (``purchase:<reference>``)
+    or a fresh token.
+    """
+    return request.scope.get("state", {}).get(STATE_KEY)
+
+
+# For the controllers' ``dependencies``: documents the header on the routes that use it.
+IDEMPOTENCY_DEPENDENCIES = {"service_key": Provide(provide_service_key)}
+# How a handler asks for it: ``service_key: ServiceKey``.
+ServiceKey = NamedDependency[str | None]
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    """Store the first response per (tenant, Idempotency-Key); replay it for repeats."""
+
+    scopes = (ScopeType.HTTP,)
+    should_bypass_for_scope = staticmethod(lambda scope: not _is_api_post(scope))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        raw_key = _header(scope, HEADER)
+        if raw_key is None or current_tenant_id() is None:
+            # No key, or no valid API key (the guard answers 401): nothing to remember.
+            await next_app(scope, receive, send)
+            return
+        connection: ASGIConnection = ASGIConnection(scope, receive)
+        key = raw_key.strip()
+        if not service.valid_key(key):
+            await _send_error(connection, send, 400, "invalid_idempotency_key")
+            return
+        body = await _read_body(receive)
+        if body is None:
+            await _send_error(connection, send, 413, "too_large")
+            return
+        path = scope["path"] + (
+            f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
+        )
+        fingerprint = service.fingerprint(scope["method"], path, body)
+        scope.setdefault("state", {})[STATE_KEY] = service.service_key(key, fingerprint)
+
+        claimed = await service.claim(key, fingerprint)
+        if claimed.outcome is service.Claim.mismatch:
+            await _send_error(connection, send, 422, "idempotency_key_reused")
+        elif claimed.outcome is service.Claim.in_progress:
+            await _send_error(connection, send, 409, "request_in_progress")
+        elif claimed.outcome is service.Claim.replay:
+            assert claimed.response is not None
+            await _send_stored(send, claimed.response)
+        else:
+            await self._run_first(key, scope, _replaying(body, receive), send, next_app)
+
+    async def _run_first(
+        self, key: str, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp
+    ) -> None:
+        messages: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            messages.append(message)
+
+        try:
+            await next_app(scope, receive, hold)
+        except BaseException:
+            await service.release(key)
+            raise
+        status, content_type, body = _response_of(messages)
+        if status >= 500 or status in _NOT_KEPT or not _is_text(body):
+            await service.release(key)
+        else:
+            await service.finish(key, status, body, content_type)
+        for message in messages:
+            await send(message)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for header, value in scope.get("headers", []):
+        if header == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body; None when it is larger than :data:`MAX_BODY`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the handler the body we already read, then the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _response_of(messages: list[Message]) -> tuple[int, str, bytes]:
+    status, content_type, chunks = 500, "application/json", []
+    for message in messages:
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                if name.lower() == b"content-type":
+                    content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+    return status, content_type, b"".join(chunks)
+
+
+def _is_text(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+async def _send_stored(send: Send, stored: service.StoredResponse) -> None:
+    await _send(
+        send, stored.status_code, stored.body, stored.content_type, [(REPLAYED_HEADER, b"true")]
+    )
+
+
+async def _send_error(connection: ASGIConnection, send: Send, status: int, code: str) -> None:
+    body = encode_payload(error_payload(connection, status, code))
+    language = locale_of(connection).encode()
+    await _send(send, status, body, "application/json", [(b"content-language", language)])
+
+
+async def _send(
+    send: Send, status: int, body: bytes, content_type: str, extra: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

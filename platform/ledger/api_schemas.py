@@ -1,0 +1,165 @@
+"""What the JSON API takes and shows for points and stored value, with OpenAPI examples.
+
+Money travels as a decimal string (``"1000.00"``): a JSON number is refused, because a
+client's float may already have lost the cents (``loyalchat.api_errors``:
+``amount_not_string``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import msgspec
+from litestar.openapi.spec import Example
+
+from loyalchat.domain import DomainError
+from loyalchat.ledger.service import EntryOut
+from loyalchat.ledger.value import ValueEntryOut
+
+_DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,6})?")
+
+Money = Annotated[
+    str,
+    msgspec.Meta(
+        description="An amount of money as a decimal string (never a JSON number).",
+        examples=["1000.00"],
+        max_length=24,
+    ),
+]
+
+
+def parse_money(text: str) -> Decimal:
+    """``"1000.00"`` -> ``Decimal("1000.00")``; ``invalid_amount`` for anything else."""
+    if not _DECIMAL.fullmatch(text.strip()):
+        raise DomainError(f"not an amount: {text!r}", code="invalid_amount")
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
+        raise DomainError(f"not an amount: {text!r}", code="invalid_amount") from exc
+
+
+class PurchaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A purchase made by the member; the shop's earning rules decide the points."""
+
+    amount: Money
+    reference: Annotated[
+        str,
+        msgspec.Meta(
+            description="The receipt or order number: a purchase is credited once per reference.",
+            examples=["POS-123"],
+            max_length=100,
+        ),
+    ]
+
+
+class AdjustmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A manual correction of the points balance (needs the manager role)."""
+
+    points: Annotated[
+        int, msgspec.Meta(description="Positive adds, negative takes away.", examples=[-50])
+    ]
+    reason: Annotated[
+        str, msgspec.Meta(examples=["Points credited twice on 12 May"], max_length=500)
+    ]
+
+
+class StoredValueChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A top-up (money taken at the till) or a spend (the member pays with stored value)."""
+
+    amount: Money
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    reference: Annotated[str, msgspec.Meta(examples=["POS-124"], max_length=100)] = ""
+
+
+class LedgerEntry(msgspec.Struct, kw_only=True):
+    """One change of a member's points: who, when, why."""
+
+    id: int
+    kind: Annotated[
+        str,
+        msgspec.Meta(
+            description='"earn", "redeem", "adjust", "expire" or "reverse".', examples=["earn"]
+        ),
+    ]
+    points: Annotated[int, msgspec.Meta(examples=[100])]
+    balance_after: Annotated[int, msgspec.Meta(examples=[1350])]
+    reason: str
+    reference: Annotated[str, msgspec.Meta(examples=["purchase:POS-123"])]
+    actor: Annotated[str, msgspec.Meta(examples=["api_key:3"])]
+    actor_label: Annotated[str, msgspec.Meta(examples=["Shop POS"])]
+    created_at: datetime
+
+
+def entry_json(entry: EntryOut) -> LedgerEntry:
+    return LedgerEntry(
+        id=entry.id,
+        kind=entry.kind,
+        points=entry.points,
+        balance_after=entry.balance_after,
+        reason=entry.reason,
+        reference=entry.reference,
+        actor=entry.actor,
+        actor_label=entry.actor_label,
+        created_at=entry.created_at,
+    )
+
+
+class Purchase(msgspec.Struct, kw_only=True):
+    """What a purchase earned. ``replayed``: this reference was credited before."""
+
+    member_no: Annotated[str, msgspec.Meta(examples=["M000123"])]
+    amount: Money
+    reference: Annotated[str, msgspec.Meta(examples=["POS-123"])]
+    points: Annotated[int, msgspec.Meta(description="Points earned.", examples=[100])]
+    balance: Annotated[int, msgspec.Meta(description="The new points balance.", examples=[1350])]
+    entry: LedgerEntry | None  # None when the purchase earned nothing
+    calculation: Annotated[
+        dict[str, Any], msgspec.Meta(description="How each earning rule contributed.")
+    ]
+    replayed: bool = False
+
+
+class StoredValueEntry(msgspec.Struct, kw_only=True):
+    """One change of a member's stored value."""
+
+    id: int
+    kind: Annotated[
+        str, msgspec.Meta(description='"topup", "spend", "grant" or "reverse".', examples=["topup"])
+    ]
+    amount: Annotated[str, msgspec.Meta(examples=["50.00"])]
+    balance_after: Annotated[str, msgspec.Meta(examples=["150.00"])]
+    reason: str
+    reference: str
+    actor_label: str
+    created_at: datetime
+    replayed: bool = False
+
+
+def value_entry_json(entry: ValueEntryOut) -> StoredValueEntry:
+    return StoredValueEntry(
+        id=entry.id,
+        kind=entry.kind,
+        amount=f"{entry.amount:.2f}",
+        balance_after=f"{entry.balance_after:.2f}",
+        reason=entry.reason,
+        reference=entry.reference,
+        actor_label=entry.actor_label,
+        created_at=entry.created_at,
+        replayed=entry.replayed,
+    )
+
+
+PURCHASE_EXAMPLES = [
+    Example(summary="HK$1,000 at the till", value={"amount": "1000.00", "reference": "POS-123"})
+]
+ADJUSTMENT_EXAMPLES = [
+    Example(summary="Take back points", value={"points": -50, "reason": "Credited twice"}),
+    Example(summary="Goodwill points", value={"points": 200, "reason": "Sorry for the wait"}),
+]
+TOP_UP_EXAMPLES = [Example(summary="HK$50 paid in cash", value={"amount": "50.00"})]
+SPEND_EXAMPLES = [
+    Example(summary="Pay HK$38.50", value={"amount": "38.50", "reference": "POS-124"})
+]

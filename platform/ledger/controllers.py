@@ -1,0 +1,221 @@
+"""JSON API for a member's points and stored value (``/api/v1/members/{member_no}/...``).
+
+Thin: the member is found by the ``before_request`` hook, the rules and ledger services
+do the work. Each write hands the service an idempotency key: the request's own
+(``Idempotency-Key``) when sent, else the natural one (``purchase:<reference>``) or a
+fresh token. A service replay (the same purchase again) answers 200 instead of 201.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.pagination import OffsetPagination
+from litestar.params import Body, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from loyalchat.api_errors import error_responses
+from loyalchat.idempotency.middleware import ServiceKey
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger import value
+from loyalchat.ledger.api_schemas import (
+    ADJUSTMENT_EXAMPLES,
+    PURCHASE_EXAMPLES,
+    SPEND_EXAMPLES,
+    TOP_UP_EXAMPLES,
+    AdjustmentCreate,
+    LedgerEntry,
+    Purchase,
+    PurchaseCreate,
+    StoredValueChange,
+    StoredValueEntry,
+    entry_json,
+    parse_money,
+    value_entry_json,
+)
+from loyalchat.members.controllers import (
+    MAX_PAGE,
+    MEMBER,
+    MEMBER_DEPENDENCIES,
+    PathMember,
+    load_member,
+)
+from loyalchat.rules import service as rules
+from loyalchat.tenants.auth import api_key_required
+from loyalchat.tenants.tables import Role
+
+NOT_FOUND = (404, "not_found")
+INVALID = (400, "invalid")
+MONEY_AS_NUMBER = (400, "amount_not_string")
+INVALID_AMOUNT = (422, "invalid_amount")
+IDEMPOTENCY = ((409, "request_in_progress"), (422, "idempotency_key_reused"))
+
+
+def _status(replayed: bool) -> int:
+    return HTTP_200_OK if replayed else HTTP_201_CREATED
+
+
+def _token(prefix: str) -> str:
+    # Without an Idempotency-Key two equal requests are two operations: a fresh key each.
+    return f"{prefix}:{uuid.uuid4().hex}"
+
+
+class MemberLedgerApiController(Controller):
+    path = "/api/v1/members/{member_no:str}"
+    tags = ("points",)
+    security = ({"apiKey": []},)
+    before_request = load_member
+    dependencies = MEMBER_DEPENDENCIES
+    opt = MEMBER
+
+    @get("/ledger", guards=[api_key_required(Role.cashier)], responses=error_responses(NOT_FOUND))
+    async def ledger_history(
+        self,
+        member: PathMember,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> OffsetPagination[LedgerEntry]:
+        """The member's points history, newest first: who changed what, when and why."""
+        page = await ledger.history(member.id, limit=limit, offset=offset)
+        return OffsetPagination(
+            items=[entry_json(e) for e in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+    @post(
+        "/purchases",
+        guards=[api_key_required(Role.cashier)],
+        responses=error_responses(
+            NOT_FOUND,
+            INVALID,
+            MONEY_AS_NUMBER,
+            INVALID_AMOUNT,
+            (422, "invalid_reference"),
+            *IDEMPOTENCY,
+        ),
+    )
+    async def record_purchase(
+        self,
+        member: PathMember,
+        service_key: ServiceKey,
+        data: Annotated[PurchaseCreate, Body(examples=PURCHASE_EXAMPLES)],
+    ) -> Response[Purchase]:
+        """Credit a purchase through the shop's earning rules (once per ``reference``)."""
+        amount = parse_money(data.amount)
+        result = await rules.record_purchase(
+            member.id, amount, reference=data.reference, key=service_key
+        )
+        entry = await ledger.get_entry(result.entry_id) if result.entry_id is not None else None
+        body = Purchase(
+            member_no=member.member_no,
+            amount=f"{amount:.2f}",
+            reference=data.reference.strip(),
+            points=result.points,
+            balance=result.balance,
+            entry=entry_json(entry) if entry else None,
+            calculation=result.calculation.as_dict(),
+            replayed=result.replayed,
+        )
+        return Response(body, status_code=_status(result.replayed))
+
+    @post(
+        "/adjustments",
+        guards=[api_key_required(Role.manager)],
+        responses=error_responses(
+            NOT_FOUND,
+            INVALID,
+            (403, "forbidden"),
+            (409, "insufficient_points", {"balance": 20, "needed": 50}),
+            (422, "reason_required"),
+            (422, "invalid_points"),
+            *IDEMPOTENCY,
+        ),
+    )
+    async def adjust_points(
+        self,
+        member: PathMember,
+        service_key: ServiceKey,
+        data: Annotated[AdjustmentCreate, Body(examples=ADJUSTMENT_EXAMPLES)],
+    ) -> Response[LedgerEntry]:
+        """Correct the points balance by hand, with a reason (manager role)."""
+        entry = await ledger.adjust(
+            member.id,
+            data.points,
+            key=service_key or _token("adjust"),
+            reason=data.reason,
+        )
+        return Response(entry_json(entry), status_code=_status(entry.replayed))
+
+    @get(
+        "/stored-value",
+        guards=[api_key_required(Role.cashier)],
+        responses=error_responses(NOT_FOUND),
+    )
+    async def stored_value_history(
+        self,
+        member: PathMember,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> OffsetPagination[StoredValueEntry]:
+        """The member's stored-value history, newest first."""
+        page = await value.history(member.id, limit=limit, offset=offset)
+        return OffsetPagination(
+            items=[value_entry_json(e) for e in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+    @post(
+        "/stored-value/top-ups",
+        guards=[api_key_required(Role.cashier)],
+        responses=error_responses(
+            NOT_FOUND, INVALID, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY
+        ),
+    )
+    async def top_up(
+        self,
+        member: PathMember,
+        service_key: ServiceKey,
+        data: Annotated[StoredValueChange, Body(examples=TOP_UP_EXAMPLES)],
+    ) -> Response[StoredValueEntry]:
+        """Add money taken at the till to the member's stored value."""
+        entry = await value.top_up(
+            member.id,
+            parse_money(data.amount),
+            key=service_key or _token("topup"),
+            reason=data.reason,
+        )
+        return Response(value_entry_json(entry), status_code=_status(entry.replayed))
+
+    @post(
+        "/stored-value/spends",
+        guards=[api_key_required(Role.cashier)],
+        responses=error_responses(
+            NOT_FOUND,
+            INVALID,
+            MONEY_AS_NUMBER,
+            INVALID_AMOUNT,
+            (409, "insufficient_stored_value", {"balance": "20.00"}),
+            *IDEMPOTENCY,
+        ),
+    )
+    async def spend(
+        self,
+        member: PathMember,
+        service_key: ServiceKey,
+        data: Annotated[StoredValueChange, Body(examples=SPEND_EXAMPLES)],
+    ) -> Response[StoredValueEntry]:
+        """The member pays with stored value; refused when the balance is short."""
+        entry = await value.spend(
+            member.id,
+            parse_money(data.amount),
+            key=service_key or _token("spend"),
+            reason=data.reason,
+            reference=data.reference,
+        )
+        return Response(value_entry_json(entry), status_code=_status(entry.replayed))
