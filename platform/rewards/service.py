@@ -164,23 +164,28 @@ async def _redeem_once(
                 code="limit_reached",
                 limit=reward.per_member_limit,
             )
-    # One conditional UPDATE takes a unit of stock (NULL - 1 stays NULL: unlimited) and
-    # returns the reward as it is under its row lock.
-    locked = (
-        await scoped_update(Reward, {Reward.stock: Reward.stock - 1})
-        .where((Reward.id == reward_id) & (Reward.stock.is_null() | (Reward.stock > 0)))
-        .returning(
-            Reward.active,
-            Reward.starts_at,
-            Reward.ends_at,
-            Reward.points_cost,
-            Reward.validity_days,
+    if reward.stock is None:
+        # Unlimited: no counter to take, and no write to the reward row, which would
+        # otherwise serialise every redemption of a popular reward on its row lock.
+        current = {"points_cost": reward.points_cost, "validity_days": reward.validity_days}
+    else:
+        # One conditional UPDATE takes a unit of stock and returns the reward as it is
+        # under its row lock.
+        locked = (
+            await scoped_update(Reward, {Reward.stock: Reward.stock - 1})
+            .where((Reward.id == reward_id) & (Reward.stock > 0))
+            .returning(
+                Reward.active,
+                Reward.starts_at,
+                Reward.ends_at,
+                Reward.points_cost,
+                Reward.validity_days,
+            )
         )
-    )
-    if not locked:
-        raise GrantError("this reward is out of stock", code="out_of_stock")
-    current = locked[0]
-    _check_available(current["active"], current["starts_at"], current["ends_at"], now)
+        if not locked:
+            raise GrantError("this reward is out of stock", code="out_of_stock")
+        current = locked[0]
+        _check_available(current["active"], current["starts_at"], current["ends_at"], now)
     days = current["validity_days"]
     grant = new_row(
         Grant,
