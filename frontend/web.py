@@ -115,6 +115,7 @@ def static_routers() -> list[Any]:
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
+    from loyalchat.frontend.pages.rules import RulesController
     from loyalchat.frontend.pages.coupons import CouponsController
     from loyalchat.frontend.pages.members import MembersController
     from loyalchat.frontend.pages.wallet import WalletController
@@ -126,6 +127,7 @@ def route_handlers() -> list[Any]:
         apikeys.ApiKeysController,
         plugins.PluginsController,
         admin.AdminController,
+        RulesController,
         CouponsController,
         MembersController,
         WalletController,

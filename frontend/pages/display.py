@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
 from babel.numbers import format_currency, format_decimal
 from litestar.connection import ASGIConnection
 
@@ -147,6 +147,11 @@ class Display:
         if value is None:
             return ""
         return self.day(value.astimezone(i18n._tz(self.timezone)).date())
+
+    def weekday_names(self) -> dict[int, str]:
+        """ISO weekday (1 = Monday) -> its short name in this language."""
+        names = get_day_names("abbreviated", locale=self._babel)
+        return {day + 1: names[day] for day in range(7)}
 
     def short_day(self, value: date) -> str:
         """A chart label: ``5/3`` style month/day."""
