@@ -115,9 +115,9 @@ def static_routers() -> list[Any]:
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
-    from loyalchat.frontend.pages.rules import RulesController
     from loyalchat.frontend.pages.coupons import CouponsController
     from loyalchat.frontend.pages.members import MembersController
+    from loyalchat.frontend.pages.rules import RulesController
     from loyalchat.frontend.pages.wallet import WalletController
 
     return [
@@ -127,9 +127,9 @@ def route_handlers() -> list[Any]:
         apikeys.ApiKeysController,
         plugins.PluginsController,
         admin.AdminController,
-        RulesController,
         CouponsController,
         MembersController,
+        RulesController,
         WalletController,
         *static_routers(),
     ]
