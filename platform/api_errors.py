@@ -14,7 +14,7 @@ extract`` command (frontend/babel.cfg) so the catalogues pick them up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -266,12 +266,27 @@ def error_example(status: int, code: str, extra: dict[str, Any] | None = None) -
     return error_payload(None, status, code, detail=MESSAGES.get(code, ""), extra=extra)
 
 
+# Every API route can answer these.
+COMMON_ERRORS: tuple[tuple[int, str], ...] = ((400, "invalid"), (401, "unauthorized"))
+NOT_FOUND = (404, "not_found")
+FORBIDDEN = (403, "forbidden")
+# Every POST (the Idempotency-Key middleware).
+IDEMPOTENCY_ERRORS = ((409, "request_in_progress"), (422, "idempotency_key_reused"))
+
+
 def error_responses(
     *errors: tuple[int, str] | tuple[int, str, dict[str, Any]],
 ) -> dict[int, ResponseSpec]:
-    """``responses=`` for a route: each ``(status, code[, extra])`` becomes an example."""
+    """``responses=`` for a route: each ``(status, code[, extra])`` becomes an example.
+
+    :data:`COMMON_ERRORS` are always included.
+    """
     by_status: dict[int, list[Example]] = {}
-    for status, code, *rest in errors:
+    seen: set[tuple[int, str]] = set()
+    for status, code, *rest in (*COMMON_ERRORS, *errors):
+        if (status, code) in seen:
+            continue
+        seen.add((status, code))
         extra = rest[0] if rest else None
         by_status.setdefault(status, []).append(
             Example(summary=code, value=error_example(status, code, extra))
@@ -285,7 +300,3 @@ def error_responses(
         )
         for status, examples in sorted(by_status.items())
     }
-
-
-def merged(*groups: Iterable[tuple]) -> list[tuple]:
-    return [item for group in groups for item in group]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from loyalchat.idempotency import service
 from loyalchat.idempotency.tables import IdempotentRequest
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members.tables import Member
+from loyalchat.tasks.embedded import EmbeddedWorker
 from loyalchat.tenants.tables import Role
 from tests.api_support import (
     SYSTEM,
@@ -24,6 +26,7 @@ from tests.api_support import (
     points_of,
 )
 from tests.fixtures import World
+from tests.test_tasks_support import drain, fresh_stub_broker
 
 
 @pytest.fixture
@@ -222,3 +225,25 @@ async def tenant_a_sqlite(sqlite_db: object) -> int:
     from loyalchat.tenants import service as tenants
 
     return (await tenants.create_tenant("sqlite-shop", "SQLite shop")).id
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[object]:
+    yield from fresh_stub_broker()  # type: ignore[misc]
+
+
+async def test_hourly_job_purges_responses_older_than_a_day(
+    stub_broker: object, tenant_a: World, tenant_b: World
+) -> None:
+    from loyalchat.idempotency.tasks import PURGE_INTERVAL_SECONDS, purge_idempotent_requests
+    from loyalchat.tasks import registry
+
+    jobs = {job.name: job for job in registry.periodic_jobs()}
+    assert jobs["purge_idempotent_requests"].interval_seconds == PURGE_INTERVAL_SECONDS
+    old = datetime.now(UTC) - timedelta(hours=25)
+    for world, name in [(tenant_a, "old-a"), (tenant_b, "old-b"), (tenant_a, "fresh")]:
+        with tenant_context(world.id, SYSTEM):
+            await service.claim(name, "f", now=old if name.startswith("old") else None)
+    purge_idempotent_requests.send()
+    await drain(EmbeddedWorker(stub_broker, threads=1, worker_timeout_ms=50))
+    assert await IdempotentRequest.select(IdempotentRequest.key) == [{"key": "fresh"}]

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -66,6 +67,15 @@ async def provide_service_key(
 IDEMPOTENCY_DEPENDENCIES = {"service_key": Provide(provide_service_key)}
 # How a handler asks for it: ``service_key: ServiceKey``.
 ServiceKey = NamedDependency[str | None]
+# For POST routes' ``response_headers``: documents the header a replay carries.
+REPLAY_HEADERS = [
+    ResponseHeader(
+        name="Idempotent-Replayed",
+        description="`true` when this is the stored response to an earlier request with "
+        "the same Idempotency-Key.",
+        documentation_only=True,
+    )
+]
 
 
 class IdempotencyMiddleware(ASGIMiddleware):

@@ -16,8 +16,13 @@ from litestar.pagination import OffsetPagination
 from litestar.params import Body, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from loyalchat.api_errors import error_responses
-from loyalchat.idempotency.middleware import ServiceKey
+from loyalchat.api_errors import (
+    FORBIDDEN,
+    IDEMPOTENCY_ERRORS,
+    NOT_FOUND,
+    error_responses,
+)
+from loyalchat.idempotency.middleware import REPLAY_HEADERS, ServiceKey
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
 from loyalchat.ledger.api_schemas import (
@@ -46,11 +51,8 @@ from loyalchat.rules import service as rules
 from loyalchat.tenants.auth import api_key_required
 from loyalchat.tenants.tables import Role
 
-NOT_FOUND = (404, "not_found")
-INVALID = (400, "invalid")
 MONEY_AS_NUMBER = (400, "amount_not_string")
 INVALID_AMOUNT = (422, "invalid_amount")
-IDEMPOTENCY = ((409, "request_in_progress"), (422, "idempotency_key_reused"))
 
 
 def _status(replayed: bool) -> int:
@@ -88,14 +90,14 @@ class MemberLedgerApiController(Controller):
 
     @post(
         "/purchases",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
         responses=error_responses(
             NOT_FOUND,
-            INVALID,
             MONEY_AS_NUMBER,
             INVALID_AMOUNT,
             (422, "invalid_reference"),
-            *IDEMPOTENCY,
+            *IDEMPOTENCY_ERRORS,
         ),
     )
     async def record_purchase(
@@ -124,15 +126,15 @@ class MemberLedgerApiController(Controller):
 
     @post(
         "/adjustments",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.manager)],
         responses=error_responses(
             NOT_FOUND,
-            INVALID,
-            (403, "forbidden"),
+            FORBIDDEN,
             (409, "insufficient_points", {"balance": 20, "needed": 50}),
             (422, "reason_required"),
             (422, "invalid_points"),
-            *IDEMPOTENCY,
+            *IDEMPOTENCY_ERRORS,
         ),
     )
     async def adjust_points(
@@ -172,10 +174,9 @@ class MemberLedgerApiController(Controller):
 
     @post(
         "/stored-value/top-ups",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
-        responses=error_responses(
-            NOT_FOUND, INVALID, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY
-        ),
+        responses=error_responses(NOT_FOUND, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS),
     )
     async def top_up(
         self,
@@ -194,14 +195,14 @@ class MemberLedgerApiController(Controller):
 
     @post(
         "/stored-value/spends",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
         responses=error_responses(
             NOT_FOUND,
-            INVALID,
             MONEY_AS_NUMBER,
             INVALID_AMOUNT,
             (409, "insufficient_stored_value", {"balance": "20.00"}),
-            *IDEMPOTENCY,
+            *IDEMPOTENCY_ERRORS,
         ),
     )
     async def spend(

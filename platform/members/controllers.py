@@ -14,8 +14,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.pagination import OffsetPagination
 from litestar.params import Body, FromPath, QueryParameter
 
-from loyalchat.api_errors import error_responses
-from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, ServiceKey
+from loyalchat.api_errors import (
+    IDEMPOTENCY_ERRORS,
+    NOT_FOUND,
+    error_responses,
+)
+from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.members import service
 from loyalchat.members.api_schemas import CREATE_EXAMPLES, UPDATE_EXAMPLES, Member, member_json
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
@@ -26,9 +30,6 @@ MEMBER = {"tenant_object": "member"}
 MAX_PAGE = 100
 _STATE = "api_member"
 
-NOT_FOUND = (404, "not_found")
-INVALID = (400, "invalid")
-IDEMPOTENCY = ((409, "request_in_progress"), (422, "idempotency_key_reused"))
 PROFILE_ERRORS = (
     (422, "invalid_phone"),
     (422, "invalid_email"),
@@ -58,7 +59,7 @@ class MemberApiController(Controller):
     security = ({"apiKey": []},)
     dependencies = IDEMPOTENCY_DEPENDENCIES
 
-    @get("/", guards=[api_key_required(Role.cashier)])
+    @get("/", guards=[api_key_required(Role.cashier)], responses=error_responses())
     async def list_members(
         self,
         q: Annotated[
@@ -86,8 +87,9 @@ class MemberApiController(Controller):
 
     @post(
         "/",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
-        responses=error_responses(INVALID, *PROFILE_ERRORS, *IDEMPOTENCY),
+        responses=error_responses(*PROFILE_ERRORS, *IDEMPOTENCY_ERRORS),
     )
     async def create_member(
         self,
@@ -111,7 +113,7 @@ class MemberApiController(Controller):
         "/{member_no:str}",
         guards=[api_key_required(Role.cashier)],
         opt=MEMBER,
-        responses=error_responses(NOT_FOUND, INVALID, (422, "member_merged"), *PROFILE_ERRORS),
+        responses=error_responses(NOT_FOUND, (422, "member_merged"), *PROFILE_ERRORS),
     )
     async def update_member(
         self,

@@ -15,8 +15,13 @@ from litestar.pagination import OffsetPagination
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from loyalchat.api_errors import error_responses
-from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, ServiceKey
+from loyalchat.api_errors import (
+    FORBIDDEN,
+    IDEMPOTENCY_ERRORS,
+    NOT_FOUND,
+    error_responses,
+)
+from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.members import service as members
 from loyalchat.members.controllers import (
     MAX_PAGE,
@@ -42,13 +47,10 @@ from loyalchat.tenants.tables import Role
 
 REWARD = {"tenant_object": "reward"}
 GRANT = {"tenant_object": "grant"}
-NOT_FOUND = (404, "not_found")
-INVALID = (400, "invalid")
 REWARD_INVALID = (
     (422, "invalid_reward", {"errors": {"points_cost": "a whole number from 1"}}),
     (422, "unknown_reward_type", {"kind": "voucher"}),
 )
-IDEMPOTENCY = ((409, "request_in_progress"), (422, "idempotency_key_reused"))
 
 
 def _plugins(request: Request) -> pluggy.PluginManager:
@@ -65,7 +67,7 @@ class RewardApiController(Controller):
     security = ({"apiKey": []},)
     dependencies = IDEMPOTENCY_DEPENDENCIES
 
-    @get("/", guards=[api_key_required(Role.cashier)])
+    @get("/", guards=[api_key_required(Role.cashier)], responses=error_responses())
     async def list_rewards(
         self,
         active_only: Annotated[
@@ -85,8 +87,9 @@ class RewardApiController(Controller):
 
     @post(
         "/",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.manager)],
-        responses=error_responses(INVALID, *REWARD_INVALID, *IDEMPOTENCY),
+        responses=error_responses(FORBIDDEN, *REWARD_INVALID, *IDEMPOTENCY_ERRORS),
     )
     async def create_reward(
         self,
@@ -110,7 +113,7 @@ class RewardApiController(Controller):
         "/{reward_id:int}",
         guards=[api_key_required(Role.manager)],
         opt=REWARD,
-        responses=error_responses(NOT_FOUND, INVALID, *REWARD_INVALID),
+        responses=error_responses(NOT_FOUND, FORBIDDEN, *REWARD_INVALID),
     )
     async def update_reward(
         self,
@@ -132,15 +135,15 @@ class MemberRedemptionApiController(Controller):
 
     @post(
         "/redemptions",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
         responses=error_responses(
             NOT_FOUND,
-            INVALID,
             (409, "insufficient_points", {"balance": 120, "needed": 500}),
             (409, "out_of_stock"),
             (409, "limit_reached", {"limit": 1}),
             (409, "reward_unavailable"),
-            *IDEMPOTENCY,
+            *IDEMPOTENCY_ERRORS,
         ),
     )
     async def redeem(
@@ -181,6 +184,7 @@ class GrantApiController(Controller):
 
     @post(
         "/{code:str}/use",
+        response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
         status_code=HTTP_200_OK,
         responses=error_responses(
@@ -192,7 +196,7 @@ class GrantApiController(Controller):
             ),
             (409, "grant_expired"),
             (409, "grant_void"),
-            *IDEMPOTENCY,
+            *IDEMPOTENCY_ERRORS,
         ),
     )
     async def use_grant(

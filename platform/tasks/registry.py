@@ -19,6 +19,7 @@ CORE_ACTOR_MODULES = (
     "loyalchat.tasks.sweeper",
     "loyalchat.ledger.tasks",
     "loyalchat.rewards.tasks",
+    "loyalchat.idempotency.tasks",
 )
 
 _extra_actor_modules: list[str] = []
