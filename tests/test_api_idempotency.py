@@ -218,6 +218,11 @@ async def test_claims_on_sqlite(sqlite_db: object, tenant_a_sqlite: int) -> None
         assert replay.response == service.StoredResponse(201, b'{"ok":true}', "application/json")
         await service.release("k")
         assert (await service.claim("k", "other")).outcome is service.Claim.started
+        # A claim left "in progress" for long is taken over, once.
+        old = datetime.now(UTC) - timedelta(minutes=10)
+        assert (await service.claim("stuck", fingerprint, now=old)).outcome is service.Claim.started
+        assert (await service.claim("stuck", fingerprint)).outcome is service.Claim.started
+        assert (await service.claim("stuck", fingerprint)).outcome is service.Claim.in_progress
 
 
 @pytest.fixture
