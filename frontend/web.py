@@ -117,6 +117,7 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
     from loyalchat.frontend.pages.coupons import CouponsController
     from loyalchat.frontend.pages.members import MembersController
+    from loyalchat.frontend.pages.rewards import RewardsController
     from loyalchat.frontend.pages.rules import RulesController
     from loyalchat.frontend.pages.wallet import WalletController
 
@@ -129,6 +130,7 @@ def route_handlers() -> list[Any]:
         admin.AdminController,
         CouponsController,
         MembersController,
+        RewardsController,
         RulesController,
         WalletController,
         *static_routers(),

@@ -104,3 +104,108 @@ async def test_other_tenants_coupons_cannot_be_seen_or_used(
     assert "Tea voucher" not in look.text
     with as_owner(tenant_b):
         assert (await rewards.get_grant(theirs.code)).status == "issued"
+
+
+# -- catalogue -----------------------------------------------------------------------------
+
+REWARD_FORM = {
+    "name_zh_Hant": "免費咖啡",
+    "name_zh_Hans": "",
+    "name_en": "Free coffee",
+    "description_en": "Any size",
+    "points_cost": "200",
+    "type": "coupon",
+    "opt_coupon__benefit": "One free coffee",
+    "opt_coupon__terms": "Not on Sundays",
+    "opt_stored_value__amount": "",
+    "stock": "10",
+    "per_member_limit": "2",
+    "validity_days": "30",
+    "starts_at": "2025-01-01T09:00",
+    "ends_at": "",
+    "position": "0",
+    "active": "1",
+}
+
+
+async def test_create_a_coupon_reward_in_three_languages(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        form = await client.get("/console/rewards/new")
+        created = await post_form(client, "/console/rewards", REWARD_FORM)
+        listing = await client.get("/console/rewards")
+        listing_zh = await client.get("/console/rewards", headers={"accept-language": "zh-CN"})
+    assert form.status_code == 200
+    assert (
+        'name="opt_coupon__benefit"' in form.text and 'name="opt_stored_value__amount"' in form.text
+    )
+    assert created.status_code == 303, created.text
+    assert "Free coffee" in listing.text and 'data-testid="reward-row"' in listing.text
+    assert "免费咖啡" in listing_zh.text  # Simplified made from the Traditional name
+    with as_owner(tenant_a):
+        [reward] = (await rewards.list_rewards()).items
+    assert reward.name["zh-Hant"] == "免費咖啡" and reward.points_cost == 200
+    assert reward.options == {"benefit": "One free coffee", "terms": "Not on Sundays"}
+    assert (reward.stock, reward.per_member_limit, reward.validity_days) == (10, 2, 30)
+    assert reward.starts_at is not None and reward.starts_at.utcoffset().total_seconds() == 0
+    assert reward.starts_at.hour == 1  # 09:00 in Hong Kong
+
+
+async def test_edit_a_reward_and_switch_it_to_stored_value(tenant_a: World) -> None:
+    _, reward, _ = await _coupon(tenant_a)
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        page = await client.get(f"/console/rewards/{reward.id}")
+        missing_amount = await post_form(
+            client,
+            f"/console/rewards/{reward.id}",
+            {**REWARD_FORM, "type": "stored_value", "opt_stored_value__amount": ""},
+        )
+        saved = await post_form(
+            client,
+            f"/console/rewards/{reward.id}",
+            {**REWARD_FORM, "type": "stored_value", "opt_stored_value__amount": "50", "stock": ""},
+        )
+    assert page.status_code == 200 and 'value="Tea voucher"' in page.text
+    assert missing_amount.status_code == 400
+    assert "Fill in the details of this reward type" in missing_amount.text
+    assert saved.status_code == 303
+    with as_owner(tenant_a):
+        after = await rewards.get_reward(reward.id)
+    assert (after.type, after.options, after.stock) == ("stored_value", {"amount": "50.00"}, None)
+
+
+async def test_reward_form_errors_stay_next_to_their_fields(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        no_name = await post_form(
+            client, "/console/rewards", {**REWARD_FORM, "name_zh_Hant": "", "name_en": ""}
+        )
+        bad_cost = await post_form(client, "/console/rewards", {**REWARD_FORM, "points_cost": "0"})
+        bad_type = await post_form(client, "/console/rewards", {**REWARD_FORM, "type": "nope"})
+    assert no_name.status_code == 400 and "at least one language" in no_name.text
+    assert bad_cost.status_code == 400 and 'id="f-points_cost-error"' in bad_cost.text
+    assert bad_type.status_code == 400 and "Choose a reward type" in bad_type.text
+    with as_owner(tenant_a):
+        assert (await rewards.list_rewards()).total == 0
+
+
+async def test_cashier_cannot_manage_rewards(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.cashier.email)
+        page = await client.get("/console/rewards")
+        create = await post_form(client, "/console/rewards", REWARD_FORM)
+    assert page.status_code == 403 and create.status_code == 403
+
+
+async def test_other_tenants_rewards_are_not_found(tenant_a: World, tenant_b: World) -> None:
+    _, theirs, _ = await _coupon(tenant_b)
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        edit = await client.get(f"/console/rewards/{theirs.id}")
+        update = await post_form(client, f"/console/rewards/{theirs.id}", REWARD_FORM)
+        listing = await client.get("/console/rewards")
+    assert edit.status_code == 404 and update.status_code == 404
+    assert "Tea voucher" not in listing.text
+    with as_owner(tenant_b):
+        assert (await rewards.get_reward(theirs.id)).points_cost == 100

@@ -19,43 +19,25 @@ from babel.dates import format_date, get_day_names
 from babel.numbers import format_currency, format_decimal
 from litestar.connection import ASGIConnection
 
+from loyalchat import api_errors
 from loyalchat.domain import DomainError
 from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
 from loyalchat.rewards import text as reward_text
 from loyalchat.tenants.auth import principal_of
 
-# What the page says for each service error code (docs/loyalty.md lists the codes).
+# Where the console says more than the API's message for a code (loyalchat.api_errors
+# has one message per code for everything else).
 ERROR_MESSAGES = {
-    "insufficient_points": N_("Not enough points: the member has %(balance)s."),
-    "insufficient_stored_value": N_("Not enough stored value: the member has %(balance)s."),
     "reason_required": N_("Say why: the member's history shows it."),
-    "invalid_points": N_("Enter a whole number of points other than 0."),
-    "invalid_amount": N_("Enter an amount above 0 with at most two decimals."),
-    "invalid_reference": N_("The receipt number is at most 100 characters."),
     "idempotency_conflict": N_("This receipt number was already used for another member."),
     "invalid_key": N_("The form has expired. Reload the page and try again."),
-    "not_found": N_("Not found."),
-    "member_merged": N_("This member was merged into another one."),
-    "invalid_merge": N_("A member cannot be merged into itself."),
-    "invalid_name": N_("A name is at most 100 printable characters."),
     "invalid_phone": N_("Not a valid phone number. Include the country code, e.g. +852."),
     "invalid_email": N_("Not a valid e-mail address."),
     "invalid_birthday": N_("A birthday is a date in the past, like 1990-05-31."),
-    "invalid_notes": N_("The notes are too long."),
     "invalid_tags": N_("Tags are short words separated by commas (at most 20)."),
-    "invalid_locale": N_("Choose one of the languages listed."),
-    "already_used": N_("Already used on %(used_at)s by %(used_by)s."),
-    "grant_expired": N_("This coupon has expired."),
-    "grant_void": N_("This coupon was cancelled."),
-    "grant_refused": N_("This reward cannot be marked used here."),
-    "out_of_stock": N_("This reward is sold out."),
-    "limit_reached": N_("The member has reached the limit for this reward."),
-    "reward_unavailable": N_("This reward cannot be redeemed now."),
     "invalid_rule": N_("Check the rule: %(detail)s"),
     "invalid_policy": N_("Check the points policy: %(detail)s"),
-    "invalid_reward": N_("Check the reward."),
-    "unknown_reward_type": N_("This reward type is not installed."),
 }
 OTHER_ERROR = N_("That did not work: %(detail)s")
 
@@ -84,20 +66,11 @@ GRANT_STATUSES = {
 
 def error_message(connection: ASGIConnection, exc: DomainError) -> str:
     """The service error in the request's language (details filled from ``exc.extra``)."""
-    extra = exc.extra or {}
     message = ERROR_MESSAGES.get(exc.code)
-    if message is None:
-        return i18n.gettext(connection, OTHER_ERROR, detail=exc.message)
-    fmt = display_for(connection)
-    values: dict[str, Any] = {"detail": exc.message, "balance": "?", "used_at": "?", "used_by": "?"}
-    if exc.code == "insufficient_points":
-        values["balance"] = fmt.points(extra.get("balance", 0))
-    elif exc.code == "insufficient_stored_value" and extra.get("balance") is not None:
-        values["balance"] = fmt.money(extra["balance"])
-    elif exc.code == "already_used":
-        values["used_at"] = fmt.when(extra.get("used_at"))
-        values["used_by"] = extra.get("used_by_label") or "?"
-    return i18n.gettext(connection, message, **values)
+    if message is not None:
+        return i18n.gettext(connection, message, detail=exc.message)
+    text = api_errors.message_for(connection, exc.code, exc.message, exc.extra)
+    return text or i18n.gettext(connection, OTHER_ERROR, detail=exc.message)
 
 
 def field_of(exc: DomainError) -> str:

@@ -1,0 +1,135 @@
+"""The rewards catalogue in the console: list, create and edit, and each reward's grants.
+
+Thin: ``rewards.service`` validates (with the reward type's own option rules) and
+stores. Reward types come from plugins (``register_reward_types``); the form offers every
+registered type with its option fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+
+from loyalchat.domain import DomainError, NotFound
+from loyalchat.frontend import i18n, ui
+from loyalchat.frontend.i18n import N_
+from loyalchat.frontend.pages import form_fields as ff
+from loyalchat.frontend.pages import reward_forms
+from loyalchat.frontend.pages.display import base_context, display_for
+from loyalchat.rewards import service as rewards
+from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
+from loyalchat.tenants.auth import role_required
+from loyalchat.tenants.plugin_controllers import plugin_manager
+from loyalchat.tenants.tables import Role
+
+REWARD = {"tenant_object": "reward"}
+MANAGER = (role_required(Role.manager),)
+PER_PAGE = 50
+
+
+async def _reward_or_404(reward_id: int) -> RewardOut:
+    try:
+        return await rewards.get_reward(reward_id)
+    except NotFound:
+        raise NotFoundException() from None
+
+
+def _types(request: Request) -> dict[str, Any]:
+    return rewards.reward_types(plugin_manager(request))
+
+
+def _form_page(
+    request: Request,
+    reward: RewardOut | None,
+    form: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        "console/rewards/form.html",
+        context=base_context(
+            request,
+            reward=reward,
+            form=form,
+            errors=errors or {},
+            types=_types(request),
+            languages=reward_forms.LANGUAGES,
+            option_name=reward_forms.option_name,
+        ),
+        status_code=status_code,
+    )
+
+
+class RewardsController(Controller):
+    path = "/console/rewards"
+    include_in_schema = False
+    guards = MANAGER
+
+    @get("/")
+    async def list_rewards(self, request: Request, page: FromQuery[int] = 1) -> Template:
+        page = max(1, page)
+        found = await rewards.list_rewards(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        return Template(
+            "console/rewards/list.html",
+            context=base_context(
+                request,
+                found=found,
+                page=page,
+                pages=max(1, -(-found.total // PER_PAGE)),
+                types=_types(request),
+            ),
+        )
+
+    @get("/new")
+    async def new_reward(self, request: Request, kind: FromQuery[str] = "coupon") -> Template:
+        types = _types(request)
+        kind = kind if kind in types else next(iter(types), "")
+        return _form_page(request, None, reward_forms.blank_form(kind))
+
+    @post("/", status_code=303)
+    async def create(self, request: Request) -> Response[Any]:
+        form = await ui.form_data(request)
+        timezone = display_for(request).timezone
+        try:
+            values = reward_forms.reward_values(form, _types(request), timezone)
+            reward = await rewards.create_reward(RewardCreate(**values), plugin_manager(request))
+        except ff.FieldError as exc:
+            errors = {exc.field: i18n.gettext(request, exc.message)}
+            return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
+        except DomainError as exc:
+            errors = reward_forms.reward_errors(request, exc)
+            return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
+        name = display_for(request).text(reward.name)
+        ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
+        return Redirect("/console/rewards", status_code=303)
+
+    @get("/{reward_id:int}", opt=REWARD)
+    async def edit(self, request: Request, reward_id: FromPath[int]) -> Template:
+        reward = await _reward_or_404(reward_id)
+        form = reward_forms.reward_form(reward, display_for(request).timezone)
+        return _form_page(request, reward, form)
+
+    @post("/{reward_id:int}", opt=REWARD, status_code=303)
+    async def update(self, request: Request, reward_id: FromPath[int]) -> Response[Any]:
+        reward = await _reward_or_404(reward_id)
+        form = await ui.form_data(request)
+        timezone = display_for(request).timezone
+        try:
+            values = reward_forms.reward_values(form, _types(request), timezone)
+            saved = await rewards.update_reward(
+                reward.id, RewardUpdate(**values), plugin_manager(request)
+            )
+        except ff.FieldError as exc:
+            errors = {exc.field: i18n.gettext(request, exc.message)}
+            return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+        except DomainError as exc:
+            errors = reward_forms.reward_errors(request, exc)
+            return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+        name = display_for(request).text(saved.name)
+        ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
+        return Redirect("/console/rewards", status_code=303)
