@@ -116,6 +116,7 @@ def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
     from loyalchat.frontend.pages.coupons import CouponsController
+    from loyalchat.frontend.pages.dashboard import DashboardController
     from loyalchat.frontend.pages.members import MembersController
     from loyalchat.frontend.pages.rewards import RewardsController
     from loyalchat.frontend.pages.rules import RulesController
@@ -129,6 +130,7 @@ def route_handlers() -> list[Any]:
         plugins.PluginsController,
         admin.AdminController,
         CouponsController,
+        DashboardController,
         MembersController,
         RewardsController,
         RulesController,

@@ -1,0 +1,56 @@
+"""The console dashboard: the last 30 days at a glance, as server-rendered SVG charts.
+
+Figures come from the services (``ledger.service.daily_totals`` and ``liability``,
+``members.service.search_members`` counts); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from loyalchat.frontend.pages import charts
+from loyalchat.frontend.pages.display import base_context, display_for
+from loyalchat.ledger import service as ledger
+from loyalchat.members import service as members
+from loyalchat.tenants.auth import role_required
+from loyalchat.tenants.tables import Role
+
+CASHIER = (role_required(Role.cashier),)
+DAYS = 30
+
+
+class DashboardController(Controller):
+    path = "/console/dashboard"
+    include_in_schema = False
+    guards = CASHIER
+
+    @get("/")
+    async def dashboard(self, request: Request) -> Template:
+        tz = ZoneInfo(display_for(request).timezone)
+        totals = await ledger.daily_totals(DAYS, tz)
+        days = [total.day for total in totals]
+        points = charts.columns(
+            days,
+            {
+                "earned": [total.earned for total in totals],
+                "redeemed": [total.redeemed for total in totals],
+            },
+        )
+        member_count = (await members.search_members(limit=1)).total
+        verified_count = (await members.search_members(verified=True, limit=1)).total
+        return Template(
+            "console/dashboard/home.html",
+            context=base_context(
+                request,
+                days=DAYS,
+                points_chart=points,
+                earned=sum(total.earned for total in totals),
+                redeemed=sum(total.redeemed for total in totals),
+                liability=await ledger.liability(),
+                member_count=member_count,
+                verified_count=verified_count,
+            ),
+        )
