@@ -179,6 +179,17 @@ async def test_purchase_redeem_in_wallet_and_scan_the_coupon(
     await wallet.reload()
     await expect(wallet.get_by_test_id("grant-status")).to_have_text(["Used"])
     await wallet.screenshot(path=shots / "9-wallet-coupon-used.png", full_page=True)
+    # The member switches language: the choice is kept, reward names follow.
+    for button, lang, name in (
+        ("繁體中文", "zh-Hant", "二十元優惠券"),
+        ("简体中文", "zh-Hans", "二十元优惠券"),
+    ):
+        await wallet.get_by_role("button", name=button).click()
+        await expect(wallet.locator("html")).to_have_attribute("lang", lang)
+        await expect(wallet.get_by_text(name).first).to_be_visible()
+        assert await no_sideways_scroll(wallet)
+        await wallet.screenshot(path=shots / f"10-wallet-{lang.lower()}.png", full_page=True)
+    assert wallet.problems == []  # type: ignore[attr-defined]
     await member_ctx.close()
     await cashier_ctx.close()
     await browser.close()
