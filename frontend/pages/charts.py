@@ -13,6 +13,7 @@ from datetime import date
 WIDTH = 360  # viewBox units
 HEIGHT = 180
 LEFT = 34  # room for the value axis labels
+RIGHT = 10  # room for the last day's label
 BOTTOM = 20  # room for the day labels
 TOP = 8
 LABEL_EVERY = 7  # a day label every week keeps them readable on a phone
@@ -75,7 +76,7 @@ def columns(days: Sequence[date], series: dict[str, Sequence[int]]) -> ColumnCha
     count = max(1, len(days))
     top = nice_ceiling(max([max(values, default=0) for values in series.values()] + [0]))
     plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / count
+    slot = (WIDTH - LEFT - RIGHT) / count
     bar_width = max(1.0, (slot * 0.8) / max(1, len(series)))
     bars = []
     for index, day in enumerate(days):
