@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -39,6 +40,14 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
+_SECRET_PATH = re.compile(r"^/w/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path without secrets: a member's wallet token is a credential."""
+    return _SECRET_PATH.sub("/w/…", path)
+
+
 class AccessLogMiddleware(ASGIMiddleware):
     """One structured line per request: method, path, status, duration, tenant."""
 
@@ -61,7 +70,7 @@ class AccessLogMiddleware(ASGIMiddleware):
             structlog.get_logger("loyalchat.http").info(
                 "request",
                 method=scope.get("method"),
-                path=scope.get("path"),
+                path=loggable_path(scope.get("path", "")),
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
                 tenant_id=current_tenant_id(),

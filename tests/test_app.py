@@ -104,3 +104,11 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in Settings.model_fields:
         assert f"LOYALCHAT_{name.upper()}" in readme, f"README lacks LOYALCHAT_{name.upper()}"
+
+
+def test_access_log_leaves_wallet_tokens_out() -> None:
+    from loyalchat.log import loggable_path
+
+    assert loggable_path("/w/eyJ0.secret-token/history") == "/w/…/history"
+    assert loggable_path("/w/eyJ0.secret-token") == "/w/…"
+    assert loggable_path("/console/members/w/3") == "/console/members/w/3"
