@@ -156,7 +156,11 @@ def test_empty_key_is_rejected() -> None:
 
 
 def test_blocked_plugin_is_not_loaded() -> None:
-    settings = Settings(blocked_plugins="fake,eventlog,rapidocr,paddleocr,tesseract,genericparser")
+    settings = Settings(
+        blocked_plugins=(
+            "fake,eventlog,rapidocr,paddleocr,tesseract,genericparser,coupon,stored_value"
+        )
+    )
     pm = build_plugin_manager(settings, load_entrypoints=True, plugins={"fake": FakePlugin()})
     assert pm.is_blocked("fake") and pm.is_blocked("eventlog")
     assert pm.get_plugin("fake") is None and pm.get_plugin("eventlog") is None
