@@ -7,12 +7,9 @@ Shared by the service, search and merge modules; every query goes through
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.members import profile
@@ -117,10 +114,3 @@ def refuse_merged(row: dict[str, Any]) -> None:
             "this member was merged into another member; change that one instead",
             code="member_merged",
         )
-
-
-def is_unique_violation(exc: BaseException) -> bool:
-    """A unique index said no, on PostgreSQL or SQLite."""
-    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc).upper()

@@ -24,7 +24,6 @@ from loyalchat.members.numbering import number_format, set_number_format
 from loyalchat.members.queries import (
     derived,
     identity_out,
-    is_unique_violation,
     lock_row,
     member_out,
     profile_of,
@@ -139,7 +138,7 @@ async def _link(tx: Any, member_id: int, channel: str, external_id: str) -> bool
             MemberIdentity, member=member_id, channel=channel, external_id=external_id
         ).save()
     except Exception as exc:
-        if not is_unique_violation(exc):
+        if not db.is_unique_violation(exc):
             raise
         await savepoint.rollback_to()
         return False
@@ -304,7 +303,7 @@ async def _join(
                     MemberIdentity, member=row["id"], channel=channel, external_id=value
                 ).save()
         except Exception as exc:
-            if not is_unique_violation(exc):
+            if not db.is_unique_violation(exc):
                 raise
             # A concurrent join linked one of these ids first: undo our member (and its
             # number, so no gap) and find theirs.
