@@ -50,6 +50,10 @@ async def test_dashboard_shows_figures_and_bars_for_today(tenant_a: World) -> No
     redeemed = re.findall(r'data-testid="bar-redeemed" data-day="([^"]+)" data-value="(\d+)"', html)
     assert earned == [(today, "1500")]
     assert redeemed == [(today, "400")]
+    joined = re.findall(r'data-testid="bar-joined" data-day="([^"]+)" data-value="(\d+)"', html)
+    assert joined == [(today, "2")]
+    assert re.findall(r'data-testid="bar-reward" data-value="(\d+)"', html) == ["1"]
+    assert "Cake" in html.split('data-testid="chart-top"')[1]
     assert '<svg class="chart"' in html and "<script" not in html.split("<main")[1]
 
 
@@ -60,6 +64,7 @@ async def test_empty_dashboard_and_tenant_isolation(tenant_a: World, tenant_b: W
         page = await client.get("/console/dashboard")
     assert page.status_code == 200
     assert 'data-testid="bar-earned"' not in page.text
+    assert 'data-testid="bar-joined"' not in page.text and "Cake" not in page.text
     assert "No points moved in these days yet." in page.text
     assert 'data-testid="stat-members">0<' in page.text
 
@@ -68,3 +73,23 @@ async def test_dashboard_needs_staff(tenant_a: World) -> None:
     async with open_client() as client:
         page = await client.get("/console/dashboard", follow_redirects=False)
     assert page.status_code in (302, 303) and "/login" in page.headers["location"]
+
+
+async def test_dashboard_read_models_on_sqlite(sqlite_db: object) -> None:
+    """members.stats and rewards.stats give the same figures on the embedded database."""
+    from loyalchat.members import stats as member_stats
+    from loyalchat.rewards import stats as reward_stats
+    from tests.fixtures import make_world
+
+    world = await make_world("sqlite-dash")
+    await _activity(world)
+    tz = ZoneInfo(world.tenant.timezone)
+    today = datetime.now(tz).date()
+    with as_owner(world):
+        joined = await member_stats.joined_per_day(30, tz)
+        top = await reward_stats.top_rewards(datetime(2000, 1, 1, tzinfo=tz))
+        [reward] = (await rewards.list_rewards()).items
+        grants = await reward_stats.reward_grants(reward.id)
+    assert len(joined) == 30 and joined[-1].day == today and joined[-1].count == 2
+    assert [(row.name["en"], row.grants) for row in top] == [("Cake", 1)]
+    assert grants.total == 1 and grants.items[0].member_name == "Amy"

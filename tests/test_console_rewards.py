@@ -209,3 +209,22 @@ async def test_other_tenants_rewards_are_not_found(tenant_a: World, tenant_b: Wo
     assert "Tea voucher" not in listing.text
     with as_owner(tenant_b):
         assert (await rewards.get_reward(theirs.id)).points_cost == 100
+
+
+async def test_grants_of_a_reward_list_who_redeemed_it(tenant_a: World, tenant_b: World) -> None:
+    member, reward, grant = await _coupon(tenant_a)
+    with as_owner(tenant_a):
+        await rewards.use_grant(grant.code)
+        second = await rewards.redeem(member.id, reward.id, key="redeem-second")
+    _, theirs, _ = await _coupon(tenant_b)
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        everything = await client.get(f"/console/rewards/{reward.id}/grants")
+        issued = await client.get(f"/console/rewards/{reward.id}/grants?status=issued")
+        other = await client.get(f"/console/rewards/{theirs.id}/grants")
+    assert everything.status_code == 200
+    assert everything.text.count('data-testid="grant-row"') == 2
+    assert member.member_no in everything.text and "Amy Chan" in everything.text
+    assert "owner@alpha-tea.test" in everything.text  # who marked the first one used
+    assert issued.text.count('data-testid="grant-row"') == 1 and second.code in issued.text
+    assert other.status_code == 404

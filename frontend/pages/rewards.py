@@ -1,4 +1,5 @@
-"""The rewards catalogue in the console: list, create and edit, and each reward's grants.
+"""The rewards catalogue in the console: list, create and edit, and each reward's grants
+(its redemptions, from ``rewards.stats.reward_grants``).
 
 Thin: ``rewards.service`` validates (with the reward type's own option rules) and
 stores. Reward types come from plugins (``register_reward_types``); the form offers every
@@ -22,7 +23,9 @@ from loyalchat.frontend.pages import form_fields as ff
 from loyalchat.frontend.pages import reward_forms
 from loyalchat.frontend.pages.display import base_context, display_for
 from loyalchat.rewards import service as rewards
+from loyalchat.rewards import stats as reward_stats
 from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
+from loyalchat.rewards.tables import GrantStatus
 from loyalchat.tenants.auth import role_required
 from loyalchat.tenants.plugin_controllers import plugin_manager
 from loyalchat.tenants.tables import Role
@@ -30,6 +33,7 @@ from loyalchat.tenants.tables import Role
 REWARD = {"tenant_object": "reward"}
 MANAGER = (role_required(Role.manager),)
 PER_PAGE = 50
+STATUSES = ("all", *(status.value for status in GrantStatus))
 
 
 async def _reward_or_404(reward_id: int) -> RewardOut:
@@ -133,3 +137,35 @@ class RewardsController(Controller):
         name = display_for(request).text(saved.name)
         ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
         return Redirect("/console/rewards", status_code=303)
+
+    @get("/{reward_id:int}/grants", opt=REWARD)
+    async def grants(
+        self,
+        request: Request,
+        reward_id: FromPath[int],
+        status: FromQuery[str] = "all",
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Who redeemed this reward, with each grant's code, status and expiry."""
+        reward = await _reward_or_404(reward_id)
+        status = status if status in STATUSES else "all"
+        page = max(1, page)
+        found = await reward_stats.reward_grants(
+            reward.id,
+            None if status == "all" else status,
+            limit=PER_PAGE,
+            offset=(page - 1) * PER_PAGE,
+            locale=i18n.locale_of(request),
+        )
+        return Template(
+            "console/rewards/grants.html",
+            context=base_context(
+                request,
+                reward=reward,
+                found=found,
+                status=status,
+                statuses=STATUSES,
+                page=page,
+                pages=max(1, -(-found.total // PER_PAGE)),
+            ),
+        )
