@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from loyalchat import db
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import Conflict, DomainError, NotFound, Page
+from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import EntryKind, LedgerEntry, LotDraw, PointLot
 from loyalchat.members.tables import Member
 from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
@@ -100,11 +101,6 @@ def _check_points(points: int) -> None:
         )
 
 
-def _check_key(key: str) -> None:
-    if not key or len(key) > 200:
-        raise DomainError("an idempotency key of 1-200 characters is required", code="invalid_key")
-
-
 async def entry_by_key(key: str) -> EntryOut | None:
     row = await scoped_select(LedgerEntry).where(LedgerEntry.idempotency_key == key).first()
     return _out(row, replayed=True) if row else None
@@ -133,35 +129,8 @@ async def lock_member(member_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def _in_transaction() -> bool:
-    engine = db.current_engine()
-    return engine.current_transaction.get() is not None
-
-
 async def _idempotent(key: str, member_id: int, write) -> EntryOut:
-    """Run ``write()`` in a write transaction unless ``key`` was used; replay otherwise."""
-    _check_key(key)
-    existing = await entry_by_key(key)
-    if existing is not None:
-        if existing.member_id != member_id:
-            raise Conflict(
-                "this idempotency key was already used for another member",
-                code="idempotency_conflict",
-            )
-        return existing
-    nested = _in_transaction()
-    try:
-        async with db.write_transaction():
-            return await write()
-    except Exception as exc:
-        # A concurrent request with the same key won; inside an outer transaction the
-        # caller's transaction is spoilt, so only the outermost level may answer it.
-        if nested or not db.is_unique_violation(exc):
-            raise
-        existing = await entry_by_key(key)
-        if existing is None:
-            raise
-        return existing
+    return await once(key, member_id, entry_by_key, write)
 
 
 async def _move_balance(member_id: int, delta: int) -> int:

@@ -14,7 +14,8 @@ from typing import Any
 
 from loyalchat import db
 from loyalchat.context import current_actor, require_tenant
-from loyalchat.domain import Conflict, DomainError, NotFound, Page
+from loyalchat.domain import DomainError, NotFound, Page
+from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import StoredValueEntry, ValueKind
 from loyalchat.members.tables import Member
 from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
@@ -88,45 +89,26 @@ async def entry_by_key(key: str) -> ValueEntryOut | None:
 async def _write(
     member_id: int, amount: Decimal, kind: ValueKind, key: str, reason: str, reference: str
 ) -> ValueEntryOut:
-    if not key or len(key) > 200:
-        raise DomainError("an idempotency key of 1-200 characters is required", code="invalid_key")
-    existing = await entry_by_key(key)
-    if existing is not None:
-        if existing.member_id != member_id:
-            raise Conflict(
-                "this idempotency key was already used for another member",
-                code="idempotency_conflict",
-            )
-        return existing
-    nested = db.current_engine().current_transaction.get() is not None
-    try:
-        async with db.write_transaction():
-            new_balance = await _move(member_id, amount)
-            actor = current_actor()
-            row = new_row(
-                StoredValueEntry,
-                member=member_id,
-                kind=kind.value,
-                amount=amount,
-                balance_after=new_balance,
-                idempotency_key=key,
-                actor=actor.ref,
-                actor_label=actor.label,
-                reason=reason,
-                reference=reference,
-            )
-            await row.save()
-            saved = (
-                await scoped_select(StoredValueEntry).where(StoredValueEntry.id == row.id).first()
-            )
-            return _out(saved or {})
-    except Exception as exc:
-        if nested or not db.is_unique_violation(exc):
-            raise
-        existing = await entry_by_key(key)
-        if existing is None:
-            raise
-        return existing
+    async def write() -> ValueEntryOut:
+        new_balance = await _move(member_id, amount)
+        actor = current_actor()
+        row = new_row(
+            StoredValueEntry,
+            member=member_id,
+            kind=kind.value,
+            amount=amount,
+            balance_after=new_balance,
+            idempotency_key=key,
+            actor=actor.ref,
+            actor_label=actor.label,
+            reason=reason,
+            reference=reference,
+        )
+        await row.save()
+        saved = await scoped_select(StoredValueEntry).where(StoredValueEntry.id == row.id).first()
+        return _out(saved or {})
+
+    return await once(key, member_id, entry_by_key, write)
 
 
 async def _move(member_id: int, amount: Decimal) -> Decimal:
