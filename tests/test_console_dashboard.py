@@ -93,3 +93,22 @@ async def test_dashboard_read_models_on_sqlite(sqlite_db: object) -> None:
     assert len(joined) == 30 and joined[-1].day == today and joined[-1].count == 2
     assert [(row.name["en"], row.grants) for row in top] == [("Cake", 1)]
     assert grants.total == 1 and grants.items[0].member_name == "Amy"
+
+
+async def test_console_home_and_navigation_link_the_loyalty_pages(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.cashier.email)
+        cashier_home = await client.get("/console")
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        owner_home = await client.get("/console")
+    for testid in ("nav-dashboard", "nav-members", "nav-coupons"):
+        assert f'data-testid="{testid}"' in cashier_home.text
+    assert 'data-testid="nav-rules"' not in cashier_home.text
+    assert 'href="/console/rules"' not in cashier_home.text
+    assert 'data-testid="nav-rewards"' in owner_home.text
+    assert 'data-testid="nav-rules"' in owner_home.text
+    assert (
+        'data-testid="quick-links"' in owner_home.text
+        and 'href="/console/rules"' in owner_home.text
+    )

@@ -34,11 +34,10 @@ STATUS_BANNERS = {
     ),
 }
 
-# Areas of the console that are on their way, each shown as a card with an empty state.
+# Areas of the console that are on their way, each shown as a card with an empty state
+# (members, rewards, rules, coupons and the dashboard are live: see the quick links).
 UPCOMING_AREAS = (
-    ("members", N_("Members"), N_("No members yet. Customers join by scanning your QR code.")),
     ("receipts", N_("Receipts"), N_("No receipts to review. Photos customers send appear here.")),
-    ("rewards", N_("Rewards"), N_("No rewards yet. Add rewards members can redeem points for.")),
     ("channels", N_("Chat channels"), N_("No chat channel connected yet: WhatsApp or WeChat.")),
     ("broadcasts", N_("Broadcasts"), N_("No broadcasts sent. Send news and offers to members.")),
 )
