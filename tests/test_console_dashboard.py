@@ -54,7 +54,7 @@ async def test_dashboard_shows_figures_and_bars_for_today(tenant_a: World) -> No
     assert joined == [(today, "2")]
     assert re.findall(r'data-testid="bar-reward" data-value="(\d+)"', html) == ["1"]
     assert "Cake" in html.split('data-testid="chart-top"')[1]
-    assert '<svg class="chart"' in html and "<script" not in html.split("<main")[1]
+    assert '<svg class="chart chart-fit"' in html and "<script" not in html.split("<main")[1]
 
 
 async def test_empty_dashboard_and_tenant_isolation(tenant_a: World, tenant_b: World) -> None:

@@ -94,9 +94,11 @@ def columns(days: Sequence[date], series: dict[str, Sequence[int]]) -> ColumnCha
                     day=day,
                 )
             )
+    # A middle line only where it falls on a whole number (not at 2.5 of 5).
+    parts = (0, 0.5, 1) if top % 2 == 0 else (0, 1)
     ticks = tuple(
-        Tick(y=round(HEIGHT - BOTTOM - plot_height * part, 2), value=round(top * part))
-        for part in (0, 0.5, 1)
+        Tick(y=round(HEIGHT - BOTTOM - plot_height * part, 2), value=int(top * part))
+        for part in parts
     )
     labels = tuple(
         DayLabel(x=round(LEFT + index * slot + slot / 2, 2), day=day)
