@@ -5,9 +5,11 @@ memory on first use (no ``.mo`` is committed). The language of a request is, in 
 signed-in user's preference, the ``lc_lang`` cookie set by the language switcher, the
 browser's ``Accept-Language``, and English.
 
-Extract and update the catalogues after changing UI strings (from ``frontend/``)::
+Extract and update the catalogues after changing UI strings (from ``frontend/``; strings
+marked in ``platform/`` and ``plugins/`` are extracted too)::
 
-    ../.venv/bin/pybabel extract -F babel.cfg -o locale/messages.pot --no-location .
+    ../.venv/bin/pybabel extract -F babel.cfg -k N_ -o locale/messages.pot --no-location \
+        --sort-output . ../platform ../plugins
     ../.venv/bin/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching
 """
 

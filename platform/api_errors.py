@@ -8,8 +8,8 @@ machine-readable facts (``balance``, ``used_at``...). Services raise
 ``loyalchat.domain.DomainError``; HTTP errors (404, validation...) get a code by status.
 
 :data:`MESSAGES` is the one table of user-facing texts by code. Its English texts are
-marked with ``N_`` for extraction: add ``../platform/api_errors.py`` to the ``pybabel
-extract`` command (frontend/babel.cfg) so the catalogues pick them up.
+marked with ``N_`` for extraction: the ``pybabel extract`` command in frontend/babel.cfg
+scans ``../platform``, so the catalogues pick them up.
 """
 
 from __future__ import annotations

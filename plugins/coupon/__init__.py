@@ -18,6 +18,12 @@ from loyalchat.rewards import text
 
 __all__ = ["CouponReward", "qr_png", "qr_svg"]
 
+
+def N_(message: str) -> str:
+    """Mark a label for extraction (frontend/babel.cfg); the console translates it."""
+    return message
+
+
 _PREFIX = {"zh-Hant": "優惠券：", "zh-Hans": "优惠券：", "en": "Coupon: "}
 _TERMS = {"zh-Hant": "（{terms}）", "zh-Hans": "（{terms}）", "en": " ({terms})"}
 
@@ -26,15 +32,15 @@ class CouponReward:
     """A code the member shows at the till for a discount or a free item."""
 
     kind = "coupon"
-    label = "Coupon"
+    label = N_("Coupon")
     option_fields = (
         SettingField(
             "benefit",
-            "Benefit (e.g. HK$20 off, free coffee)",
+            N_("Benefit (e.g. HK$20 off, free coffee)"),
             required=True,
-            help="What the member gets when the cashier accepts the coupon.",
+            help=N_("What the member gets when the cashier accepts the coupon."),
         ),
-        SettingField("terms", "Terms", help="Conditions printed under the coupon."),
+        SettingField("terms", N_("Terms"), help=N_("Conditions printed under the coupon.")),
     )
 
     async def issue(self, grant: Grant) -> Issued:

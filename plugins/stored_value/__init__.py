@@ -25,6 +25,12 @@ from loyalchat.ledger import value
 from loyalchat.ledger.tables import ValueKind
 from loyalchat.rewards import text
 
+
+def N_(message: str) -> str:
+    """Mark a label for extraction (frontend/babel.cfg); the console translates it."""
+    return message
+
+
 _LINE = {
     "zh-Hant": "會員卡金額 {amount}",
     "zh-Hans": "会员卡金额 {amount}",
@@ -36,13 +42,13 @@ class StoredValueReward:
     """Credits a sum to the member's stored-value balance when redeemed."""
 
     kind = "stored_value"
-    label = "Stored value"
+    label = N_("Stored value")
     option_fields = (
         SettingField(
             "amount",
-            "Amount credited",
+            N_("Amount credited"),
             required=True,
-            help="Added to the member's stored value, e.g. 50.00.",
+            help=N_("Added to the member's stored value, e.g. 50.00."),
         ),
     )
     # Read by the rewards service: the grant is used the moment it is issued.
