@@ -300,3 +300,15 @@ async def test_purchases_on_sqlite(sqlite_db) -> None:
         assert check.ok and check.cached == 1500
         lot = await scoped_select(PointLot).where(PointLot.entry == out.entry_id).first()
         assert lot["expires_at"] is not None
+
+
+async def test_manual_credits_expire_like_earned_points(tenant_a) -> None:
+    with tenant_context(tenant_a.id, CASHIER):
+        await service.set_policy(PolicyIn(expiry=ExpiryPolicy.rolling, expiry_months=6))
+        member = await make_member()
+        added = await service.adjust_points(member, 80, key="adjust:t1", reason="goodwill")
+        lot = await scoped_select(PointLot).where(PointLot.entry == added.id).first()
+        assert lot["expires_at"] is not None
+        assert lot["expires_at"].astimezone(HK).month == (datetime.now(HK).month + 5) % 12 + 1
+        taken = await service.adjust_points(member, -30, key="adjust:t2", reason="mistake")
+        assert (taken.points, taken.balance_after) == (-30, 50)

@@ -23,7 +23,6 @@ from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages import form_fields as ff
 from loyalchat.frontend.pages.display import base_context, error_message, field_of
 from loyalchat.frontend.pages.member_detail import detail_page, member_or_404
-from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value as stored_value
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
@@ -208,7 +207,7 @@ class MembersController(Controller):
             token = ff.token(form)
             points = ff.whole(form, "points", required=True)
             assert points is not None
-            entry = await ledger.adjust(
+            entry = await rules.adjust_points(
                 member.id, points, key=f"adjust:{token}", reason=form.get("reason", "")
             )
         except ff.FieldError as exc:

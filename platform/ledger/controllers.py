@@ -144,7 +144,7 @@ class MemberLedgerApiController(Controller):
         data: Annotated[AdjustmentCreate, Body(examples=ADJUSTMENT_EXAMPLES)],
     ) -> Response[LedgerEntry]:
         """Correct the points balance by hand, with a reason (manager role)."""
-        entry = await ledger.adjust(
+        entry = await rules.adjust_points(
             member.id,
             data.points,
             key=service_key or _token("adjust"),

@@ -26,6 +26,7 @@ from loyalchat.tenants import audit
 
 # The policy functions are part of this service's interface (docs/loyalty.md).
 __all__ = [
+    "adjust_points",
     "create_rule",
     "delete_rule",
     "expires_at",
@@ -316,3 +317,9 @@ async def record_purchase(
             },
         )
     return PurchaseOut(calc.points, entry.balance_after, entry.id, calc, entry.replayed)
+
+
+async def adjust_points(member_id: int, points: int, *, key: str, reason: str) -> ledger.EntryOut:
+    """A manual adjustment by staff; points added expire like earned points (the policy)."""
+    expiry = expires_at(datetime.now(UTC), await get_policy()) if points > 0 else None
+    return await ledger.adjust(member_id, points, key=key, reason=reason, expires_at=expiry)
