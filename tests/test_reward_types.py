@@ -209,7 +209,7 @@ async def test_stored_value_describes_in_each_language() -> None:
     kind = stored_value.StoredValueReward()
     held = grant({"amount": "1000.00"}, {"amount": "1000.00"})
     assert await kind.describe(held, "zh-Hant") == "會員卡金額 1,000.00"
-    assert await kind.describe(held, "zh-Hans") == "会员卡金额 1,000.00"
+    assert await kind.describe(held, "zh-Hans") == "会员卡余额 1,000.00"
     assert await kind.describe(held, "en-GB") == "Stored value 1,000.00"
 
 

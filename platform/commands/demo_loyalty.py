@@ -64,7 +64,7 @@ async def ensure_demo_programme() -> bool:
         {
             "name": {
                 "zh-Hant": "HK$50 會員卡金額",
-                "zh-Hans": "HK$50 会员卡金额",
+                "zh-Hans": "HK$50 会员卡余额",
                 "en": "HK$50 stored value",
             },
             "points_cost": 500,

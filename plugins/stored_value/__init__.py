@@ -33,7 +33,7 @@ def N_(message: str) -> str:
 
 _LINE = {
     "zh-Hant": "會員卡金額 {amount}",
-    "zh-Hans": "会员卡金额 {amount}",
+    "zh-Hans": "会员卡余额 {amount}",
     "en": "Stored value {amount}",
 }
 
