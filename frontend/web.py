@@ -117,6 +117,7 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
     from loyalchat.frontend.pages.coupons import CouponsController
     from loyalchat.frontend.pages.dashboard import DashboardController
+    from loyalchat.frontend.pages.media import console_media
     from loyalchat.frontend.pages.members import MembersController
     from loyalchat.frontend.pages.rewards import RewardsController
     from loyalchat.frontend.pages.rules import RulesController
@@ -131,6 +132,7 @@ def route_handlers() -> list[Any]:
         admin.AdminController,
         CouponsController,
         DashboardController,
+        console_media,
         MembersController,
         RewardsController,
         RulesController,

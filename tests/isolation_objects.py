@@ -8,13 +8,18 @@ more than one way, the value per parameter type (``{"int": id, "str": member_no}
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Awaitable, Callable, Mapping
+
+from PIL import Image
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
+from loyalchat.media import images
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate
 from loyalchat.pluginmanager import build_plugin_manager
@@ -66,8 +71,24 @@ async def _member(tenant_id: int) -> Mapping[str, int | str]:
     return {"int": member.id, "str": member.member_no}
 
 
-async def _reward(tenant_id: int) -> int:
+def _picture() -> bytes:
+    """A PNG of random pixels: its key is new, whatever else this run has stored."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (16, 12), os.urandom(16 * 12 * 3)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def _media(tenant_id: int) -> Mapping[str, int | str]:
+    """A picture in tenant B's media store: ``{key:str}`` routes get its key."""
     with tenant_context(tenant_id, Actor("system")):
+        key = await images.save_web_image(_picture(), kind="reward_image")
+    return {"str": key}
+
+
+async def _reward(tenant_id: int) -> int:
+    """Tenant B's coupon, with a picture (so its image route has bytes to withhold)."""
+    with tenant_context(tenant_id, Actor("system")):
+        picture = await images.save_web_image(_picture(), kind="reward_image")
         reward = await rewards.create_reward(
             RewardCreate(
                 name={"en": "Planted"},
@@ -75,6 +96,7 @@ async def _reward(tenant_id: int) -> int:
                 type="coupon",
                 options={"benefit": "planted"},
                 stock=5,
+                image=picture,
             )
         )
     return reward.id
@@ -110,4 +132,5 @@ FACTORIES: dict[str, Factory] = {
     "member": _member,
     "reward": _reward,
     "grant": _grant,
+    "media": _media,
 }

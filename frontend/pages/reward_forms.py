@@ -1,8 +1,12 @@
-"""The reward form: names and descriptions in three languages, cost, type with its
-options, stock and limits, the active window. Fields to values and back.
+"""The reward form: names and descriptions in three languages, a picture, cost, type with
+its options, stock and limits, the active window. Fields to values and back.
 
 Every registered reward type's option fields are on the form (``opt_<type>__<field>``);
 CSS shows the chosen type's only, and only the chosen type's options are sent on.
+
+The picture is a file input (the form is ``multipart/form-data``): a new upload is checked,
+made web-sized and stored at once (``media.images``), and its key travels in the hidden
+``image_key`` field, so a form shown again for another mistake keeps the picture.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import UploadFile
 
 from loyalchat.domain import DomainError
 from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages import form_fields as ff
 from loyalchat.frontend.pages.display import error_message
+from loyalchat.media import images
 from loyalchat.rewards.schemas import RewardOut
 
 LANGUAGES = (("zh-Hant", "zh_Hant"), ("zh-Hans", "zh_Hans"), ("en", "en"))
@@ -35,7 +42,14 @@ PROBLEMS = {
     "ends_at": N_("The end must be after the start."),
     "type": N_("Choose a reward type."),
     "options": N_("Fill in the details of this reward type: %(detail)s"),
+    "image": N_("This picture is no longer available. Choose it again."),
 }
+IMAGE_FIELD = "image"  # the file input
+IMAGE_KEY_FIELD = "image_key"  # the picture kept: the reward's, or one uploaded before
+REMOVE_IMAGE_FIELD = "remove_image"
+# The console's form posts may carry a picture; larger bodies are refused (413) before
+# they are read, uploads between the picture limit and this one get the form's message.
+MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 def option_name(kind: str, field: str) -> str:
@@ -65,6 +79,7 @@ def reward_form(reward: RewardOut, timezone: str) -> dict[str, str]:
         "ends_at": _local_input(reward.ends_at, timezone),
         "active": "1" if reward.active else "",
         "position": str(reward.position),
+        IMAGE_KEY_FIELD: reward.image,
     }
     for locale, suffix in LANGUAGES:
         form[f"name_{suffix}"] = reward.name.get(locale, "")
@@ -103,8 +118,34 @@ def reward_values(
     }
 
 
+async def image_value(request: Request, form: dict[str, str]) -> str:
+    """The picture to save: a new upload's key, the picture kept, or "" when removed.
+
+    A new upload is stored now (:class:`images.InvalidImage` when it is refused, and then
+    nothing is stored) and its key put in ``form``, so the form shown again keeps it.
+    The kept key is checked by the rewards service: it must be this shop's file.
+    """
+    upload = (await request.form()).get(IMAGE_FIELD)
+    if isinstance(upload, UploadFile) and upload.filename:  # browsers send "" for none
+        # One byte over the limit is enough to refuse it as too large.
+        data = await upload.read(images.MAX_UPLOAD_BYTES + 1)
+        key = await images.save_web_image(data, kind="reward_image")
+        form[IMAGE_KEY_FIELD] = key
+        form.pop(REMOVE_IMAGE_FIELD, None)
+        return key
+    if ff.checked(form, REMOVE_IMAGE_FIELD):
+        form[IMAGE_KEY_FIELD] = ""
+        form.pop(REMOVE_IMAGE_FIELD, None)
+        return ""
+    return form.get(IMAGE_KEY_FIELD, "").strip()
+
+
 def reward_errors(connection: ASGIConnection, exc: DomainError) -> dict[str, str]:
     """The service's refusal, next to each field it names."""
+    if exc.code == images.InvalidImage.code:
+        reason = str(exc.extra.get("reason", ""))
+        message = images.MESSAGES.get(reason, images.MESSAGES["not_an_image"])
+        return {IMAGE_FIELD: i18n.gettext(connection, message, **exc.extra)}
     problems = (exc.extra or {}).get("errors") or {}
     errors: dict[str, str] = {}
     for field, detail in problems.items():

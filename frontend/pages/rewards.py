@@ -69,6 +69,40 @@ def _form_page(
     )
 
 
+async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
+    """Create (``reward`` None) or update a reward from the submitted form.
+
+    The picture is read first, so a new upload is kept (by its key) when the form comes
+    back for another mistake; every problem found is shown at once.
+    """
+    form = await ui.form_data(request)
+    errors: dict[str, str] = {}
+    image = ""
+    try:
+        image = await reward_forms.image_value(request, form)
+    except DomainError as exc:
+        errors.update(reward_forms.reward_errors(request, exc))
+    try:
+        values = reward_forms.reward_values(form, _types(request), display_for(request).timezone)
+    except ff.FieldError as exc:
+        errors[exc.field] = i18n.gettext(request, exc.message)
+    if errors:
+        return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+    values["image"] = image
+    pm = plugin_manager(request)
+    try:
+        if reward is None:
+            saved = await rewards.create_reward(RewardCreate(**values), pm)
+        else:
+            saved = await rewards.update_reward(reward.id, RewardUpdate(**values), pm)
+    except DomainError as exc:
+        errors = reward_forms.reward_errors(request, exc)
+        return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+    name = display_for(request).text(saved.name)
+    ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
+    return Redirect("/console/rewards", status_code=303)
+
+
 class RewardsController(Controller):
     path = "/console/rewards"
     include_in_schema = False
@@ -95,22 +129,9 @@ class RewardsController(Controller):
         kind = kind if kind in types else next(iter(types), "")
         return _form_page(request, None, reward_forms.blank_form(kind))
 
-    @post("/", status_code=303)
+    @post("/", status_code=303, request_max_body_size=reward_forms.MAX_BODY_BYTES)
     async def create(self, request: Request) -> Response[Any]:
-        form = await ui.form_data(request)
-        timezone = display_for(request).timezone
-        try:
-            values = reward_forms.reward_values(form, _types(request), timezone)
-            reward = await rewards.create_reward(RewardCreate(**values), plugin_manager(request))
-        except ff.FieldError as exc:
-            errors = {exc.field: i18n.gettext(request, exc.message)}
-            return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
-        except DomainError as exc:
-            errors = reward_forms.reward_errors(request, exc)
-            return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
-        name = display_for(request).text(reward.name)
-        ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
-        return Redirect("/console/rewards", status_code=303)
+        return await _save(request, None)
 
     @get("/{reward_id:int}", opt=REWARD)
     async def edit(self, request: Request, reward_id: FromPath[int]) -> Template:
@@ -118,25 +139,14 @@ class RewardsController(Controller):
         form = reward_forms.reward_form(reward, display_for(request).timezone)
         return _form_page(request, reward, form)
 
-    @post("/{reward_id:int}", opt=REWARD, status_code=303)
+    @post(
+        "/{reward_id:int}",
+        opt=REWARD,
+        status_code=303,
+        request_max_body_size=reward_forms.MAX_BODY_BYTES,
+    )
     async def update(self, request: Request, reward_id: FromPath[int]) -> Response[Any]:
-        reward = await _reward_or_404(reward_id)
-        form = await ui.form_data(request)
-        timezone = display_for(request).timezone
-        try:
-            values = reward_forms.reward_values(form, _types(request), timezone)
-            saved = await rewards.update_reward(
-                reward.id, RewardUpdate(**values), plugin_manager(request)
-            )
-        except ff.FieldError as exc:
-            errors = {exc.field: i18n.gettext(request, exc.message)}
-            return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
-        except DomainError as exc:
-            errors = reward_forms.reward_errors(request, exc)
-            return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
-        name = display_for(request).text(saved.name)
-        ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
-        return Redirect("/console/rewards", status_code=303)
+        return await _save(request, await _reward_or_404(reward_id))
 
     @get("/{reward_id:int}/grants", opt=REWARD)
     async def grants(

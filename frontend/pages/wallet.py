@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
@@ -29,6 +30,8 @@ from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages import wallet_view as view
 from loyalchat.ledger import service as ledger
+from loyalchat.media.responses import media_response
+from loyalchat.media.store import MediaNotFound
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut, MemberUpdate
@@ -45,6 +48,8 @@ HEADERS = {
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex",
 }
+# Catalogue pictures: content-addressed, so the browser may keep them (privately).
+PICTURE_HEADERS = {"referrer-policy": "no-referrer", "x-robots-tag": "noindex"}
 _FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 HISTORY_PAGE = 50
 
@@ -247,6 +252,19 @@ class WalletController(Controller):
                 for reward in found.items
             ]
             return _page(wallet, "rewards", "rewards", rewards=items)
+
+    @get("/{token:str}/media/{key:str}", opt=WALLET)
+    async def picture(
+        self, request: Request, token: FromPath[str], key: FromPath[str]
+    ) -> Response[bytes]:
+        """A picture of the shop's rewards catalogue; the shop's other files are not served."""
+        async with open_wallet(request, token):
+            if not await rewards.image_in_catalogue(key):
+                raise NotFoundException()
+            try:
+                return await media_response(request, key, headers=PICTURE_HEADERS)
+            except MediaNotFound:
+                raise NotFoundException() from None
 
     @get("/{token:str}/rewards/{reward_id:int}", opt=WALLET)
     async def confirm(

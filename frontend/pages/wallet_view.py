@@ -130,6 +130,7 @@ def reward_card(reward: RewardOut, points: int, locale: str, now: datetime) -> d
         "name": text.pick(reward.name, locale),
         "description": text.pick(reward.description, locale),
         "benefit": text.in_script(str(reward.options.get("benefit", "")), locale),
+        "image": reward.image,  # a media key, served at <wallet>/media/<key>
         "cost": reward.points_cost,
         "stock": reward.stock,
         "sold_out": reward.stock is not None and reward.stock <= 0,

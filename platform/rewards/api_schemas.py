@@ -26,7 +26,20 @@ class Reward(msgspec.Struct, kw_only=True):
     id: int
     name: Annotated[dict[str, str], _TEXTS]
     description: dict[str, str]
-    image: str
+    image: Annotated[
+        str,
+        msgspec.Meta(
+            description='The picture\'s media key (its sha256), or "" for none.',
+            examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+        ),
+    ]
+    image_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Where to fetch the picture (JPEG) with this API key; null: none.",
+            examples=["/api/v1/rewards/7/image"],
+        ),
+    ] = None
     points_cost: Annotated[int, msgspec.Meta(examples=[500])]
     type: Annotated[
         str, msgspec.Meta(description="The reward type (a plugin).", examples=["coupon"])
@@ -48,8 +61,15 @@ class Reward(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
+def image_path(reward_id: int) -> str:
+    """The API route that serves a reward's picture."""
+    return f"/api/v1/rewards/{reward_id}/image"
+
+
 def reward_json(reward: RewardOut) -> Reward:
-    return msgspec.convert(msgspec.structs.asdict(reward), Reward)
+    fields = msgspec.structs.asdict(reward)
+    fields["image_url"] = image_path(reward.id) if reward.image else None
+    return msgspec.convert(fields, Reward)
 
 
 class RedemptionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -15,6 +15,7 @@ import pluggy
 
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
+from loyalchat.media import store as media
 from loyalchat.rewards import text
 from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
 from loyalchat.rewards.tables import Reward
@@ -111,7 +112,7 @@ async def create_reward(
 ) -> RewardOut:
     """Add a reward to the catalogue (``invalid_reward``, ``unknown_reward_type``)."""
     given = _convert(data, RewardCreate)
-    values = await _validated(msgspec.structs.asdict(given), pm)
+    values = await _validated(msgspec.structs.asdict(given), pm, new_image=given.image)
     row = new_row(Reward, **values)
     await row.save()
     reward = await get_reward(row.id)
@@ -132,7 +133,8 @@ async def update_reward(
     if "type" in given.changes() and "options" not in given.changes():
         if given.changes()["type"] != before.type:
             merged["options"] = {}  # the old type's options mean nothing to the new one
-    values = await _validated(merged, pm)
+    image = given.changes().get("image", before.image)
+    values = await _validated(merged, pm, new_image=image if image != before.image else "")
     values["updated_at"] = datetime.now(UTC)
     await scoped_update(Reward, {getattr(Reward, key): val for key, val in values.items()}).where(
         Reward.id == reward_id
@@ -153,8 +155,14 @@ def _convert(data: Any, kind: type) -> Any:
         raise InvalidReward(f"invalid reward: {exc}", errors={"": str(exc)}) from exc
 
 
-async def _validated(values: dict[str, Any], pm: pluggy.PluginManager | None) -> dict[str, Any]:
-    """The columns to store, or :class:`InvalidReward` listing every problem."""
+async def _validated(
+    values: dict[str, Any], pm: pluggy.PluginManager | None, *, new_image: str = ""
+) -> dict[str, Any]:
+    """The columns to store, or :class:`InvalidReward` listing every problem.
+
+    ``new_image``: a picture being set, which must be a file of this tenant's media store
+    (a picture already on the reward is not checked again).
+    """
     errors: dict[str, str] = {}
     out = dict(values)
     for field in ("name", "description"):
@@ -166,6 +174,8 @@ async def _validated(values: dict[str, Any], pm: pluggy.PluginManager | None) ->
         errors["name"] = "give the name in at least one language"
     if not isinstance(values.get("image"), str) or len(values["image"]) > 255:
         errors["image"] = "a media key of at most 255 characters, or empty"
+    elif new_image and not await media.exists(new_image):
+        errors["image"] = "not a picture stored for this shop"
     _check_int(errors, values, "points_cost", minimum=1, nullable=False)
     _check_int(errors, values, "stock", minimum=0)
     _check_int(errors, values, "per_member_limit", minimum=1)
@@ -195,6 +205,14 @@ async def _validated(values: dict[str, Any], pm: pluggy.PluginManager | None) ->
     if errors:
         raise InvalidReward(_summary(errors), errors=errors)
     return out
+
+
+async def image_in_catalogue(key: str) -> bool:
+    """Whether a reward of the current tenant shows the picture ``key`` (the member
+    wallet serves these pictures only, not the tenant's other media)."""
+    if not media.is_key(key):
+        return False
+    return await scoped_count(Reward).where(Reward.image == key) > 0
 
 
 def _check_int(
@@ -249,6 +267,7 @@ def _audited(reward: RewardOut) -> dict[str, Any]:
     return {
         "name": text.pick(reward.name, "en"),
         "type": reward.type,
+        "image": reward.image,
         "points_cost": reward.points_cost,
         "stock": reward.stock,
         "per_member_limit": reward.per_member_limit,

@@ -21,7 +21,9 @@ from loyalchat.api_errors import (
     NOT_FOUND,
     error_responses,
 )
+from loyalchat.domain import NotFound
 from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
+from loyalchat.media.responses import REVALIDATE, media_response
 from loyalchat.members import service as members
 from loyalchat.members.controllers import (
     MAX_PAGE,
@@ -108,6 +110,24 @@ class RewardApiController(Controller):
     )
     async def get_reward(self, reward_id: FromPath[int]) -> Reward:
         return reward_json(await rewards.get_reward(reward_id))
+
+    @get(
+        "/{reward_id:int}/image",
+        guards=[api_key_required(Role.cashier)],
+        opt=REWARD,
+        media_type="image/jpeg",
+        responses=error_responses(NOT_FOUND),
+    )
+    async def get_reward_image(self, request: Request, reward_id: FromPath[int]) -> Response[bytes]:
+        """The reward's picture (JPEG); 404 ``not_found`` when it has none.
+
+        Answers ``ETag`` (the picture's key) and ``Cache-Control: private, no-cache``:
+        send ``If-None-Match`` to get a 304 while the picture is unchanged.
+        """
+        reward = await rewards.get_reward(reward_id)
+        if not reward.image:
+            raise NotFound("this reward has no picture", reward_id=reward_id)
+        return await media_response(request, reward.image, cache_control=REVALIDATE)
 
     @patch(
         "/{reward_id:int}",
