@@ -118,6 +118,7 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.coupons import CouponsController
     from loyalchat.frontend.pages.dashboard import DashboardController
     from loyalchat.frontend.pages.media import console_media
+    from loyalchat.frontend.pages.member_settings import MemberSettingsController
     from loyalchat.frontend.pages.members import MembersController
     from loyalchat.frontend.pages.rewards import RewardsController
     from loyalchat.frontend.pages.rules import RulesController
@@ -133,6 +134,7 @@ def route_handlers() -> list[Any]:
         CouponsController,
         DashboardController,
         console_media,
+        MemberSettingsController,
         MembersController,
         RewardsController,
         RulesController,

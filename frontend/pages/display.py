@@ -38,6 +38,10 @@ ERROR_MESSAGES = {
     "invalid_tags": N_("Tags are short words separated by commas (at most 20)."),
     "invalid_rule": N_("Check the rule: %(detail)s"),
     "invalid_policy": N_("Check the points policy: %(detail)s"),
+    "invalid_number_format": N_(
+        "A number format is letters, digits, '-', '_' or '.' around {seq}, "
+        "e.g. M{seq:06d} or HK-{seq:05d}, at most 32 characters."
+    ),
 }
 OTHER_ERROR = N_("That did not work: %(detail)s")
 

@@ -27,7 +27,7 @@ from loyalchat.ledger import value as stored_value
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
 from loyalchat.rules import service as rules
-from loyalchat.tenants.auth import role_required
+from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.tables import Role
 
 MEMBER = {"tenant_object": "member"}
@@ -86,6 +86,7 @@ class MembersController(Controller):
                 page=page,
                 pages=max(1, -(-found.total // PER_PAGE)),
                 counts=counts,
+                can_manage=principal_of(request).has_role(Role.manager),
             ),
         )
 
