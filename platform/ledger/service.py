@@ -179,8 +179,8 @@ async def _append(
         details=details or {},
         reverses=reverses,
     )
-    await row.save()
-    return (await scoped_select(LedgerEntry).where(LedgerEntry.id == row.id).first()) or {}
+    inserted = await LedgerEntry.insert(row).returning(*LedgerEntry.all_columns())
+    return inserted[0]
 
 
 async def _open_lots(member_id: int) -> list[dict[str, Any]]:

@@ -104,9 +104,8 @@ async def _write(
             reason=reason,
             reference=reference,
         )
-        await row.save()
-        saved = await scoped_select(StoredValueEntry).where(StoredValueEntry.id == row.id).first()
-        return _out(saved or {})
+        inserted = await StoredValueEntry.insert(row).returning(*StoredValueEntry.all_columns())
+        return _out(inserted[0])
 
     return await once(key, member_id, entry_by_key, write)
 
