@@ -96,7 +96,7 @@ async def redeem(
     for attempt in range(_ATTEMPTS):
         try:
             async with db.write_transaction():
-                grant_id, replayed = await _redeem_once(member_id, reward_id, key, pm)
+                grant_id, replayed, row = await _redeem_once(member_id, reward_id, key, pm)
             break
         except Exception as exc:
             # Inside a caller's transaction a failed statement spoils it: only the caller
@@ -109,7 +109,8 @@ async def redeem(
                 return await _replay(existing, member_id, reward_id, pm)
             if attempt == _ATTEMPTS - 1:
                 raise
-    row = await row_by_id(grant_id)
+    if row is None:
+        row = await row_by_id(grant_id)
     if replayed:
         return await _replay(row, member_id, reward_id, pm)
     await events.emit(
@@ -138,8 +139,8 @@ async def _replay(
 
 async def _redeem_once(
     member_id: int, reward_id: int, key: str, pm: pluggy.PluginManager | None
-) -> tuple[int, bool]:
-    """The body of the redemption transaction: (grant id, replayed)."""
+) -> tuple[int, bool, dict[str, Any] | None]:
+    """The body of the redemption transaction: (grant id, replayed, the grant's row if new)."""
     now = datetime.now(UTC)
     reward = await get_reward(reward_id)
     _check_available(reward.active, reward.starts_at, reward.ends_at, now)
@@ -153,7 +154,7 @@ async def _redeem_once(
     # Under the member lock a twin request with the same key has committed or not begun.
     twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
     if twin is not None:
-        return twin["id"], True
+        return twin["id"], True, None
     if reward.per_member_limit is not None:
         taken = await scoped_count(Grant).where(
             (Grant.member == member_id)
@@ -193,7 +194,7 @@ async def _redeem_once(
         Grant,
         reward=reward_id,
         member=member_id,
-        code=await _free_code(),
+        code=codes.new_code(),  # a rare clash hits the unique index: redeem retries
         status=GrantStatus.issued.value,
         points_cost=current["points_cost"],
         idempotency_key=key,
@@ -231,7 +232,8 @@ async def _redeem_once(
             }
         )
     await scoped_update(Grant, changes).where(Grant.id == grant.id)
-    return grant.id, False
+    # The row as now stored, without reading it back.
+    return grant.id, False, {**row, **{column._meta.name: v for column, v in changes.items()}}
 
 
 def _check_available(
@@ -247,15 +249,6 @@ def _check_available(
 
 def _unavailable(message: str, **extra: Any) -> GrantError:
     return GrantError(message, code="reward_unavailable", **extra)
-
-
-async def _free_code() -> str:
-    """A code no grant of this tenant holds yet (the unique index is the last word)."""
-    for _ in range(5):
-        code = codes.new_code()
-        if not await scoped_count(Grant).where(Grant.code == code):
-            return code
-    return codes.new_code()
 
 
 async def get_grant(code: str, *, locale: str | None = None) -> GrantOut:
