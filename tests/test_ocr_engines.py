@@ -8,7 +8,6 @@ rapidocr model loads once per process, so the module shares one engine registry.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -16,30 +15,24 @@ from pathlib import Path
 import pluggy
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageFilter
 
 from loyalchat.commands.ocr import ocr_command
 from loyalchat.extensions.base import Registry
 from loyalchat.extensions.ocr import OcrEngine, get_ocr_engines
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins.tesseract import TesseractEngine
-from loyalchat.receipts.reading import OcrResult, OcrUnavailable, read_lines
-
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-SHARED_RECEIPTS = Path(__file__).resolve().parents[1].parent / "shared" / "receipts"
-REAL_RECEIPTS = ("sroie_train_012.jpg", "sroie_train_030.jpg", "sroie_train_287.jpg")
-
-RECEIPT_LINES = (
-    "美味茶餐廳",
-    "TASTY CAFE LIMITED",
-    "日期 2026-11-22 12:30",
-    "奶茶 x2      HK$ 36.00",
-    "合计 ¥36.00",
-    "TOTAL 42.50",
-    "總計 HK$ 128.50",
-    "多謝惠顧 Thank you",
+from loyalchat.receipts.reading import OcrUnavailable, read_lines
+from tests.drawn_receipts import (
+    RECEIPT_LINES,
+    SHARED_RECEIPTS,
+    as_bytes,
+    assert_reads_keys,
+    draw_receipt,
+    squashed,
 )
-KEY_STRINGS = ("總計HK$128.50", "合计¥36.00", "TOTAL42.50", "美味茶餐廳")
+
+REAL_RECEIPTS = ("sroie_train_012.jpg", "sroie_train_030.jpg", "sroie_train_287.jpg")
 
 
 @pytest.fixture(autouse=True)
@@ -61,37 +54,6 @@ def engines(pm: pluggy.PluginManager) -> Registry[OcrEngine]:
 @pytest.fixture(scope="module")
 def rapidocr(engines: Registry[OcrEngine]) -> OcrEngine:
     return engines["rapidocr"]
-
-
-def font(size: int) -> ImageFont.FreeTypeFont:
-    if not FONT.is_file():
-        pytest.fail(f"{FONT} is missing: install Debian's fonts-noto-cjk")
-    return ImageFont.truetype(str(FONT), size)
-
-
-def draw_receipt(lines: tuple[str, ...] = RECEIPT_LINES, width: int = 560) -> Image.Image:
-    face = font(30)
-    image = Image.new("RGB", (width, 60 + 52 * len(lines)), (250, 250, 246))
-    pen = ImageDraw.Draw(image)
-    for i, text in enumerate(lines):
-        pen.text((30, 30 + 52 * i), text, fill=(20, 20, 20), font=face)
-    return image
-
-
-def as_bytes(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format=fmt, **params)
-    return out.getvalue()
-
-
-def squashed(result: OcrResult) -> list[str]:
-    return ["".join(line.text.split()) for line in result.lines]
-
-
-def assert_reads_keys(result: OcrResult, keys: tuple[str, ...] = KEY_STRINGS) -> None:
-    texts = squashed(result)
-    missing = [key for key in keys if not any(key in text for text in texts)]
-    assert not missing, f"{missing} not read; got {texts}"
 
 
 async def test_builtin_engines_load_through_entry_points(engines: Registry[OcrEngine]) -> None:

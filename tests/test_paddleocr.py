@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import io
 import json
 import os
 import shutil
@@ -28,7 +27,6 @@ pytest.importorskip("paddleocr")
 import onnxruntime as ort
 import yaml
 from click.testing import CliRunner
-from PIL import Image, ImageDraw, ImageFont
 
 from loyalchat.commands.ocr import ocr_command
 from loyalchat.extensions.ocr import OcrEngine, get_ocr_engines
@@ -43,10 +41,16 @@ from loyalchat.plugins.paddleocr.models import (
     bundled_source_dir,
 )
 from loyalchat.plugins.rapidocr import RapidOcrEngine
-from loyalchat.receipts.reading import OcrResult, OcrUnavailable, read_lines
+from loyalchat.receipts.reading import OcrUnavailable, read_lines
+from tests.drawn_receipts import (
+    RECEIPT_LINES,
+    SHARED_RECEIPTS,
+    as_bytes,
+    assert_reads_keys,
+    draw_receipt,
+    squashed,
+)
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-SHARED_RECEIPTS = Path(__file__).resolve().parents[1].parent / "shared" / "receipts"
 REAL_RECEIPT = "sroie_train_012.jpg"
 PADDLE_ENV = (
     "LOYALCHAT_PADDLE_MODEL_DIR",
@@ -56,18 +60,6 @@ PADDLE_ENV = (
     "LOYALCHAT_PADDLE_REC_MODEL_NAME",
     "LOYALCHAT_PADDLE_ENGINE",
 )
-
-RECEIPT_LINES = (
-    "美味茶餐廳",
-    "TASTY CAFE LIMITED",
-    "日期 2026-11-22 12:30",
-    "奶茶 x2      HK$ 36.00",
-    "合计 ¥36.00",
-    "TOTAL 42.50",
-    "總計 HK$ 128.50",
-    "多謝惠顧 Thank you",
-)
-KEY_STRINGS = ("總計HK$128.50", "合计¥36.00", "TOTAL42.50", "美味茶餐廳")
 
 
 @pytest.fixture(autouse=True)
@@ -107,37 +99,6 @@ def paddle(model_root: Path) -> Iterator[PaddleOcrEngine]:
         lines = engine.read_sync(as_bytes(draw_receipt(RECEIPT_LINES[5:6], width=400)))
     assert any("42.50" in line.text for line in lines)
     yield engine
-
-
-def font(size: int) -> ImageFont.FreeTypeFont:
-    if not FONT.is_file():
-        pytest.fail(f"{FONT} is missing: install Debian's fonts-noto-cjk")
-    return ImageFont.truetype(str(FONT), size)
-
-
-def draw_receipt(lines: tuple[str, ...] = RECEIPT_LINES, width: int = 560) -> Image.Image:
-    face = font(30)
-    image = Image.new("RGB", (width, 60 + 52 * len(lines)), (250, 250, 246))
-    pen = ImageDraw.Draw(image)
-    for i, text in enumerate(lines):
-        pen.text((30, 30 + 52 * i), text, fill=(20, 20, 20), font=face)
-    return image
-
-
-def as_bytes(image: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format=fmt, **params)
-    return out.getvalue()
-
-
-def squashed(result: OcrResult) -> list[str]:
-    return ["".join(line.text.split()) for line in result.lines]
-
-
-def assert_reads_keys(result: OcrResult, keys: tuple[str, ...] = KEY_STRINGS) -> None:
-    texts = squashed(result)
-    missing = [key for key in keys if not any(key in text for text in texts)]
-    assert not missing, f"{missing} not read; got {texts}"
 
 
 def test_plugin_registers_through_its_entry_point() -> None:
