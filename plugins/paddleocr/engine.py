@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import importlib.util
-import io
 import logging
 import os
 import threading
@@ -24,7 +23,7 @@ from loyalchat.plugins.paddleocr.models import (
     build_bundled_folders,
     configured_folder,
 )
-from loyalchat.receipts.reading.ocr import OcrUnavailable, reading_order
+from loyalchat.receipts.reading.ocr import OcrUnavailable, bgr_array, reading_order
 
 ENGINES = ("onnxruntime", "paddle")
 INSTALL_HINT = "pip install 'loyalchat[paddle]'"
@@ -100,13 +99,8 @@ class PaddleOcrEngine:
 
     def read_sync(self, image: bytes) -> list[OcrLine]:
         """The blocking read, for callers already on a worker thread."""
-        import numpy as np
-        from PIL import Image
-
         runner = _runner(self.settings)
-        with Image.open(io.BytesIO(image)) as decoded:
-            # PaddleX takes arrays in OpenCV's BGR order.
-            bgr = np.ascontiguousarray(np.asarray(decoded.convert("RGB"))[:, :, ::-1])
+        bgr = bgr_array(image)
         with runner.lock:
             results = runner.ocr.predict(bgr)
         if not results:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import os
 import threading
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from loyalchat.extensions.ocr import OcrLine
-from loyalchat.receipts.reading.ocr import OcrUnavailable, reading_order
+from loyalchat.receipts.reading.ocr import OcrUnavailable, bgr_array, reading_order
 
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
@@ -61,13 +60,8 @@ class RapidOcrEngine:
 
     def read_sync(self, image: bytes) -> list[OcrLine]:
         """The blocking read, for callers already on a worker thread."""
-        import numpy as np
-        from PIL import Image
-
         runner = _runner(self.settings)
-        with Image.open(io.BytesIO(image)) as decoded:
-            # rapidocr takes arrays in OpenCV's BGR order.
-            bgr = np.ascontiguousarray(np.asarray(decoded.convert("RGB"))[:, :, ::-1])
+        bgr = bgr_array(image)
         with runner.lock:
             result = runner.ocr(bgr)
         boxes, texts, scores = (getattr(result, key, None) for key in ("boxes", "txts", "scores"))

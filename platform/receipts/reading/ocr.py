@@ -8,6 +8,7 @@ reads the prepared image; if that pass looks like a sideways or upside-down rece
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,6 +146,16 @@ def vertical_share(lines: Sequence[OcrLine]) -> float:
     if not total:
         return 0.0
     return sum(n for n, vertical in counted if vertical and n > 1) / total
+
+
+def bgr_array(image: bytes):
+    """Decoded image bytes as a contiguous uint8 array in OpenCV's BGR order, which the
+    PaddleOCR-family engines take."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as decoded:
+        return np.ascontiguousarray(np.asarray(decoded.convert("RGB"))[:, :, ::-1])
 
 
 def reading_order(lines: Sequence[OcrLine]) -> list[OcrLine]:
