@@ -22,6 +22,7 @@ from loyalchat.api_errors import (
     NOT_FOUND,
     error_responses,
 )
+from loyalchat.api_pages import offset_page
 from loyalchat.idempotency.middleware import REPLAY_HEADERS, ServiceKey
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
@@ -81,12 +82,7 @@ class MemberLedgerApiController(Controller):
     ) -> OffsetPagination[LedgerEntry]:
         """The member's points history, newest first: who changed what, when and why."""
         page = await ledger.history(member.id, limit=limit, offset=offset)
-        return OffsetPagination(
-            items=[entry_json(e) for e in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return offset_page(page, entry_json)
 
     @post(
         "/purchases",
@@ -165,12 +161,7 @@ class MemberLedgerApiController(Controller):
     ) -> OffsetPagination[StoredValueEntry]:
         """The member's stored-value history, newest first."""
         page = await value.history(member.id, limit=limit, offset=offset)
-        return OffsetPagination(
-            items=[value_entry_json(e) for e in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return offset_page(page, value_entry_json)
 
     @post(
         "/stored-value/top-ups",

@@ -19,6 +19,7 @@ from loyalchat.api_errors import (
     NOT_FOUND,
     error_responses,
 )
+from loyalchat.api_pages import offset_page
 from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.members import service
 from loyalchat.members.api_schemas import CREATE_EXAMPLES, UPDATE_EXAMPLES, Member, member_json
@@ -78,12 +79,7 @@ class MemberApiController(Controller):
     ) -> OffsetPagination[Member]:
         """Members, best match first (newest first without ``q``)."""
         page = await service.search_members(q=q, verified=verified, limit=limit, offset=offset)
-        return OffsetPagination(
-            items=[member_json(m) for m in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return offset_page(page, member_json)
 
     @post(
         "/",

@@ -21,6 +21,7 @@ from loyalchat.api_errors import (
     NOT_FOUND,
     error_responses,
 )
+from loyalchat.api_pages import offset_page
 from loyalchat.domain import NotFound
 from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.media.responses import REVALIDATE, media_response
@@ -80,12 +81,7 @@ class RewardApiController(Controller):
     ) -> OffsetPagination[Reward]:
         """The catalogue in display order."""
         page = await rewards.list_rewards(active_only=active_only, limit=limit, offset=offset)
-        return OffsetPagination(
-            items=[reward_json(r) for r in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return offset_page(page, reward_json)
 
     @post(
         "/",
