@@ -10,16 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_currency
 from markupsafe import Markup
 
-from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
+from loyalchat.frontend.pages.display import Display
 from loyalchat.ledger.service import EntryOut
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import codes, text
@@ -51,25 +47,6 @@ REDEEM_ERRORS = {
 GENERIC_REDEEM_ERROR = N_("The reward could not be redeemed. Please try again.")
 
 
-def _babel(locale: str) -> Locale:
-    return Locale.parse(locale.replace("-", "_"))
-
-
-def money(amount: Decimal, currency: str, locale: str) -> str:
-    """An amount in the shop's currency, written the member's way (``HK$12.50``)."""
-    return format_currency(amount, currency, locale=_babel(locale))
-
-
-def date(value: datetime | None, locale: str, timezone: str) -> str:
-    if value is None:
-        return ""
-    return format_date(value.astimezone(i18n._tz(timezone)).date(), "medium", _babel(locale))
-
-
-def when(value: datetime | None, locale: str, timezone: str) -> str:
-    return i18n.format_datetime(value, locale, timezone)
-
-
 @dataclass(frozen=True, slots=True)
 class Card:
     shop: str
@@ -87,7 +64,7 @@ def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
         member_no=member.member_no,
         name=member.name,
         points=member.points,
-        stored_value=money(member.stored_value, tenant.currency, locale),
+        stored_value=Display(locale, tenant.currency, tenant.timezone).money(member.stored_value),
         has_stored_value=member.stored_value > 0,
         verified=member.verified,
     )
@@ -102,6 +79,7 @@ def history_rows(
     entries: Iterable[EntryOut], grant_names: dict[int, str], locale: str, timezone: str
 ) -> list[dict[str, Any]]:
     """Ledger entries as lines: what happened, when, the points and the balance after."""
+    fmt = Display(locale, "", timezone)
     rows = []
     for entry in entries:
         note = ""
@@ -114,7 +92,7 @@ def history_rows(
             {
                 "label": ENTRY_LABELS.get(entry.kind, entry.kind),
                 "note": note,
-                "when": when(entry.created_at, locale, timezone),
+                "when": fmt.when(entry.created_at),
                 "points": entry.points,
                 "balance": entry.balance_after,
             }
@@ -153,6 +131,7 @@ def qr(code: str, label: str) -> Markup:
 def grant_card(grant: GrantOut, locale: str, timezone: str, qr_label: str) -> dict[str, Any]:
     """A reward the member holds: its code, status, expiry and, while usable, its QR code."""
     usable = grant.status == "issued"
+    fmt = Display(locale, "", timezone)
     return {
         "code": grant.code,
         "display_code": codes.display(grant.code),
@@ -161,8 +140,8 @@ def grant_card(grant: GrantOut, locale: str, timezone: str, qr_label: str) -> di
         "status": grant.status,
         "status_label": GRANT_LABELS.get(grant.status, grant.status),
         "usable": usable,
-        "expires": date(grant.expires_at, locale, timezone),
-        "used_at": when(grant.used_at, locale, timezone),
-        "issued": date(grant.issued_at, locale, timezone),
+        "expires": fmt.local_day(grant.expires_at),
+        "used_at": fmt.when(grant.used_at),
+        "issued": fmt.local_day(grant.issued_at),
         "qr": qr(grant.code, qr_label) if usable and grant.reward_type == "coupon" else None,
     }
