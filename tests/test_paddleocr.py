@@ -187,7 +187,10 @@ async def test_concurrent_reads_share_one_pipeline(paddle: PaddleOcrEngine) -> N
 async def test_real_receipt_shows_its_labelled_total(paddle: PaddleOcrEngine) -> None:
     labels_path = SHARED_RECEIPTS / "labels.json"
     if not labels_path.is_file():
-        pytest.skip(f"shared receipts not found at {SHARED_RECEIPTS}")
+        pytest.fail(
+            f"shared receipts not found at {SHARED_RECEIPTS} (expected next to the repository, "
+            "with labels.json and images/); they are not committed to the repository"
+        )
     labels = {Path(row["image"]).name: row for row in json.loads(labels_path.read_text())}
     row = labels[REAL_RECEIPT]
 
