@@ -28,10 +28,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from litestar.connection import ASGIConnection
 
+from loyalchat.languages import LOCALES
 from loyalchat.tenants.auth import principal_of
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-LOCALES = ("zh-Hant", "zh-Hans", "en")
 DEFAULT_LOCALE = "en"
 COOKIE = "lc_lang"
 # What the language switcher shows: each language in its own script.

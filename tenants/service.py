@@ -15,12 +15,12 @@ from loyalchat.context import (
     require_tenant,
     tenant_context,
 )
+from loyalchat.languages import LOCALES
 from loyalchat.scoping import unscoped
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant, TenantStatus
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
-LOCALES = ("zh-Hant", "zh-Hans", "en")
 
 
 class TenantError(ValueError):

@@ -10,21 +10,15 @@ import re
 import unicodedata
 from datetime import date
 
-import opencc
 import phonenumbers
 
 from loyalchat.domain import DomainError
+from loyalchat.languages import LOCALES, to_simplified, to_traditional
 
 MAX_NAME = 200
 MAX_NOTES = 4000
 MAX_TAG = 32
 MAX_TAGS = 20
-LOCALES = ("zh-Hant", "zh-Hans", "en")
-
-# Traditional (Hong Kong variants included) <-> Simplified, so "陳大文" is found by "陈大文"
-# and the other way round. OpenCC converters are immutable and safe to share.
-_TO_SIMPLIFIED = opencc.OpenCC("hk2s")
-_TO_TRADITIONAL = opencc.OpenCC("s2hk")
 
 _SPACES = re.compile(r"\s+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -159,7 +153,8 @@ def search_text(name: str, phone: str, email: str, member_no: str) -> str:
     without the country code, the email and the member number."""
     parts: list[str] = []
     name = normalise(name)
-    for variant in (name, _TO_SIMPLIFIED.convert(name), _TO_TRADITIONAL.convert(name)):
+    # Both scripts, so "陳大文" is found by "陈大文" and the other way round.
+    for variant in (name, to_simplified(name), to_traditional(name)):
         if variant and variant not in parts:
             parts.append(variant)
     if phone:

@@ -7,29 +7,11 @@ merchant often fills in only one Chinese variant, so the other is made with Open
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
-import opencc
+from loyalchat.languages import LOCALES, to_simplified, to_traditional
 
-LOCALES = ("zh-Hant", "zh-Hans", "en")
 DEFAULT_LOCALE = "zh-Hant"
-
-
-@functools.cache
-def _converter(config: str) -> opencc.OpenCC:
-    # OpenCC converters are immutable after construction and safe to share.
-    return opencc.OpenCC(config)
-
-
-def to_traditional(text: str) -> str:
-    """Simplified -> Hong Kong Traditional (Latin text and digits unchanged)."""
-    return _converter("s2hk").convert(text)
-
-
-def to_simplified(text: str) -> str:
-    """Traditional (Hong Kong variants included) -> Simplified."""
-    return _converter("hk2s").convert(text)
 
 
 def normalize_locale(locale: str | None) -> str:

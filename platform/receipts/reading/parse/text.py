@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import opencc
 from rapidfuzz.distance import Levenshtein
 
-# Traditional (including Hong Kong variants) to Simplified, so "總計" and "总计" compare
-# equal. OpenCC's converter is immutable after construction and safe to share.
-_T2S = opencc.OpenCC("hk2s")
+from loyalchat.languages import to_simplified
 
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -26,11 +23,6 @@ def halfwidth(text: str) -> str:
     # NFKC folds full-width forms and the ideographic space; it leaves CJK ideographs.
     text = unicodedata.normalize("NFKC", text)
     return text.replace("：", ":").replace("，", ",").replace("。", ".")
-
-
-def to_simplified(text: str) -> str:
-    """Fold common Traditional characters to their Simplified form."""
-    return _T2S.convert(text)
 
 
 def fold(text: str) -> str:
