@@ -1,9 +1,15 @@
-"""Helpers for the JSON API tests: keys, an earning rule, rewards, points to spend."""
+"""Helpers for the JSON API tests: the app and a client holding tenant A's API key, keys,
+an earning rule, rewards, points to spend."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.ledger import service as ledger
@@ -18,6 +24,21 @@ from loyalchat.tenants.tables import Role
 from tests.fixtures import World
 
 SYSTEM = Actor("system", label="test")
+
+
+@pytest.fixture
+def app() -> Litestar:
+    from loyalchat.app import create_app
+
+    return create_app(run_workers=False)
+
+
+@pytest.fixture
+async def client(app: Litestar, tenant_a: World) -> AsyncIterator[AsyncTestClient]:
+    """The API as tenant A's manager key."""
+    async with AsyncTestClient(app=app) as client:
+        client.headers.update(bearer(tenant_a.api_key))
+        yield client
 
 
 def bearer(key: str, **headers: str) -> dict[str, str]:

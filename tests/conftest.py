@@ -34,7 +34,8 @@ os.environ.update(
 os.environ.pop("LOYALCHAT_ENCRYPTION_KEY", None)
 os.environ.pop("LOYALCHAT_BLOCKED_PLUGINS", None)
 
-pytest_plugins = ["tests.fixtures"]
+# api_support: the JSON API tests' `app` and `client` (modules may define their own).
+pytest_plugins = ["tests.fixtures", "tests.api_support"]
 
 
 def _fail_unreachable(what: str, url: str, exc: Exception) -> None:

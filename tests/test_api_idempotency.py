@@ -29,20 +29,6 @@ from tests.fixtures import World
 from tests.test_tasks_support import drain, fresh_stub_broker
 
 
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, tenant_a: World) -> AsyncTestClient:
-    async with AsyncTestClient(app=app) as client:
-        client.headers.update(bearer(tenant_a.api_key))
-        yield client
-
-
 def key(value: str) -> dict[str, str]:
     return {"Idempotency-Key": value}
 

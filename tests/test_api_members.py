@@ -23,20 +23,6 @@ from tests.fixtures import World
 ZH = {"Accept-Language": "zh-HK,zh;q=0.9,en;q=0.5"}
 
 
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, tenant_a: World) -> AsyncTestClient:
-    async with AsyncTestClient(app=app) as client:
-        client.headers.update(bearer(tenant_a.api_key))
-        yield client
-
-
 async def test_create_get_update_member(client: AsyncTestClient) -> None:
     created = await client.post(
         "/api/v1/members", json={"name": "Chan Tai Man", "phone": "9123 4567"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -22,20 +21,6 @@ COFFEE = {
     "stock": 2,
     "validity_days": 30,
 }
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, tenant_a: World) -> AsyncTestClient:
-    async with AsyncTestClient(app=app) as client:
-        client.headers.update(bearer(tenant_a.api_key))
-        yield client
 
 
 async def test_catalogue_create_list_get_patch(client: AsyncTestClient, tenant_a: World) -> None:
