@@ -1,0 +1,45 @@
+"""The ranges of what the database stores, and the parameter types that keep input inside them.
+
+An integer past a column's range is not a server error but bad input: PostgreSQL refuses
+it (``integer out of range``) and SQLite would store it silently. Every integer the API,
+console or wallet takes from a URL goes through one of the annotated types here, so the
+check and the OpenAPI document (``minimum``/``maximum``) come from one place. Body schemas
+and services use the constants.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+from litestar.params import PathParameter, QueryParameter
+
+T = TypeVar("T")
+
+# ``Integer`` columns (PostgreSQL ``integer``, 4 bytes).
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+# ``Numeric(digits=(14, 2))`` money columns: twelve digits before the point.
+NUMERIC_14_2_MAX = Decimal("999999999999.99")
+
+# How far a list may be paged: far past any real list, far below 64-bit OFFSET overflow.
+MAX_OFFSET = 1_000_000_000
+# Console and wallet pages are numbered from 1; page * rows per page stays below MAX_OFFSET.
+MAX_PAGE_NUMBER = 1_000_000
+
+# A row id in a path (``/rewards/{reward_id}``): a serial ``integer`` primary key.
+PathId = Annotated[int, PathParameter(ge=1, le=INT32_MAX, description="A positive 32-bit row id.")]
+# ``?offset=`` of the JSON API's paginated lists.
+Offset = Annotated[
+    int,
+    QueryParameter(ge=0, le=MAX_OFFSET, description="How many items to skip (0 to 1,000,000,000)."),
+]
+# ``?page=`` of console and wallet lists.
+PageNumber = Annotated[
+    int, QueryParameter(ge=1, le=MAX_PAGE_NUMBER, description="The page, from 1.")
+]
+
+
+def in_int32(value: int) -> bool:
+    """Whether ``value`` fits an ``Integer`` column."""
+    return INT32_MIN <= value <= INT32_MAX
