@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from loyalchat import security
-from loyalchat.context import require_tenant
+from loyalchat.context import cross_tenant, require_tenant
 from loyalchat.scoping import new_row, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import ApiKey, Role, Tenant, TenantStatus
 
 KEY_PREFIX = "lc_"
+# last_used_at is a hint for people, not an audit trail: one write a minute per key is enough.
+LAST_USED_EVERY = timedelta(seconds=60)
 
 
 class ApiKeyError(ValueError):
@@ -107,16 +109,23 @@ async def authenticate(raw_key: str) -> KeyPrincipal | None:
         return None
     prefix = raw_key[len(KEY_PREFIX) :].split("_", 1)[0]
     digest = security.sha256_hex(raw_key)
-    rows = await ApiKey.select(
-        ApiKey.id, ApiKey.tenant, ApiKey.key_hash, ApiKey.role, ApiKey.name, ApiKey.revoked_at
-    ).where(ApiKey.prefix == prefix)
+    with cross_tenant("API key lookup: the key names its tenant"):
+        rows = await ApiKey.select(
+            ApiKey.id, ApiKey.tenant, ApiKey.key_hash, ApiKey.role, ApiKey.name, ApiKey.revoked_at
+        ).where(ApiKey.prefix == prefix)
     for row in rows:
         if security.constant_time_equal(row["key_hash"], digest) and row["revoked_at"] is None:
             status = await Tenant.select(Tenant.status).where(Tenant.id == row["tenant"]).first()
             if not status or status["status"] != TenantStatus.active.value:
                 return None
-            await ApiKey.update({ApiKey.last_used_at: datetime.now(UTC)}).where(
-                ApiKey.id == row["id"]
-            )
+            await _touch(row["id"])
             return KeyPrincipal(row["id"], row["tenant"], Role(row["role"]), row["name"])
     return None
+
+
+async def _touch(key_id: int) -> None:
+    """Record a use, at most once a minute: one conditional UPDATE, no read first."""
+    now = datetime.now(UTC)
+    stale = ApiKey.last_used_at.is_null() | (ApiKey.last_used_at < now - LAST_USED_EVERY)
+    with cross_tenant("API key lookup: the key names its tenant"):
+        await ApiKey.update({ApiKey.last_used_at: now}).where((ApiKey.id == key_id) & stale)
