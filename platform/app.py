@@ -23,7 +23,9 @@ from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
 from loyalchat.settings import Settings, get_settings
 
 CSRF_COOKIE = "lc_csrf"
-CSRF_EXEMPT = ["/api/", "/hooks/", "/health", "/ready", "/schema"]
+# Regular expressions that Litestar searches for anywhere in the path (re.findall), so each
+# is anchored: a console path that merely contains "/api/" or "/health" still needs the token.
+CSRF_EXEMPT = ["^/api/", "^/hooks/", "^/health$", "^/ready$", "^/schema(/|$)"]
 
 
 def create_app(

@@ -19,6 +19,7 @@ from loyalchat.api_errors import (
 )
 from loyalchat.context import NoTenantContext
 from loyalchat.domain import DomainError
+from loyalchat.log import loggable_path
 
 log = structlog.get_logger(__name__)
 
@@ -97,12 +98,14 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
 
 def no_tenant_handler(request: Request, exc: NoTenantContext) -> Response:
     # A route reached tenant-owned data with no tenant: a bug; fail closed as "not found".
-    log.error("no_tenant_context", path=request.url.path, error=str(exc))
+    log.error("no_tenant_context", path=loggable_path(request.url.path), error=str(exc))
     return _render(request, 404, "There is nothing at this address.")
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    log.exception(
+        "unhandled_error", path=loggable_path(request.url.path), error=type(exc).__name__
+    )
     return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, "We have been told. Please try again.")
 
 
