@@ -103,9 +103,7 @@ def no_tenant_handler(request: Request, exc: NoTenantContext) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    log.exception(
-        "unhandled_error", path=loggable_path(request.url.path), error=type(exc).__name__
-    )
+    log.exception("unhandled_error", path=loggable_path(request.url.path), error=type(exc).__name__)
     return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, "We have been told. Please try again.")
 
 
