@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         300, description="Rows in a non-final state longer than this are re-enqueued."
     )
     sweep_interval_seconds: int = Field(60, description="How often the scheduler sweeps.")
+    inbox_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Inbound webhook events are deleted this many days after they were "
+        "processed (done or failed); unprocessed ones are kept.",
+    )
 
     @field_validator("blocked_plugins", mode="before")
     @classmethod

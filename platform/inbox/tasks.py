@@ -5,7 +5,7 @@ from __future__ import annotations
 from loyalchat.context import NoTenantContext
 from loyalchat.inbox import service
 from loyalchat.inbox.tables import InboundEvent, InboundStatus
-from loyalchat.tasks import actor, register_sweepable
+from loyalchat.tasks import actor, register_periodic, register_sweepable
 
 
 @actor(
@@ -35,3 +35,18 @@ register_sweepable(
     process_inbound_event,
     reset_status=InboundStatus.received.value,
 )
+
+
+PURGE_INTERVAL_SECONDS = 3600
+
+
+@actor(max_retries=3, time_limit=10 * 60_000)
+async def purge_inbound_events() -> None:
+    """Delete inbound events processed longer ago than ``inbox_retention_days``.
+
+    Retry policy: three tries; the next hourly run removes anything left anyway.
+    """
+    await service.purge_processed()
+
+
+register_periodic("purge_inbound_events", purge_inbound_events, PURGE_INTERVAL_SECONDS)
