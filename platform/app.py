@@ -56,6 +56,7 @@ def create_app(
     from loyalchat.tenants.throttle import make_throttle
 
     settings = settings or get_settings()
+    settings.fernet_keys()  # refuse to start with an unusable key file (the secret: below)
     configure_logging(settings)
     db.configure_database(settings)
     pm = plugins or get_plugin_manager()

@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from loyalchat.keyfiles import fernet_problem, persisted_key, secret_problem
+
 
 class Settings(BaseSettings):
     """Every knob of a loyalchat process; README.md has the same table for operators."""
@@ -90,6 +92,22 @@ class Settings(BaseSettings):
         "processed (done or failed); unprocessed ones are kept.",
     )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and (problem := secret_problem(secret)):
+            raise ValueError(f"LOYALCHAT_SECRET_KEY {problem}")
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr) -> SecretStr:
+        for n, key in enumerate(value.get_secret_value().split(","), start=1):
+            if key.strip() and (problem := fernet_problem(key.strip())):
+                raise ValueError(f"LOYALCHAT_ENCRYPTION_KEY: key {n} {problem}")
+        return value
+
     @field_validator("blocked_plugins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
@@ -130,31 +148,24 @@ class Settings(BaseSettings):
         """The signing secret, generated and kept under var_dir when not configured."""
         if value := self.secret_key.get_secret_value():
             return value
-        return _persisted_key(self.var_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+        return persisted_key(
+            self.var_dir / "secret_key",
+            lambda: secrets.token_urlsafe(48),
+            secret_problem,
+            "LOYALCHAT_SECRET_KEY",
+        )
 
     def fernet_keys(self) -> list[str]:
         """Encryption keys, newest first; generated and kept under var_dir when unset."""
         if value := self.encryption_key.get_secret_value():
             return [key.strip() for key in value.split(",") if key.strip()]
-        key = _persisted_key(
-            self.var_dir / "encryption_key", lambda: Fernet.generate_key().decode()
+        key = persisted_key(
+            self.var_dir / "encryption_key",
+            lambda: Fernet.generate_key().decode(),
+            fernet_problem,
+            "LOYALCHAT_ENCRYPTION_KEY",
         )
         return [key]
-
-
-def _persisted_key(path: Path, make: object) -> str:
-    """Read a key file, or create it (mode 0600) exactly once, even with racing processes."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()  # type: ignore[operator]
-    try:
-        with path.open("x") as handle:
-            path.chmod(0o600)
-            handle.write(value)
-    except FileExistsError:
-        return path.read_text().strip()
-    return value
 
 
 @functools.cache
