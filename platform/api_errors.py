@@ -78,6 +78,11 @@ MESSAGES: dict[str, str] = {
     "too_large": N_("The request is too large."),
     "unsupported_media_type": N_("Send the request body as JSON."),
     "too_many_requests": N_("Too many requests. Wait a moment and try again."),
+    # loyalchat.inputguard: input nothing can store
+    "invalid_character": N_(
+        "The request contains a character that cannot be stored (NUL). Remove it and try again."
+    ),
+    "invalid_json": N_("The JSON body is nested too deeply."),
     "internal_error": N_("We have been told. Please try again."),
     "unavailable": N_("The service is busy. Please try again shortly."),
     # Idempotency-Key
@@ -107,6 +112,7 @@ MESSAGES: dict[str, str] = {
     "invalid_amount": N_("Enter an amount above 0 with at most two decimal places."),
     "invalid_reference": N_("A purchase needs a reference of 1 to 100 characters."),
     "insufficient_stored_value": N_("Not enough stored value: %(balance)s available."),
+    "balance_out_of_range": N_("This would take the balance past the most it can hold."),
     # rewards and grants
     "invalid_reward": N_("Check the reward: some details are missing or not valid."),
     "unknown_reward_type": N_("There is no reward type %(kind)s."),

@@ -18,6 +18,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from loyalchat import db
 from loyalchat.errors import EXCEPTION_HANDLERS
 from loyalchat.health import health, ready
+from loyalchat.inputguard import InputGuardMiddleware
 from loyalchat.log import AccessLogMiddleware, configure_logging
 from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
 from loyalchat.settings import Settings, get_settings
@@ -97,6 +98,7 @@ def create_app(
         lifespan=[lifespan],
         middleware=[
             AccessLogMiddleware(),
+            InputGuardMiddleware(),  # before anything reads the path, query or body
             session_config(settings).middleware,
             PrincipalMiddleware(),
             IdempotencyMiddleware(),
