@@ -95,6 +95,11 @@ MESSAGES: dict[str, str] = {
         "A request with this Idempotency-Key is still running. Try again in a moment."
     ),
     "idempotency_conflict": N_("This idempotency key was already used for something else."),
+    "secret_not_replayable": N_(
+        "The first request with this Idempotency-Key created API key %(id)s. Its secret "
+        "was shown only in that answer and is not kept. If it was lost, revoke key "
+        "%(id)s and create a new one."
+    ),
     # members
     "member_merged": N_("This member was merged into another member: use that one instead."),
     "identity_taken": N_("This chat account already belongs to another member."),

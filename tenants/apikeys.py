@@ -10,8 +10,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from loyalchat import security
+from loyalchat import db, security
 from loyalchat.context import cross_tenant, require_tenant
+from loyalchat.domain import Conflict
+from loyalchat.idempotency.creating import create_once
 from loyalchat.scoping import new_row, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import ApiKey, Role, Tenant, TenantStatus
@@ -41,25 +43,59 @@ class KeyPrincipal:
     name: str
 
 
-async def create_key(name: str, role: Role, created_by: int | None = None) -> IssuedKey:
+async def create_key(
+    name: str,
+    role: Role,
+    created_by: int | None = None,
+    *,
+    idempotency_key: str | None = None,
+) -> IssuedKey:
+    """A new key of the current tenant; the returned ``key`` is never seen again.
+
+    With ``idempotency_key`` (the API's ``Idempotency-Key``) a key is created once: a
+    repeat raises ``Conflict("secret_not_replayable", id=<the first key's id>)``, since
+    only the hash of the first key's secret was kept.
+    """
     name = name.strip()
     if not name or len(name) > 100:
         raise ApiKeyError("name: 1-100 characters")
-    prefix = secrets.token_hex(6)
-    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    row = new_row(
-        ApiKey,
-        name=name,
-        prefix=prefix,
-        key_hash=security.sha256_hex(key),
-        role=role.value,
-        created_by=created_by,
+
+    async def create() -> IssuedKey:
+        prefix = secrets.token_hex(6)
+        key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        async with db.write_transaction():
+            row = new_row(
+                ApiKey,
+                name=name,
+                prefix=prefix,
+                key_hash=security.sha256_hex(key),
+                role=role.value,
+                created_by=created_by,
+                idempotency_key=idempotency_key,
+            )
+            await row.save()
+            await audit.record(
+                "api_key.create", f"api_key:{row.id}", after={"name": name, "role": role.value}
+            )
+        return IssuedKey(id=row.id, name=name, role=role, key=key)
+
+    issued, replayed = await create_once(idempotency_key, _key_made_with, create)
+    if replayed:
+        raise Conflict(
+            "this request already created an API key; its secret was shown only then",
+            code="secret_not_replayable",
+            id=issued.id,
+        )
+    return issued
+
+
+async def _key_made_with(idempotency_key: str) -> IssuedKey | None:
+    row = (
+        await scoped_select(ApiKey, ApiKey.id, ApiKey.name, ApiKey.role)
+        .where(ApiKey.idempotency_key == idempotency_key)
+        .first()
     )
-    await row.save()
-    await audit.record(
-        "api_key.create", f"api_key:{row.id}", after={"name": name, "role": role.value}
-    )
-    return IssuedKey(id=row.id, name=name, role=role, key=key)
+    return IssuedKey(row["id"], row["name"], Role(row["role"]), key="") if row else None
 
 
 async def list_keys() -> list[dict]:

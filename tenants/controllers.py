@@ -9,6 +9,13 @@ from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from loyalchat.api_errors import FORBIDDEN, IDEMPOTENCY_ERRORS, error_responses
+from loyalchat.idempotency.middleware import (
+    IDEMPOTENCY_DEPENDENCIES,
+    REPLAY_HEADERS,
+    SECRET_RESPONSE,
+    ServiceKey,
+)
 from loyalchat.tenants import accounts, apikeys, audit
 from loyalchat.tenants.auth import api_key_required, principal_of
 from loyalchat.tenants.schemas import (
@@ -61,11 +68,26 @@ class TenantApiController(Controller):
             raise NotFoundException()
         return ApiKeyOut(**row)
 
-    @post("/api-keys", guards=[api_key_required(Role.owner)])
-    async def create_api_key(self, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
-        """Create a key; the response is the only time the key is shown."""
+    @post(
+        "/api-keys",
+        guards=[api_key_required(Role.owner)],
+        opt=SECRET_RESPONSE,
+        dependencies=IDEMPOTENCY_DEPENDENCIES,
+        response_headers=REPLAY_HEADERS,
+        responses=error_responses(
+            FORBIDDEN, (409, "secret_not_replayable", {"id": 12}), *IDEMPOTENCY_ERRORS
+        ),
+    )
+    async def create_api_key(
+        self, data: JSONBody[ApiKeyCreate], service_key: ServiceKey
+    ) -> ApiKeyIssued:
+        """Create a key; the response is the only time the key is shown.
+
+        With ``Idempotency-Key``, a repeat does not show the key again: it gets 409
+        ``secret_not_replayable`` with the id of the key the first request made.
+        """
         try:
-            issued = await apikeys.create_key(data.name, data.role)
+            issued = await apikeys.create_key(data.name, data.role, idempotency_key=service_key)
         except apikeys.ApiKeyError as exc:
             raise ValidationException(str(exc)) from exc
         return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)

@@ -88,6 +88,8 @@ class ApiKey(Table, tablename="api_key"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    # The API request that created it (unique per tenant): a retry creates no second key.
+    idempotency_key = Varchar(length=200, null=True, default=None)
 
 
 class TenantPlugin(Table, tablename="tenant_plugin"):

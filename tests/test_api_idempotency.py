@@ -16,7 +16,7 @@ from loyalchat.idempotency.tables import IdempotentRequest
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members.tables import Member
 from loyalchat.tasks.embedded import EmbeddedWorker
-from loyalchat.tenants.tables import Role
+from loyalchat.tenants.tables import ApiKey, Role
 from tests.api_support import (
     SYSTEM,
     add_member,
@@ -27,6 +27,9 @@ from tests.api_support import (
 )
 from tests.fixtures import World
 from tests.test_tasks_support import drain, fresh_stub_broker
+
+# The credential of the direct service calls.
+CRED = "api_key:1"
 
 
 def key(value: str) -> dict[str, str]:
@@ -125,8 +128,10 @@ async def test_a_duplicate_while_the_first_runs_is_told_to_wait(
     client: AsyncTestClient, tenant_a: World
 ) -> None:
     fingerprint = service.fingerprint("POST", "/api/v1/members", b'{"name":"Ho"}')
+    own = await ApiKey.select(ApiKey.id).where(ApiKey.name == "alpha-tea key").first()
     with tenant_context(tenant_a.id, SYSTEM):
-        assert (await service.claim("busy", fingerprint)).outcome is service.Claim.started
+        first = await service.claim("busy", f"api_key:{own['id']}", fingerprint)
+        assert first.outcome is service.Claim.started
     waiting = await client.post(
         "/api/v1/members",
         content=b'{"name":"Ho"}',
@@ -154,7 +159,7 @@ async def test_of_concurrent_twins_exactly_one_runs(tenant_a: World) -> None:
 
     async def claim() -> service.Claim:
         with tenant_context(tenant_a.id, SYSTEM):
-            return (await service.claim("twin", fingerprint)).outcome
+            return (await service.claim("twin", CRED, fingerprint)).outcome
 
     outcomes = await asyncio.gather(*[claim() for _ in range(16)])
     assert outcomes.count(service.Claim.started) == 1
@@ -195,20 +200,24 @@ async def test_claims_on_sqlite(sqlite_db: object, tenant_a_sqlite: int) -> None
     """The claim is one INSERT ... ON CONFLICT DO NOTHING on SQLite too."""
     fingerprint = service.fingerprint("POST", "/api/v1/members", b"{}")
     with tenant_context(tenant_a_sqlite, SYSTEM):
-        assert (await service.claim("k", fingerprint)).outcome is service.Claim.started
-        assert (await service.claim("k", fingerprint)).outcome is service.Claim.in_progress
-        assert (await service.claim("k", "other")).outcome is service.Claim.mismatch
-        await service.finish("k", 201, b'{"ok":true}', "application/json")
-        replay = await service.claim("k", fingerprint)
+        assert (await service.claim("k", CRED, fingerprint)).outcome is service.Claim.started
+        assert (await service.claim("k", CRED, fingerprint)).outcome is service.Claim.in_progress
+        assert (await service.claim("k", CRED, "other")).outcome is service.Claim.mismatch
+        await service.finish("k", CRED, 201, b'{"ok":true}', "application/json")
+        replay = await service.claim("k", CRED, fingerprint)
         assert replay.outcome is service.Claim.replay
         assert replay.response == service.StoredResponse(201, b'{"ok":true}', "application/json")
-        await service.release("k")
-        assert (await service.claim("k", "other")).outcome is service.Claim.started
+        await service.release("k", CRED)
+        assert (await service.claim("k", CRED, "other")).outcome is service.Claim.started
         # A claim left "in progress" for long is taken over, once.
         old = datetime.now(UTC) - timedelta(minutes=10)
-        assert (await service.claim("stuck", fingerprint, now=old)).outcome is service.Claim.started
-        assert (await service.claim("stuck", fingerprint)).outcome is service.Claim.started
-        assert (await service.claim("stuck", fingerprint)).outcome is service.Claim.in_progress
+        assert (
+            await service.claim("stuck", CRED, fingerprint, now=old)
+        ).outcome is service.Claim.started
+        assert (await service.claim("stuck", CRED, fingerprint)).outcome is service.Claim.started
+        assert (
+            await service.claim("stuck", CRED, fingerprint)
+        ).outcome is service.Claim.in_progress
 
 
 @pytest.fixture
@@ -234,7 +243,7 @@ async def test_hourly_job_purges_responses_older_than_a_day(
     old = datetime.now(UTC) - timedelta(hours=25)
     for world, name in [(tenant_a, "old-a"), (tenant_b, "old-b"), (tenant_a, "fresh")]:
         with tenant_context(world.id, SYSTEM):
-            await service.claim(name, "f", now=old if name.startswith("old") else None)
+            await service.claim(name, CRED, "f", now=old if name.startswith("old") else None)
     purge_idempotent_requests.send()
     await drain(EmbeddedWorker(stub_broker, threads=1, worker_timeout_ms=50))
     assert await IdempotentRequest.select(IdempotentRequest.key) == [{"key": "fresh"}]

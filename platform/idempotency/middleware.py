@@ -1,16 +1,21 @@
 """Honour ``Idempotency-Key`` on every POST under ``/api/v1``: controllers know nothing of it.
 
-Runs after the principal is resolved (the key is per tenant) and before the handler. The
+Runs after the principal is resolved (a key is per tenant and credential) and before the
+handler. The route's guards run first, so a caller whose role the route refuses gets the
+guard's 401/403 and nothing is claimed, stored or replayed for it (DESIGN.md 5.6). The
 request body is read here (it is part of the fingerprint) and handed on unchanged; the
 handler's response is held back until it is stored, so a client that retries the moment
 it gets an answer finds it. Responses that are the caller's to fix before retrying
 (malformed body, wrong key or role, throttling) and our own failures (5xx) are not kept.
+A route marked :data:`SECRET_RESPONSE` (a new API key) has only its ``id`` kept: a
+replay gets 409 ``secret_not_replayable`` instead of the secret.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
@@ -24,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loyalchat.api_errors import encode_payload, error_payload, locale_of
 from loyalchat.context import current_tenant_id
 from loyalchat.idempotency import service
+from loyalchat.tenants.auth import Principal, principal_of
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = b"idempotent-replayed"
@@ -32,6 +38,8 @@ STATE_KEY = "idempotency_service_key"
 MAX_BODY = 1024 * 1024  # API bodies are small JSON documents
 # Status codes that say "fix the request and send it again": not stored.
 _NOT_KEPT = frozenset({400, 401, 403, 405, 408, 413, 415, 429})
+# Route ``opt`` of handlers whose success response carries a secret (shown once).
+SECRET_RESPONSE = {"response_has_secret": True}
 
 
 def _is_api_post(scope: Scope) -> bool:
@@ -50,7 +58,10 @@ async def provide_service_key(
                 "nothing is done twice. Up to 255 characters; kept for 24 hours."
             ),
             examples=[Example(value="pos-7-20260512-000123")],
+            min_length=1,
             max_length=service.MAX_KEY_LENGTH,
+            # Printable ASCII (service.valid_key()); no spaces at the ends, which HTTP drops.
+            pattern=r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
         ),
     ] = None,
 ) -> str | None:
@@ -79,18 +90,23 @@ REPLAY_HEADERS = [
 
 
 class IdempotencyMiddleware(ASGIMiddleware):
-    """Store the first response per (tenant, Idempotency-Key); replay it for repeats."""
+    """Store the first response per (tenant, credential, Idempotency-Key); replay it for
+    repeats by the same credential, after the route's guards have let it in."""
 
     scopes = (ScopeType.HTTP,)
     should_bypass_for_scope = staticmethod(lambda scope: not _is_api_post(scope))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         raw_key = _header(scope, HEADER)
-        if raw_key is None or current_tenant_id() is None:
+        connection: ASGIConnection = ASGIConnection(scope, receive)
+        credential = credential_of(principal_of(connection))
+        if raw_key is None or current_tenant_id() is None or credential is None:
             # No key, or no valid API key (the guard answers 401): nothing to remember.
             await next_app(scope, receive, send)
             return
-        connection: ASGIConnection = ASGIConnection(scope, receive)
+        # Authority before anything is claimed or replayed: a failing guard raises its
+        # 401/403 here, answered by the exception handlers as if the handler had run.
+        await scope["route_handler"].authorize_connection(connection)
         key = raw_key.strip()
         if not service.valid_key(key):
             await _send_error(connection, send, 400, "invalid_idempotency_key")
@@ -103,21 +119,31 @@ class IdempotencyMiddleware(ASGIMiddleware):
             f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
         )
         fingerprint = service.fingerprint(scope["method"], path, body)
-        scope.setdefault("state", {})[STATE_KEY] = service.service_key(key, fingerprint)
+        scope.setdefault("state", {})[STATE_KEY] = service.service_key(key, fingerprint, credential)
 
-        claimed = await service.claim(key, fingerprint)
+        claimed = await service.claim(key, credential, fingerprint)
         if claimed.outcome is service.Claim.mismatch:
             await _send_error(connection, send, 422, "idempotency_key_reused")
         elif claimed.outcome is service.Claim.in_progress:
             await _send_error(connection, send, 409, "request_in_progress")
         elif claimed.outcome is service.Claim.replay:
             assert claimed.response is not None
-            await _send_stored(send, claimed.response)
+            if _has_secret(scope) and claimed.response.status_code < 300:
+                await _send_secret_gone(connection, send, claimed.response.body)
+            else:
+                await _send_stored(send, claimed.response)
         else:
-            await self._run_first(key, scope, _replaying(body, receive), send, next_app)
+            replaying = _replaying(body, receive)
+            await self._run_first(key, credential, scope, replaying, send, next_app)
 
     async def _run_first(
-        self, key: str, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp
+        self,
+        key: str,
+        credential: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        next_app: ASGIApp,
     ) -> None:
         messages: list[Message] = []
 
@@ -127,15 +153,44 @@ class IdempotencyMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, hold)
         except BaseException:
-            await service.release(key)
+            await service.release(key, credential)
             raise
         status, content_type, body = _response_of(messages)
         if status >= 500 or status in _NOT_KEPT or not _is_text(body):
-            await service.release(key)
+            await service.release(key, credential)
         else:
-            await service.finish(key, status, body, content_type)
+            if _has_secret(scope) and status < 300:
+                body = _without_secret(body)
+            await service.finish(key, credential, status, body, content_type)
         for message in messages:
             await send(message)
+
+
+def credential_of(principal: Principal) -> str | None:
+    """Who a stored response belongs to: ``api_key:<id>``, ``staff:<id>``, or None."""
+    if principal.api_key is not None:
+        return f"api_key:{principal.api_key.key_id}"
+    if principal.user is not None:
+        return f"staff:{principal.user.id}"
+    return None
+
+
+def _has_secret(scope: Scope) -> bool:
+    return bool(scope["route_handler"].opt.get("response_has_secret"))
+
+
+def _without_secret(body: bytes) -> bytes:
+    """What is kept of a response with a secret: its ``id`` only (that it was made)."""
+    return msgspec.json.encode({"id": _id_of(body)} if _id_of(body) is not None else {})
+
+
+def _id_of(body: bytes) -> int | None:
+    try:
+        found: Any = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    value = found.get("id") if isinstance(found, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -204,8 +259,25 @@ async def _send_stored(send: Send, stored: service.StoredResponse) -> None:
     )
 
 
-async def _send_error(connection: ASGIConnection, send: Send, status: int, code: str) -> None:
-    body = encode_payload(error_payload(connection, status, code))
+async def _send_secret_gone(connection: ASGIConnection, send: Send, kept: bytes) -> None:
+    """The replay of a response that held a secret: what was made, not the secret."""
+    made = _id_of(kept)
+    detail = "the first request with this Idempotency-Key created the object; its secret "
+    detail += "was shown only then: revoke it and create a new one if it was lost"
+    extra = {"id": made} if made is not None else None
+    await _send_error(connection, send, 409, "secret_not_replayable", detail=detail, extra=extra)
+
+
+async def _send_error(
+    connection: ASGIConnection,
+    send: Send,
+    status: int,
+    code: str,
+    *,
+    detail: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    body = encode_payload(error_payload(connection, status, code, detail=detail, extra=extra))
     language = locale_of(connection).encode()
     await _send(send, status, body, "application/json", [(b"content-language", language)])
 

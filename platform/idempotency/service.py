@@ -1,8 +1,10 @@
 """``Idempotency-Key`` for the JSON API: the only writer of ``IdempotentRequest``.
 
 The first request with a key claims a row with ``status_code`` 0 ("in progress"); the
-unique index on (tenant, key) decides a race, so of two concurrent twins exactly one
-runs. When the handler is done its status and body are stored, and later requests with
+unique index on (tenant, credential, key) decides a race, so of two concurrent twins
+exactly one runs. A key belongs to the credential that sent it (``api_key:<id>``,
+``staff:<id>``): another API key of the same tenant with the same header gets a claim of
+its own, never the first key's response. When the handler is done its status and body are stored, and later requests with
 the same key and the same fingerprint get that response again. A claim whose request
 died half-way (status still 0 long after it began) may be taken over: the services
 behind the API have idempotency keys of their own (:func:`service_key`), so running
@@ -63,47 +65,57 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def service_key(key: str, request_fingerprint: str) -> str:
+def service_key(key: str, request_fingerprint: str, credential: str) -> str:
     """The idempotency key a service gets for an API request with ``Idempotency-Key: key``.
 
-    ``api:<key>:<first 12 of the fingerprint>``: a replay of the same request maps to the
-    same ledger entry or grant even after its stored response was purged, while a key
-    reused (after 24 h) for another request cannot pick up the old result. A long key is
-    replaced by its hash, so the result fits the services' 200 characters.
+    ``api:<credential>:<key>:<first 12 of the fingerprint>``: a replay of the same request
+    maps to the same ledger entry or grant even after its stored response was purged,
+    while a key reused (after 24 h) for another request, or by another API key, cannot
+    pick up the old result. A long key is replaced by its hash, so the result fits the
+    services' 200 characters.
     """
     if len(key) > _SERVICE_KEY_ROOM:
         key = "sha256-" + hashlib.sha256(key.encode()).hexdigest()
-    return f"api:{key}:{request_fingerprint[:12]}"
+    return f"api:{credential}:{key}:{request_fingerprint[:12]}"
 
 
-async def claim(key: str, request_fingerprint: str, now: datetime | None = None) -> ClaimResult:
-    """Claim ``key`` for a request of the current tenant, or say what happened to it before."""
+async def claim(
+    key: str, credential: str, request_fingerprint: str, now: datetime | None = None
+) -> ClaimResult:
+    """Claim ``key`` for a request of ``credential`` in the current tenant, or say what
+    happened to it before."""
     now = now or datetime.now(UTC)
     for _ in range(3):
-        if (found := await _claim_once(key, request_fingerprint, now)) is not None:
+        if (found := await _claim_once(key, credential, request_fingerprint, now)) is not None:
             return found
     # Released three times between our insert and our read: the first request keeps
     # failing; let the client try again later.
     return ClaimResult(Claim.in_progress)
 
 
-async def _claim_once(key: str, request_fingerprint: str, now: datetime) -> ClaimResult | None:
+async def _claim_once(
+    key: str, credential: str, request_fingerprint: str, now: datetime
+) -> ClaimResult | None:
     inserted = (
         await IdempotentRequest.insert(
             new_row(
                 IdempotentRequest,
+                credential=credential,
                 key=key,
                 fingerprint=request_fingerprint,
                 status_code=0,
                 created_at=now,
             )
         )
-        .on_conflict(target=(IdempotentRequest.tenant, IdempotentRequest.key), action="DO NOTHING")
+        .on_conflict(
+            target=(IdempotentRequest.tenant, IdempotentRequest.credential, IdempotentRequest.key),
+            action="DO NOTHING",
+        )
         .returning(IdempotentRequest.id)
     )
     if inserted:
         return ClaimResult(Claim.started)
-    row = await scoped_select(IdempotentRequest).where(IdempotentRequest.key == key).first()
+    row = await scoped_select(IdempotentRequest).where(_is(key, credential)).first()
     if row is None:  # released (a 5xx) between our insert and this read: try again
         return None
     if row["fingerprint"] != request_fingerprint:
@@ -133,8 +145,14 @@ async def _take_over(row: dict, now: datetime) -> bool:
     return bool(taken)
 
 
-async def finish(key: str, status_code: int, body: bytes, content_type: str) -> None:
-    """Store the response of the request that claimed ``key``."""
+def _is(key: str, credential: str):
+    return (IdempotentRequest.key == key) & (IdempotentRequest.credential == credential)
+
+
+async def finish(
+    key: str, credential: str, status_code: int, body: bytes, content_type: str
+) -> None:
+    """Store the response of the request that claimed ``key`` for ``credential``."""
     await scoped_update(
         IdempotentRequest,
         {
@@ -142,12 +160,12 @@ async def finish(key: str, status_code: int, body: bytes, content_type: str) -> 
             IdempotentRequest.response_body: body.decode("utf-8"),
             IdempotentRequest.content_type: content_type[:100],
         },
-    ).where(IdempotentRequest.key == key)
+    ).where(_is(key, credential))
 
 
-async def release(key: str) -> None:
+async def release(key: str, credential: str) -> None:
     """Forget ``key`` (the request failed on our side): the client may retry with it."""
-    await scoped_delete(IdempotentRequest).where(IdempotentRequest.key == key)
+    await scoped_delete(IdempotentRequest).where(_is(key, credential))
 
 
 async def purge(now: datetime | None = None) -> int:

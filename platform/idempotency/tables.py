@@ -10,9 +10,14 @@ from loyalchat.tenants.tables import Tenant
 
 
 class IdempotentRequest(Table, tablename="idempotent_request"):
-    """Unique per (tenant, key). ``status_code`` 0 means the first request is still running."""
+    """Unique per (tenant, credential, key). ``status_code`` 0: the first request still runs.
+
+    ``credential`` is who sent it (``api_key:<id>`` or ``staff:<id>``): a stored response
+    is replayed only to the credential that made it, never to another key of the tenant.
+    """
 
     tenant = ForeignKey(references=Tenant, null=False, on_delete=OnDelete.cascade, index=True)
+    credential = Varchar(length=64, default="")
     key = Varchar(length=255)
     fingerprint = Varchar(length=64)  # sha256 of method, path and body
     status_code = Integer(default=0)

@@ -1,9 +1,10 @@
 """JSON API for a member's points and stored value (``/api/v1/members/{member_no}/...``).
 
 Thin: the member is found by the ``before_request`` hook, the rules and ledger services
-do the work. Each write hands the service an idempotency key: the request's own
-(``Idempotency-Key``) when sent, else the natural one (``purchase:<reference>``) or a
-fresh token. A service replay (the same purchase again) answers 200 instead of 201.
+do the work. Each write hands the service an idempotency key: a purchase always its
+natural one (``purchase:<reference>``: a reference is credited once whatever the
+header), the others the request's own (``Idempotency-Key``) when sent, else a fresh
+token. A service replay (the same purchase again) answers 200 instead of 201.
 """
 
 from __future__ import annotations
@@ -99,14 +100,13 @@ class MemberLedgerApiController(Controller):
     async def record_purchase(
         self,
         member: PathMember,
-        service_key: ServiceKey,
+        service_key: ServiceKey,  # documents Idempotency-Key; the reference is the key
         data: Annotated[PurchaseCreate, Body(examples=PURCHASE_EXAMPLES)],
     ) -> Response[Purchase]:
         """Credit a purchase through the shop's earning rules (once per ``reference``)."""
         amount = parse_money(data.amount)
-        result = await rules.record_purchase(
-            member.id, amount, reference=data.reference, key=service_key
-        )
+        # The header only replays this response; the reference decides "once".
+        result = await rules.record_purchase(member.id, amount, reference=data.reference)
         entry = await ledger.get_entry(result.entry_id) if result.entry_id is not None else None
         body = Purchase(
             member_no=member.member_no,

@@ -90,10 +90,10 @@ class MemberApiController(Controller):
     async def create_member(
         self,
         data: Annotated[MemberCreate, Body(examples=CREATE_EXAMPLES)],
-        service_key: ServiceKey,  # documents Idempotency-Key; the middleware replays
+        service_key: ServiceKey,  # the middleware replays; the service creates once
     ) -> Member:
         """Enrol a member; the shop's next member number is given."""
-        return member_json(await service.create_member(data))
+        return member_json(await service.create_member(data, key=service_key))
 
     @get(
         "/{member_no:str}",

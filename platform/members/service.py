@@ -18,6 +18,7 @@ from typing import Any
 from loyalchat import db, events
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.idempotency.creating import create_once
 from loyalchat.members import numbering, profile
 from loyalchat.members.merge import merge_members
 from loyalchat.members.numbering import number_format, set_number_format
@@ -217,10 +218,17 @@ async def remove_identity(member_id: int, channel: str, external_id: str) -> Non
 # --- creating and joining --------------------------------------------------------------
 
 
-async def _insert(fields: dict[str, Any]) -> dict[str, Any]:
+async def _insert(fields: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
     """Insert a member with the next number; call inside a write transaction."""
     seq, member_no = await numbering.allocate()
-    row = new_row(Member, member_no=member_no, seq=seq, **fields, **derived(fields, member_no))
+    row = new_row(
+        Member,
+        member_no=member_no,
+        seq=seq,
+        idempotency_key=idempotency_key,
+        **fields,
+        **derived(fields, member_no),
+    )
     await row.save()
     return row.to_dict()
 
@@ -235,26 +243,40 @@ async def _announce(row: dict[str, Any], channel: str | None) -> MemberOut:
 
 
 async def create_member(
-    data: MemberCreate | None = None, identity: tuple[str, str] | None = None
+    data: MemberCreate | None = None,
+    identity: tuple[str, str] | None = None,
+    *,
+    key: str | None = None,
 ) -> MemberOut:
     """A new member with the tenant's next number, optionally linked to ``(channel, id)``.
 
-    ``Conflict("identity_taken")`` when that identity already belongs to a member.
+    ``Conflict("identity_taken")`` when that identity already belongs to a member. With
+    ``key`` (the API request's service key, a console form token) the member is created
+    once: a repeat, even a concurrent one, returns the first member and creates nothing.
     """
     fields = await _clean(_created_fields(data))
     channel: str | None = None
     if identity is not None:
         channel = _clean_channel(identity[0])
         external_id = _clean_external_id(channel, identity[1])
-    async with db.write_transaction() as tx:
-        row = await _insert(fields)
-        if channel is not None and not await _link(tx, row["id"], channel, external_id):
-            raise Conflict("this id already belongs to another member", code="identity_taken")
-        if current_actor().kind in ("staff", "api_key"):  # chat joins are not staff actions
-            await audit.record(
-                "member.create", f"member:{row['id']}", after={"member_no": row["member_no"]}
-            )
-    return await _announce(row, channel)
+
+    async def create() -> dict[str, Any]:
+        async with db.write_transaction() as tx:
+            row = await _insert(fields, key)
+            if channel is not None and not await _link(tx, row["id"], channel, external_id):
+                raise Conflict("this id already belongs to another member", code="identity_taken")
+            if current_actor().kind in ("staff", "api_key"):  # chat joins are not staff actions
+                await audit.record(
+                    "member.create", f"member:{row['id']}", after={"member_no": row["member_no"]}
+                )
+        return row
+
+    row, replayed = await create_once(key, _created_with, create)
+    return member_out(row) if replayed else await _announce(row, channel)
+
+
+async def _created_with(key: str) -> dict[str, Any] | None:
+    return await scoped_select(Member).where(Member.idempotency_key == key).first()
 
 
 async def join_by_identity(

@@ -52,6 +52,8 @@ class Member(Table, tablename="member"):
     search_text = Text(default="")  # name, phone digits, email, number: for trigram search
     joined_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The request that created it (unique per tenant): a retry enrols no second member.
+    idempotency_key = Varchar(length=200, null=True, default=None)
 
 
 class MemberIdentity(Table, tablename="member_identity"):

@@ -13,8 +13,10 @@ from typing import Any
 import msgspec
 import pluggy
 
+from loyalchat import db
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
+from loyalchat.idempotency.creating import create_once
 from loyalchat.media import store as media
 from loyalchat.rewards import text
 from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
@@ -108,16 +110,34 @@ async def get_reward(reward_id: int) -> RewardOut:
 
 
 async def create_reward(
-    data: RewardCreate | Mapping[str, Any], pm: pluggy.PluginManager | None = None
+    data: RewardCreate | Mapping[str, Any],
+    pm: pluggy.PluginManager | None = None,
+    *,
+    key: str | None = None,
 ) -> RewardOut:
-    """Add a reward to the catalogue (``invalid_reward``, ``unknown_reward_type``)."""
+    """Add a reward to the catalogue (``invalid_reward``, ``unknown_reward_type``).
+
+    With ``key`` (the API request's service key, a console form token) the reward is
+    added once: a repeat, even a concurrent one, returns the first reward.
+    """
     given = _convert(data, RewardCreate)
     values = await _validated(msgspec.structs.asdict(given), pm, new_image=given.image)
-    row = new_row(Reward, **values)
-    await row.save()
-    reward = await get_reward(row.id)
-    await audit.record("reward.create", f"reward:{reward.id}", after=_audited(reward))
+
+    async def create() -> RewardOut:
+        async with db.write_transaction():
+            row = new_row(Reward, **values, idempotency_key=key)
+            await row.save()
+            reward = await get_reward(row.id)
+            await audit.record("reward.create", f"reward:{reward.id}", after=_audited(reward))
+        return reward
+
+    reward, _ = await create_once(key, _created_with, create)
     return reward
+
+
+async def _created_with(key: str) -> RewardOut | None:
+    row = await scoped_select(Reward, Reward.id).where(Reward.idempotency_key == key).first()
+    return await get_reward(row["id"]) if row else None
 
 
 async def update_reward(

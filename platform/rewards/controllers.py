@@ -93,10 +93,11 @@ class RewardApiController(Controller):
         self,
         request: Request,
         data: Annotated[RewardCreate, Body(examples=CREATE_EXAMPLES)],
-        service_key: ServiceKey,  # documents Idempotency-Key; the middleware replays
+        service_key: ServiceKey,  # the middleware replays; the service creates once
     ) -> Reward:
         """Add a reward to the catalogue (manager role)."""
-        return reward_json(await rewards.create_reward(data, pm=_plugins(request)))
+        reward = await rewards.create_reward(data, pm=_plugins(request), key=service_key)
+        return reward_json(reward)
 
     @get(
         "/{reward_id:int}",

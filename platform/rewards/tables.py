@@ -38,6 +38,8 @@ class Reward(Table, tablename="reward"):
     position = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The request that created it (unique per tenant): a retry adds no second reward.
+    idempotency_key = Varchar(length=200, null=True, default=None)
 
 
 class GrantStatus(enum.StrEnum):
