@@ -7,9 +7,10 @@ from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from loyalchat.api_errors import FORBIDDEN, IDEMPOTENCY_ERRORS, error_responses
+from loyalchat.bounds import Offset, PathId
 from loyalchat.idempotency.middleware import (
     IDEMPOTENCY_DEPENDENCIES,
     REPLAY_HEADERS,
@@ -62,7 +63,7 @@ class TenantApiController(Controller):
         return [ApiKeyOut(**row) for row in await apikeys.list_keys()]
 
     @get("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
-    async def get_api_key(self, key_id: FromPath[int]) -> ApiKeyOut:
+    async def get_api_key(self, key_id: PathId) -> ApiKeyOut:
         row = await apikeys.get_key(key_id)
         if row is None:
             raise NotFoundException()
@@ -93,7 +94,7 @@ class TenantApiController(Controller):
         return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)
 
     @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.owner)], opt=API_KEY)
-    async def revoke_api_key(self, key_id: FromPath[int]) -> None:
+    async def revoke_api_key(self, key_id: PathId) -> None:
         """Revoke a key; it stops working at once."""
         if not await apikeys.revoke_key(key_id):
             raise NotFoundException()
@@ -115,7 +116,7 @@ class TenantApiController(Controller):
     async def audit_log(
         self,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[AuditOut]:
         """Newest first."""
         rows = await audit.recent(limit=limit, offset=offset)

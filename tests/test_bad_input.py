@@ -13,7 +13,15 @@ from loyalchat.context import tenant_context
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members.tables import Member
 from loyalchat.rewards.tables import Reward
-from tests.api_support import SYSTEM, add_member, add_reward, points_of
+from loyalchat.tenants.tables import Role
+from tests.api_support import (
+    SYSTEM,
+    add_member,
+    add_reward,
+    bearer,
+    key_with_role,
+    points_of,
+)
 from tests.console_helpers import login, open_client, post_form
 from tests.fixtures import World
 from tests.media_helpers import clear_media, png
@@ -174,3 +182,79 @@ async def test_ordinary_nesting_is_fine(client: AsyncTestClient, tenant_a: World
     reward = await add_reward(tenant_a, options={"benefit": "Free coffee"})
     assert (await client.get(f"/api/v1/rewards/{reward}")).status_code == 200
     assert await points_of(tenant_a, await add_member(tenant_a, points=3)) == 3
+
+
+# -- integers past a column's range in URLs ------------------------------------------------
+
+HUGE = "99999999999"  # past int32: PostgreSQL says "integer out of range"
+PAST_INT64 = "9" * 20
+
+
+async def test_api_ids_past_int32_are_refused_not_500(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    member_no = await add_member(tenant_a)
+    for method, url in [
+        ("get", f"/api/v1/rewards/{HUGE}"),
+        ("get", f"/api/v1/rewards/{HUGE}/image"),
+        ("patch", f"/api/v1/rewards/{HUGE}"),
+        ("get", f"/api/v1/api-keys/{HUGE}"),
+        ("get", f"/api/v1/rewards/{PAST_INT64}"),
+    ]:
+        kwargs = {"json": {"stock": 1}} if method == "patch" else {}
+        response = await client.request(method.upper(), url, **kwargs)
+        assert response.status_code in (400, 404), (url, response.text)
+    owner = bearer(await key_with_role(tenant_a, Role.owner))
+    revoked = await client.delete(f"/api/v1/api-keys/{HUGE}", headers=owner)
+    assert revoked.status_code in (400, 404)
+    for url in [
+        f"/api/v1/rewards?offset={PAST_INT64}",
+        "/api/v1/rewards?offset=1e19",
+        f"/api/v1/members?offset={PAST_INT64}",
+        f"/api/v1/members/{member_no}/ledger?offset={PAST_INT64}",
+        f"/api/v1/members/{member_no}/stored-value?offset={PAST_INT64}",
+        f"/api/v1/audit-log?offset={PAST_INT64}",
+        "/api/v1/rewards?offset=-1",
+    ]:
+        response = await client.get(url)
+        assert response.status_code == 400, (url, response.text)
+        assert code_of(response) == "invalid"
+    assert (await client.get("/api/v1/rewards?offset=1000000000")).status_code == 200
+
+
+async def test_the_openapi_document_states_the_ranges(client: AsyncTestClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    reward = schema["paths"]["/api/v1/rewards/{reward_id}"]["get"]["parameters"]
+    (path_id,) = [p for p in reward if p["name"] == "reward_id"]
+    assert (path_id["schema"]["minimum"], path_id["schema"]["maximum"]) == (1, 2**31 - 1)
+    listing = schema["paths"]["/api/v1/rewards"]["get"]["parameters"]
+    (offset,) = [p for p in listing if p["name"] == "offset"]
+    assert offset["schema"]["maximum"] == 1_000_000_000
+
+
+async def test_console_and_wallet_ids_and_pages_past_range_are_refused(
+    tenant_a: World,
+) -> None:
+    from tests.wallet_helpers import make_member, path_of
+
+    member = await make_member(tenant_a)
+    wallet = path_of(tenant_a, member)
+    async with open_client() as web:
+        await login(web, tenant_a.owner.email)
+        for url in [
+            f"/console/rewards/{HUGE}",
+            f"/console/rewards/{HUGE}/grants",
+            f"/console/members/{HUGE}",
+            f"/console/members/{HUGE}/merge",
+            f"/console/rules/{HUGE}",
+            f"/console/members?page={PAST_INT64}",
+            f"/console/rewards?page={PAST_INT64}",
+            f"/console/members/{member.id}?hpage={PAST_INT64}",
+            f"{wallet}/rewards/{HUGE}",
+            f"{wallet}/history?page={PAST_INT64}",
+        ]:
+            response = await web.get(url)
+            assert response.status_code in (400, 404), (url, response.status_code)
+            assert response.headers["content-type"].startswith("text/html")
+        posted = await post_form(web, f"/console/api-keys/{HUGE}/revoke")
+        assert posted.status_code in (400, 404)

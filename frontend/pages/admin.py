@@ -8,10 +8,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
+from loyalchat.bounds import PathId
 from loyalchat.context import cross_tenant, tenant_context
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
@@ -114,11 +114,11 @@ class AdminController(Controller):
         return Template("admin/_health.html", context={"health": await health_items(request)})
 
     @get("/tenants/{tenant_id:int}", opt=PLATFORM)
-    async def tenant_detail(self, request: Request, tenant_id: FromPath[int]) -> Template:
+    async def tenant_detail(self, request: Request, tenant_id: PathId) -> Template:
         return await _tenant_page(await _tenant_or_404(tenant_id))
 
     @post("/tenants/{tenant_id:int}/status", opt=PLATFORM, status_code=303)
-    async def change_status(self, request: Request, tenant_id: FromPath[int]) -> Response[Any]:
+    async def change_status(self, request: Request, tenant_id: PathId) -> Response[Any]:
         """Suspend (a reason is required) or reactivate a shop."""
         tenant = await _tenant_or_404(tenant_id)
         form = await ui.form_data(request)

@@ -6,10 +6,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
 
+from loyalchat.bounds import PathId
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
 from loyalchat.tenants import apikeys
@@ -86,7 +86,7 @@ class ApiKeysController(Controller):
         )
 
     @post("/{key_id:int}/revoke", opt=API_KEY, status_code=303)
-    async def revoke(self, request: Request, key_id: FromPath[int]) -> Redirect:
+    async def revoke(self, request: Request, key_id: PathId) -> Redirect:
         if not await apikeys.revoke_key(key_id):
             raise NotFoundException()
         ui.flash(request, N_("The key was revoked. It no longer works."), "success")

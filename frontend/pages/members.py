@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
+from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
@@ -63,7 +64,7 @@ class MembersController(Controller):
         request: Request,
         q: FromQuery[str] = "",
         show: FromQuery[str] = "all",
-        page: FromQuery[int] = 1,
+        page: PageNumber = 1,
     ) -> Template:
         """Search by name, phone or number; tabs keep scan-only joiners apart."""
         show = show if show in SHOWS else "all"
@@ -118,9 +119,7 @@ class MembersController(Controller):
         return Redirect(_url(member), status_code=303)
 
     @get("/{member_id:int}", opt=MEMBER)
-    async def detail(
-        self, request: Request, member_id: FromPath[int], hpage: FromQuery[int] = 1
-    ) -> Template:
+    async def detail(self, request: Request, member_id: PathId, hpage: PageNumber = 1) -> Template:
         member = await member_or_404(member_id)
         result = request.session.pop(RESULT_KEY, None)
         if result and result.get("member_id") != member.id:
@@ -128,7 +127,7 @@ class MembersController(Controller):
         return await detail_page(request, member, history_page=hpage, purchase=result)
 
     @post("/{member_id:int}/profile", opt=MEMBER, status_code=303)
-    async def save_profile(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+    async def save_profile(self, request: Request, member_id: PathId) -> Response[Any]:
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
         try:
@@ -170,7 +169,7 @@ class MembersController(Controller):
         )
 
     @post("/{member_id:int}/purchases", opt=MEMBER, status_code=303)
-    async def add_purchase(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+    async def add_purchase(self, request: Request, member_id: PathId) -> Response[Any]:
         """Points for a purchase through the earning rules; the result shows on the page."""
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
@@ -200,7 +199,7 @@ class MembersController(Controller):
         return Redirect(_url(member, "purchase"), status_code=303)
 
     @post("/{member_id:int}/adjustments", guards=MANAGER, opt=MEMBER, status_code=303)
-    async def adjust(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+    async def adjust(self, request: Request, member_id: PathId) -> Response[Any]:
         """Add (positive) or deduct (negative) points with a reason; once per form token."""
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
@@ -233,7 +232,7 @@ class MembersController(Controller):
         return Redirect(_url(member, "history"), status_code=303)
 
     @post("/{member_id:int}/stored-value", guards=MANAGER, opt=MEMBER, status_code=303)
-    async def move_stored_value(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+    async def move_stored_value(self, request: Request, member_id: PathId) -> Response[Any]:
         """Top up or spend stored value (會員卡金額); once per form token."""
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
@@ -285,7 +284,7 @@ class MembersController(Controller):
 
     @get("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER)
     async def merge_confirm(
-        self, request: Request, member_id: FromPath[int], other: FromQuery[str] = ""
+        self, request: Request, member_id: PathId, other: FromQuery[str] = ""
     ) -> Template:
         """Both members side by side, with the reason to give, before anything moves."""
         keep = await member_or_404(member_id)
@@ -308,7 +307,7 @@ class MembersController(Controller):
         )
 
     @post("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER, status_code=303)
-    async def merge(self, request: Request, member_id: FromPath[int]) -> Response[Any]:
+    async def merge(self, request: Request, member_id: PathId) -> Response[Any]:
         keep = await member_or_404(member_id)
         form = await ui.form_data(request)
         absorb_no = form.get("absorb_no", "").strip()

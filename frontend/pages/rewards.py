@@ -12,10 +12,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
@@ -109,7 +110,7 @@ class RewardsController(Controller):
     guards = MANAGER
 
     @get("/")
-    async def list_rewards(self, request: Request, page: FromQuery[int] = 1) -> Template:
+    async def list_rewards(self, request: Request, page: PageNumber = 1) -> Template:
         page = max(1, page)
         found = await rewards.list_rewards(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
         return Template(
@@ -134,7 +135,7 @@ class RewardsController(Controller):
         return await _save(request, None)
 
     @get("/{reward_id:int}", opt=REWARD)
-    async def edit(self, request: Request, reward_id: FromPath[int]) -> Template:
+    async def edit(self, request: Request, reward_id: PathId) -> Template:
         reward = await _reward_or_404(reward_id)
         form = reward_forms.reward_form(reward, display_for(request).timezone)
         return _form_page(request, reward, form)
@@ -145,16 +146,16 @@ class RewardsController(Controller):
         status_code=303,
         request_max_body_size=reward_forms.MAX_BODY_BYTES,
     )
-    async def update(self, request: Request, reward_id: FromPath[int]) -> Response[Any]:
+    async def update(self, request: Request, reward_id: PathId) -> Response[Any]:
         return await _save(request, await _reward_or_404(reward_id))
 
     @get("/{reward_id:int}/grants", opt=REWARD)
     async def grants(
         self,
         request: Request,
-        reward_id: FromPath[int],
+        reward_id: PathId,
         status: FromQuery[str] = "all",
-        page: FromQuery[int] = 1,
+        page: PageNumber = 1,
     ) -> Template:
         """Who redeemed this reward, with each grant's code, status and expiry."""
         reward = await _reward_or_404(reward_id)

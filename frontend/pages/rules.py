@@ -14,10 +14,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from loyalchat.bounds import PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
@@ -176,12 +177,12 @@ class RulesController(Controller):
         return Redirect("/console/rules", status_code=303)
 
     @get("/{rule_id:int}", opt=RULE)
-    async def edit(self, request: Request, rule_id: FromPath[int]) -> Template:
+    async def edit(self, request: Request, rule_id: PathId) -> Template:
         rule = await _rule_or_404(rule_id)
         return _form_page(request, rule, rule_forms.rule_form(rule))
 
     @post("/{rule_id:int}", opt=RULE, status_code=303)
-    async def update(self, request: Request, rule_id: FromPath[int]) -> Response[Any]:
+    async def update(self, request: Request, rule_id: PathId) -> Response[Any]:
         rule = await _rule_or_404(rule_id)
         form = await _read_form(request)
         try:
@@ -196,7 +197,7 @@ class RulesController(Controller):
         return Redirect("/console/rules", status_code=303)
 
     @post("/{rule_id:int}/delete", opt=RULE, status_code=303)
-    async def delete(self, request: Request, rule_id: FromPath[int]) -> Redirect:
+    async def delete(self, request: Request, rule_id: PathId) -> Redirect:
         rule = await _rule_or_404(rule_id)
         await rules.delete_rule(rule.id)
         ui.flash(request, N_("Rule “%(name)s” deleted."), "success", name=rule.name)

@@ -20,10 +20,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
 
+from loyalchat.bounds import PageNumber, PathId
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
@@ -223,7 +224,7 @@ class WalletController(Controller):
 
     @get("/{token:str}/history", opt=WALLET)
     async def history(
-        self, request: Request, token: FromPath[str], page: FromQuery[int] = 1
+        self, request: Request, token: FromPath[str], page: PageNumber = 1
     ) -> Template:
         page = max(1, page)
         async with open_wallet(request, token) as wallet:
@@ -267,17 +268,13 @@ class WalletController(Controller):
                 raise NotFoundException() from None
 
     @get("/{token:str}/rewards/{reward_id:int}", opt=WALLET)
-    async def confirm(
-        self, request: Request, token: FromPath[str], reward_id: FromPath[int]
-    ) -> Template:
+    async def confirm(self, request: Request, token: FromPath[str], reward_id: PathId) -> Template:
         """The confirm step: what it costs, the balance after, and one form token."""
         async with open_wallet(request, token) as wallet:
             return await _confirm_page(wallet, reward_id)
 
     @post("/{token:str}/rewards/{reward_id:int}", opt=WALLET, status_code=HTTP_201_CREATED)
-    async def redeem(
-        self, request: Request, token: FromPath[str], reward_id: FromPath[int]
-    ) -> Template:
+    async def redeem(self, request: Request, token: FromPath[str], reward_id: PathId) -> Template:
         form = await ui.form_data(request)
         form_token = form.get("form_token", "")
         async with open_wallet(request, token) as wallet:

@@ -24,6 +24,7 @@ from loyalchat.api_errors import (
     error_responses,
 )
 from loyalchat.api_pages import offset_page
+from loyalchat.bounds import Offset
 from loyalchat.idempotency.middleware import REPLAY_HEADERS, ServiceKey
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
@@ -79,7 +80,7 @@ class MemberLedgerApiController(Controller):
         self,
         member: PathMember,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> OffsetPagination[LedgerEntry]:
         """The member's points history, newest first: who changed what, when and why."""
         page = await ledger.history(member.id, limit=limit, offset=offset)
@@ -157,7 +158,7 @@ class MemberLedgerApiController(Controller):
         self,
         member: PathMember,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> OffsetPagination[StoredValueEntry]:
         """The member's stored-value history, newest first."""
         page = await value.history(member.id, limit=limit, offset=offset)

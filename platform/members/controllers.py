@@ -20,6 +20,7 @@ from loyalchat.api_errors import (
     error_responses,
 )
 from loyalchat.api_pages import offset_page
+from loyalchat.bounds import Offset
 from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.members import service
 from loyalchat.members.api_schemas import CREATE_EXAMPLES, UPDATE_EXAMPLES, Member, member_json
@@ -75,7 +76,7 @@ class MemberApiController(Controller):
             QueryParameter(description="true: verified members only; false: unverified only."),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> OffsetPagination[Member]:
         """Members, best match first (newest first without ``q``)."""
         page = await service.search_members(q=q, verified=verified, limit=limit, offset=offset)

@@ -22,6 +22,7 @@ from loyalchat.api_errors import (
     error_responses,
 )
 from loyalchat.api_pages import offset_page
+from loyalchat.bounds import Offset, PathId
 from loyalchat.domain import NotFound
 from loyalchat.idempotency.middleware import IDEMPOTENCY_DEPENDENCIES, REPLAY_HEADERS, ServiceKey
 from loyalchat.media.responses import REVALIDATE, media_response
@@ -77,7 +78,7 @@ class RewardApiController(Controller):
             bool, QueryParameter(description="Only rewards on offer (active).")
         ] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> OffsetPagination[Reward]:
         """The catalogue in display order."""
         page = await rewards.list_rewards(active_only=active_only, limit=limit, offset=offset)
@@ -105,7 +106,7 @@ class RewardApiController(Controller):
         opt=REWARD,
         responses=error_responses(NOT_FOUND),
     )
-    async def get_reward(self, reward_id: FromPath[int]) -> Reward:
+    async def get_reward(self, reward_id: PathId) -> Reward:
         return reward_json(await rewards.get_reward(reward_id))
 
     @get(
@@ -115,7 +116,7 @@ class RewardApiController(Controller):
         media_type="image/jpeg",
         responses=error_responses(NOT_FOUND),
     )
-    async def get_reward_image(self, request: Request, reward_id: FromPath[int]) -> Response[bytes]:
+    async def get_reward_image(self, request: Request, reward_id: PathId) -> Response[bytes]:
         """The reward's picture (JPEG); 404 ``not_found`` when it has none.
 
         Answers ``ETag`` (the picture's key) and ``Cache-Control: private, no-cache``:
@@ -135,7 +136,7 @@ class RewardApiController(Controller):
     async def update_reward(
         self,
         request: Request,
-        reward_id: FromPath[int],
+        reward_id: PathId,
         data: Annotated[RewardUpdate, Body(examples=UPDATE_EXAMPLES)],
     ) -> Reward:
         """Change the fields given (manager role); leave a field out to keep it."""
