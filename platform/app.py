@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXPlugin
 
 from loyalchat import db
 from loyalchat.errors import EXCEPTION_HANDLERS
+from loyalchat.headers import security_headers_hook
 from loyalchat.health import health, ready
 from loyalchat.inputguard import InputGuardMiddleware
 from loyalchat.log import AccessLogMiddleware, configure_logging
@@ -115,6 +116,7 @@ def create_app(
         template_config=web.template_config(plugin_asset_dirs(pm, "templates").values()),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[security_headers_hook(settings)],
         openapi_config=OpenAPIConfig(
             title="loyalchat API",
             version="1",

@@ -162,6 +162,6 @@ async def set_language(
         path="/",
         samesite="lax",
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=request.app.state.settings.cookies_secure or request.url.scheme == "https",
     )
     return Redirect(ui.safe_next(next_url, "/console"), status_code=303, cookies=[cookie])

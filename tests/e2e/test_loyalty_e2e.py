@@ -61,8 +61,15 @@ async def phone(browser: Browser, base_url: str, **options) -> tuple[BrowserCont
     page = await context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
+    # Every page of the context (the wallet, the till, the scanner): a CSP refusal is a bug.
+    context.on("console", lambda msg: _csp_violation(msg.text, problems))
     page.problems = problems  # type: ignore[attr-defined]
     return context, page
+
+
+def _csp_violation(text: str, problems: list[str]) -> None:
+    if "Content Security Policy" in text:
+        problems.append(text)
 
 
 async def wallet_link(base_url: str, member_no: str, slug: str) -> str:
