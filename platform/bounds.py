@@ -14,6 +14,8 @@ from typing import Annotated, TypeVar
 
 from litestar.params import PathParameter, QueryParameter
 
+from loyalchat.domain import DomainError
+
 T = TypeVar("T")
 
 # ``Integer`` columns (PostgreSQL ``integer``, 4 bytes).
@@ -43,3 +45,10 @@ PageNumber = Annotated[
 def in_int32(value: int) -> bool:
     """Whether ``value`` fits an ``Integer`` column."""
     return INT32_MIN <= value <= INT32_MAX
+
+
+class BalanceOutOfRange(DomainError):
+    """A change that would take a stored balance past what its column can hold."""
+
+    code = "balance_out_of_range"
+    status = 409

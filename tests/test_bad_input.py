@@ -258,3 +258,65 @@ async def test_console_and_wallet_ids_and_pages_past_range_are_refused(
             assert response.headers["content-type"].startswith("text/html")
         posted = await post_form(web, f"/console/api-keys/{HUGE}/revoke")
         assert posted.status_code in (400, 404)
+
+
+# -- balances past their column's range -------------------------------------------------
+
+
+async def test_the_22nd_adjustment_of_100_million_is_refused(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    member_no = await add_member(tenant_a)
+    path = f"/api/v1/members/{member_no}/adjustments"
+    for _ in range(21):  # 2,100,000,000: still inside a 32-bit integer
+        done = await client.post(path, json={"points": 100_000_000, "reason": "bulk"})
+        assert done.status_code == 201, done.text
+    entries = await count(LedgerEntry)
+    refused = await client.post(path, json={"points": 100_000_000, "reason": "bulk"})
+    assert refused.status_code == 409, refused.text
+    assert code_of(refused) == "balance_out_of_range"
+    assert await points_of(tenant_a, member_no) == 2_100_000_000
+    assert await count(LedgerEntry) == entries
+    taken = await client.post(path, json={"points": -100, "reason": "still works"})
+    assert taken.status_code == 201
+
+
+async def _member_near_the_top(world: World, points: int, stored: str) -> int:
+    from decimal import Decimal
+
+    member_no = await add_member(world)
+    with tenant_context(world.id, SYSTEM):
+        await Member.update({Member.points: points, Member.stored_value: Decimal(stored)}).where(
+            (Member.member_no == member_no) & (Member.tenant == world.id)
+        )
+        row = await Member.select(Member.id).where(Member.member_no == member_no).first()
+    return row["id"]
+
+
+async def _refuses_growth_past_the_column(world: World) -> None:
+    from loyalchat.bounds import INT32_MAX, BalanceOutOfRange
+    from loyalchat.ledger import service as ledger
+    from loyalchat.ledger import value
+
+    member = await _member_near_the_top(world, INT32_MAX - 10, "999999999999.00")
+    with tenant_context(world.id, SYSTEM):
+        with pytest.raises(BalanceOutOfRange):
+            await ledger.earn(member, 11, key="over")
+        assert (await ledger.earn(member, 10, key="to-the-top")).balance_after == INT32_MAX
+        with pytest.raises(BalanceOutOfRange):
+            await value.top_up(member, "1.00", key="too-much")
+        assert (await value.top_up(member, "0.99", key="fits")).balance_after == value.Decimal(
+            "999999999999.99"
+        )
+        assert (await ledger.entry_by_key("over")) is None
+        assert (await value.entry_by_key("too-much")) is None
+
+
+async def test_balances_stay_inside_their_columns_on_postgresql(tenant_a: World) -> None:
+    await _refuses_growth_past_the_column(tenant_a)
+
+
+async def test_balances_stay_inside_their_columns_on_sqlite(sqlite_db) -> None:
+    from tests.fixtures import make_world
+
+    await _refuses_growth_past_the_column(await make_world("sqlite-tea"))

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalchat import db
+from loyalchat.bounds import INT32_MAX, BalanceOutOfRange
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import Conflict, DomainError, NotFound, Page
 from loyalchat.ledger.once import once
@@ -134,18 +135,30 @@ async def _idempotent(key: str, member_id: int, write) -> EntryOut:
 
 
 async def _move_balance(member_id: int, delta: int) -> int:
-    """Apply ``delta`` to the cached balance in one conditional UPDATE; the new balance."""
+    """Apply ``delta`` to the cached balance in one conditional UPDATE; the new balance.
+
+    The condition also keeps the balance inside its ``integer`` column: PostgreSQL would
+    fail the statement, SQLite would store a number no other part can read back.
+    """
     query = scoped_update(Member, {Member.points: Member.points + delta}).where(
         Member.id == member_id
     )
     if delta < 0:
         query = query.where(Member.points >= -delta)
+    else:
+        query = query.where(Member.points <= INT32_MAX - delta)
     rows = await query.returning(Member.points)
     if rows:
         return rows[0]["points"]
     member = await scoped_select(Member, Member.points).where(Member.id == member_id).first()
     if member is None:
         raise NotFound("member not found")
+    if delta > 0:
+        raise BalanceOutOfRange(
+            f"a balance of {member['points']:,} points cannot grow by {delta:,}",
+            balance=member["points"],
+            most=INT32_MAX,
+        )
     raise InsufficientPoints(
         f"not enough points: {member['points']:,} available, {-delta:,} needed",
         balance=member["points"],

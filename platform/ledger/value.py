@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from loyalchat import db
+from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.ledger.once import once
@@ -111,7 +112,8 @@ async def _write(
 
 
 async def _move(member_id: int, amount: Decimal) -> Decimal:
-    """Apply ``amount`` to the cached balance unless it would go below zero; the new balance.
+    """Apply ``amount`` to the cached balance unless it would go below zero or past the
+    column's ``Numeric(14, 2)`` range (:class:`BalanceOutOfRange`); the new balance.
 
     PostgreSQL: one conditional UPDATE in exact NUMERIC. SQLite would do that arithmetic in
     binary floating point, so there the sum is made in Decimal under the write lock the
@@ -125,24 +127,37 @@ async def _move(member_id: int, amount: Decimal) -> Decimal:
         current = Decimal(str(row["stored_value"])).quantize(CENT)
         if current + amount < 0:
             raise _short(current, amount)
+        if current + amount > NUMERIC_14_2_MAX:
+            raise _too_much(current, amount)
         await scoped_update(Member, {Member.stored_value: str(current + amount)}).where(
             Member.id == member_id
         )
         return current + amount
     rows = await Member.raw(
         "UPDATE member SET stored_value = stored_value + {} WHERE tenant = {} AND id = {} "
-        "AND stored_value + {} >= 0 RETURNING stored_value",
+        "AND stored_value + {} >= 0 AND stored_value + {} <= {} RETURNING stored_value",
         amount,
         tenant,
         member_id,
         amount,
+        amount,
+        NUMERIC_14_2_MAX,
     )
     if rows:
         return Decimal(rows[0]["stored_value"]).quantize(CENT)
     row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
     if row is None:
         raise NotFound("member not found")
-    raise _short(Decimal(row["stored_value"]), amount)
+    current = Decimal(row["stored_value"])
+    raise _too_much(current, amount) if amount > 0 else _short(current, amount)
+
+
+def _too_much(current: Decimal, amount: Decimal) -> BalanceOutOfRange:
+    return BalanceOutOfRange(
+        f"a stored value of {current:,.2f} cannot grow by {amount:,.2f}",
+        balance=str(current.quantize(CENT)),
+        most=str(NUMERIC_14_2_MAX),
+    )
 
 
 def _short(current: Decimal, amount: Decimal) -> InsufficientValue:
