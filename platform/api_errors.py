@@ -64,6 +64,8 @@ CODES_BY_STATUS = {
 }
 
 # User-facing messages by code. ``%(name)s`` is filled from the error's ``extra``.
+# ``<code>.<problem>`` is a more precise text for an error whose ``extra["problem"]`` says
+# which rule it broke (the code stays the same for clients).
 MESSAGES: dict[str, str] = {
     "invalid": N_("Please check the request: a value is missing or not valid."),
     "amount_not_string": N_(
@@ -100,6 +102,13 @@ MESSAGES: dict[str, str] = {
         "was shown only in that answer and is not kept. If it was lost, revoke key "
         "%(id)s and create a new one."
     ),
+    # the shop's status (tenants.access)
+    "tenant_suspended": N_(
+        "This shop is suspended: its data can be viewed but not changed. Contact support."
+    ),
+    "tenant_not_active": N_(
+        "This shop is not approved yet: only its application and account pages are open."
+    ),
     # members
     "member_merged": N_("This member was merged into another member: use that one instead."),
     "identity_taken": N_("This chat account already belongs to another member."),
@@ -107,6 +116,8 @@ MESSAGES: dict[str, str] = {
     "invalid_phone": N_("Check the phone number."),
     "invalid_email": N_("Check the e-mail address."),
     "invalid_birthday": N_("Check the birthday."),
+    "invalid_birthday.future": N_("A birthday cannot be in the future."),
+    "invalid_birthday.too_early": N_("A birthday cannot be before 1900."),
     "invalid_tags": N_("Check the tags."),
     "invalid_notes": N_("The notes are too long."),
     "invalid_locale": N_("Choose zh-Hant, zh-Hans or en."),
@@ -175,6 +186,15 @@ def _local_time(connection: ASGIConnection | None, value: str) -> str:
     return format_datetime(moment, locale_of(connection), timezone)
 
 
+def template_for(
+    code: str, extra: Mapping[str, Any] | None = None, table: Mapping[str, str] = MESSAGES
+) -> str | None:
+    """The untranslated text for ``code`` in ``table``: ``<code>.<extra["problem"]>`` first."""
+    problem = (extra or {}).get("problem")
+    precise = table.get(f"{code}.{problem}") if isinstance(problem, str) else None
+    return precise or table.get(code)
+
+
 def message_for(
     connection: ASGIConnection | None,
     code: str,
@@ -186,7 +206,7 @@ def message_for(
     A code without an entry in :data:`MESSAGES` shows ``fallback`` (the service's own
     English text), translated when the catalogue happens to know it.
     """
-    template = MESSAGES.get(code)
+    template = template_for(code, extra)
     if template is None:
         return _translate(connection, fallback) if fallback else ""
     text = _translate(connection, template)

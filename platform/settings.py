@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     )
     session_max_age: int = Field(60 * 60 * 12, description="Staff session lifetime, seconds.")
     wallet_link_max_age: int = Field(
-        60 * 60 * 24 * 7, description="How long a member's wallet link works, seconds."
+        60 * 60 * 24,
+        description="How long a member's wallet link works, seconds (the chat sends new ones).",
     )
     login_max_failures: int = Field(
         5, description="Failed logins per account (and 4x per IP) before a lock-out."

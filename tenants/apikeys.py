@@ -16,7 +16,7 @@ from loyalchat.domain import Conflict
 from loyalchat.idempotency.creating import create_once
 from loyalchat.scoping import new_row, scoped_select, scoped_update
 from loyalchat.tenants import audit
-from loyalchat.tenants.tables import ApiKey, Role, Tenant, TenantStatus
+from loyalchat.tenants.tables import ApiKey, Role
 
 KEY_PREFIX = "lc_"
 # last_used_at is a hint for people, not an audit trail: one write a minute per key is enough.
@@ -137,9 +137,12 @@ async def revoke_key(key_id: int) -> bool:
 
 
 async def authenticate(raw_key: str) -> KeyPrincipal | None:
-    """The principal for a presented key, or None (unknown, revoked, or tenant not active).
+    """The principal for a presented key, or None (unknown or revoked).
 
-    Runs before a tenant is known: the prefix lookup is by design cross-tenant.
+    Runs before a tenant is known: the prefix lookup is by design cross-tenant. The
+    tenant's status is not judged here: the route guards ask ``tenants.access``, so a
+    suspended shop's key still reads (writes get 403 ``tenant_suspended``) and a shop
+    not yet approved gets 403 ``tenant_not_active`` rather than a puzzling 401.
     """
     if not raw_key.startswith(KEY_PREFIX) or raw_key.count("_") < 2:
         return None
@@ -151,9 +154,6 @@ async def authenticate(raw_key: str) -> KeyPrincipal | None:
         ).where(ApiKey.prefix == prefix)
     for row in rows:
         if security.constant_time_equal(row["key_hash"], digest) and row["revoked_at"] is None:
-            status = await Tenant.select(Tenant.status).where(Tenant.id == row["tenant"]).first()
-            if not status or status["status"] != TenantStatus.active.value:
-                return None
             await _touch(row["id"])
             return KeyPrincipal(row["id"], row["tenant"], Role(row["role"]), row["name"])
     return None

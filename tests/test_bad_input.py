@@ -320,3 +320,61 @@ async def test_balances_stay_inside_their_columns_on_sqlite(sqlite_db) -> None:
     from tests.fixtures import make_world
 
     await _refuses_growth_past_the_column(await make_world("sqlite-tea"))
+
+
+# -- console numbers: ASCII digits, inside the column ------------------------------------
+
+
+def test_console_fields_read_ascii_digits_only_and_stay_in_range() -> None:
+    from loyalchat.frontend.pages import form_fields as ff
+
+    for bad in ("１００", "١٠٠", "1e3"):
+        with pytest.raises(ff.FieldError):
+            ff.whole({"n": bad}, "n")
+        with pytest.raises(ff.FieldError):
+            ff.amount({"n": bad}, "n")
+        with pytest.raises(ff.FieldError):
+            ff.decimal({"n": bad}, "n")
+    with pytest.raises(ff.FieldError, match="Too large"):
+        ff.whole({"n": "3000000000"}, "n")
+    with pytest.raises(ff.FieldError, match="Too small"):
+        ff.whole({"n": "-3000000000"}, "n")
+    with pytest.raises(ff.FieldError):
+        ff.amount({"n": "9999999999999"}, "n")  # 13 digits: past Numeric(14, 2)
+    assert ff.whole({"n": "2,147,483,647"}, "n") == 2**31 - 1
+    assert str(ff.amount({"n": "HK$ 1,000.50"}, "n")) == "1000.50"
+    assert str(ff.decimal({"n": "-0.25"}, "n")) == "-0.25"
+
+
+async def test_console_forms_refuse_full_width_and_huge_numbers(tenant_a: World) -> None:
+    from tests.console_helpers import form_tokens
+    from tests.wallet_helpers import make_member
+
+    member = await make_member(tenant_a)
+    async with open_client() as web:
+        await login(web, tenant_a.owner.email)
+        page = await web.get(f"/console/members/{member.id}")
+        token = form_tokens(page.text)[1]
+        adjusted = await post_form(
+            web,
+            f"/console/members/{member.id}/adjustments",
+            {"token": token, "points": "１００", "reason": "full width"},
+        )
+        rule = await post_form(
+            web,
+            "/console/rules",
+            {"name": "Cap", "kind": "ratio", "points_per_unit": "1", "per_receipt_cap": "9" * 12},
+        )
+    assert adjusted.status_code == 400 and rule.status_code == 400
+    assert await count(LedgerEntry) == 0
+
+
+async def test_the_stored_value_service_refuses_full_width_amounts(tenant_a: World) -> None:
+    from loyalchat.domain import DomainError
+    from loyalchat.ledger import value
+
+    member = await _member_near_the_top(tenant_a, 0, "0")
+    with tenant_context(tenant_a.id, SYSTEM):
+        with pytest.raises(DomainError, match="not an amount"):
+            await value.top_up(member, "１００", key="full-width")
+        assert (await value.top_up(member, "100", key="ascii")).amount == value.Decimal("100.00")

@@ -48,7 +48,7 @@ async def test_reply_has_balances_and_a_link_to_this_members_wallet(
     assert member.member_no in reply and "積分：1,234" in reply and "HKD 50.00" in reply
     assert "Points: 1,234" in english
     token = re.search(r"/w/(\S+)", reply).group(1)
-    assert links.verify(token) == (tenant_a.id, member.id)
+    assert links.verify(token)[:2] == (tenant_a.id, member.id)
     with tenant_context(tenant_b.id, SYSTEM):
         with pytest.raises(Exception, match="not found"):
             await card_reply(member.id)

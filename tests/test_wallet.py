@@ -16,10 +16,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
+from loyalchat.domain import DomainError
 from loyalchat.frontend import i18n
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
 from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberUpdate
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.tables import Grant
 from loyalchat.tenants.tables import Tenant
@@ -105,6 +107,50 @@ async def test_unverified_member_is_invited_to_add_name_and_phone(
     page = (await client.get(saved.headers["location"])).text
     assert "Your details are saved" in page
     assert by_testid(page, "wallet-verified") == ["Verified member"]
+
+
+async def test_a_verified_members_details_are_read_only_in_the_wallet(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    """A link is a bearer token (it may have been forwarded): it never rewrites a verified
+    member's name or phone. The page says to ask the shop; a POST anyway changes nothing."""
+    member = await make_member(tenant_a, locale="en")
+    assert member.verified
+    base = path_of(tenant_a, member)
+    page = (await client.get(base)).text
+    assert 'data-testid="verify-invite"' not in page and f'action="{base}/profile"' not in page
+    assert by_testid(page, "profile-name") == ["Chan Tai Man"]
+    assert by_testid(page, "profile-phone") == ["•••• 4567"]
+    assert "+85291234567" not in page  # the full number is not shown to a link holder
+    assert by_testid(page, "profile-how-to-change") == [
+        "To change your name or phone number, please ask the shop."
+    ]
+
+    csrf = form_of(page, f"{base}/lang")["_csrf_token"]
+    refused = await client.post(
+        f"{base}/profile",
+        data={"_csrf_token": csrf, "name": "Mallory", "phone": "9876 5432"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert by_testid(refused.text, "wallet-error") == [
+        "Your details are confirmed. To change them, please ask the shop."
+    ]
+    with tenant_context(tenant_a.id, STAFF):
+        now = await members.get_member_by_id(member.id)
+    assert (now.name, now.phone) == ("Chan Tai Man", "+85291234567")
+
+
+async def test_the_service_refuses_a_wallet_edit_of_a_verified_member(tenant_a: World) -> None:
+    """Checked again under the row lock: verified between the page and the POST still counts."""
+    member = await make_member(tenant_a)
+    with tenant_context(tenant_a.id, STAFF):
+        with pytest.raises(DomainError) as refused:
+            await members.update_member(
+                member.member_no, MemberUpdate(name="Mallory"), unverified_only=True
+            )
+        assert refused.value.code == "profile_locked"
+        assert (await members.get_member_by_id(member.id)).name == "Chan Tai Man"
 
 
 async def test_forms_without_the_csrf_token_are_refused(

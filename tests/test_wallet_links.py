@@ -1,5 +1,5 @@
 """Wallet links: expiry, tampering, one member per token across tenants, merged members,
-closed shops, ``wallet_url`` and ``loyalchat wallet-link``.
+closed shops, ``wallet_url`` and ``loyalchat wallet-link``. Revocation: test_wallet_revoke.py.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _old_token(tenant_id: int, member_id: int, age: int) -> str:
             return int(time.time()) - age
 
     serializer = URLSafeTimedSerializer(get_settings().secret(), salt=links.SALT, signer=Past)
-    return serializer.dumps([tenant_id, member_id])
+    return serializer.dumps([tenant_id, member_id, 0])
 
 
 async def test_an_expired_link_gets_a_friendly_page_in_the_members_language(
@@ -86,10 +86,16 @@ async def test_an_expired_link_gets_a_friendly_page_in_the_members_language(
     assert (await client.post(f"/w/{stale}/rewards/1", data={})).status_code in (403, 410)
 
 
+def test_links_last_a_day_by_default() -> None:
+    from loyalchat.settings import Settings
+
+    assert Settings.model_fields["wallet_link_max_age"].default == 24 * 60 * 60
+
+
 async def test_max_age_comes_from_settings(tenant_a: World) -> None:
     member = await make_member(tenant_a)
     token = _old_token(tenant_a.id, member.id, 120)
-    assert links.verify(token) == (tenant_a.id, member.id)
+    assert links.verify(token) == (tenant_a.id, member.id, 0)
     with pytest.raises(links.LinkExpired):
         links.verify(token, max_age=60)
     settings = get_settings().model_copy(update={"wallet_link_max_age": 60})
@@ -165,17 +171,27 @@ async def test_a_token_shows_its_own_member_whoever_is_signed_in(
     assert response.status_code == 410 and mine_b.member_no not in response.text
 
 
-async def test_a_merged_members_link_opens_the_member_it_was_merged_into(
+async def test_a_merge_revokes_the_absorbed_members_links(
     client: AsyncTestClient, tenant_a: World
 ) -> None:
+    """An old link of the absorbed member must not open the kept member (whose details it
+    never knew): it gets the expired-link page; a new link from the chat opens the kept one."""
     kept = await make_member(tenant_a, 100, locale="en")
     absorbed = await make_member(tenant_a, 40, name="", phone="", locale="en")
-    old_link = path_of(tenant_a, absorbed)
+    old_link, kept_link = path_of(tenant_a, absorbed), path_of(tenant_a, kept)
+    assert (await client.get(old_link)).status_code == 200
     with tenant_context(tenant_a.id, STAFF):
         await members.merge_members(kept.member_no, absorbed.member_no, "same person")
-    page = (await client.get(old_link)).text
-    assert by_testid(page, "wallet-member-no") == [kept.member_no]
+    response = await client.get(old_link)
+    assert response.status_code == 410
+    assert by_testid(response.text, "refresh-keyword") == ["card"]
+    assert kept.member_no not in response.text and "140" not in response.text
+    assert (await client.get(f"{old_link}/history")).status_code == 410
+    # The kept member's own links are untouched; the absorbed number's link is the kept one.
+    page = (await client.get(kept_link)).text
     assert by_testid(page, "wallet-points") == ["140"]
+    url = await links.wallet_url(absorbed.member_no, tenant_a.id)
+    assert links.verify(url.rsplit("/", 1)[1])[:2] == (tenant_a.id, kept.id)
 
 
 async def test_a_suspended_shops_wallet_is_closed(client: AsyncTestClient, tenant_a: World) -> None:
@@ -195,7 +211,7 @@ async def test_wallet_url_by_number_or_id_and_the_cli(tenant_a: World) -> None:
     by_id = await links.wallet_url(member.id, tenant_a.id)
     for url in (by_no, by_id):
         assert url.startswith(f"{base}/w/")
-        assert links.verify(url.rsplit("/", 1)[1]) == (tenant_a.id, member.id)
+        assert links.verify(url.rsplit("/", 1)[1]) == (tenant_a.id, member.id, 0)
     with pytest.raises(links.NotFound):
         await links.wallet_url("M999999", tenant_a.tenant.slug)
 
@@ -210,7 +226,7 @@ async def test_wallet_url_by_number_or_id_and_the_cli(tenant_a: World) -> None:
     assert code == 0, err
     url = out.strip()
     assert url.startswith("https://x.test/w/")
-    assert links.verify(url.rsplit("/", 1)[1]) == (tenant_a.id, member.id)
+    assert links.verify(url.rsplit("/", 1)[1]) == (tenant_a.id, member.id, 0)
     code, _, err = await run_cli(env, "wallet-link", "M999999", "--tenant", tenant_a.tenant.slug)
     assert code != 0 and "M999999" in err
 

@@ -35,6 +35,7 @@ ERROR_MESSAGES = {
     "invalid_phone": N_("Not a valid phone number. Include the country code, e.g. +852."),
     "invalid_email": N_("Not a valid e-mail address."),
     "invalid_birthday": N_("A birthday is a date in the past, like 1990-05-31."),
+    "invalid_birthday.too_early": N_("A birthday cannot be before 1900."),
     "invalid_tags": N_("Tags are short words separated by commas (at most 20)."),
     "invalid_rule": N_("Check the rule: %(detail)s"),
     "invalid_policy": N_("Check the points policy: %(detail)s"),
@@ -70,7 +71,7 @@ GRANT_STATUSES = {
 
 def error_message(connection: ASGIConnection, exc: DomainError) -> str:
     """The service error in the request's language (details filled from ``exc.extra``)."""
-    message = ERROR_MESSAGES.get(exc.code)
+    message = api_errors.template_for(exc.code, exc.extra, ERROR_MESSAGES)
     if message is not None:
         return i18n.gettext(connection, message, detail=exc.message)
     text = api_errors.message_for(connection, exc.code, exc.message, exc.extra)

@@ -15,11 +15,17 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request
 
+from loyalchat.bounds import INT32_MAX, INT32_MIN
 from loyalchat.frontend.i18n import N_
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _GROUPING = re.compile(r"[,\s\u00a0，]")
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
+# ASCII digits only (re.ASCII: ``\d`` alone matches full-width and other scripts' digits).
+_WHOLE = re.compile(r"[+-]?\d{1,12}", re.ASCII)
+# Money: at most twelve digits before the point, as Numeric(14, 2) holds.
+_AMOUNT = re.compile(r"(\d{1,12}(\.\d*)?|\.\d+)", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(\d{1,12}(\.\d*)?|\.\d+)", re.ASCII)
 
 
 class FieldError(ValueError):
@@ -52,6 +58,8 @@ def amount(form: dict[str, str], name: str, *, required: bool = True) -> Decimal
         if required:
             raise FieldError(name, N_("Enter an amount."))
         return None
+    if not _AMOUNT.fullmatch(raw):  # Decimal() would read "１００" and "1e9" too
+        raise FieldError(name, N_("Enter an amount such as 120.50."))
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -70,6 +78,8 @@ def decimal(form: dict[str, str], name: str, *, required: bool = False) -> Decim
         if required:
             raise FieldError(name, N_("Fill this in."))
         return None
+    if not _DECIMAL.fullmatch(raw):
+        raise FieldError(name, N_("Enter a number."))
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -80,19 +90,30 @@ def decimal(form: dict[str, str], name: str, *, required: bool = False) -> Decim
 
 
 def whole(
-    form: dict[str, str], name: str, *, required: bool = False, minimum: int | None = None
+    form: dict[str, str],
+    name: str,
+    *,
+    required: bool = False,
+    minimum: int | None = None,
+    maximum: int = INT32_MAX,
 ) -> int | None:
-    """A whole number (a sign allowed); None when blank and optional."""
+    """A whole number (a sign allowed) that fits an ``integer`` column; None when blank.
+
+    ASCII digits only: ``int()`` would read full-width "１００" too, which no one means
+    as a number here.
+    """
     raw = _GROUPING.sub("", form.get(name, ""))
     if not raw:
         if required:
             raise FieldError(name, N_("Fill this in."))
         return None
-    if not re.fullmatch(r"[+-]?\d{1,12}", raw):
+    if not _WHOLE.fullmatch(raw):
         raise FieldError(name, N_("Enter a whole number."))
     value = int(raw)
-    if minimum is not None and value < minimum:
+    if value < (INT32_MIN if minimum is None else minimum):
         raise FieldError(name, N_("Too small."))
+    if value > maximum:
+        raise FieldError(name, N_("Too large."))
     return value
 
 

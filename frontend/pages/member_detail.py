@@ -18,6 +18,7 @@ from loyalchat.frontend.pages import form_fields as ff
 from loyalchat.frontend.pages.display import base_context
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value as stored_value
+from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import service as rewards
@@ -78,7 +79,7 @@ async def detail_page(
             merged_into = None
     # Each form that moves points or money gets a fresh token, unless it is being shown
     # again after a refusal: then the same token, so fixing and resending records once.
-    for name in ("purchase", "adjust", "value"):
+    for name in ("purchase", "adjust", "value", "wallet_links"):
         form = forms.setdefault(name, {})
         if not ff.TOKEN.fullmatch(form.get("token", "")):
             form["token"] = ff.new_token()
@@ -100,6 +101,8 @@ async def detail_page(
             errors=errors,
             can_manage=principal.has_role(Role.manager),
             languages=LANGUAGE_NAMES,
+            # "Sign out all wallet links" revokes from the version shown, once.
+            link_version=await links.link_version(member.id),
         ),
         status_code=status_code,
     )

@@ -25,6 +25,7 @@ from loyalchat.frontend.pages import form_fields as ff
 from loyalchat.frontend.pages.display import base_context, error_message, field_of
 from loyalchat.frontend.pages.member_detail import detail_page, member_or_404
 from loyalchat.ledger import value as stored_value
+from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
 from loyalchat.rules import service as rules
@@ -281,6 +282,27 @@ class MembersController(Controller):
             errors={name: {field or "form": message}},
             status_code=status,
         )
+
+    @post("/{member_id:int}/wallet-links", guards=MANAGER, opt=MEMBER, status_code=303)
+    async def sign_out_wallet_links(self, request: Request, member_id: PathId) -> Response[Any]:
+        """Sign out all of the member's wallet links (a forwarded link, a lost phone).
+
+        The form carries the link version it was shown with: sent twice, it revokes once.
+        """
+        member = await member_or_404(member_id)
+        form = await ui.form_data(request)
+        try:
+            ff.token(form)
+            shown = ff.whole(form, "version", required=True, minimum=0)
+        except ff.FieldError:
+            shown = None
+        if shown is None or shown > links.MAX_VERSION:
+            ui.flash(request, N_("The form has expired. Reload the page and try again."), "error")
+        elif await links.revoke(member.id, expected=shown, why="staff") is None:
+            ui.flash(request, N_("These wallet links were already signed out."), "info")
+        else:
+            ui.flash(request, N_("All wallet links of this member are signed out."), "success")
+        return Redirect(_url(member, "wallet-links"), status_code=303)
 
     @get("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER)
     async def merge_confirm(

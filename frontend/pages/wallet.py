@@ -1,9 +1,11 @@
 """The member wallet: one member's card, history, rewards and coupons, on their phone.
 
-Reached from the chat by a signed, expiring link (:mod:`loyalchat.members.links`); there
-is no session and no other id in the path. Every request verifies the token and runs as
-that token's tenant and member (``Actor("member", ...)``), whoever else the browser may
-be signed in as. Forms carry the usual CSRF token (the cookie is set on the first page),
+Reached from the chat by a signed, expiring, revocable link (:mod:`loyalchat.members.links`);
+there is no session and no other id in the path. Every request verifies the token and its
+link version and runs as that token's tenant and member (``Actor("member", ...)``), whoever
+else the browser may be signed in as. The link is a bearer credential, so it may add a
+name and phone to an unverified member but never change a verified member's details, and
+"log out everywhere" revokes every link of the member. Forms carry the usual CSRF token (the cookie is set on the first page),
 and the redeem form carries a random token of its own, used as the redemption's
 idempotency key: a double tap redeems once.
 """
@@ -22,7 +24,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_403_FORBIDDEN
 
 from loyalchat.bounds import PageNumber, PathId
 from loyalchat.context import Actor, tenant_context
@@ -61,6 +63,7 @@ class Wallet:
     tenant: TenantInfo
     member: MemberOut
     locale: str
+    version: int  # the link version the token was signed with
 
     @property
     def base(self) -> str:
@@ -91,22 +94,20 @@ async def _expired_hints(exc: links.LinkExpired) -> tuple[str | None, str]:
 async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
     """Verify the token and run the block as its tenant and member.
 
-    Raises :class:`links.LinkExpired` / :class:`links.LinkInvalid`, which this
-    controller's exception handlers turn into a friendly page.
+    Raises :class:`links.LinkExpired` (:class:`links.LinkRevoked` for a signed-out link)
+    / :class:`links.LinkInvalid`, which this controller's exception handlers turn into a
+    friendly page.
     """
     try:
-        tenant_id, member_id = links.verify(token)
+        claim = links.verify(token)
+        tenant = await get_tenant(claim.tenant_id)
+        if tenant is None or not tenant.is_active:
+            raise links.LinkInvalid("this programme is not available", code="shop_unavailable")
+        with tenant_context(tenant.id, Actor("member", claim.member_id)):
+            member = await links.link_member(claim)  # revoked links stop here
     except links.LinkExpired as exc:
         exc.extra["locale"], exc.extra["shop"] = await _expired_hints(exc)
         raise
-    tenant = await get_tenant(tenant_id)
-    if tenant is None or not tenant.is_active:
-        raise links.LinkInvalid("this programme is not available", code="shop_unavailable")
-    with tenant_context(tenant.id, Actor("member", member_id)):
-        try:
-            member = await links.wallet_member(member_id)
-        except NotFound:
-            raise links.LinkExpired("member not found", tenant_id=None, member_id=None) from None
     actor = Actor("member", member.id, member.name or member.member_no)
     locale = (
         i18n.valid(member.locale)
@@ -115,7 +116,9 @@ async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
     )
     _set_locale(request, locale)
     with tenant_context(tenant.id, actor):
-        yield Wallet(token=token, tenant=tenant, member=member, locale=locale)
+        yield Wallet(
+            token=token, tenant=tenant, member=member, locale=locale, version=claim.version
+        )
 
 
 def _page(wallet: Wallet, name: str, tab: str, status_code: int = 200, **context: Any) -> Template:
@@ -134,6 +137,7 @@ def _page(wallet: Wallet, name: str, tab: str, status_code: int = 200, **context
 
 
 def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) -> Response:
+    # A revoked link (LinkRevoked) is a LinkExpired: the same page, in the member's language.
     expired = isinstance(exc, links.LinkExpired)
     locale = exc.extra.get("locale") if expired else None
     _set_locale(
@@ -142,17 +146,29 @@ def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) ->
         or i18n.valid(request.cookies.get(i18n.COOKIE))
         or i18n.negotiate(request.headers.get("accept-language")),
     )
+    return _link_page(
+        request,
+        exc.status,
+        expired=expired,
+        unavailable=exc.code == "shop_unavailable",
+        shop=exc.extra.get("shop", "") if expired else "",
+    )
+
+
+def _link_page(request: Request, status: int, **context: Any) -> Template:
     chosen = i18n.locale_of(request)
     return Template(
         "wallet/link_error.html",
         context={
-            "expired": expired,
-            "unavailable": exc.code == "shop_unavailable",
-            "shop": exc.extra.get("shop", "") if expired else "",
+            "expired": False,
+            "unavailable": False,
+            "signed_out": False,
+            "shop": "",
+            **context,
             "keyword": links.REFRESH_KEYWORDS[chosen],
             "keywords": links.REFRESH_KEYWORDS,
         },
-        status_code=exc.status,
+        status_code=status,
         headers=HEADERS,
     )
 
@@ -168,18 +184,21 @@ class WalletController(Controller):
     @get("/{token:str}", opt=WALLET)
     async def card(self, request: Request, token: FromPath[str]) -> Template:
         async with open_wallet(request, token) as wallet:
-            grants = await rewards.member_grants(
-                wallet.member.id, "issued", locale=wallet.locale, limit=100
-            )
-            return _page(wallet, "card", "card", ready=len(grants), form={}, errors={})
+            return await _card_page(wallet)
 
     @post("/{token:str}/profile", opt=WALLET, status_code=303)
     async def profile(self, request: Request, token: FromPath[str]) -> Response[Any]:
-        """An unverified member adds their name and phone number."""
+        """An unverified member adds their name and phone number.
+
+        A verified member's details are not changed from a link (a bearer token that may
+        have been forwarded): the shop changes them (later, a one-time code in the chat).
+        """
         form = await ui.form_data(request)
         name, phone = form.get("name", "").strip(), form.get("phone", "").strip()
         async with open_wallet(request, token) as wallet:
             errors: dict[str, str] = {}
+            if wallet.member.verified:
+                return await _card_page(wallet, HTTP_403_FORBIDDEN, {"form": _locked(request)})
             if not name:
                 errors["name"] = i18n.gettext(request, N_("Enter your name."))
             if not phone:
@@ -187,9 +206,15 @@ class WalletController(Controller):
             if not errors:
                 try:
                     await members.update_member(
-                        wallet.member.member_no, MemberUpdate(name=name, phone=phone)
+                        wallet.member.member_no,
+                        MemberUpdate(name=name, phone=phone),
+                        unverified_only=True,  # checked again under the row lock
                     )
                 except DomainError as exc:
+                    if exc.code == "profile_locked":
+                        return await _card_page(
+                            wallet, HTTP_403_FORBIDDEN, {"form": _locked(request)}
+                        )
                     field = exc.extra.get("field", "form")
                     errors[field if field in ("name", "phone") else "form"] = i18n.gettext(
                         request,
@@ -198,17 +223,16 @@ class WalletController(Controller):
                         else N_("Check your name."),
                     )
             if errors:
-                ready = len(await rewards.member_grants(wallet.member.id, "issued", limit=100))
-                return _page(
-                    wallet,
-                    "card",
-                    "card",
-                    HTTP_400_BAD_REQUEST,
-                    ready=ready,
-                    form={"name": name, "phone": phone},
-                    errors=errors,
-                )
+                form = {"name": name, "phone": phone}
+                return await _card_page(wallet, HTTP_400_BAD_REQUEST, errors, form)
         return Redirect(f"{wallet.base}?saved=1", status_code=303, headers=HEADERS)
+
+    @post("/{token:str}/logout", opt=WALLET, status_code=200)
+    async def logout_everywhere(self, request: Request, token: FromPath[str]) -> Template:
+        """Revoke every link of this member, this one too ("log out everywhere")."""
+        async with open_wallet(request, token) as wallet:
+            await links.revoke(wallet.member.id, expected=wallet.version, why="member")
+        return _link_page(request, 200, signed_out=True, shop=wallet.tenant.display_name)
 
     @post("/{token:str}/lang", opt=WALLET, status_code=303)
     async def language(self, request: Request, token: FromPath[str]) -> Redirect:
@@ -299,6 +323,7 @@ class WalletController(Controller):
                 wallet.tenant,
                 await members.get_member_by_id(wallet.member.id),
                 wallet.locale,
+                wallet.version,
             )
             return _page(
                 wallet,
@@ -322,6 +347,22 @@ class WalletController(Controller):
                 usable=[c for c in cards if c["usable"]],
                 past=[c for c in cards if not c["usable"]],
             )
+
+
+async def _card_page(
+    wallet: Wallet,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> Template:
+    grants = await rewards.member_grants(wallet.member.id, "issued", limit=100)
+    return _page(
+        wallet, "card", "card", status, ready=len(grants), form=form or {}, errors=errors or {}
+    )
+
+
+def _locked(request: Request) -> str:
+    return i18n.gettext(request, view.PROFILE_LOCKED)
 
 
 def _grant_card(request: Request, wallet: Wallet, grant: Any) -> dict[str, Any]:

@@ -45,6 +45,8 @@ REDEEM_ERRORS = {
     "idempotency_conflict": N_("This form was already used. Please start again."),
 }
 GENERIC_REDEEM_ERROR = N_("The reward could not be redeemed. Please try again.")
+# A verified member's details are changed by the shop, never from a link.
+PROFILE_LOCKED = N_("Your details are confirmed. To change them, please ask the shop.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,12 @@ class Card:
     stored_value: str
     has_stored_value: bool
     verified: bool
+    phone: str  # masked: the link may have been forwarded
+
+
+def masked_phone(phone: str) -> str:
+    """``•••• 4567``: enough for a member to recognise their number, not to learn one."""
+    return f"•••• {phone[-4:]}" if len(phone) > 4 else ""
 
 
 def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
@@ -63,6 +71,7 @@ def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
         shop=tenant.display_name,
         member_no=member.member_no,
         name=member.name,
+        phone=masked_phone(member.phone),
         points=member.points,
         stored_value=Display(locale, tenant.currency, tenant.timezone).money(member.stored_value),
         has_stored_value=member.stored_value > 0,

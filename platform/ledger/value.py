@@ -50,6 +50,8 @@ def money(value: Any) -> Decimal:
     """A positive amount with at most two decimal places, from Decimal, int or str (never float)."""
     if isinstance(value, float):
         raise TypeError("money must not be a float")
+    if not str(value).isascii():  # Decimal() reads full-width "１００" too: not an amount here
+        raise DomainError(f"not an amount: {value!r}", code="invalid_amount")
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:

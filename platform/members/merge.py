@@ -3,7 +3,8 @@
 One transaction: the kept member takes the absorbed one's identities, empty profile
 fields, points and stored value (through the ledger, lots keep their expiry) and reward
 grants; the absorbed member stays as ``status="merged"`` pointing at the kept one, so its
-number and old links still resolve.
+number still resolves. Its wallet links are revoked (``link_version`` bumped): an old link
+shows the expired-link page, and the chat hands out the kept member's link.
 """
 
 from __future__ import annotations
@@ -90,7 +91,13 @@ async def merge_members(keep_no: str, absorb_no: str, reason: str) -> MemberOut:
             absorb_id, keep_id, key_prefix=f"merge:{absorb_id}", reason=reason
         )
         await scoped_update(
-            Member, {Member.status: MemberStatus.merged.value, Member.merged_into: keep_id}
+            Member,
+            {
+                Member.status: MemberStatus.merged.value,
+                Member.merged_into: keep_id,
+                # Its links stop working: a bearer of one must not reach the kept member.
+                Member.link_version: Member.link_version + 1,
+            },
         ).where(Member.id == absorb_id)
         await audit.record(
             "member.merge",

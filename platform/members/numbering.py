@@ -24,7 +24,7 @@ MAX_LENGTH = 32  # Member.member_no and MemberCounter.number_format are Varchar(
 _LARGEST_SEQ = 999_999_999
 # Only integer formatting with an optional zero-padded width ("06d", "05", "d" or nothing):
 # zero padding never truncates, so distinct sequence values give distinct numbers.
-_SPEC = re.compile(r"(0[1-9]\d?)?d?")
+_SPEC = re.compile(r"(0[1-9]\d?)?d?", re.ASCII)
 _LITERAL_PUNCTUATION = set("-_.")
 
 

@@ -79,8 +79,15 @@ def clean_email(raw: str) -> str:
     return email
 
 
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
 def clean_birthday(value: date | str | None, today: date) -> date | None:
-    """A birthday as a date (ISO text accepted), not in the future and after 1900."""
+    """A birthday as a date (ISO text accepted), from 1900 to today.
+
+    Errors have code ``invalid_birthday``; ``extra["problem"]`` says which rule failed
+    (``future``, ``too_early``), so the message can say so.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -90,9 +97,19 @@ def clean_birthday(value: date | str | None, today: date) -> date | None:
             raise DomainError(
                 "a birthday is a date like 1990-05-31", code="invalid_birthday", field="birthday"
             ) from None
-    if value > today or value.year < 1900:
+    if value > today:
         raise DomainError(
-            "a birthday cannot be in the future", code="invalid_birthday", field="birthday"
+            "a birthday cannot be in the future",
+            code="invalid_birthday",
+            field="birthday",
+            problem="future",
+        )
+    if value < EARLIEST_BIRTHDAY:
+        raise DomainError(
+            "a birthday cannot be before 1900",
+            code="invalid_birthday",
+            field="birthday",
+            problem="too_early",
         )
     return value
 

@@ -348,13 +348,23 @@ async def get_member_by_id(member_id: int) -> MemberOut:
     return member_out(await row_by_id(member_id))
 
 
-async def update_member(member_no: str, data: MemberUpdate) -> MemberOut:
-    """Change the fields given in ``data``; audited with before and after."""
+async def update_member(
+    member_no: str, data: MemberUpdate, *, unverified_only: bool = False
+) -> MemberOut:
+    """Change the fields given in ``data``; audited with before and after.
+
+    ``unverified_only`` (the wallet link): a verified member is refused with code
+    ``profile_locked``, decided under the row lock.
+    """
     changes = await _clean(data.changes())
     member_id = (await row_by_no(member_no))["id"]
     async with db.write_transaction():
         row = await lock_row(member_id)  # concurrent edits queue: search_text stays true
         refuse_merged(row)
+        if unverified_only and row["verified"]:
+            raise DomainError(
+                "a verified member's details are changed by the shop", code="profile_locked"
+            )
         before = profile_of(row)
         after = {**before, **changes}
         changed = {name for name in changes if after[name] != before[name]}

@@ -49,6 +49,8 @@ class Member(Table, tablename="member"):
     merged_into = ForeignKey(references="self", null=True, on_delete=OnDelete.set_null)
     points = Integer(default=0)
     stored_value = Numeric(digits=(14, 2), default=Decimal("0"))
+    # Wallet links carry the version they were signed with; bumping it revokes them all.
+    link_version = Integer(default=0)
     search_text = Text(default="")  # name, phone digits, email, number: for trigram search
     joined_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
