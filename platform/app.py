@@ -21,6 +21,7 @@ from loyalchat.headers import security_headers_hook
 from loyalchat.health import health, ready
 from loyalchat.inputguard import InputGuardMiddleware
 from loyalchat.log import AccessLogMiddleware, configure_logging
+from loyalchat.openapi_inputs import StrictInputSchemaPlugin
 from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
 from loyalchat.settings import Settings, get_settings
 
@@ -114,7 +115,7 @@ def create_app(
             exclude=CSRF_EXEMPT,
         ),
         template_config=web.template_config(plugin_asset_dirs(pm, "templates").values()),
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), StrictInputSchemaPlugin()],  # request bodies as decoded
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[security_headers_hook(settings)],
         openapi_config=OpenAPIConfig(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 import msgspec
 
@@ -25,7 +26,16 @@ class MeOut(msgspec.Struct):
 
 
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
+    # apikeys.create_key() strips the name and needs 1-100 characters.
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=100,
+            pattern=r"^\S(.*\S)?$",
+            description="1-100 characters, no spaces at the ends.",
+        ),
+    ]
     role: Role = Role.manager
 
 
@@ -88,4 +98,4 @@ class PluginUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """``settings`` are saved first (an empty secret keeps the stored one), then ``enabled``."""
 
     enabled: bool | None = None
-    settings: dict[str, object] | None = None
+    settings: dict[str, Any] | None = None  # any JSON value per field

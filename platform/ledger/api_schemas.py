@@ -16,29 +16,54 @@ import msgspec
 from litestar.openapi.spec import Example
 
 from loyalchat.domain import DomainError
-from loyalchat.ledger.service import EntryOut
+from loyalchat.ledger.service import MAX_POINTS, EntryOut
 from loyalchat.ledger.value import ValueEntryOut
 
-_DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,6})?")
+# An amount above 0 with at most two decimal places, ASCII digits only (a full-width
+# "１００" is not an amount): up to 12 digits before the point (Numeric(14, 2)) for a
+# purchase, up to 1,000,000.00 (ledger.value.MAX_AMOUNT) for stored value. The document
+# states the pattern; parse_money() checks it, so a mismatch is 422 ``invalid_amount``.
+PURCHASE_AMOUNT = r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+STORED_VALUE_AMOUNT = (
+    r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,2})?|1000000(?:\.00?)?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+)
+_PURCHASE_AMOUNT = re.compile(PURCHASE_AMOUNT, re.ASCII)
 
-Money = Annotated[
-    str,
-    msgspec.Meta(
-        description="An amount of money as a decimal string (never a JSON number).",
-        examples=["1000.00"],
-        max_length=24,
-    ),
-]
+
+def _money(pattern: str, example: str, most: str) -> Any:
+    return Annotated[
+        str,
+        msgspec.Meta(
+            description=(
+                "An amount of money as a decimal string (never a JSON number): above 0, "
+                f"at most {most}, at most two decimal places."
+            ),
+            examples=[example],
+            max_length=24,
+            extra_json_schema={"extra": {"pattern": pattern}},
+        ),
+    ]
+
+
+Money = _money(PURCHASE_AMOUNT, "1000.00", "999,999,999,999.99")
+StoredValueAmount = _money(STORED_VALUE_AMOUNT, "50.00", "1,000,000.00")
 
 
 def parse_money(text: str) -> Decimal:
-    """``"1000.00"`` -> ``Decimal("1000.00")``; ``invalid_amount`` for anything else."""
-    if not _DECIMAL.fullmatch(text.strip()):
+    """``"1000.00"`` -> ``Decimal("1000.00")``; ``invalid_amount`` for anything else.
+
+    Matches the document's pattern the way a JSON schema does (a search); a stored-value
+    amount past its cap is then refused by ``ledger.value``.
+    """
+    if not _PURCHASE_AMOUNT.search(text):
         raise DomainError(f"not an amount: {text!r}", code="invalid_amount")
     try:
         return Decimal(text.strip())
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
         raise DomainError(f"not an amount: {text!r}", code="invalid_amount") from exc
+
+
+NOT_BLANK = r"\S"  # at least one character that is not a space (a JSON schema pattern searches)
 
 
 class PurchaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -48,9 +73,13 @@ class PurchaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reference: Annotated[
         str,
         msgspec.Meta(
-            description="The receipt or order number: a purchase is credited once per reference.",
+            description=(
+                "The receipt or order number, not blank: a purchase is credited once per reference."
+            ),
             examples=["POS-123"],
+            min_length=1,
             max_length=100,
+            extra_json_schema={"extra": {"pattern": NOT_BLANK}},
         ),
     ]
 
@@ -59,17 +88,31 @@ class AdjustmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """A manual correction of the points balance (needs the manager role)."""
 
     points: Annotated[
-        int, msgspec.Meta(description="Positive adds, negative takes away.", examples=[-50])
+        int,
+        msgspec.Meta(
+            description="Positive adds, negative takes away; not zero.",
+            examples=[-50],
+            ge=-MAX_POINTS,
+            le=MAX_POINTS,
+            extra_json_schema={"extra": {"not": {"const": 0}}},
+        ),
     ]
     reason: Annotated[
-        str, msgspec.Meta(examples=["Points credited twice on 12 May"], max_length=500)
+        str,
+        msgspec.Meta(
+            description="Why, not blank.",
+            examples=["Points credited twice on 12 May"],
+            min_length=1,
+            max_length=500,
+            extra_json_schema={"extra": {"pattern": NOT_BLANK}},
+        ),
     ]
 
 
 class StoredValueChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A top-up (money taken at the till) or a spend (the member pays with stored value)."""
 
-    amount: Money
+    amount: StoredValueAmount
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
     reference: Annotated[str, msgspec.Meta(examples=["POS-124"], max_length=100)] = ""
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from loyalchat.members.profile import MAX_NAME, MAX_NOTES, MAX_TAG, MAX_TAGS
 
 UNSET = msgspec.UNSET
 
@@ -29,30 +31,53 @@ PROFILE_FIELDS = (
 )
 
 
+# The limits loyalchat.members.profile enforces, stated where the decoder and the OpenAPI
+# document see them. Rules a schema cannot state (a real phone number, an address shape,
+# a past birthday) are in the descriptions; the service answers them with invalid_<field>.
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, description="Printable text.")]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=40,
+        description='A valid phone number as typed ("9123 4567" in a HK shop), or "".',
+    ),
+]
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, description='An address like someone@example.com, or "".')
+]
+Birthday = Annotated[date, msgspec.Meta(description="From 1900-01-01, not in the future.")]
+Notes = Annotated[str, msgspec.Meta(max_length=MAX_NOTES)]
+Tags = Annotated[
+    list[Annotated[str, msgspec.Meta(max_length=MAX_TAG)]],
+    msgspec.Meta(max_length=MAX_TAGS, description="Short printable labels."),
+]
+Locale = Literal["", "zh-Hant", "zh-Hans", "en"]
+
+
 class MemberCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A new member; every field may be left out (a chat join knows nothing yet)."""
 
-    name: str = ""
-    phone: str = ""  # as typed; stored in E.164 ("9123 4567" in a HK shop -> "+85291234567")
-    email: str = ""
-    birthday: date | None = None
-    notes: str = ""
-    tags: list[str] = msgspec.field(default_factory=list)
+    name: Name = ""
+    phone: Phone = ""  # as typed; stored in E.164 ("9123 4567" in a HK shop -> "+85291234567")
+    email: Email = ""
+    birthday: Birthday | None = None
+    notes: Notes = ""
+    tags: Tags = msgspec.field(default_factory=list)
     marketing_opt_in: bool = False
-    locale: str = ""  # "" = the tenant's language
+    locale: Locale = ""  # "" = the tenant's language
 
 
 class MemberUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """A partial change; fields left ``UNSET`` keep their value."""
 
-    name: str | msgspec.UnsetType = UNSET
-    phone: str | msgspec.UnsetType = UNSET
-    email: str | msgspec.UnsetType = UNSET
-    birthday: date | msgspec.UnsetType | None = UNSET
-    notes: str | msgspec.UnsetType = UNSET
-    tags: list[str] | msgspec.UnsetType = UNSET
+    name: Name | msgspec.UnsetType = UNSET
+    phone: Phone | msgspec.UnsetType = UNSET
+    email: Email | msgspec.UnsetType = UNSET
+    birthday: Birthday | msgspec.UnsetType | None = UNSET
+    notes: Notes | msgspec.UnsetType = UNSET
+    tags: Tags | msgspec.UnsetType = UNSET
     marketing_opt_in: bool | msgspec.UnsetType = UNSET
-    locale: str | msgspec.UnsetType = UNSET
+    locale: Locale | msgspec.UnsetType = UNSET
 
     def changes(self) -> dict[str, Any]:
         """The fields that were given, by name."""

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.openapi.spec import Example
 
+from loyalchat.bounds import INT32_MAX
 from loyalchat.rewards.schemas import GrantOut, RewardOut
 
 _TEXTS = msgspec.Meta(
@@ -75,7 +76,7 @@ def reward_json(reward: RewardOut) -> Reward:
 class RedemptionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Exchange the member's points for a reward."""
 
-    reward_id: Annotated[int, msgspec.Meta(examples=[7])]
+    reward_id: Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX, examples=[7])]
 
 
 class Grant(msgspec.Struct, kw_only=True):

@@ -5,6 +5,7 @@ Re-exported by :mod:`loyalchat.rewards.service`, which callers use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,12 +15,19 @@ import msgspec
 import pluggy
 
 from loyalchat import db
+from loyalchat.bounds import INT32_MAX, INT32_MIN
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
 from loyalchat.idempotency.creating import create_once
 from loyalchat.media import store as media
 from loyalchat.rewards import text
-from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate
+from loyalchat.rewards.schemas import (
+    MAX_POINTS_COST,
+    MAX_VALIDITY_DAYS,
+    RewardCreate,
+    RewardOut,
+    RewardUpdate,
+)
 from loyalchat.rewards.tables import Reward
 from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
 from loyalchat.tenants import audit
@@ -172,7 +180,10 @@ def _convert(data: Any, kind: type) -> Any:
     try:
         return msgspec.convert(dict(data), kind, strict=False)
     except (msgspec.ValidationError, TypeError, ValueError) as exc:
-        raise InvalidReward(f"invalid reward: {exc}", errors={"": str(exc)}) from exc
+        # msgspec names the field: "... - at `$.name`" (or `$.name[...]`).
+        found = re.search(r"`\$\.(\w+)", str(exc))
+        field = found.group(1) if found else ""
+        raise InvalidReward(f"invalid reward: {exc}", errors={field: str(exc)}) from exc
 
 
 async def _validated(
@@ -196,11 +207,12 @@ async def _validated(
         errors["image"] = "a media key of at most 255 characters, or empty"
     elif new_image and not await media.exists(new_image):
         errors["image"] = "not a picture stored for this shop"
-    _check_int(errors, values, "points_cost", minimum=1, nullable=False)
-    _check_int(errors, values, "stock", minimum=0)
-    _check_int(errors, values, "per_member_limit", minimum=1)
-    _check_int(errors, values, "validity_days", minimum=1)
-    _check_int(errors, values, "position", minimum=None, nullable=False)
+    # The bounds the API's schema states (rewards.schemas): columns are 32-bit integers.
+    _check_int(errors, values, "points_cost", 1, MAX_POINTS_COST, nullable=False)
+    _check_int(errors, values, "stock", 0, INT32_MAX)
+    _check_int(errors, values, "per_member_limit", 1, INT32_MAX)
+    _check_int(errors, values, "validity_days", 1, MAX_VALIDITY_DAYS)
+    _check_int(errors, values, "position", INT32_MIN, INT32_MAX, nullable=False)
     for field in ("starts_at", "ends_at"):
         when = values.get(field)
         if when is not None and when.tzinfo is None:
@@ -238,9 +250,10 @@ async def image_in_catalogue(key: str) -> bool:
 def _check_int(
     errors: dict[str, str],
     values: dict[str, Any],
+    minimum: int,
+    maximum: int,
     field: str,
     *,
-    minimum: int | None,
     nullable: bool = True,
 ) -> None:
     value = values.get(field)
@@ -248,8 +261,8 @@ def _check_int(
         return
     if not isinstance(value, int) or isinstance(value, bool):
         errors[field] = "must be a whole number"
-    elif minimum is not None and value < minimum:
-        errors[field] = f"must be at least {minimum}"
+    elif not minimum <= value <= maximum:
+        errors[field] = f"must be a whole number from {minimum:,} to {maximum:,}"
 
 
 def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:

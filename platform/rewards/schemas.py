@@ -7,47 +7,82 @@ Inputs are msgspec structs, so a controller can decode a JSON body straight into
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from loyalchat.bounds import INT32_MAX, INT32_MIN
+
 UNSET = msgspec.UNSET
+
+# What the decoder enforces is what the OpenAPI document states (loyalchat.openapi_inputs);
+# the catalogue service checks the same bounds for callers that build structs directly.
+MAX_POINTS_COST = 100_000_000  # the ledger's per-entry limit: a dearer reward can't be redeemed
+MAX_VALIDITY_DAYS = 3650  # ten years: grant expiry stays a real date
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+_Language = Literal["zh-Hant", "zh-Hans", "en"]
+Name = Annotated[
+    dict[_Language, Annotated[str, msgspec.Meta(max_length=MAX_NAME)]]
+    | Annotated[str, msgspec.Meta(max_length=MAX_NAME)],
+    msgspec.Meta(description="A text, or {zh-Hant, zh-Hans, en}; at least one language not blank."),
+]
+Description = (
+    dict[_Language, Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]]
+    | Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
+)
+ImageKey = Annotated[
+    str, msgspec.Meta(max_length=255, description='A media key of this shop\'s pictures, or "".')
+]
+TypeKind = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=64, description="An installed reward type (a plugin)."),
+]
+Options = Annotated[dict[str, Any], msgspec.Meta(description="The reward type's option fields.")]
+PointsCost = Annotated[int, msgspec.Meta(ge=1, le=MAX_POINTS_COST)]
+Stock = Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]
+PerMemberLimit = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
+ValidityDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_VALIDITY_DAYS)]
+Position = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
+Moment = Annotated[
+    datetime, msgspec.Meta(tz=True, description="With a time zone; ends_at after starts_at.")
+]
 
 
 class RewardCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A new catalogue entry. ``name``/``description``: a text or ``{zh-Hant, zh-Hans, en}``."""
 
-    name: dict[str, str] | str
-    points_cost: int
-    type: str
-    description: dict[str, str] | str = msgspec.field(default_factory=dict)
-    image: str = ""  # a media key, or ""
-    options: dict[str, Any] = msgspec.field(default_factory=dict)  # the type's option_fields
-    stock: int | None = None  # None: unlimited
-    per_member_limit: int | None = None  # None: no limit
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    validity_days: int | None = None  # of each grant; None: never expires
+    name: Name
+    points_cost: PointsCost
+    type: TypeKind
+    description: Description = msgspec.field(default_factory=dict)
+    image: ImageKey = ""  # a media key, or ""
+    options: Options = msgspec.field(default_factory=dict)  # the type's option_fields
+    stock: Stock | None = None  # None: unlimited
+    per_member_limit: PerMemberLimit | None = None  # None: no limit
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    validity_days: ValidityDays | None = None  # of each grant; None: never expires
     active: bool = True
-    position: int = 0
+    position: Position = 0
 
 
 class RewardUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A partial change; fields left ``UNSET`` keep their value."""
 
-    name: dict[str, str] | str | msgspec.UnsetType = UNSET
-    description: dict[str, str] | str | msgspec.UnsetType = UNSET
-    image: str | msgspec.UnsetType = UNSET
-    points_cost: int | msgspec.UnsetType = UNSET
-    type: str | msgspec.UnsetType = UNSET
-    options: dict[str, Any] | msgspec.UnsetType = UNSET
-    stock: int | msgspec.UnsetType | None = UNSET
-    per_member_limit: int | msgspec.UnsetType | None = UNSET
-    starts_at: datetime | msgspec.UnsetType | None = UNSET
-    ends_at: datetime | msgspec.UnsetType | None = UNSET
-    validity_days: int | msgspec.UnsetType | None = UNSET
+    name: Name | msgspec.UnsetType = UNSET
+    description: Description | msgspec.UnsetType = UNSET
+    image: ImageKey | msgspec.UnsetType = UNSET
+    points_cost: PointsCost | msgspec.UnsetType = UNSET
+    type: TypeKind | msgspec.UnsetType = UNSET
+    options: Options | msgspec.UnsetType = UNSET
+    stock: Stock | msgspec.UnsetType | None = UNSET
+    per_member_limit: PerMemberLimit | msgspec.UnsetType | None = UNSET
+    starts_at: Moment | msgspec.UnsetType | None = UNSET
+    ends_at: Moment | msgspec.UnsetType | None = UNSET
+    validity_days: ValidityDays | msgspec.UnsetType | None = UNSET
     active: bool | msgspec.UnsetType = UNSET
-    position: int | msgspec.UnsetType = UNSET
+    position: Position | msgspec.UnsetType = UNSET
 
     def changes(self) -> dict[str, Any]:
         """The fields that were given, by name."""

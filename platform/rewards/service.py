@@ -50,7 +50,7 @@ from loyalchat.rewards.grants import (
     to_out,
     type_grant,
 )
-from loyalchat.rewards.schemas import GrantOut
+from loyalchat.rewards.schemas import MAX_VALIDITY_DAYS, GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus, Reward
 from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
 from loyalchat.tenants import audit
@@ -189,7 +189,8 @@ async def _redeem_once(
             raise GrantError("this reward is out of stock", code="out_of_stock")
         current = locked[0]
         _check_available(current["active"], current["starts_at"], current["ends_at"], now)
-    days = current["validity_days"]
+    # Capped as the catalogue caps it: a row saved before the cap must not 500 (overflow).
+    days = min(current["validity_days"] or 0, MAX_VALIDITY_DAYS)
     grant = new_row(
         Grant,
         reward=reward_id,
