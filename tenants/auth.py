@@ -18,7 +18,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from loyalchat.context import Actor, reset_actor, reset_tenant, set_actor, set_tenant
-from loyalchat.tenants import accounts, apikeys
+from loyalchat.tenants import access, accounts, apikeys
 from loyalchat.tenants.service import TenantInfo, get_tenant
 from loyalchat.tenants.tables import Role
 
@@ -51,6 +51,17 @@ class Principal:
 
     def has_role(self, needed: Role) -> bool:
         return self.role is not None and self.role.covers(needed)
+
+    @property
+    def programme_open(self) -> bool:
+        """May this shop's staff see its programme (members, points...)? Not while it is
+        applying, waiting for review or rejected (``tenants.access``)."""
+        return self.tenant is not None and access.can_read(self.tenant.status)
+
+    @property
+    def read_only(self) -> bool:
+        """The shop is readable but nothing may change (suspended): forms are pointless."""
+        return self.programme_open and not access.can_write(self.tenant.status)  # type: ignore[union-attr]
 
 
 ANONYMOUS = Principal()
@@ -121,6 +132,10 @@ class PrincipalMiddleware(ASGIMiddleware):
 
 
 # -- guards -------------------------------------------------------------------------
+# Plain functions of (connection, handler): Litestar calls them before the handler, and
+# the idempotency middleware calls the same ones before it replays a stored response.
+# Each role guard carries ``required_role`` (and ``credential``) so tests and docs can
+# read a route's rule from the app itself (tests/test_role_matrix.py, docs/loyalty.md).
 
 
 def staff_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -136,10 +151,18 @@ def platform_admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise PermissionDeniedException("platform administrators only")
 
 
-def role_required(role: Role):
-    """Guard: a staff member (or API key) of the current tenant with at least ``role``."""
+def _check_tenant_status(
+    connection: ASGIConnection, handler: BaseRouteHandler, tenant: TenantInfo
+) -> None:
+    """The shop's status may close the route (tenants.access: suspended = read-only...)."""
+    access.check(tenant.status, method=connection.scope.get("method", "GET"), opt=handler.opt)
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+
+def role_required(role: Role):
+    """Guard: a staff member (or API key) of the current tenant with at least ``role``,
+    on a route the tenant's status allows (:func:`loyalchat.tenants.access.check`)."""
+
+    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if not (principal.is_staff or principal.api_key):
             raise NotAuthorizedException("sign in first" if not principal.api_key else "")
@@ -147,20 +170,44 @@ def role_required(role: Role):
             raise PermissionDeniedException("you are not staff of any shop yet")
         if not principal.has_role(role):
             raise PermissionDeniedException(f"needs the {role.value} role")
+        _check_tenant_status(connection, handler, principal.tenant)
 
     guard.__name__ = f"role_required_{role.value}"
+    guard.required_role = role  # type: ignore[attr-defined]
+    guard.credential = "staff"  # type: ignore[attr-defined]
     return guard
 
 
 def api_key_required(role: Role):
-    """Guard for ``/api`` routes: a valid, unrevoked key of an active tenant, with ``role``."""
+    """Guard for ``/api`` routes: a valid, unrevoked key with ``role``, on a route the
+    tenant's status allows (suspended: reads only; not yet approved: nothing)."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.api_key is None:
             raise NotAuthorizedException("send a tenant API key as 'Authorization: Bearer ...'")
+        if principal.tenant is None:  # the key's tenant is gone
+            raise NotAuthorizedException("send a tenant API key as 'Authorization: Bearer ...'")
         if not principal.has_role(role):
             raise PermissionDeniedException(f"this API key needs the {role.value} role")
+        _check_tenant_status(connection, handler, principal.tenant)
 
     guard.__name__ = f"api_key_required_{role.value}"
+    guard.required_role = role  # type: ignore[attr-defined]
+    guard.credential = "api_key"  # type: ignore[attr-defined]
     return guard
+
+
+def route_guards(handler: BaseRouteHandler) -> list[Any]:
+    """The guard functions of a route handler, every layer, as declared (Litestar wraps
+    them in ``AsyncCallable``, which keeps the original as ``func``)."""
+    return [getattr(guard, "func", guard) for guard in handler.resolve_guards()]
+
+
+def required_role(handler: BaseRouteHandler) -> Role | None:
+    """The tenant role a route handler's guards ask for (None: no tenant role guard).
+
+    With several role guards (a controller's and a handler's), the strongest decides.
+    """
+    roles = [g.required_role for g in route_guards(handler) if hasattr(g, "required_role")]
+    return max(roles, key=lambda role: role.rank) if roles else None

@@ -80,13 +80,15 @@ async def test_suspend_and_reactivate_through_the_admin_ui(
     assert entry["actor"] == f"staff:{admin.id}" and entry["actor_label"] == admin.email
     assert json.loads(entry["after"]) == {"status": "suspended", "reason": "Unpaid invoice"}
 
-    # The shop's staff see the banner; its API keys stop working; the other shop is untouched.
+    # The shop's staff see the banner; its API keys only read (tests/test_tenant_status.py);
+    # the other shop is untouched.
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
         console = await client.get("/console")
         assert 'data-testid="tenant-status-banner"' in console.text
         assert "This shop is suspended" in console.text
-        assert (await client.get("/api/v1/me", headers=bearer(tenant_a.api_key))).status_code == 401
+        write = await client.post("/api/v1/members", json={}, headers=bearer(tenant_a.api_key))
+        assert write.status_code == 403
         assert (await client.get("/api/v1/me", headers=bearer(tenant_b.api_key))).status_code == 200
 
     async with open_client() as client:

@@ -127,10 +127,16 @@ async def test_two_tenants_cannot_touch_each_others_keys(
         assert await apikeys.get_key(b_id) is None
 
 
-async def test_keys_stop_working_when_tenant_is_suspended(app: Litestar, tenant_a: World) -> None:
+async def test_keys_of_a_suspended_tenant_only_read(app: Litestar, tenant_a: World) -> None:
+    """Suspended = read-only (tenants.access): reads answer, writes get 403 tenant_suspended."""
     await set_status(tenant_a.id, TenantStatus.suspended, "unpaid")
     async with AsyncTestClient(app=app) as client:
-        assert (await client.get("/api/v1/me", headers=bearer(tenant_a.api_key))).status_code == 401
+        assert (await client.get("/api/v1/me", headers=bearer(tenant_a.api_key))).status_code == 200
+        write = await client.post(
+            "/api/v1/members", json={"name": "x"}, headers=bearer(tenant_a.api_key)
+        )
+        assert write.status_code == 403
+        assert write.json()["error"]["code"] == "tenant_suspended"
 
 
 async def test_api_ignores_session_cookies(app: Litestar, tenant_a: World) -> None:

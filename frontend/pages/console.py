@@ -11,28 +11,9 @@ from litestar.response import Redirect, Template
 from loyalchat.frontend import ui
 from loyalchat.frontend.i18n import N_
 from loyalchat.tenants import audit
+from loyalchat.tenants.access import ANY_STATUS, NO_WRITES
 from loyalchat.tenants.auth import principal_of, role_required
-from loyalchat.tenants.tables import Role, TenantStatus
-
-# What each non-active status means for the shop, shown as a banner on the console.
-STATUS_BANNERS = {
-    TenantStatus.applying.value: (
-        "info",
-        N_("Your application is not finished yet. Complete it to start collecting members."),
-    ),
-    TenantStatus.pending_review.value: (
-        "info",
-        N_("Your application is being reviewed. We will e-mail you when it is approved."),
-    ),
-    TenantStatus.rejected.value: (
-        "error",
-        N_("Your application was not approved. Contact support if you think this is wrong."),
-    ),
-    TenantStatus.suspended.value: (
-        "warning",
-        N_("This shop is suspended: members cannot earn or redeem points. Contact support."),
-    ),
-}
+from loyalchat.tenants.tables import Role
 
 # Areas of the console that are on their way, each shown as a card with an empty state
 # (members, rewards, rules, coupons and the dashboard are live: see the quick links).
@@ -47,22 +28,28 @@ class ConsoleController(Controller):
     path = "/console"
     include_in_schema = False
 
-    @get("/", guards=[role_required(Role.cashier)])
+    # Every status reaches home: a shop not yet approved sees its application status there
+    # (the status banner comes from base.html, on every console page).
+    @get("/", guards=[role_required(Role.cashier)], opt=ANY_STATUS)
     async def home(self, request: Request) -> Template:
         principal = principal_of(request)
         tenant = principal.tenant
         assert tenant is not None and principal.role is not None
-        banner = STATUS_BANNERS.get(tenant.status)
         return Template(
             "console/home.html",
             context={
-                "banner": banner,
                 "areas": UPCOMING_AREAS,
                 "can_manage": principal.has_role(Role.manager),
             },
         )
 
-    @post("/switch", guards=[role_required(Role.cashier)], status_code=303)
+    # Choosing another shop changes no shop's data: open whatever the status.
+    @post(
+        "/switch",
+        guards=[role_required(Role.cashier)],
+        opt={**ANY_STATUS, **NO_WRITES},
+        status_code=303,
+    )
     async def switch(self, request: Request) -> Redirect:
         form = await ui.form_data(request)
         try:

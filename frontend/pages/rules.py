@@ -28,6 +28,7 @@ from loyalchat.frontend.pages.display import base_context, display_for
 from loyalchat.rules import service as rules
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.schemas import PolicyIn, RuleCreate, RuleOut, RuleUpdate
+from loyalchat.tenants.access import NO_WRITES
 from loyalchat.tenants.auth import role_required
 from loyalchat.tenants.tables import Role
 
@@ -129,7 +130,7 @@ class RulesController(Controller):
         """The calculator's result alone (htmx swaps it in as the amount is typed)."""
         return Template("console/rules/_calculation.html", context=await _preview(request, amount))
 
-    @post("/preview", status_code=200)
+    @post("/preview", status_code=200, opt=NO_WRITES)  # a suspended shop may preview
     async def preview_draft(self, request: Request) -> Template:
         """What the rule being edited would earn, with the other saved rules, before saving."""
         form = await _read_form(request)
