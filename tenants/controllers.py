@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import JSONBody, QueryParameter
 
 from loyalchat.api_errors import FORBIDDEN, IDEMPOTENCY_ERRORS, error_responses
@@ -71,7 +71,7 @@ class TenantApiController(Controller):
 
     @post(
         "/api-keys",
-        guards=[api_key_required(Role.owner)],
+        guards=[api_key_required(Role.manager)],  # as the console: docs/loyalty.md, roles
         opt=SECRET_RESPONSE,
         dependencies=IDEMPOTENCY_DEPENDENCIES,
         response_headers=REPLAY_HEADERS,
@@ -80,20 +80,23 @@ class TenantApiController(Controller):
         ),
     )
     async def create_api_key(
-        self, data: JSONBody[ApiKeyCreate], service_key: ServiceKey
+        self, request: Request, data: JSONBody[ApiKeyCreate], service_key: ServiceKey
     ) -> ApiKeyIssued:
-        """Create a key; the response is the only time the key is shown.
+        """Create a key (manager role; never a stronger role than the calling key's own);
+        the response is the only time the key is shown.
 
         With ``Idempotency-Key``, a repeat does not show the key again: it gets 409
         ``secret_not_replayable`` with the id of the key the first request made.
         """
+        if not principal_of(request).has_role(data.role):  # the console's rule too
+            raise PermissionDeniedException("a key cannot create a key stronger than itself")
         try:
             issued = await apikeys.create_key(data.name, data.role, idempotency_key=service_key)
         except apikeys.ApiKeyError as exc:
             raise ValidationException(str(exc)) from exc
         return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)
 
-    @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.owner)], opt=API_KEY)
+    @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
     async def revoke_api_key(self, key_id: PathId) -> None:
         """Revoke a key; it stops working at once."""
         if not await apikeys.revoke_key(key_id):

@@ -72,11 +72,23 @@ async def test_role_is_enforced(app: Litestar, tenant_a: World) -> None:
         assert (await client.get("/api/v1/me", headers=bearer(cashier_key))).status_code == 200
         denied = await client.get("/api/v1/api-keys", headers=bearer(cashier_key))
         assert denied.status_code == 403
-        # A manager key cannot mint keys: that is the owner's call.
-        minted = await client.post(
-            "/api/v1/api-keys", json={"name": "x"}, headers=bearer(tenant_a.api_key)
+        # As in the console: a manager mints keys, never stronger than itself.
+        stronger = await client.post(
+            "/api/v1/api-keys",
+            json={"name": "x", "role": "owner"},
+            headers=bearer(tenant_a.api_key),
         )
-        assert minted.status_code == 403
+        assert stronger.status_code == 403
+        minted = await client.post(
+            "/api/v1/api-keys",
+            json={"name": "x", "role": "manager"},
+            headers=bearer(tenant_a.api_key),
+        )
+        assert minted.status_code == 201
+        denied = await client.post(
+            "/api/v1/api-keys", json={"name": "y", "role": "cashier"}, headers=bearer(cashier_key)
+        )
+        assert denied.status_code == 403
 
 
 async def test_owner_key_creates_and_revokes(app: Litestar, tenant_a: World) -> None:

@@ -167,8 +167,10 @@ class MemberLedgerApiController(Controller):
     @post(
         "/stored-value/top-ups",
         response_headers=REPLAY_HEADERS,
-        guards=[api_key_required(Role.cashier)],
-        responses=error_responses(NOT_FOUND, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS),
+        guards=[api_key_required(Role.manager)],  # money: as the console (docs/loyalty.md)
+        responses=error_responses(
+            NOT_FOUND, FORBIDDEN, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS
+        ),
     )
     async def top_up(
         self,
@@ -176,7 +178,7 @@ class MemberLedgerApiController(Controller):
         service_key: ServiceKey,
         data: Annotated[StoredValueChange, Body(examples=TOP_UP_EXAMPLES)],
     ) -> Response[StoredValueEntry]:
-        """Add money taken at the till to the member's stored value."""
+        """Add money taken at the till to the member's stored value (manager role)."""
         entry = await value.top_up(
             member.id,
             parse_money(data.amount),
@@ -188,9 +190,10 @@ class MemberLedgerApiController(Controller):
     @post(
         "/stored-value/spends",
         response_headers=REPLAY_HEADERS,
-        guards=[api_key_required(Role.cashier)],
+        guards=[api_key_required(Role.manager)],  # money: as the console (docs/loyalty.md)
         responses=error_responses(
             NOT_FOUND,
+            FORBIDDEN,
             MONEY_AS_NUMBER,
             INVALID_AMOUNT,
             (409, "insufficient_stored_value", {"balance": "20.00"}),
@@ -203,7 +206,7 @@ class MemberLedgerApiController(Controller):
         service_key: ServiceKey,
         data: Annotated[StoredValueChange, Body(examples=SPEND_EXAMPLES)],
     ) -> Response[StoredValueEntry]:
-        """The member pays with stored value; refused when the balance is short."""
+        """The member pays with stored value (manager role); refused when the balance is short."""
         entry = await value.spend(
             member.id,
             parse_money(data.amount),
