@@ -1,5 +1,9 @@
 """The ranges of what the database stores, and the parameter types that keep input inside them.
 
+Text too: a NUL cannot be stored in a PostgreSQL text column, and no control character
+belongs in a name or a reason. :func:`storable_text` is the check every service applies,
+so a caller that is not an HTTP request (the CLI, a chat channel) is held to it as well.
+
 An integer past a column's range is not a server error but bad input: PostgreSQL refuses
 it (``integer out of range``) and SQLite would store it silently. Every integer the API,
 console or wallet takes from a URL goes through one of the annotated types here, so the
@@ -9,6 +13,7 @@ and services use the constants.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
@@ -52,3 +57,25 @@ class BalanceOutOfRange(DomainError):
 
     code = "balance_out_of_range"
     status = 409
+
+
+class InvalidCharacter(DomainError):
+    """Text holding a character that cannot be stored (NUL) or has no place in it."""
+
+    code = "invalid_character"
+    status = 400
+
+
+# Line breaks and tabs are text in notes and descriptions; every other control character
+# (category Cc) and lone surrogates (Cs, which UTF-8 cannot encode) are refused.
+_MULTILINE_OK = frozenset("\t\n\r")
+
+
+def storable_text(value: str, field: str, *, multiline: bool = False) -> str:
+    """``value`` unchanged, or :class:`InvalidCharacter` naming ``field``."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs") and not (multiline and char in _MULTILINE_OK):
+            raise InvalidCharacter(
+                f"{field}: control character U+{ord(char):04X} is not allowed", field=field
+            )
+    return value

@@ -25,6 +25,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from multipart import MultipartSegment, ParserError, PushMultipartParser
 
+from loyalchat.bounds import InvalidCharacter
 from loyalchat.domain import DomainError
 
 # JSON documents the API takes are a few levels deep; anything far past that is hostile.
@@ -32,13 +33,6 @@ MAX_JSON_DEPTH = 32
 # A JSON ``\u0000`` escape: preceded by an even number of backslashes (``\\u0000`` is text).
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _JSON_START = frozenset(b"[{")
-
-
-class InvalidCharacter(DomainError):
-    """The request holds a character that cannot be stored (NUL)."""
-
-    code = "invalid_character"
-    status = 400
 
 
 class InvalidJson(DomainError):

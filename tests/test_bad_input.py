@@ -378,3 +378,50 @@ async def test_the_stored_value_service_refuses_full_width_amounts(tenant_a: Wor
         with pytest.raises(DomainError, match="not an amount"):
             await value.top_up(member, "１００", key="full-width")
         assert (await value.top_up(member, "100", key="ascii")).amount == value.Decimal("100.00")
+
+
+# -- services refuse text nothing can store, whoever calls them ---------------------------
+
+
+async def test_services_refuse_nul_and_control_characters(tenant_a: World) -> None:
+    from loyalchat.bounds import InvalidCharacter
+    from loyalchat.domain import DomainError
+    from loyalchat.ledger import service as ledger
+    from loyalchat.ledger import value
+    from loyalchat.members import service as members
+    from loyalchat.members.schemas import MemberCreate
+    from loyalchat.rewards import service as rewards
+    from loyalchat.rewards.schemas import RewardCreate
+    from loyalchat.rules import service as rules
+    from loyalchat.rules.schemas import RuleCreate
+
+    member = await _member_near_the_top(tenant_a, 0, "0")
+    coupon = {"points_cost": 1, "type": "coupon", "options": {"benefit": "Coffee"}}
+    with tenant_context(tenant_a.id, SYSTEM):
+        for name in ("x\u0000", {"en": "Tea", "zh-Hant": "茶\x07"}):
+            with pytest.raises(DomainError) as refused:
+                await rewards.create_reward(RewardCreate(**{**coupon, "name": name}))
+            assert refused.value.code == "invalid_reward"
+        with pytest.raises(DomainError, match="control characters"):
+            await rewards.create_reward(
+                RewardCreate(**{**coupon, "name": "Tea", "options": {"benefit": "a\x00"}})
+            )
+        with pytest.raises(InvalidCharacter):
+            await ledger.adjust(member, 5, key="nul-reason", reason="typo\x00")
+        with pytest.raises(InvalidCharacter):
+            await ledger.earn(member, 5, key="nul-ref", reference="POS\x1b1")
+        with pytest.raises(InvalidCharacter):
+            await value.top_up(member, "5", key="nul-top-up", reason="\x00")
+        with pytest.raises(InvalidCharacter):
+            await members.create_member(MemberCreate(name="Chan", notes="call\x00me"))
+        with pytest.raises(InvalidCharacter):
+            await members.create_member(MemberCreate(name="Chan", email="a\x00@b.test"))
+        with pytest.raises(InvalidCharacter):
+            await rules.create_rule(
+                RuleCreate(name="Base\x00", kind="ratio", points_per_unit=value.Decimal(1))
+            )
+        # Line breaks stay fine where text may have lines.
+        entry = await ledger.adjust(member, 5, key="multi-line", reason="two\nlines")
+        assert entry.reason == "two\nlines"
+        assert (await members.create_member(MemberCreate(name="Li", notes="a\nb"))).notes == "a\nb"
+    assert await count(Reward) == 0

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalchat import db
-from loyalchat.bounds import INT32_MAX, BalanceOutOfRange
+from loyalchat.bounds import INT32_MAX, BalanceOutOfRange, storable_text
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import Conflict, DomainError, NotFound, Page
 from loyalchat.ledger.once import once
@@ -177,6 +177,8 @@ async def _append(
     details: dict[str, Any] | None = None,
     reverses: int | None = None,
 ) -> dict[str, Any]:
+    storable_text(reason, "reason", multiline=True)
+    storable_text(reference, "reference")
     actor = current_actor()
     row = new_row(
         LedgerEntry,

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from loyalchat import db
-from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange
+from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange, storable_text
 from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.ledger.once import once
@@ -92,6 +92,9 @@ async def entry_by_key(key: str) -> ValueEntryOut | None:
 async def _write(
     member_id: int, amount: Decimal, kind: ValueKind, key: str, reason: str, reference: str
 ) -> ValueEntryOut:
+    storable_text(reason, "reason", multiline=True)
+    storable_text(reference, "reference")
+
     async def write() -> ValueEntryOut:
         new_balance = await _move(member_id, amount)
         actor = current_actor()

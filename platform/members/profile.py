@@ -12,6 +12,7 @@ from datetime import date
 
 import phonenumbers
 
+from loyalchat.bounds import storable_text
 from loyalchat.domain import DomainError
 from loyalchat.languages import LOCALES, to_simplified, to_traditional
 
@@ -69,7 +70,7 @@ def clean_name(raw: str) -> str:
 
 def clean_email(raw: str) -> str:
     """Lower-cased and checked for the shape ``someone@example.com``; "" when blank."""
-    email = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    email = storable_text(unicodedata.normalize("NFKC", raw or "").strip().lower(), "email")
     if not email:
         return ""
     if len(email) > 254 or not _EMAIL.fullmatch(email):
@@ -115,7 +116,7 @@ def clean_birthday(value: date | str | None, today: date) -> date | None:
 
 
 def clean_notes(raw: str) -> str:
-    notes = (raw or "").strip()
+    notes = storable_text((raw or "").strip(), "notes", multiline=True)
     if len(notes) > MAX_NOTES:
         raise DomainError(
             f"notes are at most {MAX_NOTES} characters", code="invalid_notes", field="notes"

@@ -265,6 +265,10 @@ def _check_int(
         errors[field] = f"must be a whole number from {minimum:,} to {maximum:,}"
 
 
+# Option texts are one line: no control character (NUL cannot even be stored).
+_CONTROL = frozenset(map(chr, [*range(32), 127]))
+
+
 def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
     """The reward type's options: declared fields only, texts, required ones filled in.
 
@@ -283,6 +287,8 @@ def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
             raise ValueError(f"{name}: expected a text")
         value = str(value).strip()
+        if any(char in value for char in _CONTROL):
+            raise ValueError(f"{name}: control characters are not allowed")
         if field.required and not value:
             raise ValueError(f"{field.label}: required")
         options[name] = value

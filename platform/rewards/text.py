@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from loyalchat.bounds import InvalidCharacter, storable_text
 from loyalchat.languages import LOCALES, to_simplified, to_traditional
 
 DEFAULT_LOCALE = "zh-Hant"
@@ -47,7 +48,10 @@ def clean(value: object) -> dict[str, str]:
         text = value.get(locale) or ""
         if not isinstance(text, str):
             raise ValueError(f"{locale}: expected a text")
-        out[locale] = text.strip()
+        try:
+            out[locale] = storable_text(text, locale, multiline=True).strip()
+        except InvalidCharacter as exc:
+            raise ValueError(exc.message) from None
     return out
 
 

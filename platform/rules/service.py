@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from loyalchat import db, events
+from loyalchat.bounds import storable_text
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.ledger import service as ledger
 from loyalchat.members.tables import MemberStatus
@@ -79,6 +80,7 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
     """The rule's column values, checked and normalised; raises ``invalid_rule``."""
     values = dict(values)
     name = values["name"].strip() if isinstance(values["name"], str) else ""
+    storable_text(name, "name")
     if not 1 <= len(name) <= 120:
         raise _invalid("a rule needs a name of 1-120 characters", "name")
     values["name"] = name
