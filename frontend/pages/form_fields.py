@@ -50,6 +50,13 @@ def token(form: dict[str, str], name: str = "token") -> str:
     return value
 
 
+def create_key(form: dict[str, str], what: str) -> str | None:
+    """The idempotency key of a "create" form (``<what>:<token>``), so a form sent twice
+    creates once; None for a form without a token (a page from before tokens)."""
+    value = form.get("token", "")
+    return f"{what}:{value}" if TOKEN.fullmatch(value) else None
+
+
 def amount(form: dict[str, str], name: str, *, required: bool = True) -> Decimal | None:
     """A sum of money as typed ("1,000.50", "HK$ 80"): positive, two decimals at most."""
     raw = _GROUPING.sub("", form.get(name, "")).lstrip("$").strip()

@@ -95,7 +95,8 @@ class MembersController(Controller):
     @get("/new")
     async def new_member(self, request: Request) -> Template:
         return Template(
-            "console/members/new.html", context=base_context(request, form={}, errors={})
+            "console/members/new.html",
+            context=base_context(request, form={"token": ff.new_token()}, errors={}),
         )
 
     @post("/", status_code=303)
@@ -108,7 +109,7 @@ class MembersController(Controller):
             marketing_opt_in=ff.checked(form, "marketing_opt_in"),
         )
         try:
-            member = await members.create_member(data)
+            member = await members.create_member(data, key=ff.create_key(form, "console-member"))
         except DomainError as exc:
             field, message = _problem(request, exc)
             return Template(

@@ -93,7 +93,8 @@ async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
     pm = plugin_manager(request)
     try:
         if reward is None:
-            saved = await rewards.create_reward(RewardCreate(**values), pm)
+            key = ff.create_key(form, "console-reward")  # sent twice, created once
+            saved = await rewards.create_reward(RewardCreate(**values), pm, key=key)
         else:
             saved = await rewards.update_reward(reward.id, RewardUpdate(**values), pm)
     except DomainError as exc:
@@ -128,7 +129,8 @@ class RewardsController(Controller):
     async def new_reward(self, request: Request, kind: FromQuery[str] = "coupon") -> Template:
         types = _types(request)
         kind = kind if kind in types else next(iter(types), "")
-        return _form_page(request, None, reward_forms.blank_form(kind))
+        form = {**reward_forms.blank_form(kind), "token": ff.new_token()}
+        return _form_page(request, None, form)
 
     @post("/", status_code=303, request_max_body_size=reward_forms.MAX_BODY_BYTES)
     async def create(self, request: Request) -> Response[Any]:
