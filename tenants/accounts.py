@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loyalchat import security
-from loyalchat.context import require_tenant
+from loyalchat.context import cross_tenant
+from loyalchat.scoping import new_row, scoped_delete, scoped_insert, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Role, StaffRole, StaffUser, Tenant
 
@@ -116,16 +117,17 @@ async def set_platform_admin(user_id: int, value: bool) -> None:
 
 async def grant_role(user_id: int, role: Role) -> None:
     """Give the user ``role`` in the current tenant (replacing any role there)."""
-    tenant_id = require_tenant()
     existing = await (
-        StaffRole.select(StaffRole.id, StaffRole.role)
-        .where((StaffRole.tenant == tenant_id) & (StaffRole.user == user_id))
+        scoped_select(StaffRole, StaffRole.id, StaffRole.role)
+        .where(StaffRole.user == user_id)
         .first()
     )
     if existing:
-        await StaffRole.update({StaffRole.role: role.value}).where(StaffRole.id == existing["id"])
+        await scoped_update(StaffRole, {StaffRole.role: role.value}).where(
+            StaffRole.id == existing["id"]
+        )
     else:
-        await StaffRole.insert(StaffRole(tenant=tenant_id, user=user_id, role=role.value))
+        await scoped_insert(StaffRole, new_row(StaffRole, user=user_id, role=role.value))
     await audit.record(
         "staff.role",
         f"staff:{user_id}",
@@ -135,20 +137,20 @@ async def grant_role(user_id: int, role: Role) -> None:
 
 
 async def revoke_role(user_id: int) -> None:
-    tenant_id = require_tenant()
-    await StaffRole.delete().where((StaffRole.tenant == tenant_id) & (StaffRole.user == user_id))
+    await scoped_delete(StaffRole).where(StaffRole.user == user_id)
     await audit.record("staff.role_revoked", f"staff:{user_id}")
 
 
 async def memberships(user_id: int) -> list[Membership]:
     """The tenants a user works in, with the role there, ordered by tenant name."""
-    rows = await StaffRole.select(
-        StaffRole.tenant.id,
-        StaffRole.tenant.slug,
-        StaffRole.tenant.display_name,
-        StaffRole.tenant.status,
-        StaffRole.role,
-    ).where(StaffRole.user == user_id)
+    with cross_tenant("staff sign-in: the tenants this user works in"):
+        rows = await StaffRole.select(
+            StaffRole.tenant.id,
+            StaffRole.tenant.slug,
+            StaffRole.tenant.display_name,
+            StaffRole.tenant.status,
+            StaffRole.role,
+        ).where(StaffRole.user == user_id)
     found = [
         Membership(
             tenant_id=row["tenant.id"],
@@ -163,28 +165,26 @@ async def memberships(user_id: int) -> list[Membership]:
 
 
 async def role_in(user_id: int, tenant_id: int) -> Role | None:
-    row = await (
-        StaffRole.select(StaffRole.role)
-        .where((StaffRole.user == user_id) & (StaffRole.tenant == tenant_id))
-        .first()
-    )
+    """The user's role in the named tenant (None: no role there)."""
+    with cross_tenant("a user's role in a tenant named by id"):
+        row = await (
+            StaffRole.select(StaffRole.role)
+            .where((StaffRole.user == user_id) & (StaffRole.tenant == tenant_id))
+            .first()
+        )
     return Role(row["role"]) if row else None
 
 
 async def staff_of_current_tenant() -> list[dict]:
     """Staff of the current tenant with their roles."""
-    tenant_id = require_tenant()
-    return (
-        await StaffRole.select(
-            StaffRole.id,
-            StaffRole.user.id.as_alias("user_id"),
-            StaffRole.user.email.as_alias("email"),
-            StaffRole.user.display_name.as_alias("display_name"),
-            StaffRole.role,
-        )
-        .where(StaffRole.tenant == tenant_id)
-        .order_by(StaffRole.id)
-    )
+    return await scoped_select(
+        StaffRole,
+        StaffRole.id,
+        StaffRole.user.id.as_alias("user_id"),
+        StaffRole.user.email.as_alias("email"),
+        StaffRole.user.display_name.as_alias("display_name"),
+        StaffRole.role,
+    ).order_by(StaffRole.id)
 
 
 async def tenant_exists(tenant_id: int) -> bool:

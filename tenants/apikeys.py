@@ -14,7 +14,7 @@ from loyalchat import db, security
 from loyalchat.context import cross_tenant, require_tenant
 from loyalchat.domain import Conflict
 from loyalchat.idempotency.creating import create_once
-from loyalchat.scoping import new_row, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import ApiKey, Role
 
@@ -73,7 +73,7 @@ async def create_key(
                 created_by=created_by,
                 idempotency_key=idempotency_key,
             )
-            await row.save()
+            await save_row(row)
             await audit.record(
                 "api_key.create", f"api_key:{row.id}", after={"name": name, "role": role.value}
             )

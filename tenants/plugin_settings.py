@@ -19,7 +19,7 @@ from loyalchat import db
 from loyalchat.context import require_tenant
 from loyalchat.extensions.settings_fields import SettingField, get_tenant_plugins
 from loyalchat.pluginmanager import get_plugin_manager
-from loyalchat.scoping import new_row, scoped_select, scoped_update
+from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
 from loyalchat.security import mask, secret_box
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import TenantPlugin
@@ -245,14 +245,15 @@ async def _save(
     if secrets is not None:
         values[TenantPlugin.secrets] = secret_box().encrypt_json(secrets)
     if row is None:
-        await TenantPlugin.insert(
+        await scoped_insert(
+            TenantPlugin,
             new_row(
                 TenantPlugin,
                 plugin=plugin,
                 enabled=bool(enabled),
                 config=config or {},
                 secrets=values.get(TenantPlugin.secrets, ""),
-            )
+            ),
         )
         return
     await scoped_update(TenantPlugin, values).where(TenantPlugin.id == row["id"])

@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 
 from loyalchat.context import cross_tenant
 from loyalchat.idempotency.tables import IdempotentRequest
-from loyalchat.scoping import new_row, scoped_delete, scoped_select, scoped_update, unscoped
+from loyalchat.scoping import (
+    new_row,
+    scoped_delete,
+    scoped_insert,
+    scoped_select,
+    scoped_update,
+    unscoped,
+)
 
 MAX_KEY_LENGTH = 255
 # A request still "in progress" after this long died with its worker: let a retry run.
@@ -97,7 +104,8 @@ async def _claim_once(
     key: str, credential: str, request_fingerprint: str, now: datetime
 ) -> ClaimResult | None:
     inserted = (
-        await IdempotentRequest.insert(
+        await scoped_insert(
+            IdempotentRequest,
             new_row(
                 IdempotentRequest,
                 credential=credential,
@@ -105,7 +113,7 @@ async def _claim_once(
                 fingerprint=request_fingerprint,
                 status_code=0,
                 created_at=now,
-            )
+            ),
         )
         .on_conflict(
             target=(IdempotentRequest.tenant, IdempotentRequest.credential, IdempotentRequest.key),

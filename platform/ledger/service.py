@@ -16,12 +16,20 @@ from zoneinfo import ZoneInfo
 
 from loyalchat import db
 from loyalchat.bounds import INT32_MAX, BalanceOutOfRange, storable_text
-from loyalchat.context import current_actor, require_tenant
+from loyalchat.context import current_actor
 from loyalchat.domain import Conflict, DomainError, NotFound, Page
 from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import EntryKind, LedgerEntry, LotDraw, PointLot
 from loyalchat.members.tables import Member
-from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import (
+    new_row,
+    save_row,
+    scoped_count,
+    scoped_insert,
+    scoped_raw,
+    scoped_select,
+    scoped_update,
+)
 
 MAX_POINTS = 100_000_000  # per entry: far above any real purchase, far below int overflow
 
@@ -194,17 +202,17 @@ async def _append(
         details=details or {},
         reverses=reverses,
     )
-    inserted = await LedgerEntry.insert(row).returning(*LedgerEntry.all_columns())
+    inserted = await scoped_insert(LedgerEntry, row).returning(*LedgerEntry.all_columns())
     return inserted[0]
 
 
 async def _open_lots(member_id: int) -> list[dict[str, Any]]:
     """Lots with points left, oldest expiry first (never-expiring last), then oldest."""
-    return await PointLot.raw(
+    return await scoped_raw(
+        PointLot,
         "SELECT id, remaining, expires_at, earned_at FROM point_lot "
-        "WHERE tenant = {} AND member = {} AND remaining > 0 AND expired_at IS NULL "
+        "WHERE tenant = {tenant} AND member = {} AND remaining > 0 AND expired_at IS NULL "
         "ORDER BY CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, id",
-        require_tenant(),
         member_id,
     )
 
@@ -222,7 +230,7 @@ async def _draw(member_id: int, entry_id: int, points: int, first_lot: int | Non
         await scoped_update(PointLot, {PointLot.remaining: PointLot.remaining - take}).where(
             PointLot.id == lot["id"]
         )
-        await new_row(LotDraw, entry=entry_id, lot=lot["id"], points=take).save()
+        await save_row(new_row(LotDraw, entry=entry_id, lot=lot["id"], points=take))
         need -= take
     if need:
         # The balance said yes but the lots disagree: refuse rather than lose track.
@@ -236,15 +244,17 @@ async def _new_lot(
     expires_at: datetime | None,
     earned_at: datetime | None = None,
 ) -> None:
-    await new_row(
-        PointLot,
-        member=member_id,
-        entry=entry_id,
-        points=points,
-        remaining=points,
-        earned_at=earned_at or datetime.now(UTC),
-        expires_at=expires_at,
-    ).save()
+    await save_row(
+        new_row(
+            PointLot,
+            member=member_id,
+            entry=entry_id,
+            points=points,
+            remaining=points,
+            earned_at=earned_at or datetime.now(UTC),
+            expires_at=expires_at,
+        )
+    )
 
 
 async def earn(
@@ -442,7 +452,7 @@ async def _expire_lot(lot_id: int, member_id: int, now: datetime) -> EntryOut | 
             member_id, EntryKind.expire, -points, balance, f"expire:{lot_id}",
             "points expired", f"lot:{lot_id}",
         )  # fmt: skip
-        await new_row(LotDraw, entry=entry["id"], lot=lot_id, points=points).save()
+        await save_row(new_row(LotDraw, entry=entry["id"], lot=lot_id, points=points))
         return _out(entry)
 
     key = f"expire:{lot_id}"
@@ -470,15 +480,16 @@ async def audit_member(member_id: int) -> BalanceCheck:
     member = await scoped_select(Member, Member.points).where(Member.id == member_id).first()
     if member is None:
         raise NotFound("member not found")
-    entries = await LedgerEntry.raw(
-        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry WHERE tenant = {} AND member = {}",
-        require_tenant(),
+    entries = await scoped_raw(
+        LedgerEntry,
+        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry "
+        "WHERE tenant = {tenant} AND member = {}",
         member_id,
     )
-    lots = await PointLot.raw(
+    lots = await scoped_raw(
+        PointLot,
         "SELECT COALESCE(SUM(remaining), 0) AS s FROM point_lot "
-        "WHERE tenant = {} AND member = {} AND expired_at IS NULL",
-        require_tenant(),
+        "WHERE tenant = {tenant} AND member = {} AND expired_at IS NULL",
         member_id,
     )
     return BalanceCheck(member_id, member["points"], int(entries[0]["s"]), int(lots[0]["s"]))
@@ -492,10 +503,10 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 async def earned_on(member_id: int, day: date, tz: ZoneInfo) -> int:
     """Points the member earned (``earn`` entries) on ``day`` in ``tz``: for daily caps."""
     start, end = _day_bounds(day, tz)
-    rows = await LedgerEntry.raw(
-        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry WHERE tenant = {} AND "
+    rows = await scoped_raw(
+        LedgerEntry,
+        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry WHERE tenant = {tenant} AND "
         "member = {} AND kind = 'earn' AND created_at >= {} AND created_at < {}",
-        require_tenant(),
         member_id,
         start,
         end,
@@ -505,8 +516,8 @@ async def earned_on(member_id: int, day: date, tz: ZoneInfo) -> int:
 
 async def liability() -> int:
     """Points outstanding over all the tenant's members: what the programme owes."""
-    rows = await Member.raw(
-        "SELECT COALESCE(SUM(points), 0) AS s FROM member WHERE tenant = {}", require_tenant()
+    rows = await scoped_raw(
+        Member, "SELECT COALESCE(SUM(points), 0) AS s FROM member WHERE tenant = {tenant}"
     )
     return int(rows[0]["s"])
 

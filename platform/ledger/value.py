@@ -14,12 +14,19 @@ from typing import Any
 
 from loyalchat import db
 from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange, storable_text
-from loyalchat.context import current_actor, require_tenant
+from loyalchat.context import current_actor
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import StoredValueEntry, ValueKind
 from loyalchat.members.tables import Member
-from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import (
+    new_row,
+    scoped_count,
+    scoped_insert,
+    scoped_raw,
+    scoped_select,
+    scoped_update,
+)
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000.00")
@@ -110,7 +117,9 @@ async def _write(
             reason=reason,
             reference=reference,
         )
-        inserted = await StoredValueEntry.insert(row).returning(*StoredValueEntry.all_columns())
+        inserted = await scoped_insert(StoredValueEntry, row).returning(
+            *StoredValueEntry.all_columns()
+        )
         return _out(inserted[0])
 
     return await once(key, member_id, entry_by_key, write)
@@ -124,7 +133,6 @@ async def _move(member_id: int, amount: Decimal) -> Decimal:
     binary floating point, so there the sum is made in Decimal under the write lock the
     immediate transaction already holds.
     """
-    tenant = require_tenant()
     if db.database_is_sqlite():
         row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
         if row is None:
@@ -138,11 +146,11 @@ async def _move(member_id: int, amount: Decimal) -> Decimal:
             Member.id == member_id
         )
         return current + amount
-    rows = await Member.raw(
-        "UPDATE member SET stored_value = stored_value + {} WHERE tenant = {} AND id = {} "
+    rows = await scoped_raw(
+        Member,
+        "UPDATE member SET stored_value = stored_value + {} WHERE tenant = {tenant} AND id = {} "
         "AND stored_value + {} >= 0 AND stored_value + {} <= {} RETURNING stored_value",
         amount,
-        tenant,
         member_id,
         amount,
         amount,

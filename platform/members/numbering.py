@@ -12,10 +12,9 @@ import re
 import string
 
 from loyalchat import db
-from loyalchat.context import require_tenant
 from loyalchat.domain import DomainError
 from loyalchat.members.tables import Member, MemberCounter
-from loyalchat.scoping import scoped_select, scoped_update
+from loyalchat.scoping import scoped_raw, scoped_select, scoped_update
 from loyalchat.tenants import audit
 
 DEFAULT_FORMAT = "M{seq:06d}"
@@ -78,10 +77,10 @@ async def _bump() -> dict | None:
 async def _ensure_counter() -> None:
     """Create the tenant's counter row; a concurrent creator winning is fine."""
     # ON CONFLICT DO NOTHING: a unique violation would spoil the caller's transaction.
-    await MemberCounter.raw(
-        "INSERT INTO member_counter (tenant, last_seq, number_format) VALUES ({}, 0, {}) "
+    await scoped_raw(
+        MemberCounter,
+        "INSERT INTO member_counter (tenant, last_seq, number_format) VALUES ({tenant}, 0, {}) "
         "ON CONFLICT DO NOTHING",
-        require_tenant(),
         DEFAULT_FORMAT,
     )
 

@@ -14,13 +14,12 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from loyalchat import db
-from loyalchat.context import require_tenant
 from loyalchat.domain import Page
 from loyalchat.members import profile
 from loyalchat.members.queries import member_out
 from loyalchat.members.schemas import MemberOut
 from loyalchat.members.tables import Member, MemberStatus
-from loyalchat.scoping import scoped_select
+from loyalchat.scoping import scoped_raw, scoped_select
 
 MAX_LIMIT = 200
 # pg_trgm's default word-similarity threshold (0.6) lets one swapped letter in a short
@@ -36,6 +35,13 @@ async def _has_trgm(engine: PostgresEngine) -> bool:
         rows = await Member.raw("SELECT 1 AS ok FROM pg_extension WHERE extname = 'pg_trgm'")
         _trgm[key] = bool(rows)
     return _trgm[key]
+
+
+async def _set_word_similarity() -> None:
+    """Local to the caller's transaction: the threshold the <% operator (and index) use."""
+    await Member.raw(
+        "SELECT set_config('pg_trgm.word_similarity_threshold', {}, true)", str(WORD_SIMILARITY)
+    )
 
 
 def _like_pattern(text: str) -> str:
@@ -61,8 +67,8 @@ async def search_members(
     offset = max(0, int(offset))
     engine = db.current_engine()
     postgres = isinstance(engine, PostgresEngine)
-    where = ["tenant = {}"]
-    args: list[Any] = [require_tenant()]
+    where = ["tenant = {tenant}"]  # scoped_raw binds the current tenant here
+    args: list[Any] = []
     if not include_merged:
         where.append("status <> {}")
         args.append(MemberStatus.merged.value)
@@ -104,16 +110,12 @@ async def search_members(
     count_sql = "SELECT count(*) AS n FROM member WHERE " + where_sql  # noqa: S608
     if trigram:
         async with engine.transaction():
-            # Local to this transaction: the threshold the <% operator (and index) use.
-            await Member.raw(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', {}, true)",
-                str(WORD_SIMILARITY),
-            )
-            ids = await Member.raw(page_sql, *args, *order_args, limit, offset)
-            total = await Member.raw(count_sql, *args)
+            await _set_word_similarity()
+            ids = await scoped_raw(Member, page_sql, *args, *order_args, limit, offset)
+            total = await scoped_raw(Member, count_sql, *args)
     else:
-        ids = await Member.raw(page_sql, *args, *order_args, limit, offset)
-        total = await Member.raw(count_sql, *args)
+        ids = await scoped_raw(Member, page_sql, *args, *order_args, limit, offset)
+        total = await scoped_raw(Member, count_sql, *args)
 
     wanted = [row["id"] for row in ids]
     rows = await scoped_select(Member).where(Member.id.is_in(wanted)) if wanted else []

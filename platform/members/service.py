@@ -35,7 +35,7 @@ from loyalchat.members.queries import (
 from loyalchat.members.schemas import IdentityOut, MemberCreate, MemberOut, MemberUpdate
 from loyalchat.members.search import search_members
 from loyalchat.members.tables import Member, MemberIdentity, MemberStatus
-from loyalchat.scoping import new_row, scoped_delete, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_delete, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant
 
@@ -135,9 +135,9 @@ async def _link(tx: Any, member_id: int, channel: str, external_id: str) -> bool
     """Link one id inside a savepoint; False when the id is taken (the transaction lives on)."""
     savepoint = await tx.savepoint()
     try:
-        await new_row(
-            MemberIdentity, member=member_id, channel=channel, external_id=external_id
-        ).save()
+        await save_row(
+            new_row(MemberIdentity, member=member_id, channel=channel, external_id=external_id)
+        )
     except Exception as exc:
         if not db.is_unique_violation(exc):
             raise
@@ -229,7 +229,7 @@ async def _insert(fields: dict[str, Any], idempotency_key: str | None = None) ->
         **fields,
         **derived(fields, member_no),
     )
-    await row.save()
+    await save_row(row)
     return row.to_dict()
 
 
@@ -321,9 +321,9 @@ async def _join(
         try:
             row = await _insert(fields)
             for value in ids:
-                await new_row(
-                    MemberIdentity, member=row["id"], channel=channel, external_id=value
-                ).save()
+                await save_row(
+                    new_row(MemberIdentity, member=row["id"], channel=channel, external_id=value)
+                )
         except Exception as exc:
             if not db.is_unique_violation(exc):
                 raise

@@ -29,7 +29,7 @@ from loyalchat.rewards.schemas import (
     RewardUpdate,
 )
 from loyalchat.rewards.tables import Reward
-from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
 from loyalchat.tenants import audit
 
 MAX_LIMIT = 200
@@ -133,8 +133,7 @@ async def create_reward(
 
     async def create() -> RewardOut:
         async with db.write_transaction():
-            row = new_row(Reward, **values, idempotency_key=key)
-            await row.save()
+            row = await save_row(new_row(Reward, **values, idempotency_key=key))
             reward = await get_reward(row.id)
             await audit.record("reward.create", f"reward:{reward.id}", after=_audited(reward))
         return reward

@@ -52,7 +52,7 @@ from loyalchat.rewards.grants import (
 )
 from loyalchat.rewards.schemas import MAX_VALIDITY_DAYS, GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus, Reward
-from loyalchat.scoping import new_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
 from loyalchat.tenants import audit
 
 __all__ = [
@@ -203,7 +203,7 @@ async def _redeem_once(
         issued_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
-    await grant.save()
+    await save_row(grant)
     await ledger.debit(
         member_id,
         current["points_cost"],

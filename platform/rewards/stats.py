@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalchat.context import require_tenant
 from loyalchat.domain import Page
 from loyalchat.members.tables import Member
 from loyalchat.rewards.grants import select_grants, to_out
 from loyalchat.rewards.schemas import GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus, Reward
-from loyalchat.scoping import scoped_count, scoped_select
+from loyalchat.scoping import scoped_count, scoped_raw, scoped_select
 
 MAX_LIMIT = 200
 
@@ -69,10 +68,10 @@ async def reward_grants(
 
 async def top_rewards(since: datetime, limit: int = 5) -> list[RewardCount]:
     """The rewards redeemed most since ``since`` (voided redemptions left out), most first."""
-    rows = await Grant.raw(
-        "SELECT reward, count(*) AS n FROM reward_grant WHERE tenant = {} AND issued_at >= {} "
-        "AND status <> {} GROUP BY reward ORDER BY n DESC, reward LIMIT {}",
-        require_tenant(),
+    rows = await scoped_raw(
+        Grant,
+        "SELECT reward, count(*) AS n FROM reward_grant WHERE tenant = {tenant} "
+        "AND issued_at >= {} AND status <> {} GROUP BY reward ORDER BY n DESC, reward LIMIT {}",
         since,
         GrantStatus.void.value,
         max(1, min(int(limit), 50)),

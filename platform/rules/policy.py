@@ -17,7 +17,7 @@ from loyalchat.context import require_tenant
 from loyalchat.domain import DomainError
 from loyalchat.rules.schemas import PolicyIn, PolicyOut
 from loyalchat.rules.tables import ExpiryPolicy, PointsPolicy
-from loyalchat.scoping import new_row, scoped_select
+from loyalchat.scoping import new_row, scoped_insert, scoped_select
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant
 
@@ -84,7 +84,7 @@ async def set_policy(data: PolicyIn) -> PolicyOut:
         before = await get_policy()
         row = new_row(PointsPolicy, updated_at=datetime.now(UTC), **values)
         columns = [getattr(PointsPolicy, k) for k in values] + [PointsPolicy.updated_at]
-        await PointsPolicy.insert(row).on_conflict(
+        await scoped_insert(PointsPolicy, row).on_conflict(
             target=PointsPolicy.tenant, action="DO UPDATE", values=columns
         )
         after = await get_policy()

@@ -22,7 +22,7 @@ from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.policy import expires_at, get_policy, set_policy, zone
 from loyalchat.rules.schemas import PurchaseOut, RuleCreate, RuleOut, RuleUpdate
 from loyalchat.rules.tables import EarningRule, ExpiryPolicy, Rounding, RuleKind
-from loyalchat.scoping import new_row, scoped_delete, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_delete, scoped_select, scoped_update
 from loyalchat.tenants import audit
 
 # The policy functions are part of this service's interface (docs/loyalty.md).
@@ -156,7 +156,7 @@ async def create_rule(data: RuleCreate) -> RuleOut:
     values = _validated(msgspec.structs.asdict(data))
     async with db.write_transaction():
         row = new_row(EarningRule, **{k: _column_value(v) for k, v in values.items()})
-        await row.save()
+        await save_row(row)
         rule = await get_rule(row.id)
         await audit.record("rule.create", f"earning_rule:{rule.id}", after=_audit_view(rule))
     return rule

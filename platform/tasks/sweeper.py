@@ -43,30 +43,31 @@ async def sweep_once(
 
 
 async def _sweep_table(spec: registry.Sweepable, now: datetime, cutoff: datetime) -> int:
-    table = unscoped(spec.table)
-    pk = table._meta.primary_key
-    tenant = table.tenant  # type: ignore[attr-defined]
-    stuck = spec.status_column.is_in(list(spec.stuck_statuses)) & (spec.updated_column < cutoff)
-    rows = (
-        await table.select(pk.as_alias("id"), tenant.as_alias("tenant_id"))
-        .where(stuck)
-        .order_by(spec.updated_column)
-        .limit(spec.batch_size)
-    )
-    values: dict = {spec.updated_column: now}
-    if spec.reset_status is not None:
-        values[spec.status_column] = spec.reset_status
-    sent = 0
-    for row in rows:
-        claimed = (
-            await table.update(values, use_auto_update=False)
-            .where((pk == row["id"]) & stuck)
-            .returning(pk)
+    with cross_tenant("sweeper: stuck rows of every tenant"):
+        table = unscoped(spec.table)
+        pk = table._meta.primary_key
+        tenant = table.tenant  # type: ignore[attr-defined]
+        stuck = spec.status_column.is_in(list(spec.stuck_statuses)) & (spec.updated_column < cutoff)
+        rows = (
+            await table.select(pk.as_alias("id"), tenant.as_alias("tenant_id"))
+            .where(stuck)
+            .order_by(spec.updated_column)
+            .limit(spec.batch_size)
         )
-        if not claimed:
-            continue  # another sweeper or the actor itself moved it meanwhile
-        spec.actor.send_with_options(args=(row["id"],), **{TENANT_OPTION: row["tenant_id"]})
-        sent += 1
+        values: dict = {spec.updated_column: now}
+        if spec.reset_status is not None:
+            values[spec.status_column] = spec.reset_status
+        sent = 0
+        for row in rows:
+            claimed = (
+                await table.update(values, use_auto_update=False)
+                .where((pk == row["id"]) & stuck)
+                .returning(pk)
+            )
+            if not claimed:
+                continue  # another sweeper or the actor itself moved it meanwhile
+            spec.actor.send_with_options(args=(row["id"],), **{TENANT_OPTION: row["tenant_id"]})
+            sent += 1
     if sent:
         log.warning("sweeper re-sent %d stuck %s row(s)", sent, spec.key)
     return sent
