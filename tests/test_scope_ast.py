@@ -228,3 +228,41 @@ def test_the_checker_catches_each_kind_of_bypass(tables: set[str]) -> None:
         (16, "M.update()"),
     ]
     assert check_source(GOOD, "platform/good.py", tables) == []
+
+
+async def test_scoped_raw_binds_the_current_tenant(tenant_a, tenant_b) -> None:
+    from loyalchat.context import Actor, cross_tenant, tenant_context
+    from loyalchat.scoping import scoped_raw
+    from loyalchat.tenants.tables import ApiKey
+
+    sql = "SELECT name FROM api_key WHERE tenant = {tenant} AND name <> {}"
+    with tenant_context(tenant_a.id, Actor("system")):
+        assert await scoped_raw(ApiKey, sql, "x") == [{"name": "alpha-tea key"}]
+        with pytest.raises(ValueError, match="must name the tenant"):
+            scoped_raw(ApiKey, "SELECT name FROM api_key WHERE name <> {}", "x")
+        with pytest.raises(ValueError, match="more values"):
+            scoped_raw(ApiKey, sql, "x", "y")
+        with pytest.raises(PermissionError):
+            scoped_raw(ApiKey, sql, "x", tenant=tenant_b.id)
+        with cross_tenant("test: one named tenant"):
+            rows = await scoped_raw(ApiKey, sql, "x", tenant=tenant_b.id)
+        assert rows == [{"name": "bravo-bakery key"}]
+    with pytest.raises(Exception, match="no tenant"):
+        scoped_raw(ApiKey, sql, "x")
+
+
+async def test_rows_of_another_tenant_are_not_saved(tenant_a, tenant_b) -> None:
+    from loyalchat.context import Actor, tenant_context
+    from loyalchat.scoping import new_row, save_row, scoped_insert
+    from loyalchat.tenants.tables import ApiKey
+
+    with tenant_context(tenant_b.id, Actor("system")):
+        row = await ApiKey.objects().where(ApiKey.tenant == tenant_b.id).first()
+        foreign = new_row(ApiKey, name="planted", prefix="p", key_hash="h", role="cashier")
+    with tenant_context(tenant_a.id, Actor("system")):
+        row.name = "renamed by A"
+        with pytest.raises(PermissionError):
+            await save_row(row)
+        with pytest.raises(PermissionError):
+            scoped_insert(ApiKey, foreign)
+    assert await ApiKey.count().where(ApiKey.name == "renamed by A") == 0
