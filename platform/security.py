@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
 import json
 import secrets
+import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -21,6 +27,43 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 10
+# argon2 runs in worker threads, at most this many at once per process: each takes 64 MiB
+# and most of a core for a good part of a second; more would only queue inside the CPU.
+HASHING_THREADS = 2
+
+
+class HashingStats:
+    """argon2 verifications started and running in this process: a metric, counted in tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.running = 0
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        with self._lock:
+            self.total += 1
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+password_verifications = HashingStats()
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    # One per event loop: a limiter belongs to the loop it was made on (tests run several).
+    loop = asyncio.get_running_loop()
+    if (limiter := _limiters.get(loop)) is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(HASHING_THREADS)
+    return limiter
 
 
 def hash_password(password: str) -> str:
@@ -29,10 +72,23 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time: a missing account still pays for one argon2 verification."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with password_verifications.track():
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in a worker thread, so the event loop keeps serving."""
+    return await anyio.to_thread.run_sync(
+        verify_password, password_hash, password, limiter=_hashing_limiter()
+    )
+
+
+async def hash_password_async(password: str) -> str:
+    """:func:`hash_password` in a worker thread (see :func:`verify_password_async`)."""
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing_limiter())
 
 
 def password_needs_rehash(password_hash: str) -> bool:

@@ -79,9 +79,22 @@ class Settings(BaseSettings):
         description="How long a member's wallet link works, seconds (the chat sends new ones).",
     )
     login_max_failures: int = Field(
-        5, description="Failed logins per account (and 4x per IP) before a lock-out."
+        5,
+        ge=1,
+        description="Login attempts per account (4x per client IP) before each further "
+        "attempt must wait: 30 seconds, doubling up to login_lockout_seconds.",
     )
-    login_lockout_seconds: int = Field(900, description="How long a login lock-out lasts.")
+    login_lockout_seconds: int = Field(
+        900,
+        ge=1,
+        description="The longest wait between login attempts once they are throttled; "
+        "attempts are forgotten this long after the last wait ends.",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies whose X-Forwarded-For/-Proto `loyalchat serve` believes, "
+        "comma-separated IPs or networks; empty: `$FORWARDED_ALLOW_IPS`, else 127.0.0.1 only.",
+    )
     sweep_after_seconds: int = Field(
         300, description="Rows in a non-final state longer than this are re-enqueued."
     )

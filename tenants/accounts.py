@@ -64,7 +64,7 @@ async def create_staff_user(
     rows = await StaffUser.insert(
         StaffUser(
             email=email,
-            password_hash=security.hash_password(password),
+            password_hash=await security.hash_password_async(password),
             display_name=display_name,
             is_platform_admin=is_platform_admin,
         )
@@ -89,12 +89,13 @@ async def check_password(email: str, password: str) -> StaffInfo | None:
     except AccountError:
         email = ""
     row = await StaffUser.select().where(StaffUser.email == email).first() if email else None
-    ok = security.verify_password(row["password_hash"] if row else None, password)
+    # In a worker thread: argon2 takes a good part of a second of CPU.
+    ok = await security.verify_password_async(row["password_hash"] if row else None, password)
     if not (row and ok and row["is_active"]):
         return None
     values: dict = {StaffUser.last_login_at: datetime.now(UTC)}
     if security.password_needs_rehash(row["password_hash"]):
-        values[StaffUser.password_hash] = security.hash_password(password)
+        values[StaffUser.password_hash] = await security.hash_password_async(password)
     await StaffUser.update(values).where(StaffUser.id == row["id"])
     return _info(row)
 
@@ -102,9 +103,8 @@ async def check_password(email: str, password: str) -> StaffInfo | None:
 async def set_password(user_id: int, password: str) -> None:
     if problem := security.password_problem(password):
         raise AccountError(f"password: {problem}")
-    await StaffUser.update({StaffUser.password_hash: security.hash_password(password)}).where(
-        StaffUser.id == user_id
-    )
+    password_hash = await security.hash_password_async(password)
+    await StaffUser.update({StaffUser.password_hash: password_hash}).where(StaffUser.id == user_id)
 
 
 async def set_locale(user_id: int, locale: str | None) -> None:

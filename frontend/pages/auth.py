@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -44,11 +45,13 @@ def _login_page(
     next_url: str = "",
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
     return Template(
         "login.html",
         context={"email": email, "next": next_url, "errors": errors or {}},
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -91,13 +94,15 @@ class AuthController(Controller):
                 status_code=HTTP_400_BAD_REQUEST,
             )
 
+        # The attempt is counted before the password is checked (atomically), so concurrent
+        # guesses cannot outrun the limit while argon2 is busy with earlier ones.
         throttle, ip = _throttle(request), ui.client_ip(request)
-        if await throttle.is_locked(email, ip):
-            minutes = max(1, throttle.ttl // 60)
+        admission = await throttle.admit(email, ip)
+        if not admission.allowed:
             message = i18n.gettext(
                 request,
                 N_("Too many failed attempts. Try again later (in about %(minutes)s minutes)."),
-                minutes=minutes,
+                minutes=max(1, math.ceil(admission.retry_after / 60)),
             )
             return _login_page(
                 request,
@@ -105,11 +110,11 @@ class AuthController(Controller):
                 next_url=next_url,
                 errors={"form": message},
                 status_code=HTTP_429_TOO_MANY_REQUESTS,
+                headers={"retry-after": str(admission.retry_after)},
             )
 
         user = await accounts.check_password(email, password)
         if user is None:
-            await throttle.failed(email, ip)
             message = i18n.gettext(request, N_("Wrong e-mail address or password."))
             return _login_page(
                 request,

@@ -30,7 +30,10 @@ def serve_command(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers if workers > 1 else None,
         reload=reload,
+        # X-Forwarded-For/-Proto are believed only from these addresses (None: uvicorn's
+        # default, $FORWARDED_ALLOW_IPS or 127.0.0.1): the login throttle keys on the result.
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
