@@ -4,22 +4,36 @@ Everything a customer sends goes through :func:`prepare` before any OCR engine s
 only JPEG, PNG and WebP are opened, the pixel count is checked from the header before
 the pixels are decoded (decompression bombs), EXIF orientation is applied, and big
 photos are scaled down while long thin receipts keep their width.
+
+Peak memory stays bounded: a JPEG is decoded at a reduced size where that is enough
+(libjpeg's DCT scaling, ``draft``); PNG and WebP cannot be, so they have lower pixel
+limits (:data:`FULL_DECODE_PIXELS`), and a big decode is reduced to RGB strip by strip
+right away, so the colour conversion and the EXIF turn never copy it at full size
+(``bench/image_memory.py`` measures it).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 
 MAX_BYTES = 20 * 1024 * 1024  # larger than any phone photo of a receipt
 MAX_PIXELS = 64_000_000  # input limit, from the header; 50 MP phone photos pass
+# PNG and WebP are always decoded in full, so they get lower limits. Measured peaks
+# (bench/image_memory.py): PNG about 4 bytes a pixel, WebP about 16 while libwebp
+# decodes (its canvas, a copy, Pillow's image). 32 MP still takes a 1440 x 22,000
+# scrolling screenshot of an e-receipt; 16 MP a 12 MP photo saved as WebP. Peaks stay
+# near 130 MiB (PNG) and 250 MiB (WebP) instead of 750-930 MiB at 60 MP.
+FULL_DECODE_PIXELS = {"PNG": 32_000_000, "WEBP": 16_000_000}
+_STRIP_ROWS = 64  # output rows per strip when reducing a big decode
 MAX_SIDE = 8192  # output long side: only extreme strips reach it
 MAX_SHORT_SIDE = 1536  # output short side: a receipt's width needs no more to be read
 MAX_OUTPUT_PIXELS = 6_000_000  # bounds detection time on a 2-core CPU
@@ -84,12 +98,14 @@ def prepare(
     max_side: int = MAX_SIDE,
     max_short_side: int = MAX_SHORT_SIDE,
     max_output_pixels: int = MAX_OUTPUT_PIXELS,
+    full_decode_pixels: Mapping[str, int] = FULL_DECODE_PIXELS,
 ) -> PreparedImage:
     """Check, decode, turn upright and bound an uploaded image.
 
     Raises :class:`ImageRejected` for anything that is not a readable JPEG/PNG/WebP
-    within the byte and pixel limits. Dark or blurred photos are accepted: they are a
-    matter for OCR confidence, not for rejection.
+    within the byte and pixel limits (``max_pixels``; ``full_decode_pixels`` by format
+    for those that cannot be decoded at a reduced size). Dark or blurred photos are
+    accepted: they are a matter for OCR confidence, not for rejection.
     """
     if len(data) > max_bytes:
         raise ImageRejected("too_large", f"{len(data)} bytes, limit {max_bytes}")
@@ -97,6 +113,11 @@ def prepare(
         raise ImageRejected("not_an_image", "empty file")
     image = _open(data, max_pixels)
     fmt = image.format or "?"
+    limit = full_decode_pixels.get(fmt, max_pixels)
+    if image.width * image.height > limit:
+        raise ImageRejected(
+            "too_many_pixels", f"{image.width}x{image.height}, limit {limit} pixels for {fmt}"
+        )
     header_size = image.size
     header_scale = output_scale(*image.size, max_side, max_short_side, max_output_pixels)
     try:
@@ -106,12 +127,17 @@ def prepare(
                 "RGB", (round(image.width * header_scale), round(image.height * header_scale))
             )
         image.load()  # decode now so a damaged file fails here, typed
-        image, orientation = _upright(image)
-        transposed = orientation != 1
+        orientation = _orientation(image)
+        # Shrink by a whole factor (never below the target) while making it RGB, before
+        # anything else copies the full decode; the final resize below does the rest.
+        factor = int(1 / output_scale(*image.size, max_side, max_short_side, max_output_pixels))
+        image = _reduced_rgb(image, factor) if factor >= 2 else _to_rgb(image)
+        if orientation in _TRANSPOSE:
+            image = image.transpose(_TRANSPOSE[orientation])
+        transposed = orientation in _TRANSPOSE
         width, height = image.size
         swapped = orientation in (5, 6, 7, 8)  # EXIF values that turn by 90 or 270 degrees
         original = (header_size[1], header_size[0]) if swapped else header_size
-        image = _to_rgb(image)
     except ImageRejected:
         raise
     except Image.DecompressionBombError as exc:
@@ -213,15 +239,39 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _upright(image: Image.Image) -> tuple[Image.Image, int]:
-    """The image with its EXIF orientation applied, and that orientation (1 = none)."""
+# EXIF orientation -> the turn that makes the image upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of the upload (1 = none)."""
     try:
-        orientation = int(image.getexif().get(0x0112, 1) or 1)
+        return int(image.getexif().get(0x0112, 1) or 1)
     except Exception:  # a damaged EXIF block is not worth rejecting a receipt over
-        return image, 1
-    if orientation not in range(2, 9):
-        return image, 1
-    return ImageOps.exif_transpose(image), orientation
+        return 1
+
+
+def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` box-reduced ``factor`` times and made RGB, a strip of rows at a time.
+
+    Converting a whole 30 MP palette or RGBA decode would allocate another full-size
+    copy (or two); a strip costs ``factor * 64`` rows.
+    """
+    width, height = image.size
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    step = factor * _STRIP_ROWS
+    for top in range(0, height, step):
+        strip = _to_rgb(image.crop((0, top, width, min(height, top + step))))
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
