@@ -92,6 +92,14 @@ def test_links_last_a_day_by_default() -> None:
     assert Settings.model_fields["wallet_link_max_age"].default == 24 * 60 * 60
 
 
+def test_the_chat_reply_says_how_long_a_link_works() -> None:
+    from loyalchat.members.card_reply import lifetime
+
+    assert lifetime("en", 24 * 60 * 60) == "24 hours"
+    assert lifetime("zh-Hant", 24 * 60 * 60) == "24 小時"
+    assert lifetime("zh-Hans", 7 * 24 * 60 * 60) == "7 天"
+
+
 async def test_max_age_comes_from_settings(tenant_a: World) -> None:
     member = await make_member(tenant_a)
     token = _old_token(tenant_a.id, member.id, 120)
