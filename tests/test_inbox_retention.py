@@ -112,3 +112,12 @@ async def test_hourly_job_purges_processed_events(
     purge_inbound_events.send()
     await drain(EmbeddedWorker(stub_broker, threads=1, worker_timeout_ms=50))
     assert await _keys() == KEPT
+
+
+async def test_the_purge_has_an_index(tenant_a: World) -> None:
+    from loyalchat import db
+
+    rows = await db.current_engine()._run_in_new_connection(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'inbound_event'"
+    )
+    assert any("(processed_at)" in row["indexdef"] for row in rows)
