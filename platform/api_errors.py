@@ -331,3 +331,14 @@ def error_responses(
         )
         for status, examples in sorted(by_status.items())
     }
+
+
+def replayed_response(kind: type, what: str = "the first result") -> dict[int, ResponseSpec]:
+    """``responses=`` entry for a POST whose service replays: 200 with ``kind`` (``replayed``)."""
+    return {
+        200: ResponseSpec(
+            data_container=kind,
+            generate_examples=False,
+            description=f"Done before (same reference or Idempotency-Key): {what}, replayed.",
+        )
+    }

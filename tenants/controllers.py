@@ -9,7 +9,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import JSONBody, QueryParameter
 
-from loyalchat.api_errors import FORBIDDEN, IDEMPOTENCY_ERRORS, error_responses
+from loyalchat.api_errors import FORBIDDEN, IDEMPOTENCY_ERRORS, NOT_FOUND, error_responses
 from loyalchat.bounds import Offset, PathId
 from loyalchat.idempotency.middleware import (
     IDEMPOTENCY_DEPENDENCIES,
@@ -38,7 +38,7 @@ class TenantApiController(Controller):
     tags = ("tenant",)
     security = ({"apiKey": []},)
 
-    @get("/me", guards=[api_key_required(Role.cashier)])
+    @get("/me", guards=[api_key_required(Role.cashier)], responses=error_responses())
     async def me(self, request: Request) -> MeOut:
         """The tenant and role this API key acts for."""
         principal = principal_of(request)
@@ -57,12 +57,17 @@ class TenantApiController(Controller):
             api_key=principal.api_key.name,
         )
 
-    @get("/api-keys", guards=[api_key_required(Role.manager)])
+    @get("/api-keys", guards=[api_key_required(Role.manager)], responses=error_responses(FORBIDDEN))
     async def list_api_keys(self) -> list[ApiKeyOut]:
         """The tenant's API keys (never the keys themselves)."""
         return [ApiKeyOut(**row) for row in await apikeys.list_keys()]
 
-    @get("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
+    @get(
+        "/api-keys/{key_id:int}",
+        guards=[api_key_required(Role.manager)],
+        opt=API_KEY,
+        responses=error_responses(FORBIDDEN, NOT_FOUND),
+    )
     async def get_api_key(self, key_id: PathId) -> ApiKeyOut:
         row = await apikeys.get_key(key_id)
         if row is None:
@@ -96,13 +101,18 @@ class TenantApiController(Controller):
             raise ValidationException(str(exc)) from exc
         return ApiKeyIssued(id=issued.id, name=issued.name, role=issued.role.value, key=issued.key)
 
-    @delete("/api-keys/{key_id:int}", guards=[api_key_required(Role.manager)], opt=API_KEY)
+    @delete(
+        "/api-keys/{key_id:int}",
+        guards=[api_key_required(Role.manager)],
+        opt=API_KEY,
+        responses=error_responses(FORBIDDEN, NOT_FOUND),
+    )
     async def revoke_api_key(self, key_id: PathId) -> None:
         """Revoke a key; it stops working at once."""
         if not await apikeys.revoke_key(key_id):
             raise NotFoundException()
 
-    @get("/staff", guards=[api_key_required(Role.manager)])
+    @get("/staff", guards=[api_key_required(Role.manager)], responses=error_responses(FORBIDDEN))
     async def list_staff(self) -> list[StaffOut]:
         rows = await accounts.staff_of_current_tenant()
         return [
@@ -115,7 +125,9 @@ class TenantApiController(Controller):
             for r in rows
         ]
 
-    @get("/audit-log", guards=[api_key_required(Role.manager)])
+    @get(
+        "/audit-log", guards=[api_key_required(Role.manager)], responses=error_responses(FORBIDDEN)
+    )
     async def audit_log(
         self,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,

@@ -15,6 +15,7 @@ from litestar import Controller, Request, get, put
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, JSONBody
 
+from loyalchat.api_errors import FORBIDDEN, NOT_FOUND, error_responses
 from loyalchat.extensions.settings_fields import get_tenant_plugins
 from loyalchat.pluginmanager import get_plugin_manager
 from loyalchat.tenants import plugin_settings as ps
@@ -73,18 +74,28 @@ class PluginApiController(Controller):
     tags = ("plugins",)
     security = ({"apiKey": []},)
 
-    @get("/", guards=[api_key_required(Role.manager)])
+    @get("/", guards=[api_key_required(Role.manager)], responses=error_responses(FORBIDDEN))
     async def list_plugins(self, request: Request) -> list[PluginOut]:
         """Every plugin this tenant can enable, with its state; secrets masked."""
         states = await ps.list_plugin_states(plugin_manager(request))
         return [plugin_out(state) for state in states]
 
-    @get("/{plugin:str}", guards=[api_key_required(Role.manager)], opt=PLUGIN)
+    @get(
+        "/{plugin:str}",
+        guards=[api_key_required(Role.manager)],
+        opt=PLUGIN,
+        responses=error_responses(FORBIDDEN, NOT_FOUND),
+    )
     async def get_plugin(self, request: Request, plugin: FromPath[str]) -> PluginOut:
         pm = plugin_manager(request)
         return plugin_out(await ps.get_plugin_state(known_plugin(pm, plugin), pm))
 
-    @put("/{plugin:str}", guards=[api_key_required(Role.owner)], opt=PLUGIN)
+    @put(
+        "/{plugin:str}",
+        guards=[api_key_required(Role.owner)],
+        opt=PLUGIN,
+        responses=error_responses(FORBIDDEN, NOT_FOUND),
+    )
     async def update_plugin(
         self, request: Request, plugin: FromPath[str], data: JSONBody[PluginUpdate]
     ) -> PluginOut:

@@ -22,6 +22,7 @@ from loyalchat.api_errors import (
     IDEMPOTENCY_ERRORS,
     NOT_FOUND,
     error_responses,
+    replayed_response,
 )
 from loyalchat.api_pages import offset_page
 from loyalchat.bounds import Offset
@@ -90,13 +91,16 @@ class MemberLedgerApiController(Controller):
         "/purchases",
         response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
-        responses=error_responses(
-            NOT_FOUND,
-            MONEY_AS_NUMBER,
-            INVALID_AMOUNT,
-            (422, "invalid_reference"),
-            *IDEMPOTENCY_ERRORS,
-        ),
+        responses={
+            **error_responses(
+                NOT_FOUND,
+                MONEY_AS_NUMBER,
+                INVALID_AMOUNT,
+                (422, "invalid_reference"),
+                *IDEMPOTENCY_ERRORS,
+            ),
+            **replayed_response(Purchase),
+        },
     )
     async def record_purchase(
         self,
@@ -125,14 +129,17 @@ class MemberLedgerApiController(Controller):
         "/adjustments",
         response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.manager)],
-        responses=error_responses(
-            NOT_FOUND,
-            FORBIDDEN,
-            (409, "insufficient_points", {"balance": 20, "needed": 50}),
-            (422, "reason_required"),
-            (422, "invalid_points"),
-            *IDEMPOTENCY_ERRORS,
-        ),
+        responses={
+            **error_responses(
+                NOT_FOUND,
+                FORBIDDEN,
+                (409, "insufficient_points", {"balance": 20, "needed": 50}),
+                (422, "reason_required"),
+                (422, "invalid_points"),
+                *IDEMPOTENCY_ERRORS,
+            ),
+            **replayed_response(LedgerEntry),
+        },
     )
     async def adjust_points(
         self,
@@ -168,9 +175,12 @@ class MemberLedgerApiController(Controller):
         "/stored-value/top-ups",
         response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.manager)],  # money: as the console (docs/loyalty.md)
-        responses=error_responses(
-            NOT_FOUND, FORBIDDEN, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS
-        ),
+        responses={
+            **error_responses(
+                NOT_FOUND, FORBIDDEN, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS
+            ),
+            **replayed_response(StoredValueEntry),
+        },
     )
     async def top_up(
         self,
@@ -191,14 +201,17 @@ class MemberLedgerApiController(Controller):
         "/stored-value/spends",
         response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.manager)],  # money: as the console (docs/loyalty.md)
-        responses=error_responses(
-            NOT_FOUND,
-            FORBIDDEN,
-            MONEY_AS_NUMBER,
-            INVALID_AMOUNT,
-            (409, "insufficient_stored_value", {"balance": "20.00"}),
-            *IDEMPOTENCY_ERRORS,
-        ),
+        responses={
+            **error_responses(
+                NOT_FOUND,
+                FORBIDDEN,
+                MONEY_AS_NUMBER,
+                INVALID_AMOUNT,
+                (409, "insufficient_stored_value", {"balance": "20.00"}),
+                *IDEMPOTENCY_ERRORS,
+            ),
+            **replayed_response(StoredValueEntry),
+        },
     )
     async def spend(
         self,

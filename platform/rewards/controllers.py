@@ -20,6 +20,7 @@ from loyalchat.api_errors import (
     IDEMPOTENCY_ERRORS,
     NOT_FOUND,
     error_responses,
+    replayed_response,
 )
 from loyalchat.api_pages import offset_page
 from loyalchat.bounds import Offset, PathId
@@ -155,14 +156,17 @@ class MemberRedemptionApiController(Controller):
         "/redemptions",
         response_headers=REPLAY_HEADERS,
         guards=[api_key_required(Role.cashier)],
-        responses=error_responses(
-            NOT_FOUND,
-            (409, "insufficient_points", {"balance": 120, "needed": 500}),
-            (409, "out_of_stock"),
-            (409, "limit_reached", {"limit": 1}),
-            (409, "reward_unavailable"),
-            *IDEMPOTENCY_ERRORS,
-        ),
+        responses={
+            **error_responses(
+                NOT_FOUND,
+                (409, "insufficient_points", {"balance": 120, "needed": 500}),
+                (409, "out_of_stock"),
+                (409, "limit_reached", {"limit": 1}),
+                (409, "reward_unavailable"),
+                *IDEMPOTENCY_ERRORS,
+            ),
+            **replayed_response(Grant),
+        },
     )
     async def redeem(
         self,
