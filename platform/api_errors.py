@@ -298,7 +298,13 @@ def error_example(status: int, code: str, extra: dict[str, Any] | None = None) -
 
 
 # Every API route can answer these.
-COMMON_ERRORS: tuple[tuple[int, str], ...] = ((400, "invalid"), (401, "unauthorized"))
+# (The input guard answers any route: a NUL anywhere, JSON nested too deeply.)
+COMMON_ERRORS: tuple[tuple[int, str], ...] = (
+    (400, "invalid"),
+    (400, "invalid_character"),
+    (400, "invalid_json"),
+    (401, "unauthorized"),
+)
 NOT_FOUND = (404, "not_found")
 FORBIDDEN = (403, "forbidden")
 # Every POST (the Idempotency-Key middleware).

@@ -425,3 +425,11 @@ async def test_services_refuse_nul_and_control_characters(tenant_a: World) -> No
         assert entry.reason == "two\nlines"
         assert (await members.create_member(MemberCreate(name="Li", notes="a\nb"))).notes == "a\nb"
     assert await count(Reward) == 0
+
+
+async def test_the_openapi_document_lists_the_input_guard_codes(client: AsyncTestClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    bad = schema["paths"]["/api/v1/members"]["post"]["responses"]["400"]
+    examples = bad["content"]["application/json"]["examples"].values()
+    codes = {example["value"]["error"]["code"] for example in examples}
+    assert {"invalid", "invalid_character", "invalid_json"} <= codes
