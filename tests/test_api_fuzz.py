@@ -34,6 +34,7 @@ from loyalchat import db
 from loyalchat.commands.demo import ensure_demo
 from loyalchat.context import Actor, tenant_context
 from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberUpdate
 from loyalchat.rewards import service as rewards
 from loyalchat.tenants import apikeys
 from loyalchat.tenants.tables import Role
@@ -302,3 +303,21 @@ def test_every_api_operation_is_fuzzed() -> None:
     """The fuzzer's list is the document's: a new route is fuzzed without editing this file."""
     labels = document_operations()
     assert "POST /api/v1/members" in labels and len(labels) >= 25
+
+
+async def test_the_fingerprint_sees_a_refused_write_that_changed_data(demo: Demo) -> None:
+    """The custom check fails when a refused write left a change behind (it can fail)."""
+
+    class Refused:
+        status_code = 422
+
+    class Case:
+        id = "case-1"
+
+    await asyncio.to_thread(lambda: demo.before.update({"case-1": demo.fingerprint()}))
+    with tenant_context(demo.tenant_id, Actor("system", label="fuzz")):
+        member = (await members.search_members(limit=1)).items[0]
+        await members.update_member(member.member_no, MemberUpdate(notes="changed"))
+    check = no_change_when_refused(demo)
+    with pytest.raises(AssertionError, match="member_rows"):
+        await asyncio.to_thread(check, None, Refused(), Case())
