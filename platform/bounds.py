@@ -71,11 +71,16 @@ class InvalidCharacter(DomainError):
 _MULTILINE_OK = frozenset("\t\n\r")
 
 
+def is_storable(value: str, *, multiline: bool = False) -> bool:
+    """Whether ``value`` holds no control character (line breaks allowed when ``multiline``)."""
+    return not any(
+        unicodedata.category(char) in ("Cc", "Cs") and not (multiline and char in _MULTILINE_OK)
+        for char in value
+    )
+
+
 def storable_text(value: str, field: str, *, multiline: bool = False) -> str:
     """``value`` unchanged, or :class:`InvalidCharacter` naming ``field``."""
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs") and not (multiline and char in _MULTILINE_OK):
-            raise InvalidCharacter(
-                f"{field}: control character U+{ord(char):04X} is not allowed", field=field
-            )
+    if not is_storable(value, multiline=multiline):
+        raise InvalidCharacter(f"{field}: control characters are not allowed", field=field)
     return value

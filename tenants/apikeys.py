@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from loyalchat import db, security
+from loyalchat.bounds import is_storable
 from loyalchat.context import cross_tenant, require_tenant
 from loyalchat.domain import Conflict
 from loyalchat.idempotency.creating import create_once
@@ -57,8 +58,8 @@ async def create_key(
     only the hash of the first key's secret was kept.
     """
     name = name.strip()
-    if not name or len(name) > 100:
-        raise ApiKeyError("name: 1-100 characters")
+    if not name or len(name) > 100 or not is_storable(name):
+        raise ApiKeyError("name: 1-100 characters, no control characters")
 
     async def create() -> IssuedKey:
         prefix = secrets.token_hex(6)

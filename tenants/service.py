@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loyalchat import events
+from loyalchat.bounds import is_storable
 from loyalchat.context import (
     Actor,
     cross_tenant,
@@ -71,6 +72,8 @@ async def create_tenant(
         raise TenantError("slug: 3-64 lower-case letters, digits or dashes")
     if locale not in LOCALES:
         raise TenantError(f"locale must be one of {', '.join(LOCALES)}")
+    if not (is_storable(display_name) and is_storable(legal_name)):
+        raise TenantError("names: no control characters")
     if await Tenant.exists().where(Tenant.slug == slug):
         raise TenantError(f"slug {slug!r} is taken")
     rows = await Tenant.insert(

@@ -191,3 +191,18 @@ async def test_services_refuse_nul_and_control_characters(tenant_a: World) -> No
         assert entry.reason == "two\nlines"
         assert (await members.create_member(MemberCreate(name="Li", notes="a\nb"))).notes == "a\nb"
     assert await count(Reward) == 0
+
+
+async def test_shop_and_api_key_names_refuse_control_characters(tenant_a: World) -> None:
+    from loyalchat.tenants import apikeys
+    from loyalchat.tenants import service as tenant_service
+    from loyalchat.tenants.tables import Role, Tenant
+
+    with tenant_context(tenant_a.id, SYSTEM):
+        with pytest.raises(apikeys.ApiKeyError):
+            await apikeys.create_key("till\x00", Role.cashier)
+    with pytest.raises(tenant_service.TenantError):
+        await tenant_service.create_tenant("nul-shop", "Shop\x00")
+    assert not await Tenant.exists().where(Tenant.slug == "nul-shop")
+    shop = await tenant_service.create_tenant("space-shop", "茶\u3000館")  # a wide space is fine
+    assert shop.display_name == "茶\u3000館"
