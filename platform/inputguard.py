@@ -21,6 +21,7 @@ import re
 
 import msgspec
 from litestar.enums import ScopeType
+from litestar.exceptions import ValidationException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from multipart import MultipartSegment, ParserError, PushMultipartParser
@@ -159,6 +160,18 @@ def _checking(scope: Scope, receive: Receive) -> Receive:
     return checked
 
 
+def _unicode_digit_id(scope: Scope) -> bool:
+    """Whether a route with a number in its path was reached with non-ASCII digits.
+
+    The router's ``int`` converter calls ``int()``, which reads "１２" (full-width) as 12;
+    no one writes an id that way, and amounts get the same refusal elsewhere.
+    """
+    params = scope.get("path_params") or {}
+    if not any(type(value) is int for value in params.values()):
+        return False
+    return any(char.isdecimal() and not char.isascii() for char in scope["path"])
+
+
 class InputGuardMiddleware(ASGIMiddleware):
     """400 for a NUL in the path, query or body, and for JSON nested too deeply."""
 
@@ -171,4 +184,6 @@ class InputGuardMiddleware(ASGIMiddleware):
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
             raise refuse_nul("query")
+        if _unicode_digit_id(scope):
+            raise ValidationException("a number in the path must be written in ASCII digits")
         await next_app(scope, _checking(scope, receive), send)

@@ -267,3 +267,18 @@ async def test_the_openapi_document_lists_the_input_guard_codes(client: AsyncTes
     examples = bad["content"]["application/json"]["examples"].values()
     codes = {example["value"]["error"]["code"] for example in examples}
     assert {"invalid", "invalid_character", "invalid_json"} <= codes
+
+
+async def test_ids_in_full_width_digits_are_refused(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    reward = await add_reward(tenant_a)
+    assert reward == 1
+    response = await client.get("/api/v1/rewards/\uff11")  # "１"
+    assert response.status_code == 400 and code_of(response) == "invalid"
+    assert (await client.get("/api/v1/rewards/1")).status_code == 200
+    async with open_client() as web:
+        await login(web, tenant_a.owner.email)
+        assert (await web.get("/console/rewards/\uff11")).status_code == 400
+        # A code is text, not an id: typed in full width it is looked up (and not found).
+        assert (await web.get("/console/coupons?code=\uff21\uff22\uff11")).status_code == 404
