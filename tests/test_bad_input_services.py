@@ -206,3 +206,18 @@ async def test_shop_and_api_key_names_refuse_control_characters(tenant_a: World)
     assert not await Tenant.exists().where(Tenant.slug == "nul-shop")
     shop = await tenant_service.create_tenant("space-shop", "茶\u3000館")  # a wide space is fine
     assert shop.display_name == "茶\u3000館"
+
+
+async def test_points_computed_from_a_huge_purchase_are_refused_not_stored(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    from tests.api_support import one_point_per_ten_dollars
+
+    await one_point_per_ten_dollars(tenant_a)
+    member_no = await add_member(tenant_a)
+    response = await client.post(
+        f"/api/v1/members/{member_no}/purchases",
+        json={"amount": "999999999999.99", "reference": "HUGE-1"},
+    )
+    assert response.status_code == 422 and code_of(response) == "invalid_points"
+    assert await count(LedgerEntry) == 0 and await points_of(tenant_a, member_no) == 0
