@@ -227,3 +227,18 @@ async def test_the_wallet_of_a_suspended_shop_redeems_nothing(tenant_a: World) -
     assert response.status_code == 403
     assert "not available" in response.text
     assert await balance(tenant_a, member) == 500
+
+
+async def test_a_suspended_shop_gets_no_replay_of_an_earlier_write(tenant_a: World) -> None:
+    """DESIGN.md 5.6: the status guard runs before an Idempotency-Key replay, so a write
+    stored while the shop was active is not served again once it is suspended."""
+    headers = bearer(tenant_a.api_key, **{"Idempotency-Key": "join-1"})
+    async with open_client() as client:
+        first = await client.post("/api/v1/members", json={"name": "Amy"}, headers=headers)
+        assert first.status_code == 201
+    await tenant_service.set_status(tenant_a.id, TenantStatus.suspended, reason="unpaid")
+    async with open_client() as client:
+        again = await client.post("/api/v1/members", json={"name": "Amy"}, headers=headers)
+    assert again.status_code == 403
+    assert again.json()["error"]["code"] == "tenant_suspended"
+    assert "idempotent-replayed" not in again.headers
