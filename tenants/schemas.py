@@ -25,15 +25,21 @@ class MeOut(msgspec.Struct):
     api_key: str
 
 
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"  # Cc; a lone surrogate (Cs) is not valid JSON text
+_TEXT = f"[^{_CONTROL}]"
+_SOLID = f"[^\\s{_CONTROL}]"
+
+
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
-    # apikeys.create_key() strips the name and needs 1-100 characters.
+    # apikeys.create_key() strips the name and needs 1-100 characters, none of them a
+    # control character (bounds.is_storable: categories Cc and Cs).
     name: Annotated[
         str,
         msgspec.Meta(
             min_length=1,
             max_length=100,
-            pattern=r"^\S(.*\S)?$",
-            description="1-100 characters, no spaces at the ends.",
+            pattern=rf"^{_SOLID}(?:{_TEXT}*{_SOLID})?$",
+            description="1-100 characters, no spaces at the ends, no control characters.",
         ),
     ]
     role: Role = Role.manager
