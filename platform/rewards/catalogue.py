@@ -249,9 +249,9 @@ async def image_in_catalogue(key: str) -> bool:
 def _check_int(
     errors: dict[str, str],
     values: dict[str, Any],
+    field: str,
     minimum: int,
     maximum: int,
-    field: str,
     *,
     nullable: bool = True,
 ) -> None:
