@@ -13,11 +13,12 @@ import binascii
 import contextlib
 import fcntl
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from loyalchat.files import write_atomically
 
 MIN_SECRET_LENGTH = 32
 
@@ -57,7 +58,7 @@ def persisted_key(
             value = _read(path)
             if not value:
                 value = make()
-                _write_atomically(path, value)
+                write_atomically(path, value.encode())
     if reason := problem(value):
         raise KeyFileError(
             f"{path} holds a key that {reason}: restore the file from a backup, "
@@ -82,23 +83,3 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _write_atomically(path: Path, value: str) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    # The rename itself must survive a power cut too.
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

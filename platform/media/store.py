@@ -12,11 +12,8 @@ local store does its file work in a thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +21,7 @@ import structlog
 
 from loyalchat.context import require_tenant
 from loyalchat.domain import NotFound
+from loyalchat.files import write_atomically
 from loyalchat.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -128,17 +126,7 @@ def _write_once(folder: Path, key: str, data: bytes) -> bool:
     if target.is_file():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(target, data)
     return True
 
 
