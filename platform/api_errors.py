@@ -128,6 +128,10 @@ MESSAGES: dict[str, str] = {
     "invalid_amount": N_("Enter an amount above 0 with at most two decimal places."),
     "invalid_reference": N_("A purchase needs a reference of 1 to 100 characters."),
     "insufficient_stored_value": N_("Not enough stored value: %(balance)s available."),
+    "reference_reused": N_(
+        "This reference was already used for an amount of %(amount)s. "
+        "Use a new reference for a new payment."
+    ),
     "balance_out_of_range": N_("This would take the balance past the most it can hold."),
     # rewards and grants
     "invalid_reward": N_("Check the reward: some details are missing or not valid."),

@@ -114,7 +114,18 @@ class StoredValueChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
     amount: StoredValueAmount
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
-    reference: Annotated[str, msgspec.Meta(examples=["POS-124"], max_length=100)] = ""
+    reference: Annotated[
+        str,
+        msgspec.Meta(
+            description=(
+                "The receipt or order number. A top-up or spend with a reference is applied "
+                "once per reference, with or without Idempotency-Key: a repeat answers 200 "
+                "with the first entry; another amount is 409 reference_reused."
+            ),
+            examples=["POS-124"],
+            max_length=100,
+        ),
+    ] = ""
 
 
 class LedgerEntry(msgspec.Struct, kw_only=True):
@@ -202,7 +213,9 @@ ADJUSTMENT_EXAMPLES = [
     Example(summary="Take back points", value={"points": -50, "reason": "Credited twice"}),
     Example(summary="Goodwill points", value={"points": 200, "reason": "Sorry for the wait"}),
 ]
-TOP_UP_EXAMPLES = [Example(summary="HK$50 paid in cash", value={"amount": "50.00"})]
+TOP_UP_EXAMPLES = [
+    Example(summary="HK$50 paid in cash", value={"amount": "50.00", "reference": "POS-125"})
+]
 SPEND_EXAMPLES = [
     Example(summary="Pay HK$38.50", value={"amount": "38.50", "reference": "POS-124"})
 ]

@@ -3,8 +3,10 @@
 Thin: the member is found by the ``before_request`` hook, the rules and ledger services
 do the work. Each write hands the service an idempotency key: a purchase always its
 natural one (``purchase:<reference>``: a reference is credited once whatever the
-header), the others the request's own (``Idempotency-Key``) when sent, else a fresh
-token. A service replay (the same purchase again) answers 200 instead of 201.
+header), a stored-value spend or top-up with a reference its natural one too
+(``spend:ref:<reference>``, chosen by ``ledger.value``), the others the request's own
+(``Idempotency-Key``) when sent, else a fresh token. A service replay (the same purchase
+or payment again) answers 200 instead of 201.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ from loyalchat.tenants.tables import Role
 
 MONEY_AS_NUMBER = (400, "amount_not_string")
 INVALID_AMOUNT = (422, "invalid_amount")
+# A stored-value reference already paid with another amount (value.reference_key).
+REFERENCE_REUSED = (409, "reference_reused", {"amount": "7.00", "entry_id": 41})
 
 
 def _status(replayed: bool) -> int:
@@ -177,9 +181,14 @@ class MemberLedgerApiController(Controller):
         guards=[api_key_required(Role.manager)],  # money: as the console (docs/loyalty.md)
         responses={
             **error_responses(
-                NOT_FOUND, FORBIDDEN, MONEY_AS_NUMBER, INVALID_AMOUNT, *IDEMPOTENCY_ERRORS
+                NOT_FOUND,
+                FORBIDDEN,
+                MONEY_AS_NUMBER,
+                INVALID_AMOUNT,
+                REFERENCE_REUSED,
+                *IDEMPOTENCY_ERRORS,
             ),
-            **replayed_response(StoredValueEntry),
+            **replayed_response(StoredValueEntry, "the first entry with this reference"),
         },
     )
     async def top_up(
@@ -192,8 +201,9 @@ class MemberLedgerApiController(Controller):
         entry = await value.top_up(
             member.id,
             parse_money(data.amount),
-            key=service_key or _token("topup"),
+            key=service_key or _token("topup"),  # unused when there is a reference
             reason=data.reason,
+            reference=data.reference,
         )
         return Response(value_entry_json(entry), status_code=_status(entry.replayed))
 
@@ -208,9 +218,10 @@ class MemberLedgerApiController(Controller):
                 MONEY_AS_NUMBER,
                 INVALID_AMOUNT,
                 (409, "insufficient_stored_value", {"balance": "20.00"}),
+                REFERENCE_REUSED,
                 *IDEMPOTENCY_ERRORS,
             ),
-            **replayed_response(StoredValueEntry),
+            **replayed_response(StoredValueEntry, "the first entry with this reference"),
         },
     )
     async def spend(
@@ -223,7 +234,7 @@ class MemberLedgerApiController(Controller):
         entry = await value.spend(
             member.id,
             parse_money(data.amount),
-            key=service_key or _token("spend"),
+            key=service_key or _token("spend"),  # unused when there is a reference
             reason=data.reason,
             reference=data.reference,
         )

@@ -7,6 +7,7 @@ idempotency key unique per tenant, replays return the first entry.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from typing import Any
 from loyalchat import db
 from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange, storable_text
 from loyalchat.context import current_actor
-from loyalchat.domain import DomainError, NotFound, Page
+from loyalchat.domain import Conflict, DomainError, NotFound, Page
 from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import StoredValueEntry, ValueKind
 from loyalchat.members.tables import Member
@@ -30,6 +31,7 @@ from loyalchat.scoping import (
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000.00")
+MAX_REFERENCE = 100  # the API's limit; a longer one (a service caller's) is hashed in the key
 
 
 class InsufficientValue(DomainError):
@@ -96,11 +98,54 @@ async def entry_by_key(key: str) -> ValueEntryOut | None:
     return _out(row, replayed=True) if row else None
 
 
+def reference_key(kind: ValueKind, reference: str) -> str:
+    """``spend:ref:<reference>`` / ``topup:ref:<reference>``: the key that makes a payment
+    with a reference happen once per (tenant, kind, reference), whoever retries it.
+
+    A reference past :data:`MAX_REFERENCE` is replaced by its sha256 so the key fits
+    the 200-character column.
+    """
+    if len(reference) > MAX_REFERENCE:
+        reference = "sha256-" + hashlib.sha256(reference.encode()).hexdigest()
+    return f"{kind.value}:ref:{reference}"
+
+
+def _key_for(kind: ValueKind, key: str | None, reference: str) -> str:
+    # The reference, when there is one, decides "once"; a caller's key (an API
+    # Idempotency-Key, a form token) only counts without one.
+    if len(reference) > 200:  # StoredValueEntry.reference's column
+        raise DomainError("a reference is at most 200 characters", code="invalid_reference")
+    if reference:
+        return reference_key(kind, reference)
+    if not key:
+        raise DomainError("an idempotency key or a reference is required", code="invalid_key")
+    return key
+
+
 async def _write(
-    member_id: int, amount: Decimal, kind: ValueKind, key: str, reason: str, reference: str
+    member_id: int,
+    amount: Decimal,
+    kind: ValueKind,
+    key: str,
+    reason: str,
+    reference: str,
+    *,
+    same_amount: bool = False,
 ) -> ValueEntryOut:
     storable_text(reason, "reason", multiline=True)
     storable_text(reference, "reference")
+
+    async def lookup(used: str) -> ValueEntryOut | None:
+        existing = await entry_by_key(used)
+        if same_amount and existing is not None and existing.amount != amount:
+            # Replaying would tell the till a different payment went through.
+            raise Conflict(
+                f"reference {reference!r} was already used for {abs(existing.amount):.2f}",
+                code="reference_reused",
+                amount=f"{abs(existing.amount):.2f}",
+                entry_id=existing.id,
+            )
+        return existing
 
     async def write() -> ValueEntryOut:
         new_balance = await _move(member_id, amount)
@@ -122,7 +167,7 @@ async def _write(
         )
         return _out(inserted[0])
 
-    return await once(key, member_id, entry_by_key, write)
+    return await once(key, member_id, lookup, write)
 
 
 async def _move(member_id: int, amount: Decimal) -> Decimal:
@@ -180,16 +225,33 @@ def _short(current: Decimal, amount: Decimal) -> InsufficientValue:
     )
 
 
-async def top_up(member_id: int, amount: Any, *, key: str, reason: str = "") -> ValueEntryOut:
-    """Staff took money at the till and add it to the member's stored value."""
-    return await _write(member_id, money(amount), ValueKind.topup, key, reason, "")
+async def top_up(
+    member_id: int, amount: Any, *, key: str | None = None, reason: str = "", reference: str = ""
+) -> ValueEntryOut:
+    """Staff took money at the till and add it to the member's stored value.
+
+    With a ``reference`` it is applied once per reference (:func:`reference_key`, ``key``
+    ignored): a repeat returns the first entry, another amount is 409 ``reference_reused``.
+    """
+    reference = reference.strip()
+    key = _key_for(ValueKind.topup, key, reference)
+    return await _write(
+        member_id, money(amount), ValueKind.topup, key, reason, reference, same_amount=True
+    )
 
 
 async def spend(
-    member_id: int, amount: Any, *, key: str, reason: str = "", reference: str = ""
+    member_id: int, amount: Any, *, key: str | None = None, reason: str = "", reference: str = ""
 ) -> ValueEntryOut:
-    """The member pays with stored value; :class:`InsufficientValue` when it is short."""
-    return await _write(member_id, -money(amount), ValueKind.spend, key, reason, reference)
+    """The member pays with stored value; :class:`InsufficientValue` when it is short.
+
+    With a ``reference``, once per reference like :func:`top_up`.
+    """
+    reference = reference.strip()
+    key = _key_for(ValueKind.spend, key, reference)
+    return await _write(
+        member_id, -money(amount), ValueKind.spend, key, reason, reference, same_amount=True
+    )
 
 
 async def credit(
