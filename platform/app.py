@@ -20,7 +20,7 @@ from loyalchat.errors import EXCEPTION_HANDLERS
 from loyalchat.headers import security_headers_hook
 from loyalchat.health import health, ready
 from loyalchat.inputguard import InputGuardMiddleware
-from loyalchat.log import AccessLogMiddleware, configure_logging
+from loyalchat.log import access_logged, configure_logging
 from loyalchat.openapi_inputs import StrictInputSchemaPlugin
 from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
 from loyalchat.settings import Settings, get_settings
@@ -82,7 +82,7 @@ def create_app(
             await runtime.stop()
             await db.close_pool()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -99,7 +99,6 @@ def create_app(
         ],
         lifespan=[lifespan],
         middleware=[
-            AccessLogMiddleware(),
             InputGuardMiddleware(),  # before anything reads the path, query or body
             session_config(settings).middleware,
             PrincipalMiddleware(),
@@ -136,3 +135,7 @@ def create_app(
         state=State({"settings": settings, "throttle": make_throttle(settings), "plugins": pm}),
         debug=False,
     )
+    # Outside the router and the app's exception handlers, so the access log sees every
+    # request and the status actually sent (loyalchat.log.access_logged).
+    app.asgi_handler = access_logged(app.asgi_handler)
+    return app

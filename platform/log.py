@@ -8,7 +8,6 @@ import sys
 import time
 
 import structlog
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyalchat.context import current_tenant_id
@@ -41,22 +40,42 @@ def configure_logging(settings: Settings) -> None:
 
 
 _SECRET_PATH = re.compile(r"^/w/[^/]+")
+# C0 and C1 control characters (and DEL): a raw NUL or newline from a request path must not
+# reach a log line, where it could cut the line or forge another one.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def loggable_path(path: str) -> str:
-    """The request path without secrets: a member's wallet token is a credential."""
-    return _SECRET_PATH.sub("/w/…", path)
+    """The request path without secrets (a member's wallet token is a credential) and with
+    control characters escaped as ``\\xNN``."""
+    masked = _SECRET_PATH.sub("/w/…", path)
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", masked)
 
 
-class AccessLogMiddleware(ASGIMiddleware):
-    """One structured line per request: method, path, status, duration, tenant."""
+def _tenant_of(scope: Scope) -> int | None:
+    """The tenant the request was resolved to: the principal that
+    :class:`loyalchat.tenants.auth.PrincipalMiddleware` left in the scope's state (its
+    context variable is reset by the time the response has gone)."""
+    principal = scope.get("state", {}).get("principal")
+    tenant = getattr(principal, "tenant", None)
+    return getattr(tenant, "id", None) if tenant is not None else current_tenant_id()
 
-    # Decided on the request path (Litestar 3 will match exclude patterns on handler paths).
-    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+def access_logged(app: ASGIApp) -> ASGIApp:
+    """Wrap the whole ASGI handler (router and exception handlers included) so that every
+    HTTP request gets one line: method, path, the status actually sent, duration, tenant.
+
+    It sits outside Litestar's router on purpose: route middleware never sees a 404 or 405
+    from the router, and an error raised in a middleware (a guard's 403, the input guard's
+    400) only becomes a response in the app-level exception handler, further out.
+    """
+
+    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await app(scope, receive, send)
+            return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def capture(message: Message) -> None:
             nonlocal status
@@ -65,13 +84,20 @@ class AccessLogMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            await next_app(scope, receive, capture)
+            await app(scope, receive, capture)
+        except Exception:
+            if status is None:  # nothing sent: the server answers 500 for us
+                status = 500
+            raise
         finally:
             structlog.get_logger("loyalchat.http").info(
                 "request",
                 method=scope.get("method"),
                 path=loggable_path(scope.get("path", "")),
+                # None: the client went away, or the app failed before answering at all.
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
-                tenant_id=current_tenant_id(),
+                tenant_id=_tenant_of(scope),
             )
+
+    return handle
