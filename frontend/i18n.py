@@ -156,9 +156,14 @@ def gettext(connection: ASGIConnection | None, message: str, **variables: Any) -
 def format_datetime(value: Any, locale: str, timezone: str = "Asia/Hong_Kong") -> str:
     if value is None:
         return ""
-    return babel_format_datetime(
-        value, format="medium", tzinfo=_tz(timezone), locale=Locale.parse(_BABEL_IDS[locale])
-    )
+    try:
+        return babel_format_datetime(
+            value, format="medium", tzinfo=_tz(timezone), locale=Locale.parse(_BABEL_IDS[locale])
+        )
+    except OverflowError:
+        # A moment at the calendar's edge (PostgreSQL's infinity, read as datetime.max)
+        # cannot move to the shop's time zone: show its date as stored.
+        return value.date().isoformat()
 
 
 @functools.cache

@@ -14,6 +14,7 @@ and services use the constants.
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
@@ -28,6 +29,17 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 # ``Numeric(digits=(14, 2))`` money columns: twelve digits before the point.
 NUMERIC_14_2_MAX = Decimal("999999999999.99")
+
+# Dates a person or key types for a reward's window or a rule's days. PostgreSQL stores
+# year 1 and year 9999 moments as -infinity/infinity, and moving them between time zones
+# overflows; a loyalty offer is set within a shop's lifetime, so years 2000 to 2999 refuse
+# nothing real and keep every shift by a time zone far inside what ``datetime`` holds.
+# (Birthdays have their own rule in the members service.)
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE_TEXT = "a date from the year 2000 to 2999"
+# The JSON schema of a date-time or date in that range: it starts with a year 2xxx.
+DATE_PATTERN = "^2[0-9]{3}-"
 
 # How far a list may be paged: far past any real list, far below 64-bit OFFSET overflow.
 MAX_OFFSET = 1_000_000_000
@@ -50,6 +62,24 @@ PageNumber = Annotated[
 def in_int32(value: int) -> bool:
     """Whether ``value`` fits an ``Integer`` column."""
     return INT32_MIN <= value <= INT32_MAX
+
+
+def in_date_range(value: date) -> bool:
+    """Whether ``value`` (a date, or a moment's date in its own time zone) is in range."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def stored_moment(value: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime.
+
+    asyncpg reads PostgreSQL's ``-infinity``/``infinity`` (stored before the range above
+    was enforced) as naive ``datetime.min``/``max``: they get UTC, so comparing them with
+    "now" works (one is always past, the other always to come).
+    """
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 class BalanceOutOfRange(DomainError):

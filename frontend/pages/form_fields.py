@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request
 
-from loyalchat.bounds import INT32_MAX, INT32_MIN
+from loyalchat.bounds import INT32_MAX, INT32_MIN, in_date_range
 from loyalchat.frontend.i18n import N_
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -145,6 +145,14 @@ def moment(form: dict[str, str], name: str, timezone: str) -> datetime | None:
         raise FieldError(name, N_("Enter a date and time.")) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value
+
+
+def in_window(name: str, value: date | None) -> date | None:
+    """``value`` when it is a date (or moment) in the range reward windows and rules keep
+    to (:data:`loyalchat.bounds.EARLIEST_DATE` ..), else :class:`FieldError`."""
+    if value is not None and not in_date_range(value):
+        raise FieldError(name, N_("Enter a date from the year 2000 to 2999."))
     return value
 
 

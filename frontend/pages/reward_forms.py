@@ -60,7 +60,10 @@ def _local_input(value: datetime | None, timezone: str) -> str:
     """A moment as a ``datetime-local`` field shows it, in the shop's time zone."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+    try:
+        return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+    except OverflowError:  # an infinity stored before the range was enforced
+        return ""
 
 
 def blank_form(kind: str) -> dict[str, str]:
@@ -111,8 +114,8 @@ def reward_values(
         "stock": ff.whole(form, "stock", minimum=0),
         "per_member_limit": ff.whole(form, "per_member_limit", minimum=1),
         "validity_days": ff.whole(form, "validity_days", minimum=1),
-        "starts_at": ff.moment(form, "starts_at", timezone),
-        "ends_at": ff.moment(form, "ends_at", timezone),
+        "starts_at": ff.in_window("starts_at", ff.moment(form, "starts_at", timezone)),
+        "ends_at": ff.in_window("ends_at", ff.moment(form, "ends_at", timezone)),
         "active": ff.checked(form, "active"),
         "position": ff.whole(form, "position") or 0,
     }

@@ -112,8 +112,8 @@ def rule_values(form: dict[str, Any]) -> dict[str, Any]:
         "active": ff.checked(form, "active"),
         "min_spend": ff.amount(form, "min_spend", required=False),
         "per_receipt_cap": ff.whole(form, "per_receipt_cap"),
-        "starts_on": ff.day(form, "starts_on"),
-        "ends_on": ff.day(form, "ends_on"),
+        "starts_on": ff.in_window("starts_on", ff.day(form, "starts_on")),
+        "ends_on": ff.in_window("ends_on", ff.day(form, "ends_on")),
     }
     if kind == RuleKind.ratio.value:
         values["points_per_unit"] = ff.decimal(form, "points_per_unit", required=True)

@@ -15,7 +15,13 @@ import msgspec
 import pluggy
 
 from loyalchat import db
-from loyalchat.bounds import INT32_MAX, INT32_MIN
+from loyalchat.bounds import (
+    DATE_RANGE_TEXT,
+    INT32_MAX,
+    INT32_MIN,
+    in_date_range,
+    stored_moment,
+)
 from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
 from loyalchat.idempotency.creating import create_once
@@ -66,7 +72,10 @@ def display_name(reward: RewardOut | Mapping[str, Any], locale: str | None) -> s
 
 
 def to_out(row: Mapping[str, Any]) -> RewardOut:
-    return RewardOut(**{name: row[name] for name in _COLUMNS})
+    values = {name: row[name] for name in _COLUMNS}
+    for name in ("starts_at", "ends_at"):  # an infinity stored before the range was enforced
+        values[name] = stored_moment(values[name])
+    return RewardOut(**values)
 
 
 async def list_rewards(
@@ -216,6 +225,9 @@ async def _validated(
         when = values.get(field)
         if when is not None and when.tzinfo is None:
             errors[field] = "needs a time zone"
+        elif when is not None and not in_date_range(when):
+            # Checked in the zone given, before moving to UTC (which overflows at year 1).
+            errors[field] = f"must be {DATE_RANGE_TEXT}"
         elif when is not None:
             out[field] = when.astimezone(UTC)
     if not errors.get("starts_at") and not errors.get("ends_at"):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from loyalchat.bounds import INT32_MAX, INT32_MIN
+from loyalchat.bounds import DATE_PATTERN, INT32_MAX, INT32_MIN
 
 UNSET = msgspec.UNSET
 
@@ -44,8 +44,15 @@ Stock = Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]
 PerMemberLimit = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
 ValidityDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_VALIDITY_DAYS)]
 Position = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
+# The year range (loyalchat.bounds) is checked by the catalogue service, which names the
+# field in ``invalid_reward``; the document states it as a pattern on the year.
 Moment = Annotated[
-    datetime, msgspec.Meta(tz=True, description="With a time zone; ends_at after starts_at.")
+    datetime,
+    msgspec.Meta(
+        tz=True,
+        description="With a time zone, in the years 2000 to 2999; ends_at after starts_at.",
+        extra_json_schema={"extra": {"pattern": DATE_PATTERN}},
+    ),
 ]
 
 

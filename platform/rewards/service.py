@@ -21,6 +21,7 @@ from typing import Any
 import pluggy
 
 from loyalchat import db, events
+from loyalchat.bounds import stored_moment
 from loyalchat.context import current_actor
 from loyalchat.domain import Conflict, DomainError
 from loyalchat.extensions.rewards import RewardError
@@ -242,6 +243,7 @@ def _check_available(
 ) -> None:
     if not active:
         raise _unavailable("this reward is not offered at the moment")
+    starts_at, ends_at = stored_moment(starts_at), stored_moment(ends_at)  # naive infinities
     if starts_at is not None and now < starts_at:
         raise _unavailable("this reward is not offered yet", starts_at=starts_at.isoformat())
     if ends_at is not None and now >= ends_at:

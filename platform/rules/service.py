@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from loyalchat import db, events
-from loyalchat.bounds import storable_text
+from loyalchat.bounds import DATE_RANGE_TEXT, in_date_range, storable_text
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.ledger import service as ledger
 from loyalchat.members.tables import MemberStatus
@@ -107,6 +107,11 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
     if values["min_spend"] is not None and values["min_spend"] < 0:
         raise _invalid("the minimum spend cannot be negative", "min_spend")
     starts, ends = values["starts_on"], values["ends_on"]
+    for field in ("starts_on", "ends_on"):
+        day = values[field]
+        if day is not None and (not isinstance(day, date) or not in_date_range(day)):
+            # PostgreSQL would store year 1 or 9999 as -infinity/infinity.
+            raise _invalid(f"{field} must be {DATE_RANGE_TEXT}", field)
     if starts is not None and ends is not None and ends < starts:
         raise _invalid("the end date must be on or after the start date", "ends_on")
     weekdays = values["weekdays"] or []
