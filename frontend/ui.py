@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.exceptions import ClientException
 
 from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
@@ -59,10 +60,24 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOT_A_FORM = N_("This page takes a form sent from its own page. Reload it and try again.")
+
+
+async def is_form(request: Request) -> bool:
+    """Whether the request carries a form: False when it has no body at all, 400 when it
+    has a body of another kind (JSON...), which a page must not read as an empty form."""
+    if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
+        return True
+    if not await request.body():
+        return False
+    raise ClientException(detail=NOT_A_FORM)
+
+
 async def form_data(request: Request) -> dict[str, str]:
-    """The submitted form as plain strings (the last value wins); {} for non-form bodies."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    """The submitted form as plain strings (the last value wins); {} when there is no body,
+    400 for a body that is not a form (:func:`is_form`)."""
+    if not await is_form(request):
         return {}
     form = await request.form()
     return {key: value for key, value in form.items() if isinstance(value, str)}

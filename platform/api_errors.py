@@ -85,6 +85,7 @@ MESSAGES: dict[str, str] = {
         "The request contains a character that cannot be stored (NUL). Remove it and try again."
     ),
     "invalid_json": N_("The JSON body is nested too deeply."),
+    "invalid_encoding": N_("The form is not valid UTF-8 text. Send it again from its page."),
     "internal_error": N_("We have been told. Please try again."),
     "unavailable": N_("The service is busy. Please try again shortly."),
     # Idempotency-Key

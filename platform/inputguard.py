@@ -18,6 +18,7 @@ fields are checked, uploaded files (a reward picture) may hold any bytes.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar.enums import ScopeType
@@ -34,12 +35,20 @@ MAX_JSON_DEPTH = 32
 # A JSON ``\u0000`` escape: preceded by an even number of backslashes (``\\u0000`` is text).
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _JSON_START = frozenset(b"[{")
+_UTF8 = frozenset({"utf-8", "utf8"})
 
 
 class InvalidJson(DomainError):
     """The JSON body is nested too deeply to be read safely."""
 
     code = "invalid_json"
+    status = 400
+
+
+class InvalidEncoding(DomainError):
+    """A form's text is not valid UTF-8 (``name=%C3``): decoding it would store U+FFFD."""
+
+    code = "invalid_encoding"
     status = 400
 
 
@@ -89,17 +98,28 @@ def _depth(value: object) -> int:
 
 
 def check_form(body: bytes) -> None:
-    """Raise for an ``application/x-www-form-urlencoded`` body that decodes to a NUL."""
+    """Raise for an ``application/x-www-form-urlencoded`` body that decodes to a NUL or
+    to bytes that are not UTF-8 (``&`` and ``=`` are ASCII: the whole body decodes as one)."""
     if b"%00" in body or b"\x00" in body:
         raise refuse_nul("form")
+    check_utf8(unquote_to_bytes(body.replace(b"+", b" ")))
+
+
+def check_utf8(text: bytes) -> None:
+    """Raise :class:`InvalidEncoding` unless ``text`` is UTF-8."""
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEncoding("the form is not valid UTF-8", where="form") from None
 
 
 class _MultipartText:
-    """Feed a multipart body chunk by chunk; raise when a text field (not a file) has NUL."""
+    """Feed a multipart body chunk by chunk; raise when a part's headers hold a NUL (raw,
+    or ``%00`` in its name), or a text field (not a file) holds NUL or is not UTF-8."""
 
     def __init__(self, boundary: str) -> None:
         self._parser: PushMultipartParser | None = PushMultipartParser(boundary.encode())
-        self._in_text = False
+        self._text: bytearray | None = None  # the current text field, None in a file
 
     def feed(self, chunk: bytes) -> None:
         if self._parser is None:
@@ -107,11 +127,24 @@ class _MultipartText:
         try:
             for part in self._parser.parse(chunk):
                 if isinstance(part, MultipartSegment):
-                    if "\x00" in part.name or "\x00" in (part.filename or ""):
+                    # The parser cuts an unquoted name at a NUL (``name=na\0me`` is "na"):
+                    # look at the raw header values, not only at the parsed name.
+                    if any("\x00" in value for _, value in part.headerlist) or "%00" in (
+                        part.name + (part.filename or "")
+                    ):
                         raise refuse_nul("form")
-                    self._in_text = not part.filename
-                elif part and self._in_text and b"\x00" in part:
-                    raise refuse_nul("form")
+                    if not part.filename and (part.charset or "utf-8").lower() not in _UTF8:
+                        # Read as UTF-8 or not at all (an unknown charset fails in the reader).
+                        raise InvalidEncoding("the form is not UTF-8", where="form")
+                    self._text = None if part.filename else bytearray()
+                elif part:
+                    if self._text is not None:
+                        if b"\x00" in part:
+                            raise refuse_nul("form")
+                        self._text.extend(part)
+                elif self._text is not None:  # the end of a text field
+                    check_utf8(bytes(self._text))
+                    self._text = None
         except ParserError:
             self._parser = None  # malformed: the form reader reports it
 

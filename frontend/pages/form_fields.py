@@ -17,6 +17,7 @@ from litestar import Request
 
 from loyalchat.bounds import INT32_MAX, INT32_MIN, in_date_range
 from loyalchat.frontend.i18n import N_
+from loyalchat.frontend.ui import is_form
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _GROUPING = re.compile(r"[,\s\u00a0，]")
@@ -60,7 +61,9 @@ def create_key(form: dict[str, str], what: str) -> str | None:
 def amount(form: dict[str, str], name: str, *, required: bool = True) -> Decimal | None:
     """A sum of money as typed ("1,000.50", "HK$ 80"): positive, two decimals at most."""
     raw = _GROUPING.sub("", form.get(name, "")).lstrip("$").strip()
-    raw = re.sub(r"^[A-Z]{0,3}\$?", "", raw, flags=re.IGNORECASE)
+    # A currency before the number ("HKD80"), only before a digit: "NaN" and "inf" are
+    # not a currency with no amount after it, but a typo to show.
+    raw = re.sub(r"^[A-Z]{0,3}\$?(?=[0-9.])", "", raw, flags=re.IGNORECASE)
     if not raw:
         if required:
             raise FieldError(name, N_("Enter an amount."))
@@ -167,8 +170,7 @@ def tags(form: dict[str, str], name: str = "tags") -> list[str]:
 
 async def form_lists(request: Request) -> dict[str, list[str]]:
     """Every value of every field (check boxes sharing a name), for multi-value fields."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    if not await is_form(request):
         return {}
     form = await request.form()
     out: dict[str, list[str]] = {}

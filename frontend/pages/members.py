@@ -133,17 +133,7 @@ class MembersController(Controller):
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
         try:
-            data = MemberUpdate(
-                name=form.get("name", ""),
-                phone=form.get("phone", ""),
-                email=form.get("email", ""),
-                birthday=ff.day(form, "birthday"),
-                notes=form.get("notes", ""),
-                tags=ff.tags(form),
-                marketing_opt_in=ff.checked(form, "marketing_opt_in"),
-                locale=form.get("locale", ""),
-            )
-            await members.update_member(member.member_no, data)
+            await members.update_member(member.member_no, _profile_update(form))
         except ff.FieldError as exc:
             return await self._profile_error(request, member, form, exc.field, exc.message)
         except DomainError as exc:
@@ -362,3 +352,21 @@ class MembersController(Controller):
             kept=kept.member_no,
         )
         return Redirect(_url(kept), status_code=303)
+
+
+_PROFILE_TEXT = ("name", "phone", "email", "notes", "locale")
+
+
+def _profile_update(form: dict[str, str]) -> MemberUpdate:
+    """The profile form's change. The page sends every field, so a field that is missing
+    keeps its value rather than being blanked; a request with none of them is refused."""
+    given: dict[str, Any] = {name: form[name] for name in _PROFILE_TEXT if name in form}
+    if "birthday" in form:
+        given["birthday"] = ff.day(form, "birthday")
+    if "tags" in form:
+        given["tags"] = ff.tags(form)
+    if not given:
+        raise ff.FieldError("form", N_("The form has expired. Reload the page and try again."))
+    # A check box that is not ticked is not sent: its absence means "no".
+    given["marketing_opt_in"] = ff.checked(form, "marketing_opt_in")
+    return MemberUpdate(**given)
