@@ -46,6 +46,7 @@ RULE_PROBLEMS = {
     "ends_on": N_("The last day must be on or after the first day."),
     "weekdays": N_("Weekdays apply to campaigns only."),
 }
+WEEKDAYS = frozenset("1234567")  # the form's check boxes: ISO weekdays, Monday = 1
 POLICY_PROBLEMS = {
     "expiry": N_("Choose when points expire."),
     "expiry_months": N_("From 1 to 120 months."),
@@ -98,6 +99,12 @@ def rule_values(form: dict[str, Any]) -> dict[str, Any]:
     rounding = form.get("rounding") or Rounding.down.value
     if rounding not in ROUNDINGS:
         raise ff.FieldError("rounding", RULE_PROBLEMS["rounding"])
+    # The check boxes offer ISO weekdays 1-7; anything else did not come from the form,
+    # even on a kind that ignores weekdays.
+    weekdays = form.get("weekdays") or []
+    weekdays = [weekdays] if isinstance(weekdays, str) else weekdays
+    if any(day not in WEEKDAYS for day in weekdays):
+        raise ff.FieldError("weekdays", N_("Choose days from the list."))
     # Every field, the other kinds' at their defaults: an edit that changes the kind
     # leaves nothing of the old kind behind.
     values: dict[str, Any] = {
@@ -123,9 +130,6 @@ def rule_values(form: dict[str, Any]) -> dict[str, Any]:
         values["step_points"] = ff.whole(form, "step_points", required=True)
     else:
         values["multiplier"] = ff.decimal(form, "multiplier", required=True)
-        weekdays = form.get("weekdays") or []
-        if any(day not in {"1", "2", "3", "4", "5", "6", "7"} for day in weekdays):
-            raise ff.FieldError("weekdays", RULE_PROBLEMS["weekdays"])
         values["weekdays"] = sorted({int(day) for day in weekdays})
     return values
 

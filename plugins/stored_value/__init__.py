@@ -13,6 +13,7 @@ decimal places, in the tenant currency).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,10 @@ from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import value
 from loyalchat.ledger.tables import ValueKind
 from loyalchat.rewards import text
+
+# The shape of an amount (ASCII digits, an optional decimal part); value.money() then
+# checks its range and its two decimal places.
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?")
 
 
 def N_(message: str) -> str:
@@ -56,8 +61,13 @@ class StoredValueReward:
 
     def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """``amount`` as a canonical two-decimal string; ``ValueError`` when it is not one."""
+        raw = options.get("amount", "")
+        # Plain ASCII decimals, as the API's parse_money takes them: Decimal() alone would
+        # also read "1e3", "1_000" and "+50".
+        if isinstance(raw, str) and not _AMOUNT.fullmatch(raw.strip()):
+            raise ValueError(f"amount: not an amount such as 50.00: {raw!r}")
         try:
-            amount = value.money(options.get("amount", ""))
+            amount = value.money(raw)
         except (DomainError, TypeError) as exc:
             raise ValueError(f"amount: {exc}") from exc
         return {**options, "amount": str(amount)}
