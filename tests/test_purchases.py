@@ -312,3 +312,18 @@ async def test_manual_credits_expire_like_earned_points(tenant_a) -> None:
         assert lot["expires_at"].astimezone(HK).month == (datetime.now(HK).month + 5) % 12 + 1
         taken = await service.adjust_points(member, -30, key="adjust:t2", reason="mistake")
         assert (taken.points, taken.balance_after) == (-30, 50)
+
+
+async def test_a_reference_reused_for_another_amount_is_refused(tenant_a) -> None:
+    """The same reference with another amount is another sale, not a retry: 409, no credit."""
+    with tenant_context(tenant_a.id, CASHIER):
+        await setup_rules()
+        member = await make_member()
+        first = await service.record_purchase(member, D("50.00"), reference="POS-9")
+        with pytest.raises(Conflict) as refused:
+            await service.record_purchase(member, D("70.00"), reference="POS-9")
+        assert refused.value.code == "reference_reused"
+        assert refused.value.extra == {"amount": "50.00", "entry_id": first.entry_id}
+        again = await service.record_purchase(member, D("50.00"), reference="POS-9")
+        assert again.replayed and again.entry_id == first.entry_id
+        assert (await ledger.history(member)).total == 1

@@ -59,7 +59,7 @@ from loyalchat.tenants.tables import Role
 
 MONEY_AS_NUMBER = (400, "amount_not_string")
 INVALID_AMOUNT = (422, "invalid_amount")
-# A stored-value reference already paid with another amount (value.reference_key).
+# A reference already used with another amount (purchases, stored value).
 REFERENCE_REUSED = (409, "reference_reused", {"amount": "7.00", "entry_id": 41})
 
 
@@ -101,6 +101,7 @@ class MemberLedgerApiController(Controller):
                 MONEY_AS_NUMBER,
                 INVALID_AMOUNT,
                 (422, "invalid_reference"),
+                REFERENCE_REUSED,
                 *IDEMPOTENCY_ERRORS,
             ),
             **replayed_response(Purchase),

@@ -231,7 +231,10 @@ def _checked_amount(amount: Decimal) -> Decimal:
     return amount.quantize(CENT)
 
 
-def _replay(entry: ledger.EntryOut, member_id: int) -> PurchaseOut:
+def _replay(entry: ledger.EntryOut, member_id: int, amount: Decimal | None) -> PurchaseOut:
+    """The first result for this key. ``amount``: the purchase's own (reference-keyed)
+    amount, which must match the first one: a till retrying "POS-9" for another amount is
+    another sale under a reused reference, and replaying would hide that it was not credited."""
     if entry.member_id != member_id:
         raise Conflict(
             "this idempotency key was already used for another member",
@@ -241,6 +244,14 @@ def _replay(entry: ledger.EntryOut, member_id: int) -> PurchaseOut:
         raise Conflict(
             "this idempotency key was already used for something else",
             code="idempotency_conflict",
+        )
+    first_amount = Decimal(entry.details.get("amount", "0"))
+    if amount is not None and first_amount != amount:
+        raise Conflict(
+            f"this reference was already used for {first_amount:.2f}",
+            code="reference_reused",
+            amount=f"{first_amount:.2f}",
+            entry_id=entry.id,
         )
     calculation = Calculation.from_dict(entry.details["calculation"])
     return PurchaseOut(entry.points, entry.balance_after, entry.id, calculation, replayed=True)
@@ -266,6 +277,8 @@ async def record_purchase(
     reference = reference.strip() if isinstance(reference, str) else ""
     if not 1 <= len(reference) <= 100:
         raise DomainError("a reference of 1-100 characters is required", code="invalid_reference")
+    # Keyed by its reference, a purchase replays only for the same amount (see _replay).
+    same_amount = None if key else amount
     key = key or f"purchase:{reference}"
     policy = await get_policy()
     tz = zone(policy)
@@ -277,7 +290,7 @@ async def record_purchase(
         async with db.write_transaction():
             member = await ledger.lock_member(member_id)
             if (existing := await ledger.entry_by_key(key)) is not None:
-                return _replay(existing, member_id)
+                return _replay(existing, member_id, same_amount)
             if member["status"] == MemberStatus.merged.value:
                 # Its points moved to the kept member; crediting it would strand them.
                 raise DomainError(
@@ -310,7 +323,7 @@ async def record_purchase(
         existing = await ledger.entry_by_key(key)
         if existing is None:
             raise
-        return _replay(existing, member_id)
+        return _replay(existing, member_id, same_amount)
     if not entry.replayed:
         await events.emit(
             "points_credited",
