@@ -21,6 +21,17 @@ OWNER = Actor("staff", 1, "Owner")
 CASHIER = Actor("staff", 2, "Cashier Amy")
 OTHER_CASHIER = Actor("staff", 3, "Cashier Ben")
 _seq = iter(range(1, 10**6))
+# The console's "new reward" form for a coupon, as a browser sends it.
+REWARD_FORM = {
+    "name_zh_Hant": "",
+    "name_zh_Hans": "",
+    "name_en": "Free coffee",
+    "points_cost": "200",
+    "type": "coupon",
+    "opt_coupon__benefit": "One free coffee",
+    "position": "0",
+    "active": "1",
+}
 
 
 async def make_member(points: int = 0, name: str = "Chan Tai Man") -> int:

@@ -26,6 +26,7 @@ from tests.api_support import (
 from tests.console_helpers import login, open_client, post_form
 from tests.fixtures import World
 from tests.media_helpers import clear_media, png
+from tests.reward_helpers import REWARD_FORM
 
 JSON_HEADERS = {"content-type": "application/json"}
 
@@ -124,18 +125,6 @@ async def test_nul_in_console_pages_is_400(tenant_a: World) -> None:
         assert typed.status_code == 400
 
 
-FORM = {
-    "name_zh_Hant": "",
-    "name_zh_Hans": "",
-    "name_en": "Free coffee",
-    "points_cost": "200",
-    "type": "coupon",
-    "opt_coupon__benefit": "One free coffee",
-    "position": "0",
-    "active": "1",
-}
-
-
 async def test_multipart_files_may_hold_nul_bytes_but_text_fields_may_not(
     tenant_a: World,
 ) -> None:
@@ -145,10 +134,10 @@ async def test_multipart_files_may_hold_nul_bytes_but_text_fields_may_not(
     async with open_client() as web:
         await login(web, tenant_a.owner.email)
         upload = {"image": ("coffee.png", picture, "image/png")}
-        created = await post_form(web, "/console/rewards", FORM, files=upload)
+        created = await post_form(web, "/console/rewards", REWARD_FORM, files=upload)
         assert created.status_code == 303, created.text
         refused = await post_form(
-            web, "/console/rewards", {**FORM, "name_en": "Tea\x00"}, files=upload
+            web, "/console/rewards", {**REWARD_FORM, "name_en": "Tea\x00"}, files=upload
         )
         assert refused.status_code == 400
     with tenant_context(tenant_a.id, SYSTEM):

@@ -19,6 +19,7 @@ from loyalchat.rules.tables import EarningRule
 from tests.api_support import add_member, add_reward
 from tests.console_helpers import login, open_client, post_form
 from tests.fixtures import World
+from tests.reward_helpers import REWARD_FORM
 from tests.wallet_helpers import make_member, path_of
 
 REWARD = {"name": {"en": "p"}, "points_cost": 1, "type": "coupon", "options": {"benefit": "x"}}
@@ -73,15 +74,7 @@ async def test_openapi_states_the_range() -> None:
 async def test_console_reward_form_refuses_an_edge_date(
     tenant_a: World, field: str, value: str
 ) -> None:
-    form = {
-        "name_en": "Free coffee",
-        "points_cost": "200",
-        "type": "coupon",
-        "opt_coupon__benefit": "One free coffee",
-        "position": "0",
-        "active": "1",
-        field: value,
-    }
+    form = {**REWARD_FORM, field: value}
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
         posted = await post_form(client, "/console/rewards", form)

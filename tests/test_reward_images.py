@@ -25,19 +25,9 @@ from tests.media_helpers import (
     tenant_files,
     too_large,
 )
-from tests.reward_helpers import refused
+from tests.reward_helpers import REWARD_FORM, refused
 from tests.wallet_helpers import make_member, path_of
 
-FORM = {
-    "name_zh_Hant": "",
-    "name_zh_Hans": "",
-    "name_en": "Free coffee",
-    "points_cost": "200",
-    "type": "coupon",
-    "opt_coupon__benefit": "One free coffee",
-    "position": "0",
-    "active": "1",
-}
 COUPON = {"points_cost": 5, "type": "coupon", "options": {"benefit": "A free coffee"}}
 NOT_KEYS = ["..%2F..%2Fsecret", "%2e%2e", "A" * 64, "a" * 63, "0" * 64 + "%2F..", "x"]
 
@@ -71,7 +61,7 @@ async def test_upload_in_the_console_form_stores_a_normalised_picture(tenant_a: 
         await login(client, tenant_a.owner.email)
         blank = await client.get("/console/rewards/new")
         created = await post_form(
-            client, "/console/rewards", FORM, files=jpeg_upload(phone_photo())
+            client, "/console/rewards", REWARD_FORM, files=jpeg_upload(phone_photo())
         )
         with_image = await client.get("/console/rewards")
     assert 'enctype="multipart/form-data"' in blank.text
@@ -115,7 +105,7 @@ async def test_refused_uploads_show_why_and_store_nothing(
 ) -> None:
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
-        refused = await post_form(client, "/console/rewards", FORM, files=upload)
+        refused = await post_form(client, "/console/rewards", REWARD_FORM, files=upload)
     assert refused.status_code == 400
     assert 'data-testid="image-error"' in refused.text and message in refused.text
     assert hidden(refused.text, "image_key") == ""
@@ -129,7 +119,7 @@ async def test_refusal_is_in_the_staff_members_language(tenant_a: World) -> None
         refused = await post_form(
             client,
             "/console/rewards",
-            FORM,
+            REWARD_FORM,
             files=jpeg_upload(b"text", "a.txt", "text/plain"),
             headers={"accept-language": "zh-HK"},
         )
@@ -143,11 +133,11 @@ async def test_an_upload_is_kept_when_another_field_is_wrong(tenant_a: World) ->
         wrong = await post_form(
             client,
             "/console/rewards",
-            {**FORM, "points_cost": "0"},
+            {**REWARD_FORM, "points_cost": "0"},
             files=jpeg_upload(png((300, 200)), "logo.png", "image/png"),
         )
         key = hidden(wrong.text, "image_key")
-        fixed = await post_form(client, "/console/rewards", {**FORM, "image_key": key})
+        fixed = await post_form(client, "/console/rewards", {**REWARD_FORM, "image_key": key})
     assert wrong.status_code == 400 and 'id="f-points_cost-error"' in wrong.text
     assert store.is_key(key)
     assert f'src="/console/media/{key}"' in wrong.text  # the preview of the kept upload
@@ -167,12 +157,14 @@ async def test_replace_and_remove_the_picture(tenant_a: World) -> None:
         replaced = await post_form(
             client,
             path,
-            {**FORM, "image_key": first},
+            {**REWARD_FORM, "image_key": first},
             files=jpeg_upload(png(colour="green"), "new.png", "image/png"),
         )
         after_replace = await client.get(path)
         second = hidden(after_replace.text, "image_key")
-        removed = await post_form(client, path, {**FORM, "image_key": second, "remove_image": "1"})
+        removed = await post_form(
+            client, path, {**REWARD_FORM, "image_key": second, "remove_image": "1"}
+        )
         after_remove = await client.get(path)
     assert f'src="/console/media/{first}" alt="Free coffee"' in page.text
     assert 'name="remove_image"' in page.text
@@ -187,7 +179,7 @@ async def test_replace_and_remove_the_picture(tenant_a: World) -> None:
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
         kept = await post_form(
-            client, f"/console/rewards/{reward_id}", {**FORM, "image_key": first}
+            client, f"/console/rewards/{reward_id}", {**REWARD_FORM, "image_key": first}
         )
     assert kept.status_code == 303
     with as_owner(tenant_a):
@@ -200,8 +192,8 @@ async def test_another_shops_picture_cannot_be_put_on_a_reward(
     theirs = await picture_of(tenant_b)
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
-        forged = await post_form(client, "/console/rewards", {**FORM, "image_key": theirs})
-        junk = await post_form(client, "/console/rewards", {**FORM, "image_key": "../../x"})
+        forged = await post_form(client, "/console/rewards", {**REWARD_FORM, "image_key": theirs})
+        junk = await post_form(client, "/console/rewards", {**REWARD_FORM, "image_key": "../../x"})
     assert forged.status_code == 400 and "This picture is no longer available" in forged.text
     assert junk.status_code == 400
     assert await Reward.count() == 0
