@@ -114,23 +114,27 @@ def static_routers() -> list[Any]:
 
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
-    from loyalchat.frontend.pages import admin, apikeys, auth, console, plugins
-    from loyalchat.frontend.pages.coupons import CouponsController
-    from loyalchat.frontend.pages.dashboard import DashboardController
-    from loyalchat.frontend.pages.media import console_media
-    from loyalchat.frontend.pages.member_settings import MemberSettingsController
-    from loyalchat.frontend.pages.members import MembersController
-    from loyalchat.frontend.pages.rewards import RewardsController
-    from loyalchat.frontend.pages.rules import RulesController
-    from loyalchat.frontend.pages.wallet import WalletController
+    from loyalchat.frontend.pages.admin.home import AdminController
+    from loyalchat.frontend.pages.common.auth import AuthController, set_language
+    from loyalchat.frontend.pages.console.api_keys import ApiKeysController
+    from loyalchat.frontend.pages.console.coupons import CouponsController
+    from loyalchat.frontend.pages.console.dashboard import DashboardController
+    from loyalchat.frontend.pages.console.home import ConsoleController
+    from loyalchat.frontend.pages.console.media import console_media
+    from loyalchat.frontend.pages.console.member_settings import MemberSettingsController
+    from loyalchat.frontend.pages.console.members import MembersController
+    from loyalchat.frontend.pages.console.plugins import PluginsController
+    from loyalchat.frontend.pages.console.rewards import RewardsController
+    from loyalchat.frontend.pages.console.rules import RulesController
+    from loyalchat.frontend.pages.wallet.controller import WalletController
 
     return [
-        auth.AuthController,
-        auth.set_language,
-        console.ConsoleController,
-        apikeys.ApiKeysController,
-        plugins.PluginsController,
-        admin.AdminController,
+        AuthController,
+        set_language,
+        ConsoleController,
+        ApiKeysController,
+        PluginsController,
+        AdminController,
         CouponsController,
         DashboardController,
         console_media,

@@ -92,7 +92,7 @@ async def test_balances_stay_inside_their_columns_on_sqlite(sqlite_db) -> None:
 
 
 def test_console_fields_read_ascii_digits_only_and_stay_in_range() -> None:
-    from loyalchat.frontend.pages import form_fields as ff
+    from loyalchat.frontend.pages.common import form_fields as ff
 
     for bad in ("１００", "١٠٠", "1e3"):
         with pytest.raises(ff.FieldError):

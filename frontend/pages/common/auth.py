@@ -48,7 +48,7 @@ def _login_page(
     headers: dict[str, str] | None = None,
 ) -> Template:
     return Template(
-        "login.html",
+        "common/login.html",
         context={"email": email, "next": next_url, "errors": errors or {}},
         status_code=status_code,
         headers=headers,

@@ -2,7 +2,8 @@
 
 The tenant comes from the session (the principal middleware), so a key of another shop is
 simply not in the store that is read: 404, like a key that is not a key at all. The member
-wallet serves the catalogue's pictures itself (``/w/<token>/media/<key>``, wallet.py).
+wallet serves the catalogue's pictures itself (``/w/<token>/media/<key>``,
+``pages/wallet/controller.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages.display import base_context, error_message
+from loyalchat.frontend.pages.common.display import base_context, error_message
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import codes

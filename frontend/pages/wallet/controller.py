@@ -31,7 +31,7 @@ from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import wallet_view as view
+from loyalchat.frontend.pages.wallet import view
 from loyalchat.ledger import service as ledger
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound

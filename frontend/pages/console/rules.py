@@ -22,9 +22,9 @@ from loyalchat.bounds import PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import form_fields as ff
-from loyalchat.frontend.pages import rule_forms
-from loyalchat.frontend.pages.display import base_context, display_for
+from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common.display import base_context, display_for
+from loyalchat.frontend.pages.console import rule_forms
 from loyalchat.rules import service as rules
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.schemas import PolicyIn, RuleCreate, RuleOut, RuleUpdate

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from loyalchat.frontend.pages import charts
-from loyalchat.frontend.pages.display import base_context, display_for
+from loyalchat.frontend.pages.common.display import base_context, display_for
+from loyalchat.frontend.pages.console import charts
 from loyalchat.ledger import service as ledger
 from loyalchat.members import service as members
 from loyalchat.members import stats as member_stats

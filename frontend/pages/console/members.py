@@ -21,9 +21,9 @@ from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import form_fields as ff
-from loyalchat.frontend.pages.display import base_context, error_message, field_of
-from loyalchat.frontend.pages.member_detail import detail_page, member_or_404
+from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common.display import base_context, error_message, field_of
+from loyalchat.frontend.pages.console.member_detail import detail_page, member_or_404
 from loyalchat.ledger import value as stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members

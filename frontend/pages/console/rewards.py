@@ -20,9 +20,9 @@ from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import form_fields as ff
-from loyalchat.frontend.pages import reward_forms
-from loyalchat.frontend.pages.display import base_context, display_for
+from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common.display import base_context, display_for
+from loyalchat.frontend.pages.console import reward_forms
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards import stats as reward_stats
 from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate

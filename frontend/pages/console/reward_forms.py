@@ -23,8 +23,8 @@ from litestar.datastructures import UploadFile
 from loyalchat.domain import DomainError
 from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import form_fields as ff
-from loyalchat.frontend.pages.display import error_message
+from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common.display import error_message
 from loyalchat.media import images
 from loyalchat.rewards.schemas import RewardOut
 

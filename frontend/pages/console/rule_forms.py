@@ -15,8 +15,8 @@ from litestar.connection import ASGIConnection
 from loyalchat.domain import DomainError
 from loyalchat.frontend import i18n
 from loyalchat.frontend.i18n import N_
-from loyalchat.frontend.pages import form_fields as ff
-from loyalchat.frontend.pages.display import error_message, field_of
+from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common.display import error_message, field_of
 from loyalchat.rules.calculator import RuleSpec
 from loyalchat.rules.schemas import PolicyOut, RuleCreate, RuleOut
 from loyalchat.rules.tables import ExpiryPolicy, Rounding, RuleKind

@@ -1,0 +1,1 @@
+"""The platform-admin area (``/admin/...``): every tenant and the platform's health."""

@@ -1,0 +1,1 @@
+"""The merchant console (``/console/...``): pages for the shop's staff, by role."""

@@ -1,0 +1,1 @@
+"""The member wallet (``/w/<token>/...``): one member's card, history and rewards."""
