@@ -29,6 +29,7 @@ import click
 from rapidfuzz import fuzz
 
 from loyalchat.extensions.receipts import ReceiptProfile
+from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.receipts.reading import ImageRejected
 from loyalchat.receipts.reading.parse.text import name_key
 from loyalchat.receipts.reading.reader import ReceiptReader
@@ -81,7 +82,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_engine(engine: str, folder: Path, labels: list[dict], profile, now) -> Tally:
-    reader = ReceiptReader(engine, profile=profile, now=now)
+    reader = ReceiptReader(engine, profile=profile, pm=build_plugin_manager(), now=now)
     tally = Tally(engine)
     with click.progressbar(labels, label=f"{engine:>10}", file=sys.stderr, show_pos=True) as bar:
         for label in bar:

@@ -115,6 +115,7 @@ def static_routers() -> list[Any]:
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages.admin.home import AdminController
+    from loyalchat.frontend.pages.admin.plugins import AdminPluginsController
     from loyalchat.frontend.pages.common.auth import AuthController, set_language
     from loyalchat.frontend.pages.console.api_keys import ApiKeysController
     from loyalchat.frontend.pages.console.coupons import CouponsController
@@ -135,6 +136,7 @@ def route_handlers() -> list[Any]:
         ApiKeysController,
         PluginsController,
         AdminController,
+        AdminPluginsController,
         CouponsController,
         DashboardController,
         console_media,

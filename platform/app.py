@@ -22,7 +22,12 @@ from loyalchat.health import health, ready
 from loyalchat.inputguard import InputGuardMiddleware
 from loyalchat.log import access_logged, configure_logging
 from loyalchat.openapi_inputs import StrictInputSchemaPlugin
-from loyalchat.pluginmanager import get_plugin_manager, plugin_asset_dirs
+from loyalchat.pluginmanager import (
+    build_plugin_manager,
+    install_plugin_manager,
+    plugin_asset_dirs,
+    use_plugin_manager,
+)
 from loyalchat.settings import Settings, get_settings
 
 CSRF_COOKIE = "lc_csrf"
@@ -41,7 +46,8 @@ def create_app(
 
     ``run_workers``: start the embedded queue worker and scheduler with the app (default:
     when no Redis is configured, i.e. the one-machine default of ``loyalchat serve``).
-    ``plugins``: the plugin manager to use (default: the process-wide one, from settings).
+    ``plugins``: the plugin manager to use (default: one built from ``settings``). It is
+    ``app.state.plugins`` and the current manager of every request and embedded task.
     """
     from loyalchat.frontend import web
     from loyalchat.idempotency.middleware import IdempotencyMiddleware
@@ -62,7 +68,7 @@ def create_app(
     settings.fernet_keys()  # refuse to start with an unusable key file (the secret: below)
     configure_logging(settings)
     db.configure_database(settings)
-    pm = plugins or get_plugin_manager()
+    pm = plugins or build_plugin_manager(settings)
     embedded = settings.embedded_queue if run_workers is None else run_workers
 
     plugin_routes: list[Any] = []
@@ -74,12 +80,16 @@ def create_app(
         from loyalchat.tasks import runtime
 
         await db.start_pool(settings=settings)
+        if embedded:  # the embedded worker's threads run tasks with the app's manager
+            install_plugin_manager(pm)
         runtime.start(settings, embedded=embedded)
         app.state.broker_kind = runtime.broker_kind()
         try:
             yield
         finally:
             await runtime.stop()
+            if embedded:
+                install_plugin_manager(None)
             await db.close_pool()
 
     app = Litestar(
@@ -137,5 +147,15 @@ def create_app(
     )
     # Outside the router and the app's exception handlers, so the access log sees every
     # request and the status actually sent (loyalchat.log.access_logged).
-    app.asgi_handler = access_logged(app.asgi_handler)
+    app.asgi_handler = access_logged(with_plugins(pm, app.asgi_handler))
     return app
+
+
+def with_plugins(pm: pluggy.PluginManager, handler: Any) -> Any:
+    """Wrap the ASGI handler so every request runs with ``pm`` as the current manager."""
+
+    async def handle(scope: Any, receive: Any, send: Any) -> None:
+        with use_plugin_manager(pm):
+            await handler(scope, receive, send)
+
+    return handle

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pluggy
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -49,12 +50,16 @@ def make_engine(settings: Settings | None = None) -> Engine:
     return PostgresEngine(config={"dsn": url})
 
 
-def app_modules() -> list[str]:
-    """Core Piccolo apps plus those the installed plugins register."""
-    from loyalchat.pluginmanager import get_plugin_manager
+def app_modules(pm: pluggy.PluginManager | None = None) -> list[str]:
+    """Core Piccolo apps plus those the installed plugins register.
+
+    Piccolo reads this when it loads ``piccolo_conf``, before any host could hand over a
+    plugin manager: without ``pm`` the factory builds one for it.
+    """
+    from loyalchat.pluginmanager import build_plugin_manager
 
     modules = list(CORE_APPS)
-    for contributed in get_plugin_manager().hook.register_piccolo_apps():
+    for contributed in (pm or build_plugin_manager()).hook.register_piccolo_apps():
         for module in contributed or []:
             if module not in modules:
                 modules.append(module)

@@ -1,4 +1,8 @@
-"""Domain events, delivered to plugins through the ``on_event`` hook."""
+"""Domain events, delivered to plugins through the ``on_event`` hook.
+
+The plugin manager is the one the host handed to this request, task or command
+(:func:`loyalchat.pluginmanager.current_plugin_manager`); services need not carry it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 import structlog
 
 from loyalchat.context import current_tenant_id
+from loyalchat.pluginmanager import current_plugin_manager
 
 log = structlog.get_logger(__name__)
 
@@ -24,12 +29,10 @@ class DomainEvent:
 
 async def emit(name: str, data: dict[str, Any] | None = None, tenant_id: int | None = None) -> None:
     """Tell every plugin; a plugin that raises is logged and never breaks the caller."""
-    from loyalchat.pluginmanager import get_plugin_manager
-
     event = DomainEvent(
         name, tenant_id if tenant_id is not None else current_tenant_id(), data or {}
     )
-    hook = get_plugin_manager().hook.on_event
+    hook = current_plugin_manager().hook.on_event
     for impl in reversed(hook.get_hookimpls()):
         try:
             result = impl.function(event=event)

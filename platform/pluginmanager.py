@@ -1,14 +1,22 @@
-"""The plugin manager factory. Never built at import time.
+"""The plugin manager factory. Never built at import time, nor lazily by a service.
 
 Built-in plugins come through the same ``loyalchat`` entry-point group as third-party
 ones; ``LOYALCHAT_BLOCKED_PLUGINS`` names plugins that are never loaded.
+
+The host builds the manager at start (``create_app()``, the worker bootstrap, the CLI)
+and passes it: ``app.state.plugins`` and a per-request context, the click context object,
+:func:`install_plugin_manager` for the worker process. Code that cannot take it as an
+argument (domain events deep inside a service) reads :func:`current_plugin_manager`,
+which fails loudly when the host set none.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import inspect
 import types
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -46,24 +54,51 @@ def build_plugin_manager(
     return pm
 
 
-@functools.cache
-def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, built on first use from settings."""
-    return build_plugin_manager()
+class NoPluginManager(RuntimeError):
+    """Plugin code was reached with no plugin manager handed in by the host."""
 
 
-def reset_plugin_manager() -> None:
-    get_plugin_manager.cache_clear()
+_current: ContextVar[pluggy.PluginManager | None] = ContextVar("loyalchat_plugins", default=None)
+_installed: list[pluggy.PluginManager] = []  # the worker process's (install_plugin_manager)
 
 
-def describe_plugins(pm: pluggy.PluginManager | None = None) -> list[dict[str, Any]]:
+def current_plugin_manager() -> pluggy.PluginManager:
+    """The manager the host handed to this request, task or command; never built here."""
+    pm = _current.get()
+    if pm is None and _installed:
+        pm = _installed[-1]
+    if pm is None:
+        raise NoPluginManager(
+            "no plugin manager: the host builds one at start (build_plugin_manager) and "
+            "passes it (use_plugin_manager / install_plugin_manager)"
+        )
+    return pm
+
+
+@contextlib.contextmanager
+def use_plugin_manager(pm: pluggy.PluginManager) -> Iterator[pluggy.PluginManager]:
+    """Run a block (a request, a command, a test) with ``pm`` as the current manager."""
+    token = _current.set(pm)
+    try:
+        yield pm
+    finally:
+        _current.reset(token)
+
+
+def install_plugin_manager(pm: pluggy.PluginManager | None) -> None:
+    """Make ``pm`` the manager of this process's threads (a worker); ``None`` removes it."""
+    _installed.clear()
+    if pm is not None:
+        _installed.append(pm)
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
     """One dict per registered plugin, by name: where it comes from and the hooks it implements.
 
     ``distribution``/``version`` come from entry-point metadata when the plugin was loaded
     from one; otherwise ``distribution`` is ``"builtin"`` (a ``loyalchat.*`` module) or
     ``"local"`` (registered in code, e.g. by a test) and ``version`` is None.
     """
-    pm = pm or get_plugin_manager()
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     rows: list[dict[str, Any]] = []
     for name, plugin in pm.list_name_plugin():

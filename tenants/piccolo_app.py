@@ -2,14 +2,22 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from loyalchat.tenants.tables import ApiKey, AuditLog, StaffRole, StaffUser, Tenant, TenantPlugin
+from loyalchat.tenants.tables import (
+    ApiKey,
+    AuditLog,
+    PlatformPlugin,
+    StaffRole,
+    StaffUser,
+    Tenant,
+    TenantPlugin,
+)
 
 CURRENT_DIRECTORY = Path(__file__).parent
 
 APP_CONFIG = AppConfig(
     app_name="tenants",
     migrations_folder_path=str(CURRENT_DIRECTORY / "piccolo_migrations"),
-    table_classes=[Tenant, StaffUser, StaffRole, ApiKey, TenantPlugin, AuditLog],
+    table_classes=[Tenant, StaffUser, StaffRole, ApiKey, TenantPlugin, PlatformPlugin, AuditLog],
     migration_dependencies=[],
     commands=[],
 )

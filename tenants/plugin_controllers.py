@@ -3,7 +3,7 @@
 ``Authorization: Bearer <tenant API key>``. Thin: :mod:`loyalchat.tenants.plugin_settings`
 validates, encrypts secrets and writes the audit log. Secrets are never returned: a secret
 field's ``value`` is masked (``••••••••1234``) and ``is_set`` says whether one is stored.
-A plugin is addressed by name; an unknown or blocked name is 404, never a hint.
+A plugin is addressed by name; an unknown, blocked or not offered name is 404, never a hint.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, JSONBody
 
 from loyalchat.api_errors import FORBIDDEN, NOT_FOUND, error_responses
-from loyalchat.extensions.settings_fields import get_tenant_plugins
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.extensions.tenant_plugins import get_tenant_plugins
+from loyalchat.tenants import plugin_access
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.auth import api_key_required
 from loyalchat.tenants.schemas import PluginFieldOut, PluginOut, PluginUpdate
@@ -29,13 +29,15 @@ PLUGIN = {"tenant_object": "tenant_plugin"}
 
 
 def plugin_manager(request: Request) -> pluggy.PluginManager:
-    """The app's plugin manager (tests put their own in ``app.state.plugins``)."""
-    return getattr(request.app.state, "plugins", None) or get_plugin_manager()
+    """The app's plugin manager, built by ``create_app()`` (tests may put their own in
+    ``app.state.plugins``)."""
+    return request.app.state.plugins
 
 
-def known_plugin(pm: pluggy.PluginManager, plugin: str) -> str:
-    """``plugin`` when a tenant can enable it; 404 for unknown or blocked names."""
-    if plugin not in get_tenant_plugins(pm):
+async def known_plugin(pm: pluggy.PluginManager, plugin: str) -> str:
+    """``plugin`` when the platform offers it to tenants; 404 for unknown, blocked or
+    withdrawn names."""
+    if plugin not in get_tenant_plugins(pm) or not await plugin_access.is_available(plugin, pm):
         raise NotFoundException()
     return plugin
 
@@ -88,7 +90,7 @@ class PluginApiController(Controller):
     )
     async def get_plugin(self, request: Request, plugin: FromPath[str]) -> PluginOut:
         pm = plugin_manager(request)
-        return plugin_out(await ps.get_plugin_state(known_plugin(pm, plugin), pm))
+        return plugin_out(await ps.get_plugin_state(await known_plugin(pm, plugin), pm))
 
     @put(
         "/{plugin:str}",
@@ -105,7 +107,7 @@ class PluginApiController(Controller):
         plugin whose required settings are missing is refused the same way.
         """
         pm = plugin_manager(request)
-        known_plugin(pm, plugin)
+        await known_plugin(pm, plugin)
         state = None
         if data.settings is not None:
             try:

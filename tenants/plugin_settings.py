@@ -3,6 +3,9 @@
 The only writer of ``TenantPlugin``. Every function works on the current tenant and fails
 closed (``NoTenantContext``) without one. Secret fields live encrypted in the ``secrets``
 column, never in ``config``; they are masked on display and never written to the audit log.
+
+Tenants see and enable only the plugins the platform offers
+(:mod:`loyalchat.tenants.plugin_access`, which also answers "may this tenant use it?").
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import pluggy
 
 from loyalchat import db
 from loyalchat.context import require_tenant
-from loyalchat.extensions.settings_fields import SettingField, get_tenant_plugins
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.extensions.settings_fields import SettingField
+from loyalchat.extensions.tenant_plugins import get_tenant_plugins
 from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
 from loyalchat.security import mask, secret_box
-from loyalchat.tenants import audit
+from loyalchat.tenants import audit, plugin_access
 from loyalchat.tenants.tables import TenantPlugin
 
 
@@ -38,7 +41,7 @@ class PluginState:
     """What the console shows for one plugin of one tenant. Secrets are masked."""
 
     plugin: str
-    enabled: bool
+    enabled: bool  # the tenant's choice (no choice yet: plugin_access.default_enabled)
     fields: tuple[SettingField, ...]
     values: dict[str, str]  # every declared field; secret ones masked, "" when unset
     missing: tuple[str, ...]  # required fields still empty
@@ -48,40 +51,30 @@ class PluginState:
         return not self.missing
 
 
-async def list_plugin_states(pm: pluggy.PluginManager | None = None) -> list[PluginState]:
-    """Every plugin the tenant can enable, by name, with its state."""
+async def list_plugin_states(pm: pluggy.PluginManager) -> list[PluginState]:
+    """Every plugin the platform offers the tenant, by name, with its state."""
     require_tenant()
-    plugins = get_tenant_plugins(pm or get_plugin_manager())
+    offered = await plugin_access.availability(pm)
+    plugins = get_tenant_plugins(pm)
     rows = {row["plugin"]: row for row in await _rows()}
-    return [_state(name, fields, rows.get(name)) for name, fields in plugins.items()]
+    return [
+        _state(name, fields, rows.get(name))
+        for name, fields in plugins.items()
+        if offered.get(name)
+    ]
 
 
-async def get_plugin_state(plugin: str, pm: pluggy.PluginManager | None = None) -> PluginState:
+async def get_plugin_state(plugin: str, pm: pluggy.PluginManager) -> PluginState:
     require_tenant()
-    fields = _fields(plugin, pm)
+    fields = await _fields(plugin, pm)
     return _state(plugin, fields, await _row(plugin))
 
 
-async def is_enabled(plugin: str) -> bool:
-    """Whether the current tenant enabled ``plugin`` (False for unknown names)."""
-    row = await _row(plugin)
-    return bool(row and row["enabled"])
-
-
-async def enabled_plugins() -> list[str]:
-    """Names of the plugins the current tenant enabled."""
-    rows = await scoped_select(TenantPlugin, TenantPlugin.plugin).where(
-        TenantPlugin.enabled.eq(True)
-    )
-    return sorted(row["plugin"] for row in rows)
-
-
-async def set_enabled(
-    plugin: str, enabled: bool, pm: pluggy.PluginManager | None = None
-) -> PluginState:
-    """Enable or disable ``plugin``; enabling needs its required settings filled in."""
-    require_tenant()
-    fields = _fields(plugin, pm)
+async def set_enabled(plugin: str, enabled: bool, pm: pluggy.PluginManager) -> PluginState:
+    """Enable or disable ``plugin``; enabling needs its required settings filled in, and a
+    plugin the platform does not offer cannot be enabled (nor its settings saved)."""
+    tenant_id = require_tenant()
+    fields = await _fields(plugin, pm)
     async with db.write_transaction():
         row = await _row(plugin)
         before = _state(plugin, fields, row)
@@ -100,27 +93,28 @@ async def set_enabled(
             before={"enabled": before.enabled},
             after={"enabled": enabled},
         )
+    plugin_access.forget(tenant_id)
     return _state(plugin, fields, await _row(plugin))
 
 
-async def enable_plugin(plugin: str, pm: pluggy.PluginManager | None = None) -> PluginState:
+async def enable_plugin(plugin: str, pm: pluggy.PluginManager) -> PluginState:
     return await set_enabled(plugin, True, pm)
 
 
-async def disable_plugin(plugin: str, pm: pluggy.PluginManager | None = None) -> PluginState:
+async def disable_plugin(plugin: str, pm: pluggy.PluginManager) -> PluginState:
     return await set_enabled(plugin, False, pm)
 
 
 async def update_settings(
-    plugin: str, values: Mapping[str, Any], pm: pluggy.PluginManager | None = None
+    plugin: str, values: Mapping[str, Any], pm: pluggy.PluginManager
 ) -> PluginState:
     """Save submitted settings over the stored ones.
 
     Unknown fields and non-string values are refused; a required field left empty is
     refused; an empty secret keeps the stored secret. Fields not submitted keep theirs.
     """
-    require_tenant()
-    fields = {item.name: item for item in _fields(plugin, pm)}
+    tenant_id = require_tenant()
+    fields = {item.name: item for item in await _fields(plugin, pm)}
     errors: dict[str, str] = {}
     for name, value in values.items():
         if name not in fields:
@@ -161,16 +155,17 @@ async def update_settings(
             before=dict(config),
             after={**new_config, **({"secrets_changed": ", ".join(changed)} if changed else {})},
         )
+    plugin_access.forget(tenant_id)
     return _state(plugin, tuple(fields.values()), await _row(plugin))
 
 
-async def runtime_settings(plugin: str, pm: pluggy.PluginManager | None = None) -> dict[str, str]:
+async def runtime_settings(plugin: str, pm: pluggy.PluginManager) -> dict[str, str]:
     """The current tenant's settings for ``plugin``, secrets decrypted: for plugin code only.
 
     Every declared field is present ("" when unset); never log or display the result.
     """
     require_tenant()
-    fields = _fields(plugin, pm)
+    fields = await _fields(plugin, pm)
     config, secrets = _stored(await _row(plugin))
     stored = {**config, **secrets}
     return {item.name: str(stored.get(item.name, "")) for item in fields}
@@ -179,10 +174,11 @@ async def runtime_settings(plugin: str, pm: pluggy.PluginManager | None = None) 
 # -- helpers --------------------------------------------------------------------------
 
 
-def _fields(plugin: str, pm: pluggy.PluginManager | None) -> tuple[SettingField, ...]:
-    pm = pm or get_plugin_manager()
+async def _fields(plugin: str, pm: pluggy.PluginManager) -> tuple[SettingField, ...]:
     plugins = get_tenant_plugins(pm)
     if plugin in plugins:
+        if not await plugin_access.is_available(plugin, pm):
+            raise PluginSettingsError(f"plugin {plugin!r} is not offered on this platform")
         return plugins[plugin]
     if pm.is_blocked(plugin):
         raise PluginSettingsError(f"plugin {plugin!r} is blocked on this platform")
@@ -226,7 +222,8 @@ def _state(
         for item in fields
         if item.required and not (secrets if item.secret else config).get(item.name)
     )
-    return PluginState(plugin, bool(row and row["enabled"]), fields, values, missing)
+    enabled = bool(row["enabled"]) if row else plugin_access.default_enabled(plugin)
+    return PluginState(plugin, enabled, fields, values, missing)
 
 
 async def _save(
@@ -250,7 +247,7 @@ async def _save(
             new_row(
                 TenantPlugin,
                 plugin=plugin,
-                enabled=bool(enabled),
+                enabled=plugin_access.default_enabled(plugin) if enabled is None else enabled,
                 config=config or {},
                 secrets=values.get(TenantPlugin.secrets, ""),
             ),

@@ -103,6 +103,17 @@ class TenantPlugin(Table, tablename="tenant_plugin"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class PlatformPlugin(Table, tablename="platform_plugin"):
+    """A platform admin's choice: is this installed plugin offered to every tenant?
+
+    Not tenant-owned. No row: the default (``loyalchat.tenants.plugin_access``).
+    """
+
+    plugin = Varchar(length=100, unique=True)
+    available = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class AuditLog(Table, tablename="audit_log"):
     """Who did what to which row, with before/after. ``tenant`` is null for platform actions."""
 

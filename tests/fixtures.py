@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pluggy
 import pytest
 
 from loyalchat import db
 from loyalchat.context import Actor, tenant_context
-from loyalchat.tenants import accounts, apikeys
+from loyalchat.pluginmanager import build_plugin_manager, install_plugin_manager
+from loyalchat.tenants import accounts, apikeys, plugin_access
 from loyalchat.tenants import service as tenant_service
 from loyalchat.tenants.tables import Role, TenantStatus
 
@@ -23,11 +25,24 @@ async def truncate_all() -> None:
     await engine._run_in_new_connection(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plugins() -> Iterator[pluggy.PluginManager]:
+    """The plugin manager of the tests' process (built from settings, as a worker does):
+    what services called directly emit events to. Register a recorder on it, then
+    unregister it."""
+    pm = build_plugin_manager()
+    install_plugin_manager(pm)
+    yield pm
+    install_plugin_manager(None)
+
+
 @pytest.fixture(autouse=True)
 async def clean_db(database: None) -> AsyncIterator[None]:
-    """Every test starts with empty tables on the PostgreSQL test database."""
+    """Every test starts with empty tables on the PostgreSQL test database (and no cached
+    plugin choices from a previous test's tenants)."""
     db.configure_database()
     await truncate_all()
+    plugin_access.forget()
     yield
 
 

@@ -62,7 +62,7 @@ PLAIN_FIELDS: dict[str, Any] = {
         "description stock per_member_limit starts_at ends_at validity_days active position "
         "verified limit offset active_only page hpage show status amount_text next token "
         "form_token action weekdays version rounding expiry expiry_month value_reason "
-        "number_format password viewport robots referrer next_url service_key".split()
+        "number_format password viewport robots referrer next_url service_key available".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).

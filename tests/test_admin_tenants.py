@@ -18,10 +18,10 @@ from tests.fixtures import PASSWORD, World, make_world
 TOKEN = "EAAG-admin-must-not-see-4321"
 
 
-def open_client() -> AsyncTestClient:
+def open_client(pm=None) -> AsyncTestClient:
     from loyalchat.app import create_app
 
-    return AsyncTestClient(app=create_app(run_workers=False))
+    return AsyncTestClient(app=create_app(run_workers=False, plugins=pm))
 
 
 async def post_form(client: AsyncTestClient, path: str, data: dict | None = None):
@@ -184,7 +184,7 @@ async def test_tenant_detail_shows_staff_plugins_and_audit(
     with tenant_context(tenant_a.id, Actor("system")):
         await ps.update_settings("fake", {"account_id": "acct-9", "access_token": TOKEN}, pm)
         await ps.enable_plugin("fake", pm)
-    async with open_client() as client:
+    async with open_client(pm) as client:  # the page lists what the app's plugins say
         await login(client, admin.email)
         page = await client.get(f"/admin/tenants/{tenant_a.id}")
         missing = await client.get("/admin/tenants/9999")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loyalchat.hookimpl import hookimpl
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.tenants import service as tenants
 from loyalchat.tenants.tables import TenantStatus
 
@@ -24,7 +24,7 @@ class Broken:
 
 
 async def test_tenant_lifecycle_events_reach_plugins(clean_db) -> None:
-    pm = get_plugin_manager()
+    pm = current_plugin_manager()
     recorder, broken = Recorder(), Broken()
     pm.register(recorder, name="test-recorder")
     pm.register(broken, name="test-broken")

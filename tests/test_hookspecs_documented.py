@@ -55,3 +55,31 @@ def test_hookspec_is_documented(name: str, function: object) -> None:
 
 def test_docs_describe_no_hook_that_does_not_exist() -> None:
     assert documented_hooks() <= {name for name, _ in all_hookspecs()}
+
+
+# The families docs/plugins.md ("Which hooks have a host yet") says nothing calls yet.
+NO_HOST_YET = {
+    "get_channels": "register_channels",
+    "get_receipt_checks": "register_receipt_checks",
+    "get_payment_providers": "register_payment_providers",
+}
+# Where a family is only collected, listed or looked up, not used.
+NOT_A_HOST = {"tenants/plugin_access.py", "frontend/pages/admin/plugins.py"}
+
+
+def test_the_hooks_marked_without_a_host_have_none() -> None:
+    """When a host starts calling one of these, update the table in docs/plugins.md."""
+    root = DOCS.parent.parent
+    text = DOCS.read_text()
+    for getter, hook in NO_HOST_YET.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{hook}`"))
+        assert "no host yet" in row, row
+        callers = [
+            rel
+            for folder in ("platform", "tenants", "frontend", "billing", "onboarding")
+            for path in (root / folder).rglob("*.py")
+            if f"{getter}(" in path.read_text(encoding="utf-8")
+            and not (rel := str(path.relative_to(root))).startswith("platform/extensions/")
+            and rel not in NOT_A_HOST
+        ]
+        assert not callers, f"{hook} has a host now ({callers}): update docs/plugins.md"

@@ -17,7 +17,7 @@ from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.hookimpl import hookimpl
 from loyalchat.members import service
 from loyalchat.members.schemas import MemberCreate, MemberUpdate
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.tenants import audit
 from loyalchat.tenants import service as tenant_service
 from loyalchat.tenants.tables import TenantStatus
@@ -183,7 +183,7 @@ async def test_member_joined_is_emitted_once(tenant_a: World) -> None:
         def on_event(self, event) -> None:
             seen.append(event)
 
-    pm = get_plugin_manager()
+    pm = current_plugin_manager()
     pm.register(Recorder(), name="members-recorder")
     try:
         with tenant_context(tenant_a.id):

@@ -11,6 +11,7 @@ from loyalchat.context import Actor, NoTenantContext, tenant_context
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.security import secret_box
 from loyalchat.settings import Settings
+from loyalchat.tenants import plugin_access
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.tables import AuditLog, TenantPlugin
 from tests.fakeplugin import FakePlugin
@@ -63,8 +64,8 @@ async def settings_lifecycle(pm: pluggy.PluginManager, a: World, b: World) -> No
         assert state.configured
 
         state = await ps.enable_plugin("fake", pm)
-        assert state.enabled and await ps.is_enabled("fake")
-        assert await ps.enabled_plugins() == ["fake"]
+        assert state.enabled and await plugin_access.is_enabled("fake", pm)
+        assert await plugin_access.enabled_plugins(pm) == {"fake"}
 
     # Encrypted at rest: neither column holds the plaintext, and the app's key opens it.
     row = await raw_row(a.id)
@@ -87,7 +88,7 @@ async def settings_lifecycle(pm: pluggy.PluginManager, a: World, b: World) -> No
             "account_id": "",
             "access_token": "",
         }
-        assert await ps.enabled_plugins() == []
+        assert await plugin_access.enabled_plugins(pm) == set()
         await ps.update_settings("fake", {"account_id": "b-acct", "access_token": "b-tok"}, pm)
         assert (await ps.enable_plugin("fake", pm)).enabled
         assert not (await ps.disable_plugin("fake", pm)).enabled
@@ -97,7 +98,7 @@ async def settings_lifecycle(pm: pluggy.PluginManager, a: World, b: World) -> No
     with as_owner(a):
         runtime = await ps.runtime_settings("fake", pm)
         assert runtime["access_token"] == TOKEN and runtime["account_id"] == "acct-1"
-        assert await ps.is_enabled("fake")
+        assert await plugin_access.is_enabled("fake", pm)
 
         # An empty secret keeps the stored one; an empty plain value clears it.
         state = await ps.update_settings("fake", {"access_token": "", "greeting": ""}, pm)
@@ -144,8 +145,8 @@ async def test_no_tenant_context_fails_closed(pm: pluggy.PluginManager, tenant_a
         ps.disable_plugin("fake", pm),
         ps.update_settings("fake", {"account_id": "x"}, pm),
         ps.runtime_settings("fake", pm),
-        ps.is_enabled("fake"),
-        ps.enabled_plugins(),
+        plugin_access.is_enabled("fake", pm),
+        plugin_access.enabled_plugins(pm),
     ]
     for call in calls:
         with pytest.raises(NoTenantContext):
@@ -179,7 +180,7 @@ async def test_validation_errors(pm: pluggy.PluginManager, tenant_a: World) -> N
 
         # Nothing was half-saved by the refused updates.
         assert (await ps.runtime_settings("fake", pm))["account_id"] == "acct-1"
-        assert not await ps.is_enabled("fake")
+        assert not await plugin_access.is_enabled("fake", pm)
 
 
 async def test_blocked_plugin_cannot_be_enabled(tenant_a: World) -> None:

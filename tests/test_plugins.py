@@ -24,7 +24,7 @@ from loyalchat.extensions.receipts import (
     get_receipt_parsers,
 )
 from loyalchat.extensions.rewards import get_reward_types
-from loyalchat.extensions.settings_fields import get_settings_fields, get_tenant_plugins
+from loyalchat.extensions.tenant_plugins import get_settings_fields, get_tenant_plugins
 from loyalchat.hookimpl import hookimpl
 from loyalchat.pluginmanager import build_plugin_manager, describe_plugins
 from loyalchat.settings import Settings
@@ -235,14 +235,10 @@ def test_plugins_command_text_and_json() -> None:
     assert json.loads(as_json.output) == describe_plugins(pm)
 
 
-def test_plugins_command_defaults_to_the_process_plugin_manager() -> None:
-    from loyalchat.pluginmanager import reset_plugin_manager
+def test_the_cli_hands_its_plugin_manager_to_commands() -> None:
+    from loyalchat.cli import build_cli
 
-    reset_plugin_manager()
-    try:
-        result = CliRunner().invoke(plugins_command, ["--json"])
-    finally:
-        reset_plugin_manager()
+    result = CliRunner().invoke(build_cli(), ["plugins", "--json"])
     assert result.exit_code == 0, result.output
     assert "eventlog" in [row["name"] for row in json.loads(result.output)]
 

@@ -16,7 +16,7 @@ from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger.tables import PointLot
 from loyalchat.members.tables import Member
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.rules import service
 from loyalchat.rules.schemas import PolicyIn, RuleCreate
 from loyalchat.rules.tables import ExpiryPolicy, RuleKind
@@ -101,7 +101,7 @@ async def test_a_credited_purchase_tells_plugins_once(tenant_a) -> None:
         def on_event(self, event) -> None:
             self.events.append(event)
 
-    pm, recorder = get_plugin_manager(), Recorder()
+    pm, recorder = current_plugin_manager(), Recorder()
     pm.register(recorder, name="purchases-recorder")
     try:
         with tenant_context(tenant_a.id, CASHIER):

@@ -10,7 +10,7 @@ import pytest
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError
-from loyalchat.extensions.rewards import Grant, Issued, RewardError
+from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardError
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
@@ -18,6 +18,7 @@ from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins import coupon
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.tables import Grant as GrantRow
+from loyalchat.tenants import plugin_settings
 from tests.fixtures import World, make_world
 from tests.reward_helpers import (
     CASHIER,
@@ -150,6 +151,10 @@ class RefusingType:
     kind = "happyhour"
     label = "Happy hour"
     option_fields = (SettingField("note", "Note"),)
+    consumed_on_issue = False
+
+    def validate_options(self, options):
+        return options
 
     async def issue(self, grant: Grant) -> Issued:
         return Issued(code=f"hh-{grant.grant_id:06d}", data={"note": "x"})
@@ -159,6 +164,9 @@ class RefusingType:
 
     async def mark_used(self, grant: Grant) -> None:
         raise RewardError("only between 3 and 6 pm")
+
+    async def display(self, grant: Grant, locale: str) -> GrantDisplay:
+        return GrantDisplay(code=grant.code, qr=True)
 
 
 class RefusingPlugin:
@@ -172,6 +180,7 @@ async def test_a_reward_type_may_supply_the_code_and_refuseuse(tenant_a: World) 
         load_entrypoints=False, plugins={"coupon": coupon, "hh": RefusingPlugin()}
     )
     with tenant_context(tenant_a.id, OWNER):
+        await plugin_settings.enable_plugin("hh", pm)  # a third-party type starts off
         reward = await rewards.create_reward(
             {"name": "Drink", "points_cost": 10, "type": "happyhour"}, pm
         )

@@ -20,7 +20,7 @@ from loyalchat.ledger.tables import StoredValueEntry
 from loyalchat.members.tables import Member
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins import coupon, stored_value
-from loyalchat.rewards import codes
+from loyalchat.rewards import codes, qr
 from loyalchat.rewards import service as rewards
 from loyalchat.scoping import new_row, scoped_select
 from tests.fixtures import World
@@ -96,7 +96,7 @@ def test_display_splits_a_code_for_reading_aloud() -> None:
 
 @pytest.mark.parametrize("code", ["ABCDEFGH", "23456789", "ZZZZ2222"])
 def test_coupon_qr_png_scans_back_to_the_payload(code: str) -> None:
-    png = coupon.qr_png(code)
+    png = qr.qr_png(code)
     assert png.startswith(b"\x89PNG")
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert [item.text for item in found] == [f"LCG:{code}"]
@@ -104,12 +104,12 @@ def test_coupon_qr_png_scans_back_to_the_payload(code: str) -> None:
 
 
 def test_coupon_qr_svg_is_a_scalable_document_of_the_same_code() -> None:
-    svg = coupon.qr_svg("ABCDEFGH")
+    svg = qr.qr_svg("ABCDEFGH")
     root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
     assert root.tag.endswith("svg")
     assert root.find(".//{http://www.w3.org/2000/svg}path") is not None
-    assert coupon.qr_svg("ABCDEFGH") == svg
-    assert coupon.qr_svg("ABCDEFGJ") != svg
+    assert qr.qr_svg("ABCDEFGH") == svg
+    assert qr.qr_svg("ABCDEFGJ") != svg
 
 
 async def test_coupon_issues_the_benefit_and_describes_it_per_language() -> None:

@@ -18,9 +18,8 @@ from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members.tables import Member, MemberStatus
-from loyalchat.pluginmanager import get_plugin_manager
-from loyalchat.plugins import coupon
-from loyalchat.rewards import codes
+from loyalchat.pluginmanager import current_plugin_manager
+from loyalchat.rewards import codes, qr
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.schemas import RewardCreate, RewardUpdate
 from loyalchat.rewards.tables import Grant as GrantRow
@@ -167,7 +166,7 @@ async def test_redemption_deducts_points_and_issues_a_coupon(tenant_a: World) ->
         entry = await ledger.entry_by_key(f"redeem:{grant.id}")
         assert (entry.kind, entry.points, entry.reference) == ("redeem", -100, f"grant:{grant.id}")
         assert (await ledger.audit_member(member)).ok
-        assert "<svg" in coupon.qr_svg(grant.code)
+        assert "<svg" in qr.qr_svg(grant.code)
 
 
 async def test_replaying_a_key_returns_the_first_grant_without_a_second_debit(
@@ -313,7 +312,7 @@ async def test_redemption_tells_plugins(tenant_a: World) -> None:
         def on_event(self, event) -> None:
             seen.append(event)
 
-    pm = get_plugin_manager()
+    pm = current_plugin_manager()
     pm.register(Recorder(), name="rewards-recorder")
     try:
         with tenant_context(tenant_a.id, OWNER):

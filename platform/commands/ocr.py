@@ -10,7 +10,7 @@ import click
 import pluggy
 
 from loyalchat.extensions.ocr import get_ocr_engines
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.receipts.reading.image import ImageRejected
 from loyalchat.receipts.reading.ocr import OcrResult, OcrUnavailable, read_lines
 
@@ -26,7 +26,7 @@ DEFAULT_ENGINE = "rapidocr"
 @click.pass_context
 def ocr_command(ctx: click.Context, image: Path, engine_name: str, as_json: bool) -> None:
     """Read IMAGE with an OCR engine and print its lines, confidences and boxes."""
-    pm = ctx.find_object(pluggy.PluginManager) or get_plugin_manager()
+    pm = ctx.find_object(pluggy.PluginManager) or current_plugin_manager()
     engines = get_ocr_engines(pm)
     if engine_name not in engines:
         known = ", ".join(engines) or "none installed"

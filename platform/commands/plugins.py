@@ -7,7 +7,7 @@ import json
 import click
 import pluggy
 
-from loyalchat.pluginmanager import describe_plugins, get_plugin_manager
+from loyalchat.pluginmanager import current_plugin_manager, describe_plugins
 
 HEADERS = ("name", "distribution", "version", "hooks")
 
@@ -17,8 +17,8 @@ HEADERS = ("name", "distribution", "version", "hooks")
 @click.pass_context
 def plugins_command(ctx: click.Context, as_json: bool) -> None:
     """List installed plugins and the hooks each implements."""
-    # A caller (or a test) may hand in its own plugin manager as the context object.
-    pm = ctx.find_object(pluggy.PluginManager) or get_plugin_manager()
+    # The CLI group hands in its plugin manager as the context object (tests hand theirs).
+    pm = ctx.find_object(pluggy.PluginManager) or current_plugin_manager()
     rows = describe_plugins(pm)
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -63,8 +64,30 @@ class _Family(Generic[T]):
     registry: Registry[T] = field(default_factory=Registry)
 
 
+# Per plugin manager: cache key -> (the hook implementations it was built from, value).
+_CACHE: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, tuple[tuple[Any, ...], Any]]]
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def cached(pm: pluggy.PluginManager, key: str, hooks: Sequence[str], build: Callable[[], T]) -> T:
+    """``build()`` once per plugin manager, kept until the implementations of ``hooks`` change.
+
+    A plugin registered or unregistered later (tests do) rebuilds the value; otherwise
+    every caller gets the same object, so a registry is collected and checked once.
+    """
+    impls = tuple(impl for hook in hooks for impl in getattr(pm.hook, hook).get_hookimpls())
+    entries = _CACHE.setdefault(pm, {})
+    found = entries.get(key)
+    if found is not None and len(found[0]) == len(impls):
+        if all(a is b for a, b in zip(found[0], impls, strict=True)):
+            return found[1]
+    value = build()
+    entries[key] = (impls, value)
+    return value
+
+
 def collect(
-    pm: pluggy.PluginManager | None,
+    pm: pluggy.PluginManager,
     hook: str,
     protocol: type,
     *,
@@ -77,7 +100,14 @@ def collect(
     and carry a non-empty string ``key``; a name registered twice raises
     :class:`DuplicateExtension` naming both plugins. Order: pluggy's call order (use
     ``tryfirst``/``trylast`` to move), then the order each plugin called ``register``.
+    Collected once per plugin manager (see :func:`cached`): treat the result as read-only.
     """
+    return cached(pm, hook, (hook,), lambda: _collect(pm, hook, protocol, what, key))
+
+
+def _collect(
+    pm: pluggy.PluginManager, hook: str, protocol: type, what: str, key: str
+) -> Registry[Any]:
     family: _Family[Any] = _Family(hook, protocol, what, key)
     for plugin, impl in call_order(pm, hook):
 
@@ -88,16 +118,12 @@ def collect(
     return family.registry
 
 
-def call_order(pm: pluggy.PluginManager | None, hook: str) -> list[tuple[str, Any]]:
+def call_order(pm: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
     """(plugin name, hookimpl) pairs of ``hook`` in the order pluggy would call them.
 
     The host calls each implementation itself so it knows which plugin registered what;
     wrappers do not apply to ``register_*`` hooks.
     """
-    if pm is None:
-        from loyalchat.pluginmanager import get_plugin_manager
-
-        pm = get_plugin_manager()
     caller = getattr(pm.hook, hook)
     impls = [
         impl

@@ -145,6 +145,6 @@ class ChannelAdapter(Protocol):
         ...
 
 
-def get_channels(pm: pluggy.PluginManager | None = None) -> Registry[ChannelAdapter]:
+def get_channels(pm: pluggy.PluginManager) -> Registry[ChannelAdapter]:
     """Every registered channel adapter, by ``kind``."""
     return collect(pm, "register_channels", ChannelAdapter, what="channel", key="kind")

@@ -37,6 +37,6 @@ class OcrEngine(Protocol):
         ...
 
 
-def get_ocr_engines(pm: pluggy.PluginManager | None = None) -> Registry[OcrEngine]:
+def get_ocr_engines(pm: pluggy.PluginManager) -> Registry[OcrEngine]:
     """Every registered OCR engine, by ``name``."""
     return collect(pm, "register_ocr_engines", OcrEngine, what="OCR engine")

@@ -76,6 +76,6 @@ class PaymentProvider(Protocol):
         ...
 
 
-def get_payment_providers(pm: pluggy.PluginManager | None = None) -> Registry[PaymentProvider]:
+def get_payment_providers(pm: pluggy.PluginManager) -> Registry[PaymentProvider]:
     """Every registered payment provider, by ``name``."""
     return collect(pm, "register_payment_providers", PaymentProvider, what="payment provider")

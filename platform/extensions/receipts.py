@@ -134,11 +134,11 @@ class ReceiptCheck(Protocol):
         ...
 
 
-def get_receipt_parsers(pm: pluggy.PluginManager | None = None) -> Registry[ReceiptParser]:
+def get_receipt_parsers(pm: pluggy.PluginManager) -> Registry[ReceiptParser]:
     """Every registered receipt parser, by ``name``."""
     return collect(pm, "register_receipt_parsers", ReceiptParser, what="receipt parser")
 
 
-def get_receipt_checks(pm: pluggy.PluginManager | None = None) -> Registry[ReceiptCheck]:
+def get_receipt_checks(pm: pluggy.PluginManager) -> Registry[ReceiptCheck]:
     """Every registered receipt check, by ``name``, in the order they run."""
     return collect(pm, "register_receipt_checks", ReceiptCheck, what="receipt check")

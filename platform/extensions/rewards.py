@@ -37,11 +37,28 @@ class Issued:
     expires_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GrantDisplay:
+    """How the member's wallet (and later the chat) shows a grant the member holds."""
+
+    code: str = ""  # the code to show, as stored ("" shows none)
+    qr: bool = False  # also draw it as a QR code (``LCG:<code>``) for the cashier to scan
+    label: str = ""  # a short line beside it, in the grant's language ("" for none)
+
+
 @runtime_checkable
 class RewardType(Protocol):
     kind: str  # "coupon", "stored_value"...: stored on each reward
     label: str
     option_fields: Sequence[SettingField]  # what staff fill in per reward
+    # True: the grant is ``used`` the moment it is issued (nothing left to use or void).
+    consumed_on_issue: bool
+
+    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Check and normalise a reward's options when staff save it (after the host
+        checked ``option_fields``); raise :class:`RewardError` or ``ValueError`` with a
+        message for staff. Return ``options`` unchanged when there is nothing to add."""
+        ...
 
     async def issue(self, grant: Grant) -> Issued:
         """Called inside the redemption, after points are deducted; must be idempotent."""
@@ -55,7 +72,11 @@ class RewardType(Protocol):
         """Called when staff scan or type the code; raise :class:`RewardError` to refuse."""
         ...
 
+    async def display(self, grant: Grant, locale: str) -> GrantDisplay:
+        """How the wallet shows the grant: its code, whether as a QR code, a label."""
+        ...
 
-def get_reward_types(pm: pluggy.PluginManager | None = None) -> Registry[RewardType]:
+
+def get_reward_types(pm: pluggy.PluginManager) -> Registry[RewardType]:
     """Every registered reward type, by ``kind``."""
     return collect(pm, "register_reward_types", RewardType, what="reward type", key="kind")

@@ -26,6 +26,7 @@ from loyalchat.domain import DomainError, NotFound, Page
 from loyalchat.extensions.rewards import RewardError, RewardType, get_reward_types
 from loyalchat.idempotency.creating import create_once
 from loyalchat.media import store as media
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.rewards import text
 from loyalchat.rewards.schemas import (
     MAX_POINTS_COST,
@@ -36,7 +37,7 @@ from loyalchat.rewards.schemas import (
 )
 from loyalchat.rewards.tables import Reward
 from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
-from loyalchat.tenants import audit
+from loyalchat.tenants import audit, plugin_access
 
 MAX_LIMIT = 200
 _COLUMNS = tuple(RewardOut.__struct_fields__)
@@ -53,15 +54,31 @@ class UnknownRewardType(DomainError):
 
 
 def reward_types(pm: pluggy.PluginManager | None = None) -> dict[str, RewardType]:
-    """Registered reward types by kind (``coupon``, ``stored_value``...)."""
-    return dict(get_reward_types(pm))
+    """Registered reward types by kind (``coupon``, ``stored_value``...), whether or not
+    the tenant uses them (see :func:`usable_reward_types`)."""
+    return dict(get_reward_types(pm or current_plugin_manager()))
 
 
 def reward_type(kind: str, pm: pluggy.PluginManager | None = None) -> RewardType:
     """The reward type for ``kind``; :class:`UnknownRewardType` when no plugin registers it."""
-    found = get_reward_types(pm).get(kind)
+    found = get_reward_types(pm or current_plugin_manager()).get(kind)
     if found is None:
         raise UnknownRewardType(f"no reward type {kind!r} is installed", kind=kind)
+    return found
+
+
+async def usable_reward_types(pm: pluggy.PluginManager | None = None) -> dict[str, RewardType]:
+    """The reward types the current tenant may create and redeem (offered and enabled)."""
+    return await plugin_access.reward_types(pm or current_plugin_manager())
+
+
+async def usable_reward_type(kind: str, pm: pluggy.PluginManager | None = None) -> RewardType:
+    """The reward type for ``kind`` when the current tenant may use it:
+    :class:`UnknownRewardType` when none is installed, ``plugin_disabled``
+    (:class:`~loyalchat.tenants.plugin_access.PluginDisabled`) when its plugin is off."""
+    pm = pm or current_plugin_manager()
+    found = reward_type(kind, pm)
+    await plugin_access.require_reward_type(kind, pm)
     return found
 
 
@@ -235,10 +252,10 @@ async def _validated(
             errors["ends_at"] = "must be after the start"
     kind = values.get("type") or ""
     try:
-        rtype = reward_type(kind, pm)
-    except UnknownRewardType:
-        if errors:  # report the unknown type along with the rest
-            errors["type"] = f"no reward type {kind!r} is installed"
+        rtype = await usable_reward_type(kind, pm)
+    except (UnknownRewardType, plugin_access.PluginDisabled) as exc:
+        if errors:  # report the unknown or disabled type along with the rest
+            errors["type"] = str(exc)
             raise InvalidReward(_summary(errors), errors=errors) from None
         raise
     try:
@@ -283,8 +300,8 @@ _CONTROL = frozenset(map(chr, [*range(32), 127]))
 def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
     """The reward type's options: declared fields only, texts, required ones filled in.
 
-    A type may also offer ``validate_options(options) -> dict`` for its own rules (the
-    stored-value amount must be a positive sum of money); it raises ``ValueError``.
+    Then the type's ``validate_options(options)`` applies its own rules (the stored-value
+    amount must be a positive sum of money); it raises ``ValueError`` or ``RewardError``.
     """
     fields = {field.name: field for field in rtype.option_fields}
     unknown = sorted(set(given) - set(fields))
@@ -303,10 +320,7 @@ def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
         if field.required and not value:
             raise ValueError(f"{field.label}: required")
         options[name] = value
-    validate = getattr(rtype, "validate_options", None)
-    if callable(validate):
-        options = dict(validate(options))
-    return options
+    return dict(rtype.validate_options(options))
 
 
 def _summary(errors: Mapping[str, str]) -> str:

@@ -12,7 +12,8 @@ import structlog
 
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.extensions.rewards import Grant as TypeGrant
-from loyalchat.extensions.rewards import get_reward_types
+from loyalchat.extensions.rewards import GrantDisplay, get_reward_types
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.rewards import codes, text
 from loyalchat.rewards.schemas import GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus
@@ -102,13 +103,17 @@ async def to_out(
     replayed: bool = False,
     pm: pluggy.PluginManager | None = None,
 ) -> GrantOut:
-    """A grant as callers see it, described by its reward type in the member's language."""
+    """A grant as callers see it, described and displayed by its reward type in the
+    member's language. The registry is collected once per plugin manager."""
     lang = row_locale(row, locale)
     description = ""
-    rtype = get_reward_types(pm).get(row["reward_type"])
+    display = GrantDisplay(code=row["code"])  # no type installed: the code, no QR code
+    rtype = get_reward_types(pm or current_plugin_manager()).get(row["reward_type"])
     if rtype is not None:
         try:
-            description = await rtype.describe(type_grant(row), lang)
+            grant = type_grant(row)
+            description = await rtype.describe(grant, lang)
+            display = await rtype.display(grant, lang)
         except Exception:
             # A broken plugin must not hide the member's grants; the name still shows.
             log.exception("reward_describe_failed", reward_type=row["reward_type"])
@@ -130,6 +135,7 @@ async def to_out(
         data=dict(row.get("data") or {}),
         description=description or text.pick(row.get("reward_name"), lang),
         qr_payload=codes.qr_payload(row["code"]),
+        display=display,
         replayed=replayed,
     )
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from loyalchat.bounds import DATE_PATTERN, INT32_MAX, INT32_MIN
+from loyalchat.extensions.rewards import GrantDisplay
 
 UNSET = msgspec.UNSET
 
@@ -134,8 +135,10 @@ class GrantOut(msgspec.Struct, kw_only=True, frozen=True):
     """A redemption's grant: what the member holds and the cashier checks.
 
     ``qr_payload`` is what the coupon's QR code encodes (``LCG:<code>``); ``description``
-    is the reward type's one line in the member's language; ``replayed`` is True when a
-    redemption with the same idempotency key already existed and this is its grant.
+    is the reward type's one line in the member's language; ``display`` is how the wallet
+    shows it (the reward type's ``display()``: code, QR code or not, label); ``replayed``
+    is True when a redemption with the same idempotency key already existed and this is
+    its grant.
     """
 
     id: int
@@ -155,4 +158,5 @@ class GrantOut(msgspec.Struct, kw_only=True, frozen=True):
     data: dict[str, Any]
     description: str
     qr_payload: str
+    display: GrantDisplay = GrantDisplay()
     replayed: bool = False

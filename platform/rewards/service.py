@@ -7,10 +7,10 @@ conditional UPDATE of the stock, the grant row with its code, the points debit
 back, stock included. Marking a grant used is one conditional UPDATE, so of two cashiers
 scanning the same coupon exactly one succeeds and the other is told when and by whom.
 
-Reward types may offer two optional extras beyond the ``RewardType`` protocol:
-``validate_options(options) -> dict`` (checked when a reward is saved) and
-``consumed_on_issue = True`` (the grant is ``used`` as soon as it is issued, e.g. stored
-value credited at once).
+A reward type declares ``consumed_on_issue`` (``True``: the grant is ``used`` as soon as
+it is issued, e.g. stored value credited at once). A reward whose type the tenant does not
+use (withdrawn by the platform or turned off: :mod:`loyalchat.tenants.plugin_access`)
+cannot be redeemed (``reward_unavailable``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from loyalchat.rewards.catalogue import (
     reward_type,
     reward_types,
     update_reward,
+    usable_reward_type,
 )
 from loyalchat.rewards.grants import (
     GrantError,
@@ -55,6 +56,7 @@ from loyalchat.rewards.schemas import MAX_VALIDITY_DAYS, GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus, Reward
 from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
 from loyalchat.tenants import audit
+from loyalchat.tenants.plugin_access import PluginDisabled
 
 __all__ = [
     "InvalidReward",
@@ -146,8 +148,8 @@ async def _redeem_once(
     reward = await get_reward(reward_id)
     _check_available(reward.active, reward.starts_at, reward.ends_at, now)
     try:
-        rtype = reward_type(reward.type, pm)
-    except UnknownRewardType as exc:
+        rtype = await usable_reward_type(reward.type, pm)  # cached: no query per redemption
+    except (UnknownRewardType, PluginDisabled) as exc:
         raise _unavailable("this reward cannot be redeemed now") from exc
     member = await ledger.lock_member(member_id)
     if member["status"] == MemberStatus.merged.value:
@@ -223,7 +225,7 @@ async def _redeem_once(
         changes[Grant.code] = codes.normalize(issued.code)
     if issued.expires_at is not None:
         changes[Grant.expires_at] = issued.expires_at.astimezone(UTC)
-    if getattr(rtype, "consumed_on_issue", False):
+    if rtype.consumed_on_issue:
         actor = current_actor()
         changes.update(
             {

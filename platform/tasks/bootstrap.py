@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from loyalchat import db
 from loyalchat.log import configure_logging
-from loyalchat.pluginmanager import get_plugin_manager
+from loyalchat.pluginmanager import build_plugin_manager, install_plugin_manager
 from loyalchat.settings import get_settings
 from loyalchat.tasks.broker import import_actors, setup_broker
 
@@ -20,8 +20,9 @@ def _bootstrap():  # -> dramatiq.Broker
     configure_logging(settings)
     db.configure_database(settings)
     new_broker = setup_broker(settings, manage_pool=True)
-    # Plugins register their actor modules and inbound handlers when they are loaded.
-    get_plugin_manager()
+    # Plugins register their actor modules and inbound handlers when they are loaded; the
+    # worker's threads run every task with this manager.
+    install_plugin_manager(build_plugin_manager(settings))
     import_actors()
     return new_broker
 

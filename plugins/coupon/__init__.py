@@ -1,22 +1,24 @@
 """Built-in plugin: the ``coupon`` reward type (a discount or a free item, shown at the till).
 
 A coupon grant's code is the host's: 8 characters from an unambiguous alphabet, unique
-per tenant (:mod:`loyalchat.rewards.codes`). The member shows it as a QR code made by
-:func:`qr_svg` / :func:`qr_png`, which encodes ``LCG:<code>``; the cashier scans it (or
-types the code) and the host marks the grant used, once.
+per tenant (:mod:`loyalchat.rewards.codes`). :meth:`CouponReward.display` asks the wallet
+to show it with its QR code (:mod:`loyalchat.rewards.qr`, which encodes ``LCG:<code>``);
+the cashier scans it (or types the code) and the host marks the grant used, once.
 
 Options per reward: ``benefit`` (what the member gets, e.g. "HK$20 off") and ``terms``.
 """
 
 from __future__ import annotations
 
-from loyalchat.extensions.rewards import Grant, Issued
+from collections.abc import Mapping
+from typing import Any
+
+from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
-from loyalchat.plugins.coupon.qr import qr_png, qr_svg
 from loyalchat.rewards import text
 
-__all__ = ["CouponReward", "qr_png", "qr_svg"]
+__all__ = ["CouponReward"]
 
 
 def N_(message: str) -> str:
@@ -33,6 +35,7 @@ class CouponReward:
 
     kind = "coupon"
     label = N_("Coupon")
+    consumed_on_issue = False
     option_fields = (
         SettingField(
             "benefit",
@@ -42,6 +45,9 @@ class CouponReward:
         ),
         SettingField("terms", N_("Terms"), help=N_("Conditions printed under the coupon.")),
     )
+
+    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        return options  # the host's checks of option_fields are all a coupon needs
 
     async def issue(self, grant: Grant) -> Issued:
         # An empty code: the host's unambiguous code is the coupon code.
@@ -64,6 +70,9 @@ class CouponReward:
 
     async def mark_used(self, grant: Grant) -> None:
         return None  # nothing beyond the host's atomic status change
+
+    async def display(self, grant: Grant, locale: str) -> GrantDisplay:
+        return GrantDisplay(code=grant.code, qr=True)  # scanned (or typed) at the till
 
 
 @hookimpl

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalchat.domain import DomainError
-from loyalchat.extensions.rewards import Grant, Issued, RewardError
+from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardError
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import value
@@ -56,7 +56,7 @@ class StoredValueReward:
             help=N_("Added to the member's stored value, e.g. 50.00."),
         ),
     )
-    # Read by the rewards service: the grant is used the moment it is issued.
+    # The rewards service marks the grant used the moment it is issued.
     consumed_on_issue = True
 
     def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,6 +96,10 @@ class StoredValueReward:
     async def mark_used(self, grant: Grant) -> None:
         # Never reached for a grant the host marked used at issue; refuse if it is.
         raise RewardError("stored value was credited when the reward was redeemed")
+
+    async def display(self, grant: Grant, locale: str) -> GrantDisplay:
+        # Nothing to show at the till: the code is only a reference, never a QR code.
+        return GrantDisplay(code=grant.code, qr=False)
 
 
 @hookimpl

@@ -25,7 +25,7 @@ from loyalchat.extensions.receipts import (
     ReceiptFields,
     ReceiptProfile,
 )
-from loyalchat.extensions.rewards import Grant, Issued
+from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 
@@ -90,6 +90,10 @@ class FakeReward:
     kind = "fakecoupon"
     label = "Fake coupon"
     option_fields = (SettingField("discount", "Discount"),)
+    consumed_on_issue = False
+
+    def validate_options(self, options):
+        return options
 
     async def issue(self, grant: Grant) -> Issued:
         return Issued(code=f"FAKE-{grant.grant_id}")
@@ -99,6 +103,9 @@ class FakeReward:
 
     async def mark_used(self, grant: Grant) -> None:
         return None
+
+    async def display(self, grant: Grant, locale: str) -> GrantDisplay:
+        return GrantDisplay(code=grant.code, qr=True, label="fake")
 
 
 class FakePayments:

@@ -16,7 +16,7 @@ from loyalchat.context import cross_tenant, tenant_context
 from loyalchat.frontend import i18n, ui
 from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.ui import STATUS_LABELS
-from loyalchat.tenants import accounts, audit, plugin_settings
+from loyalchat.tenants import accounts, audit, plugin_access
 from loyalchat.tenants.auth import platform_admin_required
 from loyalchat.tenants.service import (
     StatusConflict,
@@ -115,7 +115,7 @@ class AdminController(Controller):
 
     @get("/tenants/{tenant_id:int}", opt=PLATFORM)
     async def tenant_detail(self, request: Request, tenant_id: PathId) -> Template:
-        return await _tenant_page(await _tenant_or_404(tenant_id))
+        return await _tenant_page(request, await _tenant_or_404(tenant_id))
 
     @post("/tenants/{tenant_id:int}/status", opt=PLATFORM, status_code=303)
     async def change_status(self, request: Request, tenant_id: PathId) -> Response[Any]:
@@ -133,7 +133,7 @@ class AdminController(Controller):
         if target is TenantStatus.suspended and not reason:
             error = i18n.gettext(request, REASON_REQUIRED)
             return await _tenant_page(
-                tenant, errors={"reason": error}, status_code=HTTP_400_BAD_REQUEST
+                request, tenant, errors={"reason": error}, status_code=HTTP_400_BAD_REQUEST
             )
         try:
             with cross_tenant("platform admin: tenant status"):
@@ -158,13 +158,18 @@ async def _tenant_or_404(tenant_id: int) -> TenantInfo:
 
 
 async def _tenant_page(
-    tenant: TenantInfo, *, errors: dict[str, str] | None = None, status_code: int = 200
+    request: Request,
+    tenant: TenantInfo,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Template:
-    """One shop for the platform admin: staff, enabled plugins (names only), latest audit."""
+    """One shop for the platform admin: staff, the plugins it uses (names only: offered
+    and turned on, defaults included), latest audit."""
     with cross_tenant("platform admin: one tenant's staff, plugins and audit log"):
         with tenant_context(tenant.id):
             staff = await accounts.staff_of_current_tenant()
-            plugins = await plugin_settings.enabled_plugins()
+            plugins = sorted(await plugin_access.enabled_plugins(request.app.state.plugins))
             entries = await audit.recent(limit=30)
     return Template(
         "admin/tenant.html",

@@ -79,12 +79,13 @@ class PluginsController(Controller):
     @get("/{plugin:str}", opt=PLUGIN)
     async def show(self, request: Request, plugin: FromPath[str]) -> Template:
         pm = plugin_manager(request)
-        return await _detail(request, await ps.get_plugin_state(known_plugin(pm, plugin), pm))
+        state = await ps.get_plugin_state(await known_plugin(pm, plugin), pm)
+        return await _detail(request, state)
 
     @post("/{plugin:str}/settings", guards=OWNER, opt=PLUGIN, status_code=303)
     async def save_settings(self, request: Request, plugin: FromPath[str]) -> Response[Any]:
         pm = plugin_manager(request)
-        known_plugin(pm, plugin)
+        await known_plugin(pm, plugin)
         state = await ps.get_plugin_state(plugin, pm)
         form = await ui.form_data(request)
         values = {item.name: form.get(item.name, "") for item in state.fields}
@@ -102,7 +103,7 @@ class PluginsController(Controller):
     @post("/{plugin:str}/enabled", guards=OWNER, opt=PLUGIN, status_code=303)
     async def set_enabled(self, request: Request, plugin: FromPath[str]) -> Response[Any]:
         pm = plugin_manager(request)
-        known_plugin(pm, plugin)
+        await known_plugin(pm, plugin)
         form = await ui.form_data(request)
         enabled = form.get("enabled") == "1"
         try:

@@ -128,8 +128,8 @@ def reward_card(reward: RewardOut, points: int, locale: str, now: datetime) -> d
 
 
 def qr(code: str, label: str) -> Markup:
-    """The coupon's QR code (``LCG:<code>``) as inline SVG, labelled for screen readers."""
-    from loyalchat.plugins.coupon import qr_svg
+    """A grant's QR code (``LCG:<code>``) as inline SVG, labelled for screen readers."""
+    from loyalchat.rewards.qr import qr_svg
 
     svg = qr_svg(code, box_size=10, border=4)
     # The SVG is generated from our own code alphabet (no user text): safe to inline.
@@ -138,12 +138,15 @@ def qr(code: str, label: str) -> Markup:
 
 
 def grant_card(grant: GrantOut, locale: str, timezone: str, qr_label: str) -> dict[str, Any]:
-    """A reward the member holds: its code, status, expiry and, while usable, its QR code."""
+    """A reward the member holds: its code, status, expiry and, while usable, its QR code
+    when its reward type's ``display()`` asks for one (``GrantOut.display``)."""
     usable = grant.status == "issued"
     fmt = Display(locale, "", timezone)
+    shown = grant.display
     return {
         "code": grant.code,
-        "display_code": codes.display(grant.code),
+        "display_code": codes.display(shown.code) if shown.code else "",
+        "label": shown.label,
         "name": text.pick(grant.reward_name, locale),
         "description": grant.description,
         "status": grant.status,
@@ -152,5 +155,5 @@ def grant_card(grant: GrantOut, locale: str, timezone: str, qr_label: str) -> di
         "expires": fmt.local_day(grant.expires_at),
         "used_at": fmt.when(grant.used_at),
         "issued": fmt.local_day(grant.issued_at),
-        "qr": qr(grant.code, qr_label) if usable and grant.reward_type == "coupon" else None,
+        "qr": qr(shown.code, qr_label) if usable and shown.qr and shown.code else None,
     }

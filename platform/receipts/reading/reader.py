@@ -21,6 +21,7 @@ from loyalchat.extensions.receipts import (
     ReceiptProfile,
     get_receipt_parsers,
 )
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.receipts.reading.ocr import OcrResult, read_lines
 from loyalchat.receipts.reading.parse.generic import parse_lines
 from loyalchat.receipts.reading.parse.qr import qr_payloads
@@ -84,7 +85,12 @@ class ReceiptReading:
 
 
 class ReceiptReader:
-    """Reads receipts with one OCR engine and one parser, loaded once and reused."""
+    """Reads receipts with one OCR engine and one parser, loaded once and reused.
+
+    The engine is named by the caller. For a tenant's receipt, name the one
+    ``loyalchat.tenants.plugin_access.choose_ocr_engine()`` picks: an engine the tenant
+    does not use is never chosen.
+    """
 
     def __init__(
         self,
@@ -95,6 +101,7 @@ class ReceiptReader:
         pm: pluggy.PluginManager | None = None,
         now: datetime | None = None,
     ) -> None:
+        pm = pm or current_plugin_manager()
         engines = get_ocr_engines(pm)
         parsers = get_receipt_parsers(pm)
         if engine not in engines:

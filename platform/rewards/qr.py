@@ -1,6 +1,7 @@
-"""QR codes for coupon grants, as SVG (wallet pages) or PNG (chat images).
+"""QR codes of grants, as SVG (wallet pages) or PNG (chat images).
 
-The QR encodes ``LCG:<code>`` (:func:`loyalchat.rewards.codes.qr_payload`): the prefix
+Drawn for a grant whose reward type's ``display()`` asks for one (``GrantDisplay.qr``,
+the coupon's). The QR encodes ``LCG:<code>`` (:func:`loyalchat.rewards.codes.qr_payload`): the prefix
 lets the console's scanner tell a loyalchat grant from any other QR code a cashier
 points the camera at; ``codes.normalize`` turns a scanned payload back into the code.
 """
