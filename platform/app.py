@@ -53,6 +53,7 @@ def create_app(
     from loyalchat.idempotency.middleware import IdempotencyMiddleware
     from loyalchat.ledger.controllers import MemberLedgerApiController
     from loyalchat.members.controllers import MemberApiController
+    from loyalchat.purchases.controllers import MemberPurchasesApiController
     from loyalchat.rewards.controllers import (
         GrantApiController,
         MemberRedemptionApiController,
@@ -100,6 +101,7 @@ def create_app(
             PluginApiController,
             MemberApiController,
             MemberLedgerApiController,
+            MemberPurchasesApiController,
             RewardApiController,
             MemberRedemptionApiController,
             GrantApiController,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate
+from loyalchat.purchases import service as purchases
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.schemas import RewardCreate
 from loyalchat.rules import service as rules
@@ -26,8 +27,8 @@ async def _activity(world: World) -> None:
         )
         amy = await members.create_member(MemberCreate(name="Amy", phone="+85291234567"))
         await members.create_member()
-        await rules.record_purchase(amy.id, Decimal("1000"), reference="R1")
-        await rules.record_purchase(amy.id, Decimal("500"), reference="R2")
+        await purchases.record_purchase(amy.id, Decimal("1000"), reference="R1")
+        await purchases.record_purchase(amy.id, Decimal("500"), reference="R2")
         reward = await rewards.create_reward(
             RewardCreate(name="Cake", points_cost=400, type="coupon", options={"benefit": "cake"})
         )

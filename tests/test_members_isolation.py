@@ -8,6 +8,7 @@ from loyalchat.context import Actor, NoTenantContext, tenant_context
 from loyalchat.domain import NotFound
 from loyalchat.members import service
 from loyalchat.members.schemas import MemberCreate, MemberUpdate
+from loyalchat.purchases import service as purchases
 from tests.fixtures import World
 
 BSUID = "US.13491208655302741918"
@@ -36,9 +37,9 @@ async def test_tenant_a_cannot_see_or_touch_b_members(tenant_a: World, tenant_b:
             service.identities(theirs.id),
             service.add_identity(theirs.id, "wechat", "oEvil"),
             service.remove_identity(theirs.id, "whatsapp", BSUID),
-            service.merge_members(ours.member_no, theirs.member_no, "steal"),
-            service.merge_members(theirs.member_no, ours.member_no, "steal"),
-            service.merge_members(theirs.member_no, their_dup.member_no, "meddle"),
+            purchases.merge_members(ours.member_no, theirs.member_no, "steal"),
+            purchases.merge_members(theirs.member_no, ours.member_no, "steal"),
+            purchases.merge_members(theirs.member_no, their_dup.member_no, "meddle"),
         ]
         for call in not_found:
             with pytest.raises(NotFound):

@@ -14,6 +14,7 @@ from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
 from loyalchat.members import service
 from loyalchat.members.schemas import MemberCreate
+from loyalchat.purchases import service as purchases
 from loyalchat.rewards.tables import Grant, Reward
 from loyalchat.scoping import new_row, scoped_select
 from loyalchat.tenants import audit
@@ -49,7 +50,7 @@ async def test_merge_moves_identities_profile_points_value_and_grants(tenant_a: 
         await value.top_up(absorb.id, Decimal("50.50"), key="topup:b")
         grant_id = await _grant(absorb.id, "CODE1")
 
-        kept = await service.merge_members(keep.member_no, absorb.member_no, "same person")
+        kept = await purchases.merge_members(keep.member_no, absorb.member_no, "same person")
 
         absorbed = await service.get_member(absorb.member_no)  # old links still resolve
         linked = await service.identities(keep.id)
@@ -85,15 +86,15 @@ async def test_merge_refuses_self_merged_and_missing_reason(tenant_a: World) -> 
         ]
         for args, code in cases:
             with pytest.raises(DomainError) as refused:
-                await service.merge_members(*args)
+                await purchases.merge_members(*args)
             assert refused.value.code == code
-        await service.merge_members(one.member_no, two.member_no, "duplicate")
+        await purchases.merge_members(one.member_no, two.member_no, "duplicate")
         for args in [
             (three.member_no, two.member_no, "again"),  # absorbing a merged member
             (two.member_no, three.member_no, "into merged"),  # keeping a merged member
         ]:
             with pytest.raises(DomainError) as refused:
-                await service.merge_members(*args)
+                await purchases.merge_members(*args)
             assert refused.value.code == "member_merged"
         # A join by an absorbed member's id lands on the kept member.
         await service.add_identity(one.id, "webchat", "w-1")
@@ -110,7 +111,7 @@ async def test_concurrent_merges_of_one_member_apply_once(tenant_a: World) -> No
         dup = await service.create_member(MemberCreate(name="Dup"))
         await ledger.earn(dup.id, 70, key="purchase:dup")
         results = await asyncio.gather(
-            *(service.merge_members(k.member_no, dup.member_no, "dup") for k in keeps),
+            *(purchases.merge_members(k.member_no, dup.member_no, "dup") for k in keeps),
             return_exceptions=True,
         )
         winners = [r for r in results if not isinstance(r, Exception)]
@@ -120,8 +121,8 @@ async def test_concurrent_merges_of_one_member_apply_once(tenant_a: World) -> No
         # Two members merged into each other at once: one way wins, and no deadlock.
         one, two = winners[0], next(k for k in keeps if k.id != winners[0].id)
         crossed = await asyncio.gather(
-            service.merge_members(one.member_no, two.member_no, "crossed"),
-            service.merge_members(two.member_no, one.member_no, "crossed"),
+            purchases.merge_members(one.member_no, two.member_no, "crossed"),
+            purchases.merge_members(two.member_no, one.member_no, "crossed"),
             return_exceptions=True,
         )
         assert sum(not isinstance(r, Exception) for r in crossed) == 1

@@ -13,6 +13,7 @@ from loyalchat.domain import Conflict, NotFound
 from loyalchat.ledger import service as ledger
 from loyalchat.members import service
 from loyalchat.members.schemas import MemberCreate, MemberUpdate
+from loyalchat.purchases import service as purchases
 from tests.fixtures import World, make_world
 
 pytestmark = pytest.mark.sqlite
@@ -112,7 +113,7 @@ async def test_merge_and_isolation(shops: tuple[World, World]) -> None:
             MemberCreate(email="a@x.hk"), identity=("wechat", "oA")
         )
         await ledger.earn(absorb.id, 30, key="purchase:1")
-        kept = await service.merge_members(keep.member_no, absorb.member_no, "same person")
+        kept = await purchases.merge_members(keep.member_no, absorb.member_no, "same person")
         merged = await service.get_member(absorb.member_no)
         assert (kept.points, kept.email, kept.verified) == (30, "a@x.hk", True)
         assert (merged.status, merged.merged_into) == ("merged", keep.id)
@@ -120,7 +121,7 @@ async def test_merge_and_isolation(shops: tuple[World, World]) -> None:
         for call in (
             service.get_member(theirs.member_no),
             service.update_member(theirs.member_no, MemberUpdate(name="x")),
-            service.merge_members(keep.member_no, theirs.member_no, "steal"),
+            purchases.merge_members(keep.member_no, theirs.member_no, "steal"),
             service.identities(theirs.id),
         ):
             with pytest.raises(NotFound):

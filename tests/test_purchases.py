@@ -17,7 +17,8 @@ from loyalchat.ledger import service as ledger
 from loyalchat.ledger.tables import PointLot
 from loyalchat.members.tables import Member
 from loyalchat.pluginmanager import current_plugin_manager
-from loyalchat.rules import service
+from loyalchat.purchases import service
+from loyalchat.rules import service as rule_service
 from loyalchat.rules.schemas import PolicyIn, RuleCreate
 from loyalchat.rules.tables import ExpiryPolicy, RuleKind
 from loyalchat.scoping import new_row, scoped_select
@@ -36,18 +37,20 @@ async def make_member(seq: int = 1) -> int:
 
 
 async def setup_rules(daily_cap: int | None = None) -> None:
-    await service.create_rule(RuleCreate(name="Base", kind=RuleKind.ratio, points_per_unit=D(1)))
-    await service.create_rule(
+    await rule_service.create_rule(
+        RuleCreate(name="Base", kind=RuleKind.ratio, points_per_unit=D(1))
+    )
+    await rule_service.create_rule(
         RuleCreate(name="Steps", kind=RuleKind.threshold, step_amount=D(1000), step_points=100)
     )
     if daily_cap is not None:
-        await service.set_policy(PolicyIn(daily_cap=daily_cap))
+        await rule_service.set_policy(PolicyIn(daily_cap=daily_cap))
 
 
 async def test_purchase_credits_the_rules_points(tenant_a) -> None:
     with tenant_context(tenant_a.id, CASHIER):
         await setup_rules()
-        await service.set_policy(PolicyIn(expiry=ExpiryPolicy.rolling, expiry_months=12))
+        await rule_service.set_policy(PolicyIn(expiry=ExpiryPolicy.rolling, expiry_months=12))
         member = await make_member()
         before = datetime.now(UTC)
         out = await service.record_purchase(member, D("1000.00"), reference="POS-123")
@@ -64,7 +67,7 @@ async def test_purchase_credits_the_rules_points(tenant_a) -> None:
         assert [line["name"] for line in entry.details["lines"]] == ["Base", "Steps"]
 
         lot = await scoped_select(PointLot).where(PointLot.entry == out.entry_id).first()
-        expected = service.expires_at(before, await service.get_policy())
+        expected = rule_service.expires_at(before, await rule_service.get_policy())
         assert expected.astimezone(HK).year == before.astimezone(HK).year + 1
         assert abs((lot["expires_at"] - expected).total_seconds()) < 60
 
@@ -132,7 +135,7 @@ async def test_a_key_used_for_another_member_is_a_conflict(tenant_a) -> None:
 
 async def test_a_purchase_that_earns_nothing_makes_no_entry(tenant_a) -> None:
     with tenant_context(tenant_a.id, CASHIER):
-        await service.create_rule(
+        await rule_service.create_rule(
             RuleCreate(name="Steps", kind=RuleKind.threshold, step_amount=D(1000), step_points=100)
         )
         member = await make_member()
@@ -144,7 +147,7 @@ async def test_a_purchase_that_earns_nothing_makes_no_entry(tenant_a) -> None:
 async def test_the_purchase_date_picks_the_campaigns(tenant_a) -> None:
     with tenant_context(tenant_a.id, CASHIER):
         await setup_rules()
-        await service.create_rule(
+        await rule_service.create_rule(
             RuleCreate(name="Sunday", kind=RuleKind.campaign, multiplier=D(3), weekdays=[7])
         )
         member = await make_member()
@@ -233,10 +236,10 @@ async def test_daily_cap_holds_under_64_concurrent_purchases(tenant_a) -> None:
     await engine.start_connection_pool(min_size=4, max_size=16)
     try:
         with tenant_context(tenant_a.id, CASHIER):
-            await service.create_rule(
+            await rule_service.create_rule(
                 RuleCreate(name="Base", kind=RuleKind.ratio, points_per_unit=D(1))
             )
-            await service.set_policy(PolicyIn(daily_cap=1000))
+            await rule_service.set_policy(PolicyIn(daily_cap=1000))
             member = await make_member()
             results = await asyncio.gather(
                 *(
@@ -275,13 +278,13 @@ async def test_purchases_on_sqlite(sqlite_db) -> None:
     world = await make_world("sqlite-shop")
     with tenant_context(world.id, CASHIER):
         await setup_rules(daily_cap=1500)
-        await service.create_rule(
+        await rule_service.create_rule(
             RuleCreate(name="Double", kind=RuleKind.campaign, multiplier=D("2"), weekdays=[])
         )
-        await service.set_policy(
+        await rule_service.set_policy(
             PolicyIn(expiry=ExpiryPolicy.yearly, expiry_month=12, expiry_day=31, daily_cap=1500)
         )
-        rules = await service.list_rules()
+        rules = await rule_service.list_rules()
         assert [r.kind for r in rules] == ["ratio", "threshold", "campaign"]
         assert rules[1].step_amount == D("1000.00")
         member = await make_member()
@@ -304,7 +307,7 @@ async def test_purchases_on_sqlite(sqlite_db) -> None:
 
 async def test_manual_credits_expire_like_earned_points(tenant_a) -> None:
     with tenant_context(tenant_a.id, CASHIER):
-        await service.set_policy(PolicyIn(expiry=ExpiryPolicy.rolling, expiry_months=6))
+        await rule_service.set_policy(PolicyIn(expiry=ExpiryPolicy.rolling, expiry_months=6))
         member = await make_member()
         added = await service.adjust_points(member, 80, key="adjust:t1", reason="goodwill")
         lot = await scoped_select(PointLot).where(PointLot.entry == added.id).first()

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
 from loyalchat.members import links
-from loyalchat.members import service as members
+from loyalchat.purchases import service as purchases
 from loyalchat.rewards.tables import Grant
 from loyalchat.settings import get_settings
 from loyalchat.tenants import service as tenant_service
@@ -189,7 +189,7 @@ async def test_a_merge_revokes_the_absorbed_members_links(
     old_link, kept_link = path_of(tenant_a, absorbed), path_of(tenant_a, kept)
     assert (await client.get(old_link)).status_code == 200
     with tenant_context(tenant_a.id, STAFF):
-        await members.merge_members(kept.member_no, absorbed.member_no, "same person")
+        await purchases.merge_members(kept.member_no, absorbed.member_no, "same person")
     response = await client.get(old_link)
     assert response.status_code == 410
     assert by_testid(response.text, "refresh-keyword") == ["card"]

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate
+from loyalchat.purchases import service as purchases
 from loyalchat.rewards import service as rewards
 from loyalchat.rules import service as rules
 from loyalchat.rules.schemas import RuleCreate
@@ -73,10 +74,10 @@ async def ensure_demo_programme() -> bool:
             "per_member_limit": 1,
         }
     )
-    for name, phone, purchases in DEMO_MEMBERS:
+    for name, phone, amounts in DEMO_MEMBERS:
         member = await members.create_member(MemberCreate(name=name, phone=phone))
-        for n, amount in enumerate(purchases, start=1):
-            await rules.record_purchase(
+        for n, amount in enumerate(amounts, start=1):
+            await purchases.record_purchase(
                 member.id, Decimal(amount), reference=f"DEMO-{member.member_no}-{n}"
             )
         if name == DEMO_MEMBERS[0][0]:

@@ -2,7 +2,8 @@
 
 Money travels as a decimal string (``"1000.00"``): a JSON number is refused, because a
 client's float may already have lost the cents (``loyalchat.api_errors``:
-``amount_not_string``).
+``amount_not_string``). Purchases and point adjustments have their types in
+``purchases.api_schemas``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 from litestar.openapi.spec import Example
 
 from loyalchat.domain import DomainError
-from loyalchat.ledger.service import MAX_POINTS, EntryOut
+from loyalchat.ledger.service import EntryOut
 from loyalchat.ledger.value import ValueEntryOut
 
 # An amount above 0 with at most two decimal places, ASCII digits only (a full-width
@@ -45,6 +46,12 @@ def _money(pattern: str, example: str, most: str) -> Any:
     ]
 
 
+# How the API refuses money (``responses=`` entries for api_errors.error_responses).
+MONEY_AS_NUMBER = (400, "amount_not_string")
+INVALID_AMOUNT = (422, "invalid_amount")
+# A reference already used with another amount (purchases, stored value).
+REFERENCE_REUSED = (409, "reference_reused", {"amount": "7.00", "entry_id": 41})
+
 Money = _money(PURCHASE_AMOUNT, "1000.00", "999,999,999,999.99")
 StoredValueAmount = _money(STORED_VALUE_AMOUNT, "50.00", "1,000,000.00")
 
@@ -61,52 +68,6 @@ def parse_money(text: str) -> Decimal:
         return Decimal(text.strip())
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
         raise DomainError(f"not an amount: {text!r}", code="invalid_amount") from exc
-
-
-NOT_BLANK = r"\S"  # at least one character that is not a space (a JSON schema pattern searches)
-
-
-class PurchaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A purchase made by the member; the shop's earning rules decide the points."""
-
-    amount: Money
-    reference: Annotated[
-        str,
-        msgspec.Meta(
-            description=(
-                "The receipt or order number, not blank: a purchase is credited once per reference."
-            ),
-            examples=["POS-123"],
-            min_length=1,
-            max_length=100,
-            extra_json_schema={"extra": {"pattern": NOT_BLANK}},
-        ),
-    ]
-
-
-class AdjustmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A manual correction of the points balance (needs the manager role)."""
-
-    points: Annotated[
-        int,
-        msgspec.Meta(
-            description="Positive adds, negative takes away; not zero.",
-            examples=[-50],
-            ge=-MAX_POINTS,
-            le=MAX_POINTS,
-            extra_json_schema={"extra": {"not": {"const": 0}}},
-        ),
-    ]
-    reason: Annotated[
-        str,
-        msgspec.Meta(
-            description="Why, not blank.",
-            examples=["Points credited twice on 12 May"],
-            min_length=1,
-            max_length=500,
-            extra_json_schema={"extra": {"pattern": NOT_BLANK}},
-        ),
-    ]
 
 
 class StoredValueChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -161,21 +122,6 @@ def entry_json(entry: EntryOut) -> LedgerEntry:
     )
 
 
-class Purchase(msgspec.Struct, kw_only=True):
-    """What a purchase earned. ``replayed``: this reference was credited before."""
-
-    member_no: Annotated[str, msgspec.Meta(examples=["M000123"])]
-    amount: Money
-    reference: Annotated[str, msgspec.Meta(examples=["POS-123"])]
-    points: Annotated[int, msgspec.Meta(description="Points earned.", examples=[100])]
-    balance: Annotated[int, msgspec.Meta(description="The new points balance.", examples=[1350])]
-    entry: LedgerEntry | None  # None when the purchase earned nothing
-    calculation: Annotated[
-        dict[str, Any], msgspec.Meta(description="How each earning rule contributed.")
-    ]
-    replayed: bool = False
-
-
 class StoredValueEntry(msgspec.Struct, kw_only=True):
     """One change of a member's stored value."""
 
@@ -206,13 +152,6 @@ def value_entry_json(entry: ValueEntryOut) -> StoredValueEntry:
     )
 
 
-PURCHASE_EXAMPLES = [
-    Example(summary="HK$1,000 at the till", value={"amount": "1000.00", "reference": "POS-123"})
-]
-ADJUSTMENT_EXAMPLES = [
-    Example(summary="Take back points", value={"points": -50, "reason": "Credited twice"}),
-    Example(summary="Goodwill points", value={"points": 200, "reason": "Sorry for the wait"}),
-]
 TOP_UP_EXAMPLES = [
     Example(summary="HK$50 paid in cash", value={"amount": "50.00", "reference": "POS-125"})
 ]

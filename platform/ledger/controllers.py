@@ -1,12 +1,11 @@
-"""JSON API for a member's points and stored value (``/api/v1/members/{member_no}/...``).
+"""JSON API for a member's points history and stored value (``/api/v1/members/{member_no}/...``).
 
-Thin: the member is found by the ``before_request`` hook, the rules and ledger services
-do the work. Each write hands the service an idempotency key: a purchase always its
-natural one (``purchase:<reference>``: a reference is credited once whatever the
-header), a stored-value spend or top-up with a reference its natural one too
-(``spend:ref:<reference>``, chosen by ``ledger.value``), the others the request's own
-(``Idempotency-Key``) when sent, else a fresh token. A service replay (the same purchase
-or payment again) answers 200 instead of 201.
+Thin: the member is found by the ``before_request`` hook, the ledger services do the
+work (purchases and adjustments: ``purchases.controllers``). Each write hands the service
+an idempotency key: a stored-value spend or top-up with a reference its natural one
+(``spend:ref:<reference>``, chosen by ``ledger.value``), else the request's own
+(``Idempotency-Key``) when sent, else a fresh token. A service replay (the same payment
+again) answers 200 instead of 201.
 """
 
 from __future__ import annotations
@@ -32,14 +31,12 @@ from loyalchat.idempotency.middleware import REPLAY_HEADERS, ServiceKey
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
 from loyalchat.ledger.api_schemas import (
-    ADJUSTMENT_EXAMPLES,
-    PURCHASE_EXAMPLES,
+    INVALID_AMOUNT,
+    MONEY_AS_NUMBER,
+    REFERENCE_REUSED,
     SPEND_EXAMPLES,
     TOP_UP_EXAMPLES,
-    AdjustmentCreate,
     LedgerEntry,
-    Purchase,
-    PurchaseCreate,
     StoredValueChange,
     StoredValueEntry,
     entry_json,
@@ -53,14 +50,8 @@ from loyalchat.members.controllers import (
     PathMember,
     load_member,
 )
-from loyalchat.rules import service as rules
 from loyalchat.tenants.auth import api_key_required
 from loyalchat.tenants.tables import Role
-
-MONEY_AS_NUMBER = (400, "amount_not_string")
-INVALID_AMOUNT = (422, "invalid_amount")
-# A reference already used with another amount (purchases, stored value).
-REFERENCE_REUSED = (409, "reference_reused", {"amount": "7.00", "entry_id": 41})
 
 
 def _status(replayed: bool) -> int:
@@ -90,76 +81,6 @@ class MemberLedgerApiController(Controller):
         """The member's points history, newest first: who changed what, when and why."""
         page = await ledger.history(member.id, limit=limit, offset=offset)
         return offset_page(page, entry_json)
-
-    @post(
-        "/purchases",
-        response_headers=REPLAY_HEADERS,
-        guards=[api_key_required(Role.cashier)],
-        responses={
-            **error_responses(
-                NOT_FOUND,
-                MONEY_AS_NUMBER,
-                INVALID_AMOUNT,
-                (422, "invalid_reference"),
-                REFERENCE_REUSED,
-                *IDEMPOTENCY_ERRORS,
-            ),
-            **replayed_response(Purchase),
-        },
-    )
-    async def record_purchase(
-        self,
-        member: PathMember,
-        service_key: ServiceKey,  # documents Idempotency-Key; the reference is the key
-        data: Annotated[PurchaseCreate, Body(examples=PURCHASE_EXAMPLES)],
-    ) -> Response[Purchase]:
-        """Credit a purchase through the shop's earning rules (once per ``reference``)."""
-        amount = parse_money(data.amount)
-        # The header only replays this response; the reference decides "once".
-        result = await rules.record_purchase(member.id, amount, reference=data.reference)
-        entry = await ledger.get_entry(result.entry_id) if result.entry_id is not None else None
-        body = Purchase(
-            member_no=member.member_no,
-            amount=f"{amount:.2f}",
-            reference=data.reference.strip(),
-            points=result.points,
-            balance=result.balance,
-            entry=entry_json(entry) if entry else None,
-            calculation=result.calculation.as_dict(),
-            replayed=result.replayed,
-        )
-        return Response(body, status_code=_status(result.replayed))
-
-    @post(
-        "/adjustments",
-        response_headers=REPLAY_HEADERS,
-        guards=[api_key_required(Role.manager)],
-        responses={
-            **error_responses(
-                NOT_FOUND,
-                FORBIDDEN,
-                (409, "insufficient_points", {"balance": 20, "needed": 50}),
-                (422, "reason_required"),
-                (422, "invalid_points"),
-                *IDEMPOTENCY_ERRORS,
-            ),
-            **replayed_response(LedgerEntry),
-        },
-    )
-    async def adjust_points(
-        self,
-        member: PathMember,
-        service_key: ServiceKey,
-        data: Annotated[AdjustmentCreate, Body(examples=ADJUSTMENT_EXAMPLES)],
-    ) -> Response[LedgerEntry]:
-        """Correct the points balance by hand, with a reason (manager role)."""
-        entry = await rules.adjust_points(
-            member.id,
-            data.points,
-            key=service_key or _token("adjust"),
-            reason=data.reason,
-        )
-        return Response(entry_json(entry), status_code=_status(entry.replayed))
 
     @get(
         "/stored-value",

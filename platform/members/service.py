@@ -4,7 +4,8 @@ Every function works on the current tenant (``loyalchat.context``) and raises
 ``loyalchat.domain`` errors with stable codes. A member gets a number from the tenant's
 gap-free counter in the same transaction that inserts it. ``verified`` and
 ``search_text`` are recomputed on every write of the profile. Points and stored value
-are the ledger's (``loyalchat.ledger``); a member merge moves them through it.
+are the ledger's (``loyalchat.ledger``). Merging members is ``purchases.service``
+(the steps on member rows are ``members.merge``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from loyalchat.context import current_actor, require_tenant
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.idempotency.creating import create_once
 from loyalchat.members import numbering, profile
-from loyalchat.members.merge import merge_members
 from loyalchat.members.numbering import number_format, set_number_format
 from loyalchat.members.queries import (
     derived,
@@ -47,7 +47,6 @@ __all__ = [
     "get_member_by_id",
     "identities",
     "join_by_identity",
-    "merge_members",
     "number_format",
     "remove_identity",
     "search_members",

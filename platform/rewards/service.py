@@ -69,6 +69,7 @@ __all__ = [
     "image_in_catalogue",
     "list_rewards",
     "member_grants",
+    "move_grants",
     "redeem",
     "reward_type",
     "reward_types",
@@ -380,6 +381,20 @@ async def expire_grants(now: datetime | None = None) -> int:
             & Grant.expires_at.is_not_null()
             & (Grant.expires_at <= now)
         )
+        .returning(Grant.id)
+    )
+    return len(rows)
+
+
+async def move_grants(from_member_id: int, to_member_id: int) -> int:
+    """Re-point every grant of ``from_member_id`` at ``to_member_id`` (member merge).
+
+    Runs inside the merge's transaction (``purchases.service.merge_members``), which holds
+    both members' row locks; returns how many grants moved.
+    """
+    rows = (
+        await scoped_update(Grant, {Grant.member: to_member_id})
+        .where(Grant.member == from_member_id)
         .returning(Grant.id)
     )
     return len(rows)

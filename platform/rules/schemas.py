@@ -7,14 +7,13 @@ Money and rates are ``Decimal``; points are ``int``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from loyalchat.rules.calculator import Calculation, RuleSpec
+from loyalchat.rules.calculator import RuleSpec
 from loyalchat.rules.tables import ExpiryPolicy, Rounding, RuleKind
 
 
@@ -111,14 +110,3 @@ class PolicyOut(msgspec.Struct, kw_only=True, frozen=True):
     expiry_day: int = 31
     daily_cap: int | None = None
     timezone: str = "Asia/Hong_Kong"
-
-
-@dataclass(frozen=True, slots=True)
-class PurchaseOut:
-    """What a purchase earned. ``replayed`` is True when the key had been used before."""
-
-    points: int
-    balance: int
-    entry_id: int | None  # None when the purchase earned nothing (no ledger entry)
-    calculation: Calculation
-    replayed: bool = False

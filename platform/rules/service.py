@@ -1,8 +1,9 @@
-"""Earning rules and purchases; with ``rules.policy``, the only writer of the rules tables.
+"""Earning rules; with ``rules.policy``, the only writer of the rules tables.
 
 Every function works on the current tenant (``loyalchat.scoping``); another tenant's rule
 is simply not found. The arithmetic lives in :mod:`loyalchat.rules.calculator`; this
-module validates, stores, audits, and credits purchases through ``ledger.service``.
+module validates, stores and audits rules and previews what an amount earns. Crediting a
+purchase is ``purchases.service``: the rules know nothing of the ledger.
 """
 
 from __future__ import annotations
@@ -13,21 +14,18 @@ from typing import Any
 
 import msgspec
 
-from loyalchat import db, events
+from loyalchat import db
 from loyalchat.bounds import DATE_RANGE_TEXT, in_date_range, storable_text
-from loyalchat.domain import Conflict, DomainError, NotFound
-from loyalchat.ledger import service as ledger
-from loyalchat.members.tables import MemberStatus
+from loyalchat.domain import DomainError, NotFound
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.policy import expires_at, get_policy, set_policy, zone
-from loyalchat.rules.schemas import PurchaseOut, RuleCreate, RuleOut, RuleUpdate
+from loyalchat.rules.schemas import RuleCreate, RuleOut, RuleUpdate
 from loyalchat.rules.tables import EarningRule, ExpiryPolicy, Rounding, RuleKind
 from loyalchat.scoping import new_row, save_row, scoped_delete, scoped_select, scoped_update
 from loyalchat.tenants import audit
 
 # The policy functions are part of this service's interface (docs/loyalty.md).
 __all__ = [
-    "adjust_points",
     "create_rule",
     "delete_rule",
     "expires_at",
@@ -35,15 +33,12 @@ __all__ = [
     "get_rule",
     "list_rules",
     "preview",
-    "record_purchase",
     "set_policy",
     "update_rule",
     "zone",
 ]
 
 MAX_POINTS = 100_000_000  # caps and step points: the ledger's per-entry limit
-MAX_AMOUNT = Decimal("999999999999.99")  # what Numeric(14, 2) holds
-CENT = Decimal("0.01")
 RULE_FIELDS = tuple(RuleCreate.__struct_fields__)
 
 
@@ -211,135 +206,3 @@ async def preview(amount: Decimal, on: date | None = None) -> Calculation:
     on = on or datetime.now(zone(policy)).date()
     rules = [rule.spec() for rule in await list_rules(active_only=True)]
     return calculate(rules, amount, on)
-
-
-# --- purchases -----------------------------------------------------------------------
-
-
-def _checked_amount(amount: Decimal) -> Decimal:
-    if isinstance(amount, float) or not isinstance(amount, (Decimal, int)):
-        raise TypeError(f"amount must be a Decimal, not {type(amount).__name__}")
-    if isinstance(amount, bool):
-        raise TypeError("amount must be a Decimal, not bool")
-    amount = Decimal(amount)
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError("the amount must be above 0", code="invalid_amount")
-    if amount != amount.quantize(CENT):
-        raise DomainError("the amount has at most 2 decimal places", code="invalid_amount")
-    if amount > MAX_AMOUNT:
-        raise DomainError(f"the amount must be at most {MAX_AMOUNT:,}", code="invalid_amount")
-    return amount.quantize(CENT)
-
-
-def _replay(entry: ledger.EntryOut, member_id: int, amount: Decimal | None) -> PurchaseOut:
-    """The first result for this key. ``amount``: the purchase's own (reference-keyed)
-    amount, which must match the first one: a till retrying "POS-9" for another amount is
-    another sale under a reused reference, and replaying would hide that it was not credited."""
-    if entry.member_id != member_id:
-        raise Conflict(
-            "this idempotency key was already used for another member",
-            code="idempotency_conflict",
-        )
-    if entry.kind != "earn" or "calculation" not in entry.details:
-        raise Conflict(
-            "this idempotency key was already used for something else",
-            code="idempotency_conflict",
-        )
-    first_amount = Decimal(entry.details.get("amount", "0"))
-    if amount is not None and first_amount != amount:
-        raise Conflict(
-            f"this reference was already used for {first_amount:.2f}",
-            code="reference_reused",
-            amount=f"{first_amount:.2f}",
-            entry_id=entry.id,
-        )
-    calculation = Calculation.from_dict(entry.details["calculation"])
-    return PurchaseOut(entry.points, entry.balance_after, entry.id, calculation, replayed=True)
-
-
-async def record_purchase(
-    member_id: int,
-    amount: Decimal,
-    *,
-    reference: str,
-    key: str | None = None,
-    on: date | None = None,
-) -> PurchaseOut:
-    """Credit a purchase of ``amount`` (on ``on``, default today) through the earning rules.
-
-    One write transaction: lock the member, replay if ``key`` (default
-    ``purchase:<reference>``) was used, else compute the points with what the member
-    earned today (tenant time zone) against the daily cap, and credit them with
-    ``ledger.earn``. A purchase that earns 0 points returns a result without an entry
-    (and so is not idempotent: a retry calculates again).
-    """
-    amount = _checked_amount(amount)
-    reference = reference.strip() if isinstance(reference, str) else ""
-    if not 1 <= len(reference) <= 100:
-        raise DomainError("a reference of 1-100 characters is required", code="invalid_reference")
-    # Keyed by its reference, a purchase replays only for the same amount (see _replay).
-    same_amount = None if key else amount
-    key = key or f"purchase:{reference}"
-    policy = await get_policy()
-    tz = zone(policy)
-    now = datetime.now(UTC)
-    today = now.astimezone(tz).date()
-    rules = [rule.spec() for rule in await list_rules(active_only=True)]
-    nested = db.current_engine().current_transaction.get() is not None
-    try:
-        async with db.write_transaction():
-            member = await ledger.lock_member(member_id)
-            if (existing := await ledger.entry_by_key(key)) is not None:
-                return _replay(existing, member_id, same_amount)
-            if member["status"] == MemberStatus.merged.value:
-                # Its points moved to the kept member; crediting it would strand them.
-                raise DomainError(
-                    "this member was merged into another member", code="member_merged"
-                )
-            earned = await ledger.earned_on(member_id, today, tz)
-            calc = calculate(
-                rules, amount, on or today, earned_today=earned, daily_cap=policy.daily_cap
-            )
-            if calc.points == 0:
-                return PurchaseOut(0, member["points"], None, calc)
-            entry = await ledger.earn(
-                member_id,
-                calc.points,
-                key=key,
-                reason="purchase",
-                reference=f"purchase:{reference}",
-                details={
-                    "amount": str(amount),
-                    "lines": [line.as_dict() for line in calc.lines],
-                    "calculation": calc.as_dict(),
-                },
-                expires_at=expires_at(now, policy),
-            )
-    except Exception as exc:
-        # The same key used at the same moment for another member: the loser replays. In
-        # a caller's transaction the failed statement spoilt it: only the caller can retry.
-        if nested or not db.is_unique_violation(exc):
-            raise
-        existing = await ledger.entry_by_key(key)
-        if existing is None:
-            raise
-        return _replay(existing, member_id, same_amount)
-    if not entry.replayed:
-        await events.emit(
-            "points_credited",
-            {
-                "member_id": member_id,
-                "entry_id": entry.id,
-                "points": calc.points,
-                "balance": entry.balance_after,
-                "amount": str(amount),
-                "reference": entry.reference,
-            },
-        )
-    return PurchaseOut(calc.points, entry.balance_after, entry.id, calc, entry.replayed)
-
-
-async def adjust_points(member_id: int, points: int, *, key: str, reason: str) -> ledger.EntryOut:
-    """A manual adjustment by staff; points added expire like earned points (the policy)."""
-    expiry = expires_at(datetime.now(UTC), await get_policy()) if points > 0 else None
-    return await ledger.adjust(member_id, points, key=key, reason=reason, expires_at=expiry)

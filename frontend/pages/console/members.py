@@ -2,7 +2,7 @@
 point adjustments, stored value and merging.
 
 Thin: every rule lives in ``members.service``, ``ledger.service``, ``ledger.value`` and
-``rules.service``. Forms that move points or money carry a one-time token that becomes
+``purchases.service``. Forms that move points or money carry a one-time token that becomes
 the ledger's idempotency key (``adjust:<token>``, ``topup:<token>``...), so a double
 click records once. Cashiers add purchases and edit profiles; adjustments, stored value
 and merges need a manager.
@@ -28,7 +28,7 @@ from loyalchat.ledger import value as stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
-from loyalchat.rules import service as rules
+from loyalchat.purchases import service as purchases
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.tables import Role
 
@@ -170,7 +170,7 @@ class MembersController(Controller):
             amount = ff.amount(form, "amount")
             assert amount is not None
             reference = form.get("reference", "").strip() or f"console-{token[:16]}"
-            result = await rules.record_purchase(member.id, amount, reference=reference)
+            result = await purchases.record_purchase(member.id, amount, reference=reference)
         except ff.FieldError as exc:
             message = i18n.gettext(request, exc.message)
             return await self._form_error(request, member, "purchase", form, exc.field, message)
@@ -199,7 +199,7 @@ class MembersController(Controller):
             token = ff.token(form)
             points = ff.whole(form, "points", required=True)
             assert points is not None
-            entry = await rules.adjust_points(
+            entry = await purchases.adjust_points(
                 member.id, points, key=f"adjust:{token}", reason=form.get("reason", "")
             )
         except ff.FieldError as exc:
@@ -327,7 +327,7 @@ class MembersController(Controller):
         try:
             if not ff.checked(form, "confirm"):
                 raise DomainError("not confirmed", code="merge_unconfirmed")
-            kept = await members.merge_members(keep.member_no, absorb_no, form.get("reason", ""))
+            kept = await purchases.merge_members(keep.member_no, absorb_no, form.get("reason", ""))
         except DomainError as exc:
             if exc.code == "merge_unconfirmed":
                 message = i18n.gettext(request, N_("Tick the box to confirm the merge."))
