@@ -9,8 +9,8 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import ClientException
 
-from loyalchat.frontend import i18n
-from loyalchat.frontend.i18n import N_
+from loyalchat import i18n
+from loyalchat.i18n import N_
 from loyalchat.tenants.tables import Role, TenantStatus
 
 FLASH_KEY = "_flash"

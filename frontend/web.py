@@ -16,7 +16,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from loyalchat.frontend import i18n, ui
+from loyalchat import i18n
+from loyalchat.frontend import ui
 from loyalchat.tenants.tables import Role
 
 HERE = Path(__file__).parent
@@ -45,14 +46,14 @@ def make_environment(extra_dirs: Iterable[Path | str] = ()) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=pass_context(i18n.jinja_gettext),
-        ngettext=pass_context(i18n.jinja_ngettext),
-        pgettext=pass_context(i18n.jinja_pgettext),
-        npgettext=pass_context(i18n.jinja_npgettext),
+        gettext=pass_context(_gettext),
+        ngettext=pass_context(_ngettext),
+        pgettext=pass_context(_pgettext),
+        npgettext=pass_context(_npgettext),
         newstyle=True,
     )
     env.globals.update(
-        tr=pass_context(i18n.jinja_gettext),  # a dynamic string: translated, never %-formatted
+        tr=pass_context(_gettext),  # a dynamic string: translated, never %-formatted
         current_locale=pass_context(_current_locale),
         get_flashes=pass_context(_get_flashes),
         principal=pass_context(_principal),
@@ -147,6 +148,29 @@ def route_handlers() -> list[Any]:
         WalletController,
         *static_routers(),
     ]
+
+
+# -- Jinja's gettext: the catalogue of the template's ``request`` (loyalchat.i18n) -----------
+
+
+def _translations(context: Mapping[str, Any]) -> Any:
+    return i18n.translations(i18n.locale_of(context.get("request")))
+
+
+def _gettext(context: Mapping[str, Any], message: str) -> str:
+    return _translations(context).gettext(message)
+
+
+def _ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
+    return _translations(context).ngettext(singular, plural, n)
+
+
+def _pgettext(context: Mapping[str, Any], ctx: str, message: str) -> str:
+    return _translations(context).pgettext(ctx, message)
+
+
+def _npgettext(context: Mapping[str, Any], ctx: str, singular: str, plural: str, n: int) -> str:
+    return _translations(context).npgettext(ctx, singular, plural, n)
 
 
 # -- template globals --------------------------------------------------------------------

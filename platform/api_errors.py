@@ -9,7 +9,7 @@ machine-readable facts (``balance``, ``used_at``...). Services raise
 
 :data:`MESSAGES` is the one table of user-facing texts by code. Its English texts are
 marked with ``N_`` for extraction: the ``pybabel extract`` command in frontend/babel.cfg
-scans ``../platform``, so the catalogues pick them up.
+scans ``../platform``, so the catalogues (``loyalchat.i18n``) pick them up.
 """
 
 from __future__ import annotations
@@ -25,12 +25,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
 from loyalchat.domain import DomainError
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated when shown."""
-    return message
-
+from loyalchat.i18n import N_, format_datetime, locale_of, translations
+from loyalchat.tenants.auth import principal_of
 
 # English titles by status (the same texts as loyalchat.errors.TITLES, so translated).
 TITLES = {
@@ -165,23 +161,12 @@ class ErrorBody(msgspec.Struct):
     error: ErrorInfo
 
 
-def locale_of(connection: ASGIConnection | None) -> str:
-    from loyalchat.frontend.i18n import locale_of as negotiate
-
-    return negotiate(connection)
-
-
 def _translate(connection: ASGIConnection | None, message: str) -> str:
-    from loyalchat.frontend.i18n import translations
-
     return translations(locale_of(connection)).gettext(message)
 
 
 def _local_time(connection: ASGIConnection | None, value: str) -> str:
     """An ISO timestamp from ``extra`` as the caller reads dates, in the shop's time zone."""
-    from loyalchat.frontend.i18n import format_datetime
-    from loyalchat.tenants.auth import principal_of
-
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -15,10 +15,10 @@ from loyalchat.api_errors import (
     domain_error_payload,
     error_payload,
     http_error_code,
-    locale_of,
 )
 from loyalchat.context import NoTenantContext
 from loyalchat.domain import DomainError
+from loyalchat.i18n import locale_of
 from loyalchat.log import loggable_path
 
 log = structlog.get_logger(__name__)

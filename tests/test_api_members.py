@@ -7,7 +7,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.api_errors import MESSAGES
-from loyalchat.frontend.i18n import translations
+from loyalchat.i18n import translations
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members.tables import Member
 from loyalchat.tenants.tables import Role

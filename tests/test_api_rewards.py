@@ -6,7 +6,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.api_errors import MESSAGES
-from loyalchat.frontend.i18n import translations
+from loyalchat.i18n import translations
 from loyalchat.rewards.tables import Grant, Reward
 from loyalchat.tenants.tables import Role
 from tests.api_support import add_member, add_reward, bearer, key_with_role, points_of

@@ -1,4 +1,5 @@
-"""Catalogues, language negotiation and redirect checks of the HTML frontend (no database)."""
+"""Catalogues and language negotiation (loyalchat.i18n), and the HTML frontend's redirect and
+template checks (no database)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
-from loyalchat.frontend import i18n, ui
+from loyalchat import i18n
+from loyalchat.frontend import ui
 
-FRONTEND = Path(i18n.__file__).parent
+FRONTEND = Path(ui.__file__).parent
+LOCALE = i18n.LOCALE_DIR
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
@@ -21,13 +24,13 @@ def clean_db() -> None:
 
 
 def _catalog(code: str):
-    with (FRONTEND / "locale" / code / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+    with (LOCALE / code / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=code)
 
 
 @pytest.mark.parametrize("code", ["zh_Hant", "zh_Hans", "en"])
 def test_every_ui_string_is_translated_with_the_same_placeholders(code: str) -> None:
-    with (FRONTEND / "locale" / "messages.pot").open("rb") as handle:
+    with (LOCALE / "messages.pot").open("rb") as handle:
         template = read_po(handle)
     catalog = _catalog(code)
     for message in template:
@@ -54,7 +57,7 @@ def test_catalogue_template_is_up_to_date(tmp_path: Path, monkeypatch: pytest.Mo
     CommandLineInterface().run([*args, "--no-location", "--sort-output", *inputs])
     with fresh.open("rb") as handle:
         found = {m.id for m in read_po(handle) if m.id}
-    with (FRONTEND / "locale" / "messages.pot").open("rb") as handle:
+    with (LOCALE / "messages.pot").open("rb") as handle:
         committed = {m.id for m in read_po(handle) if m.id}
     assert found - committed == set(), "run the pybabel commands in frontend/babel.cfg"
 
@@ -63,7 +66,7 @@ def test_translations_compile_in_memory() -> None:
     assert i18n.translations("zh-Hant").gettext("Sign in") == "登入"
     assert i18n.translations("zh-Hans").gettext("Sign in") == "登录"
     assert i18n.translations("en").gettext("Sign in") == "Sign in"
-    assert not list(FRONTEND.glob("locale/**/*.mo")), "catalogues are compiled at run time"
+    assert not list(LOCALE.glob("**/*.mo")), "catalogues are compiled at run time"
 
 
 @pytest.mark.parametrize(

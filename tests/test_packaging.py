@@ -60,7 +60,7 @@ def test_wheel_has_every_subpackage_and_data_file(tmp_path: Path) -> None:
     assert any(n.startswith("loyalchat/tenants/piccolo_migrations/tenants_") for n in names)
     assert any(n.startswith("loyalchat/inbox/piccolo_migrations/inbox_") for n in names)
     assert any(n.startswith("loyalchat/frontend/templates/") and n.endswith(".html") for n in names)
-    assert any(n.startswith("loyalchat/frontend/locale/zh_Hant/") for n in names)
+    assert any(n.startswith("loyalchat/locale/zh_Hant/") for n in names)
     assert any(n.startswith("loyalchat/frontend/static/") for n in names)
     assert not any("node_modules" in n or "__pycache__" in n for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

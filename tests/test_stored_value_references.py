@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from loyalchat.api_errors import MESSAGES
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import Conflict
-from loyalchat.frontend.i18n import translations
+from loyalchat.i18n import translations
 from loyalchat.ledger import value
 from loyalchat.ledger.tables import StoredValueEntry
 from loyalchat.members.tables import Member

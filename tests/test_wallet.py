@@ -15,9 +15,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from loyalchat import i18n
 from loyalchat.context import tenant_context
 from loyalchat.domain import DomainError
-from loyalchat.frontend import i18n
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value
 from loyalchat.members import service as members

@@ -26,8 +26,9 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from loyalchat.api_errors import encode_payload, error_payload, locale_of
+from loyalchat.api_errors import encode_payload, error_payload
 from loyalchat.context import current_tenant_id
+from loyalchat.i18n import locale_of
 from loyalchat.idempotency import service
 from loyalchat.tenants.auth import Principal, principal_of
 

@@ -16,14 +16,10 @@ from typing import Any
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
+from loyalchat.i18n import N_
 from loyalchat.rewards import text
 
 __all__ = ["CouponReward"]
-
-
-def N_(message: str) -> str:
-    """Mark a label for extraction (frontend/babel.cfg); the console translates it."""
-    return message
 
 
 _PREFIX = {"zh-Hant": "優惠券：", "zh-Hans": "优惠券：", "en": "Coupon: "}

@@ -22,6 +22,7 @@ from loyalchat.domain import DomainError
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardError
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
+from loyalchat.i18n import N_
 from loyalchat.ledger import value
 from loyalchat.ledger.tables import ValueKind
 from loyalchat.rewards import text
@@ -29,11 +30,6 @@ from loyalchat.rewards import text
 # The shape of an amount (ASCII digits, an optional decimal part); value.money() then
 # checks its range and its two decimal places.
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?")
-
-
-def N_(message: str) -> str:
-    """Mark a label for extraction (frontend/babel.cfg); the console translates it."""
-    return message
 
 
 _LINE = {

@@ -11,11 +11,12 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
+from loyalchat import i18n
 from loyalchat.bounds import PathId
 from loyalchat.context import cross_tenant, tenant_context
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.ui import STATUS_LABELS
+from loyalchat.i18n import N_
 from loyalchat.tenants import accounts, audit, plugin_access
 from loyalchat.tenants.auth import platform_admin_required
 from loyalchat.tenants.service import (

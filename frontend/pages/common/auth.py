@@ -12,9 +12,10 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
+from loyalchat import i18n
 from loyalchat.context import Actor, reset_actor, set_actor
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
+from loyalchat.i18n import N_
 from loyalchat.tenants import accounts, audit
 from loyalchat.tenants.auth import principal_of
 from loyalchat.tenants.sessions import rotate

@@ -19,10 +19,9 @@ from babel.dates import format_date, get_day_names
 from babel.numbers import format_currency, format_decimal
 from litestar.connection import ASGIConnection
 
-from loyalchat import api_errors
+from loyalchat import api_errors, i18n
 from loyalchat.domain import DomainError
-from loyalchat.frontend import i18n
-from loyalchat.frontend.i18n import N_
+from loyalchat.i18n import N_
 from loyalchat.rewards import text as reward_text
 from loyalchat.tenants.auth import principal_of
 
@@ -93,7 +92,7 @@ class Display:
 
     @property
     def _babel(self) -> Locale:
-        return Locale.parse(i18n._BABEL_IDS.get(self.locale, "en"))
+        return i18n.babel_locale(self.locale)
 
     def money(self, amount: Decimal | int | str | None) -> str:
         """``HK$1,234.50`` (Decimal throughout, never float)."""
@@ -124,7 +123,7 @@ class Display:
         """The day of a moment, in the tenant's time zone."""
         if value is None:
             return ""
-        return self.day(value.astimezone(i18n._tz(self.timezone)).date())
+        return self.day(value.astimezone(i18n.zone(self.timezone)).date())
 
     def weekday_names(self) -> dict[int, str]:
         """ISO weekday (1 = Monday) -> its short name in this language."""

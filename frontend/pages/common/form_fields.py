@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 
 from loyalchat.bounds import INT32_MAX, INT32_MIN, in_date_range
-from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.ui import is_form
+from loyalchat.i18n import N_
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _GROUPING = re.compile(r"[,\s\u00a0，]")

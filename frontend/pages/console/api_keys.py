@@ -9,9 +9,10 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST
 
+from loyalchat import i18n
 from loyalchat.bounds import PathId
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
+from loyalchat.i18n import N_
 from loyalchat.tenants import apikeys
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.tables import Role

@@ -17,10 +17,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
+from loyalchat import i18n
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common.display import base_context, error_message
+from loyalchat.i18n import N_
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import codes

@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from loyalchat.frontend import ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.i18n import N_
 from loyalchat.tenants import audit
 from loyalchat.tenants.access import ANY_STATUS, NO_WRITES
 from loyalchat.tenants.auth import principal_of, role_required

@@ -13,9 +13,9 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from loyalchat.domain import NotFound
-from loyalchat.frontend.i18n import LANGUAGE_NAMES
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context
+from loyalchat.i18n import LANGUAGE_NAMES
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger import value as stored_value
 from loyalchat.members import links

@@ -10,8 +10,8 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from loyalchat.domain import DomainError
 from loyalchat.frontend import ui
-from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages.common.display import base_context, error_message
+from loyalchat.i18n import N_
 from loyalchat.members import numbering
 from loyalchat.members import service as members
 from loyalchat.tenants.auth import role_required

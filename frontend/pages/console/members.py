@@ -17,13 +17,14 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
+from loyalchat import i18n
 from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, error_message, field_of
 from loyalchat.frontend.pages.console.member_detail import detail_page, member_or_404
+from loyalchat.i18n import N_
 from loyalchat.ledger import value as stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members

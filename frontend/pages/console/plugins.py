@@ -15,8 +15,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat import i18n
+from loyalchat.frontend import ui
+from loyalchat.i18n import N_
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.plugin_controllers import PLUGIN, known_plugin, plugin_manager

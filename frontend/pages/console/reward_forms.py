@@ -20,11 +20,11 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 
+from loyalchat import i18n
 from loyalchat.domain import DomainError
-from loyalchat.frontend import i18n
-from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import error_message
+from loyalchat.i18n import N_
 from loyalchat.media import images
 from loyalchat.rewards.schemas import RewardOut
 

@@ -16,13 +16,14 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from loyalchat import i18n
 from loyalchat.bounds import PageNumber, PathId
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, display_for
 from loyalchat.frontend.pages.console import reward_forms
+from loyalchat.i18n import N_
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards import stats as reward_stats
 from loyalchat.rewards.schemas import RewardCreate, RewardOut, RewardUpdate

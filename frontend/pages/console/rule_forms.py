@@ -12,11 +12,11 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
+from loyalchat import i18n
 from loyalchat.domain import DomainError
-from loyalchat.frontend import i18n
-from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import error_message, field_of
+from loyalchat.i18n import N_
 from loyalchat.rules.calculator import RuleSpec
 from loyalchat.rules.schemas import PolicyOut, RuleCreate, RuleOut
 from loyalchat.rules.tables import ExpiryPolicy, Rounding, RuleKind

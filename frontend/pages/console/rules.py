@@ -18,13 +18,14 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from loyalchat import i18n
 from loyalchat.bounds import PathId
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, display_for
 from loyalchat.frontend.pages.console import rule_forms
+from loyalchat.i18n import N_
 from loyalchat.rules import service as rules
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.schemas import PolicyIn, RuleCreate, RuleOut, RuleUpdate

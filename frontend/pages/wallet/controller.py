@@ -26,12 +26,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_403_FORBIDDEN
 
+from loyalchat import i18n
 from loyalchat.bounds import PageNumber, PathId
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.frontend import i18n, ui
-from loyalchat.frontend.i18n import N_
+from loyalchat.frontend import ui
 from loyalchat.frontend.pages.wallet import view
+from loyalchat.i18n import N_
 from loyalchat.ledger import service as ledger
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound

@@ -14,8 +14,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from loyalchat.frontend.i18n import N_
 from loyalchat.frontend.pages.common.display import Display
+from loyalchat.i18n import N_
 from loyalchat.ledger.service import EntryOut
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import codes, text

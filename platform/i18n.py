@@ -1,16 +1,23 @@
-"""Interface languages: Traditional Chinese (Hong Kong), Simplified Chinese and English.
+"""Interface languages: translations, the language of a request, and dates in it.
 
-Catalogues are the committed ``locale/<babel id>/LC_MESSAGES/messages.po`` files, compiled in
-memory on first use (no ``.mo`` is committed). The language of a request is, in order: the
-signed-in user's preference, the ``lc_lang`` cookie set by the language switcher, the
-browser's ``Accept-Language``, and English.
+The one home of locale handling for the whole programme: the JSON API's errors
+(``api_errors``), the HTML pages (``loyalchat.frontend``, which binds these to Jinja) and
+plugins' labels all translate through :func:`translations` and mark strings with :func:`N_`.
+The languages themselves and Chinese script conversion are in :mod:`loyalchat.languages`.
 
-Extract and update the catalogues after changing UI strings (from ``frontend/``; strings
-marked in ``platform/`` and ``plugins/`` are extracted too)::
+Catalogues are the committed ``locale/<babel id>/LC_MESSAGES/messages.po`` files next to
+this module (``platform/locale/``), compiled in memory on first use (no ``.mo`` is
+committed). The language of a request is, in order: the signed-in user's preference, the
+``lc_lang`` cookie set by the language switcher, the browser's ``Accept-Language``, and
+English.
 
-    ../.venv/bin/pybabel extract -F babel.cfg -k N_ -o locale/messages.pot --no-location \
-        --sort-output . ../platform ../plugins
-    ../.venv/bin/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching
+Extract and update the catalogues after changing UI strings (from ``frontend/``, where
+``babel.cfg`` lives; strings marked in ``platform/`` and ``plugins/`` are extracted too)::
+
+    ../.venv/bin/pybabel extract -F babel.cfg -k N_ -o ../platform/locale/messages.pot \
+        --no-location --sort-output . ../platform ../plugins
+    ../.venv/bin/pybabel update -i ../platform/locale/messages.pot -d ../platform/locale \
+        --no-fuzzy-matching
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import io
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +133,7 @@ def negotiate(header: str | None) -> str:
 
 
 def valid(code: str | None) -> str | None:
+    """``code`` if it is one of :data:`LOCALES`, else None."""
     return code if code in LOCALES else None
 
 
@@ -153,12 +160,18 @@ def gettext(connection: ASGIConnection | None, message: str, **variables: Any) -
     return text % variables if variables else text
 
 
+def babel_locale(locale: str) -> Locale:
+    """Babel's locale for one of :data:`LOCALES` (English for anything else)."""
+    return Locale.parse(_BABEL_IDS.get(locale, "en"))
+
+
 def format_datetime(value: Any, locale: str, timezone: str = "Asia/Hong_Kong") -> str:
+    """A moment as ``medium`` date and time in ``locale``, in ``timezone``; "" for None."""
     if value is None:
         return ""
     try:
         return babel_format_datetime(
-            value, format="medium", tzinfo=_tz(timezone), locale=Locale.parse(_BABEL_IDS[locale])
+            value, format="medium", tzinfo=zone(timezone), locale=babel_locale(locale)
         )
     except OverflowError:
         # A moment at the calendar's edge (PostgreSQL's infinity, read as datetime.max)
@@ -167,35 +180,11 @@ def format_datetime(value: Any, locale: str, timezone: str = "Asia/Hong_Kong") -
 
 
 @functools.cache
-def _tz(name: str) -> Any:
+def zone(name: str) -> Any:
+    """The time zone ``name``, or Hong Kong's when the name is unknown."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("Asia/Hong_Kong")
-
-
-# -- Jinja glue: translations chosen per request from the template's ``request`` -----------
-
-
-def _request(context: Mapping[str, Any]) -> ASGIConnection | None:
-    return context.get("request")
-
-
-def jinja_gettext(context: Mapping[str, Any], message: str) -> str:
-    return translations(locale_of(_request(context))).gettext(message)
-
-
-def jinja_ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
-    return translations(locale_of(_request(context))).ngettext(singular, plural, n)
-
-
-def jinja_pgettext(context: Mapping[str, Any], ctx: str, message: str) -> str:
-    return translations(locale_of(_request(context))).pgettext(ctx, message)
-
-
-def jinja_npgettext(
-    context: Mapping[str, Any], ctx: str, singular: str, plural: str, n: int
-) -> str:
-    return translations(locale_of(_request(context))).npgettext(ctx, singular, plural, n)
