@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from loyalchat.receipts.synth import (
+from loyalchat.tools.receipt_synth import (
     ReceiptSpec,
     make_spec,
     photograph,
     render_receipt,
     write_dataset,
 )
-from loyalchat.receipts.synth.dataset import encode_jpeg
+from loyalchat.tools.receipt_synth.dataset import encode_jpeg
 from tests.test_cli import cli
 
 TODAY = dt.date(2026, 11, 20)

@@ -15,14 +15,14 @@ from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
 from loyalchat.commands.synth import synth_command
-from loyalchat.receipts.synth import (
+from loyalchat.tools.receipt_synth import (
     STYLES,
     generate,
     make_spec,
     render_receipt,
     write_dataset,
 )
-from loyalchat.receipts.synth.fonts import get_font
+from loyalchat.tools.receipt_synth.fonts import get_font
 
 TODAY = dt.date(2026, 11, 22)
 SHARED_KEYS = {"image", "company", "date", "total"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from loyalchat.receipts.synth import STYLES, write_dataset
+from loyalchat.tools.receipt_synth import STYLES, write_dataset
 
 
 @click.command("synth")

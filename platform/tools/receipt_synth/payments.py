@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from decimal import ROUND_CEILING, Decimal
 
-from loyalchat.receipts.synth.spec import CENT, Payment
+from loyalchat.tools.receipt_synth.spec import CENT, Payment
 
 METHODS = {
     "hk": (("cash", 35), ("octopus", 25), ("alipay", 10), ("wechat", 10), ("card", 20)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from loyalchat.receipts.synth.spec import ReceiptSpec
+from loyalchat.tools.receipt_synth.spec import ReceiptSpec
 
 COLUMN_HEADERS = {
     "hk": (("品名", "數量", "金額"), ("Item", "Qty", "Amount"), ("貨品 Item", "數量", "金額 Amt")),

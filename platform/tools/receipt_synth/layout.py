@@ -13,10 +13,10 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from loyalchat.receipts.synth.fonts import FAMILIES, get_font
-from loyalchat.receipts.synth.handwriting import hand_text
-from loyalchat.receipts.synth.rows import Row, build_rows, choose_template
-from loyalchat.receipts.synth.spec import ReceiptSpec
+from loyalchat.tools.receipt_synth.fonts import FAMILIES, get_font
+from loyalchat.tools.receipt_synth.handwriting import hand_text
+from loyalchat.tools.receipt_synth.rows import Row, build_rows, choose_template
+from loyalchat.tools.receipt_synth.spec import ReceiptSpec
 
 try:  # optional: receipts simply print no QR code without it
     import qrcode

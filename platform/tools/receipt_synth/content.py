@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from loyalchat.receipts.synth import vocab
-from loyalchat.receipts.synth.payments import make_payments
-from loyalchat.receipts.synth.spec import CENT, Charge, Item, ReceiptSpec
+from loyalchat.tools.receipt_synth import vocab
+from loyalchat.tools.receipt_synth.payments import make_payments
+from loyalchat.tools.receipt_synth.spec import CENT, Charge, Item, ReceiptSpec
 
 STYLES = ("hk", "cn", "en")
 LANGS = {"hk": "zh-Hant", "cn": "zh-Hans", "en": "en"}

@@ -4,13 +4,13 @@ Hong Kong (Traditional Chinese + English), mainland (Simplified Chinese) and Eng
 receipts, printed with Noto CJK on a thermal-paper look and photographed with optional
 tilt, perspective, blur, shadows, noise and JPEG artefacts. Deterministic by seed.
 
-    from loyalchat.receipts.synth import generate, make_spec
+    from loyalchat.tools.receipt_synth import generate, make_spec
     samples = generate(20, seed=7, styles=("hk", "cn"), difficulty=0.5)
 """
 
-from loyalchat.receipts.synth.augment import photograph
-from loyalchat.receipts.synth.content import STYLES, make_spec
-from loyalchat.receipts.synth.dataset import (
+from loyalchat.tools.receipt_synth.augment import photograph
+from loyalchat.tools.receipt_synth.content import STYLES, make_spec
+from loyalchat.tools.receipt_synth.dataset import (
     Sample,
     generate,
     iter_samples,
@@ -18,8 +18,8 @@ from loyalchat.receipts.synth.dataset import (
     sample_seed,
     write_dataset,
 )
-from loyalchat.receipts.synth.layout import render_receipt
-from loyalchat.receipts.synth.spec import Charge, Item, Payment, ReceiptSpec
+from loyalchat.tools.receipt_synth.layout import render_receipt
+from loyalchat.tools.receipt_synth.spec import Charge, Item, Payment, ReceiptSpec
 
 __all__ = [
     "STYLES",

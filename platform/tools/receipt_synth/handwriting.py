@@ -10,7 +10,7 @@ import random
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from loyalchat.receipts.synth.fonts import get_font
+from loyalchat.tools.receipt_synth.fonts import get_font
 
 
 def hand_text(text: str, size: int, ink: tuple[int, int, int], rng: random.Random) -> Image.Image:
