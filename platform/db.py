@@ -1,8 +1,9 @@
 """The database engine, chosen from settings, and the Piccolo wiring around it.
 
 SQLite (embedded default) and PostgreSQL (production) run the same tables and the same
-committed migrations. Piccolo finds its engine through ``loyalchat.piccolo_conf``; this
-module owns what that module holds, so tests can point every table at another engine.
+committed migrations. This module holds the engine in use; ``loyalchat.piccolo_conf`` (the
+module Piccolo reads) hands this module's engine to Piccolo, never the other way round, so
+tests can point every table at another engine with :func:`use_engine`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from piccolo.table import Table
 from loyalchat.settings import Settings, get_settings
 
 PICCOLO_CONF = "loyalchat.piccolo_conf"
+# The engine every table is bound to (see current_engine / use_engine).
+_engine: Engine | None = None
 
 # The core Piccolo apps, in dependency order; plugins add theirs via register_piccolo_apps.
 CORE_APPS = [
@@ -75,10 +78,9 @@ def all_tables() -> list[type[Table]]:
 
 def use_engine(engine: Engine) -> Engine:
     """Point Piccolo (migrations included) and every table at ``engine``."""
+    global _engine
     os.environ["PICCOLO_CONF"] = PICCOLO_CONF
-    from loyalchat import piccolo_conf
-
-    piccolo_conf.DB = engine
+    _engine = engine  # first: binding the tables imports them, and they ask for the engine
     Migration._meta.db = engine
     for table in all_tables():
         table._meta.db = engine
@@ -91,11 +93,15 @@ def configure_database(settings: Settings | None = None) -> Engine:
 
 
 def current_engine() -> Engine:
-    from loyalchat import piccolo_conf
+    """The engine in use: the last one given to :func:`use_engine`, else one from settings.
 
-    if piccolo_conf.DB is None:
-        return configure_database()
-    return piccolo_conf.DB
+    Piccolo asks for it (through ``piccolo_conf.DB``) when a table class is defined, so the
+    first call only makes the engine; binding tables is :func:`configure_database`'s job.
+    """
+    global _engine
+    if _engine is None:
+        _engine = make_engine()
+    return _engine
 
 
 async def start_pool(engine: Engine | None = None, settings: Settings | None = None) -> None:

@@ -4,6 +4,9 @@
 the source of truth, its unique index (tenant, source, provider_key) makes a provider's
 retry a no-op, and only a new row gets a queue message. ``process_event`` is the body of
 the ``process_inbound_event`` actor. This module is the only writer of ``inbound_event``.
+
+The actor module (``inbox.tasks``) depends on this one, not the other way round: when it is
+imported (after the broker exists) it hands its actor's ``send`` to :func:`set_enqueue`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class InboundEventRow:
 InboundHandler = Callable[[InboundEventRow], Awaitable[None]]
 
 _handlers: dict[str, InboundHandler] = {}
+# ``process_inbound_event.send``, set by inbox.tasks (see set_enqueue).
+_enqueue: Callable[[int], object] | None = None
 
 
 def register_inbound_handler(
@@ -96,12 +101,25 @@ async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[
     return event_id, True
 
 
-async def _send_process(event_id: int) -> None:
-    from loyalchat.inbox.tasks import process_inbound_event
+def set_enqueue(send: Callable[[int], object]) -> None:
+    """Queue each new event with ``send(event_id)``: the ``process_inbound_event`` actor's.
 
+    Called by ``inbox.tasks`` when ``import_actors()`` imports it, in every process that
+    records events (web app, worker, tests), so this module never imports its actors.
+    """
+    global _enqueue
+    _enqueue = send
+
+
+async def _send_process(event_id: int) -> None:
+    if _enqueue is None:
+        # No actor declared in this process (import_actors() not run): the row stays
+        # ``received`` and the sweeper sends it, as when the queue is unreachable.
+        log.warning("no inbox actor in this process; the sweeper will send event %s", event_id)
+        return
     try:
         # Off the event loop: a Redis enqueue is network I/O. to_thread copies the tenant.
-        await asyncio.to_thread(process_inbound_event.send, event_id)
+        await asyncio.to_thread(_enqueue, event_id)
     except (dramatiq.errors.BrokerError, redis.exceptions.RedisError, OSError):
         log.warning("could not enqueue inbound event %s; the sweeper will", event_id, exc_info=True)
 

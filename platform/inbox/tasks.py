@@ -26,6 +26,8 @@ async def process_inbound_event(event_id: int) -> None:
     await service.process_event(event_id)
 
 
+service.set_enqueue(process_inbound_event.send)
+
 # Rows left in received/processing (lost message, killed worker) are re-sent by the sweeper.
 register_sweepable(
     InboundEvent,
