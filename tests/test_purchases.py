@@ -165,7 +165,7 @@ async def test_a_merged_member_earns_nothing(tenant_a) -> None:
         await setup_rules()
         member = await make_member()
         first = await service.record_purchase(member, D("10.00"), reference="BEFORE")
-        # What members.merge_members leaves behind (set directly: another domain's table).
+        # What purchases.merge_members leaves behind (set directly: another domain's table).
         await Member.update({Member.status: "merged"}).where(Member.id == member)
         with pytest.raises(DomainError) as caught:
             await service.record_purchase(member, D("10.00"), reference="AFTER")
