@@ -1,28 +1,44 @@
 """Ledger and member-search benchmark on PostgreSQL: prints redemptions per second and search latency.
 
-Run: ``.venv/bin/python bench/ledger.py [--database-url URL] [--members 1000000]``.
+Run: ``.venv/bin/python bench/ledger.py [--database-url URL] [--members 1000000]
+[--seconds 10] [--clients 32] [--json]``.
 
 It DROPS and rebuilds the ``public`` schema of the database it is given (default
 ``postgresql://postgres@127.0.0.1:5432/lc_bench``, created if missing), then measures:
 
+0. PostgreSQL's own limit for a transaction of similar shape: ``pgbench -b tpcb-like``
+   with the same client count and duration against the same server, in a database of
+   its own (``<name>_pgbench``, initialised at scale ``--pgbench-scale``, default the
+   client count, when missing or of another scale), run just before ours.
 1. Redemptions per second through the real service (``rewards.service.redeem``: points
    deducted with a conditional UPDATE, lots drawn, a coupon grant issued) with N
-   concurrent clients on ONE hot member, and spread over 10,000 members.
+   concurrent clients on ONE hot member, and spread over 10,000 members, and the
+   statements sent per redemption (counted on the connections, pool resets included).
 2. Member search latency (``members.search.search_members``, pg_trgm) over a tenant of
-   ``--members`` members (default 1,000,000): typo'd names, phone fragments, numbers.
+   ``--members`` members (default 1,000,000; 0 skips it): typo'd names, phone
+   fragments, numbers.
 
 After the redemption runs it checks the ledger: every member's balance equals the sum of
-its entries and of its open lots.
+its entries and of its open lots. With ``--json`` the last line printed is one JSON
+object: ``redemptions_per_s_spread``, ``redemptions_per_s_hot``,
+``queries_per_redemption``, ``pgbench_tpcb_tps`` and ``search_p95_ms`` (``name``,
+``phone``, ``number``; null when search was skipped). Scripts rely on these keys.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import os
 import random
+import re
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 import click
@@ -43,15 +59,114 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-async def prepare_database(url: str) -> None:
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(admin_url)
+class CountingConnection(asyncpg.Connection):
+    """An asyncpg connection that counts the statements it sends (one round trip each)."""
+
+    statements = 0
+    resets = 0  # the pool's reset query when a connection goes back (counted in statements)
+
+    async def execute(self, query: str, *args, **kwargs):
+        CountingConnection.statements += 1
+        if query == self.get_reset_query():
+            CountingConnection.resets += 1
+        return await super().execute(query, *args, **kwargs)
+
+    async def executemany(self, query: str, args, **kwargs):
+        CountingConnection.statements += 1
+        return await super().executemany(query, args, **kwargs)
+
+    async def fetch(self, query: str, *args, **kwargs):
+        CountingConnection.statements += 1
+        return await super().fetch(query, *args, **kwargs)
+
+    async def fetchrow(self, query: str, *args, **kwargs):
+        CountingConnection.statements += 1
+        return await super().fetchrow(query, *args, **kwargs)
+
+    async def fetchval(self, query: str, *args, **kwargs):
+        CountingConnection.statements += 1
+        return await super().fetchval(query, *args, **kwargs)
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def pgbench_tps(url: str, clients: int, seconds: float, scale: int) -> float | None:
+    """``pgbench -b tpcb-like`` tps with ``clients`` clients for ``seconds`` on the same server.
+
+    Its tables live in ``<database>_pgbench``, initialised (``pgbench -i``) when missing or
+    of another scale. None when pgbench is not installed.
+    """
+    pgbench = shutil.which("pgbench", path=f"{os.environ.get('PATH', '')}:/usr/bin")
+    if pgbench is None:
+        print("  pgbench not found: pgbench_tpcb_tps is null", file=sys.stderr)
+        return None
+    name = url.rsplit("/", 1)[1].split("?")[0] + "_pgbench"
+    bench_url = _with_database(url, name)
+    await _create_database(url, name)
+    conn = await asyncpg.connect(bench_url)
+    try:
+        branches = await conn.fetchval(
+            "SELECT CASE WHEN to_regclass('pgbench_branches') IS NULL THEN -1"
+            " ELSE (SELECT count(*) FROM pgbench_branches) END"
+        )
+    finally:
+        await conn.close()
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = unquote(parts.password)
+    conninfo = [
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", unquote(parts.username or "postgres"),
+    ]  # fmt: skip
+    if branches != scale:
+        started = time.perf_counter()
+        print(f"  initialising pgbench tables (scale {scale}) in {name}...", file=sys.stderr)
+        init = await asyncio.create_subprocess_exec(
+            pgbench, *conninfo, "-i", "-q", "-s", str(scale), name,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        _, err = await init.communicate()
+        if init.returncode:
+            raise RuntimeError(f"pgbench -i failed: {err.decode()[-500:]}")
+        print(f"  pgbench tables ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    duration = max(1, round(seconds))
+    proc = await asyncio.create_subprocess_exec(
+        pgbench, *conninfo, "-n", "-b", "tpcb-like", "-c", str(clients),
+        "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(duration), name,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    with click.progressbar(
+        length=duration, label=f"{'pgbench tpcb-like':>22}", file=sys.stderr
+    ) as bar:
+
+        async def tick() -> None:
+            for _ in range(duration):
+                await asyncio.sleep(1)
+                bar.update(1)
+
+        (out, err), _ = await asyncio.gather(proc.communicate(), tick())
+    if proc.returncode:
+        raise RuntimeError(f"pgbench failed: {err.decode()[-500:]}")
+    found = re.search(r"^tps = ([0-9.]+)", out.decode(), re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"no tps in pgbench's output: {out.decode()[-500:]}")
+    return float(found.group(1))
+
+
+async def _create_database(url: str, name: str) -> None:
+    conn = await asyncpg.connect(_with_database(url, "postgres"))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+
+
+async def prepare_database(url: str) -> None:
+    await _create_database(url, url.rsplit("/", 1)[1])
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
@@ -219,62 +334,106 @@ async def check_ledger(url: str, tenant_id: int) -> int:
         await conn.close()
 
 
-async def run(args: argparse.Namespace) -> None:
-    import os
-
+async def run(args: argparse.Namespace) -> dict:
     os.environ["LOYALCHAT_DATABASE_URL"] = args.database_url
     os.environ.setdefault("LOYALCHAT_LOG_LEVEL", "WARNING")
     from loyalchat import db
-    from loyalchat.context import Actor, tenant_context
     from loyalchat.log import configure_logging
-    from loyalchat.rewards import service as rewards
     from loyalchat.settings import get_settings
-    from loyalchat.tenants import service as tenants
-    from loyalchat.tenants.tables import TenantStatus
 
     get_settings.cache_clear()
     configure_logging(get_settings())
+    try:  # the host hands the plugin manager to the code it runs
+        from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
+
+        plugins = use_plugin_manager(build_plugin_manager())
+    except ImportError:  # older trees: a process-wide manager built on first use
+        plugins = contextlib.nullcontext()
     await prepare_database(args.database_url)
     engine = db.configure_database()
     await db.migrate(engine)
-    await engine.start_connection_pool(min_size=2, max_size=args.clients + 4)
+    await engine.start_connection_pool(
+        min_size=2, max_size=args.clients + 4, connection_class=CountingConnection
+    )
     try:
-        shop = await tenants.create_tenant("bench-shop", "Bench Shop", status=TenantStatus.active)
-        with tenant_context(shop.id, Actor("system", label="bench")):
-            reward = await rewards.create_reward(
-                {"name": {"en": "Coffee"}, "points_cost": 1, "type": "coupon",
-                 "options": {"benefit": "free coffee"}}
-            )  # fmt: skip
-        hot = await seed_points(args.database_url, shop.id, 1, 10_000_000)
-        spread = await seed_points(args.database_url, shop.id, 10_000, 1_000)
-        print(f"PostgreSQL {args.database_url}, {args.clients} concurrent clients, cost 1 point")
-        for label, members in (("one hot member", hot), ("10,000 members", spread)):
-            done, elapsed, lat = await redemption_run(
-                label, members, reward.id, shop.id, args.clients, args.seconds
-            )
-            print(
-                f"  redemptions, {label:<15}: {done / elapsed:8.0f} /s "
-                f"({done} in {elapsed:.1f} s; latency p50 {percentile(lat, 50) * 1000:.1f} ms, "
-                f"p95 {percentile(lat, 95) * 1000:.1f} ms)"
-            )
-        bad = await check_ledger(args.database_url, shop.id)
-        print(f"  ledger check: {bad} member(s) whose balance differs from entries or lots")
-
-        if args.members <= 0:
-            return
-        big = await tenants.create_tenant("bench-big", "Bench Big", status=TenantStatus.active)
-        started = time.perf_counter()
-        samples = await seed_search(args.database_url, big.id, args.members)
-        print(f"  seeded {args.members:,} members in {time.perf_counter() - started:.0f} s")
-        timings = await search_run(big.id, samples)
-        print(f"member search over {args.members:,} members ({len(samples)} queries per kind):")
-        for kind, values in timings.items():
-            print(
-                f"  {kind:<13} p50 {percentile(values, 50) * 1000:7.1f} ms   "
-                f"p95 {percentile(values, 95) * 1000:7.1f} ms"
-            )
+        with plugins:
+            return await _measure(args)
     finally:
         await engine.close_connection_pool()
+
+
+async def _measure(args: argparse.Namespace) -> dict:
+    from loyalchat.context import Actor, tenant_context
+    from loyalchat.rewards import service as rewards
+    from loyalchat.tenants import service as tenants
+    from loyalchat.tenants.tables import TenantStatus
+
+    result: dict = {
+        "redemptions_per_s_spread": None,
+        "redemptions_per_s_hot": None,
+        "queries_per_redemption": None,
+        "pgbench_tpcb_tps": None,
+        "search_p95_ms": {"name": None, "phone": None, "number": None},
+    }
+    shop = await tenants.create_tenant("bench-shop", "Bench Shop", status=TenantStatus.active)
+    with tenant_context(shop.id, Actor("system", label="bench")):
+        reward = await rewards.create_reward(
+            {"name": {"en": "Coffee"}, "points_cost": 1, "type": "coupon",
+             "options": {"benefit": "free coffee"}}
+        )  # fmt: skip
+    hot = await seed_points(args.database_url, shop.id, 1, 10_000_000)
+    spread = await seed_points(args.database_url, shop.id, 10_000, 1_000)
+    tps = await pgbench_tps(args.database_url, args.clients, args.seconds, args.pgbench_scale)
+    result["pgbench_tpcb_tps"] = round(tps, 1) if tps is not None else None
+    print(f"PostgreSQL {args.database_url}, {args.clients} concurrent clients, cost 1 point")
+    if tps is not None:
+        print(
+            f"  pgbench -b tpcb-like, same server  : {tps:8.0f} tps "
+            f"(scale {args.pgbench_scale}, {args.clients} clients, {max(1, round(args.seconds))} s)"
+        )
+    for label, members, key in (
+        ("one hot member", hot, "redemptions_per_s_hot"),
+        ("10,000 members", spread, "redemptions_per_s_spread"),
+    ):
+        statements, resets = CountingConnection.statements, CountingConnection.resets
+        done, elapsed, lat = await redemption_run(
+            label, members, reward.id, shop.id, args.clients, args.seconds
+        )
+        per_s = done / elapsed
+        result[key] = round(per_s, 1)
+        queries = (CountingConnection.statements - statements) / max(done, 1)
+        pool_resets = (CountingConnection.resets - resets) / max(done, 1)
+        ratio = f", {per_s / tps:.2f}x pgbench" if tps else ""
+        print(
+            f"  redemptions, {label:<15}: {per_s:8.0f} /s{ratio} "
+            f"({done} in {elapsed:.1f} s; latency p50 {percentile(lat, 50) * 1000:.1f} ms, "
+            f"p95 {percentile(lat, 95) * 1000:.1f} ms; {queries:.1f} statements per "
+            f"redemption, of which {pool_resets:.1f} pool resets)"
+        )
+        if key == "redemptions_per_s_spread":
+            result["queries_per_redemption"] = round(queries, 1)
+    bad = await check_ledger(args.database_url, shop.id)
+    print(f"  ledger check: {bad} member(s) whose balance differs from entries or lots")
+    if bad:
+        raise SystemExit("the ledger check failed")
+
+    if args.members <= 0:
+        return result
+    big = await tenants.create_tenant("bench-big", "Bench Big", status=TenantStatus.active)
+    started = time.perf_counter()
+    samples = await seed_search(args.database_url, big.id, args.members)
+    print(f"  seeded {args.members:,} members in {time.perf_counter() - started:.0f} s")
+    timings = await search_run(big.id, samples)
+    print(f"member search over {args.members:,} members ({len(samples)} queries per kind):")
+    for kind, values in timings.items():
+        print(
+            f"  {kind:<13} p50 {percentile(values, 50) * 1000:7.1f} ms   "
+            f"p95 {percentile(values, 95) * 1000:7.1f} ms"
+        )
+    for name, kind in (("name", "typo'd name"), ("phone", "phone digits"), ("number", "member no")):
+        if timings[kind]:
+            result["search_p95_ms"][name] = round(percentile(timings[kind], 95) * 1000, 1)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,7 +444,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--members", type=int, default=1_000_000, help="for the search run (0: skip it)"
     )
-    asyncio.run(run(parser.parse_args(argv)))
+    parser.add_argument(
+        "--pgbench-scale", type=int, default=None, help="pgbench's scale (default: --clients)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="end with one line of JSON holding the figures"
+    )
+    args = parser.parse_args(argv)
+    if args.pgbench_scale is None:
+        args.pgbench_scale = args.clients
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(result), flush=True)
     return 0
 
 

@@ -18,7 +18,7 @@ from loyalchat.context import Actor, tenant_context
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value
 from loyalchat.media import images
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate
@@ -67,7 +67,7 @@ async def _member(tenant_id: int) -> Mapping[str, int | str]:
         await ledger.adjust(
             member.id, 1000, key=f"planted:{member.id}", reason="planted by harness"
         )
-        await value.top_up(member.id, "100.00", key=f"planted-value:{member.id}")
+        await stored_value.top_up(member.id, "100.00", key=f"planted-value:{member.id}")
     return {"int": member.id, "str": member.member_no}
 
 

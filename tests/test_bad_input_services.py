@@ -62,7 +62,7 @@ async def _member_near_the_top(world: World, points: int, stored: str) -> int:
 async def _refuses_growth_past_the_column(world: World) -> None:
     from loyalchat.bounds import INT32_MAX, BalanceOutOfRange
     from loyalchat.ledger import service as ledger
-    from loyalchat.ledger import value
+    from loyalchat.ledger import stored_value
 
     member = await _member_near_the_top(world, INT32_MAX - 10, "999999999999.00")
     with tenant_context(world.id, SYSTEM):
@@ -70,12 +70,12 @@ async def _refuses_growth_past_the_column(world: World) -> None:
             await ledger.earn(member, 11, key="over")
         assert (await ledger.earn(member, 10, key="to-the-top")).balance_after == INT32_MAX
         with pytest.raises(BalanceOutOfRange):
-            await value.top_up(member, "1.00", key="too-much")
-        assert (await value.top_up(member, "0.99", key="fits")).balance_after == value.Decimal(
-            "999999999999.99"
-        )
+            await stored_value.top_up(member, "1.00", key="too-much")
+        assert (
+            await stored_value.top_up(member, "0.99", key="fits")
+        ).balance_after == stored_value.Decimal("999999999999.99")
         assert (await ledger.entry_by_key("over")) is None
-        assert (await value.entry_by_key("too-much")) is None
+        assert (await stored_value.entry_by_key("too-much")) is None
 
 
 async def test_balances_stay_inside_their_columns_on_postgresql(tenant_a: World) -> None:
@@ -137,13 +137,15 @@ async def test_console_forms_refuse_full_width_and_huge_numbers(tenant_a: World)
 
 async def test_the_stored_value_service_refuses_full_width_amounts(tenant_a: World) -> None:
     from loyalchat.domain import DomainError
-    from loyalchat.ledger import value
+    from loyalchat.ledger import stored_value
 
     member = await _member_near_the_top(tenant_a, 0, "0")
     with tenant_context(tenant_a.id, SYSTEM):
         with pytest.raises(DomainError, match="not an amount"):
-            await value.top_up(member, "１００", key="full-width")
-        assert (await value.top_up(member, "100", key="ascii")).amount == value.Decimal("100.00")
+            await stored_value.top_up(member, "１００", key="full-width")
+        assert (
+            await stored_value.top_up(member, "100", key="ascii")
+        ).amount == stored_value.Decimal("100.00")
 
 
 # -- services refuse text nothing can store, whoever calls them ---------------------------
@@ -153,7 +155,7 @@ async def test_services_refuse_nul_and_control_characters(tenant_a: World) -> No
     from loyalchat.bounds import InvalidCharacter
     from loyalchat.domain import DomainError
     from loyalchat.ledger import service as ledger
-    from loyalchat.ledger import value
+    from loyalchat.ledger import stored_value
     from loyalchat.members import service as members
     from loyalchat.members.schemas import MemberCreate
     from loyalchat.rewards import service as rewards
@@ -177,14 +179,14 @@ async def test_services_refuse_nul_and_control_characters(tenant_a: World) -> No
         with pytest.raises(InvalidCharacter):
             await ledger.earn(member, 5, key="nul-ref", reference="POS\x1b1")
         with pytest.raises(InvalidCharacter):
-            await value.top_up(member, "5", key="nul-top-up", reason="\x00")
+            await stored_value.top_up(member, "5", key="nul-top-up", reason="\x00")
         with pytest.raises(InvalidCharacter):
             await members.create_member(MemberCreate(name="Chan", notes="call\x00me"))
         with pytest.raises(InvalidCharacter):
             await members.create_member(MemberCreate(name="Chan", email="a\x00@b.test"))
         with pytest.raises(InvalidCharacter):
             await rules.create_rule(
-                RuleCreate(name="Base\x00", kind="ratio", points_per_unit=value.Decimal(1))
+                RuleCreate(name="Base\x00", kind="ratio", points_per_unit=stored_value.Decimal(1))
             )
         # Line breaks stay fine where text may have lines.
         entry = await ledger.adjust(member, 5, key="multi-line", reason="two\nlines")

@@ -8,7 +8,7 @@ import pytest
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.card_reply import asks_for_card, card_reply
@@ -42,7 +42,7 @@ async def test_reply_has_balances_and_a_link_to_this_members_wallet(
     with tenant_context(tenant_a.id, SYSTEM):
         member = await members.create_member(MemberCreate(name="Amy", locale="zh-Hant"))
         await ledger.earn(member.id, 1234, key="seed")
-        await value.top_up(member.id, "50", key="topup:1")
+        await stored_value.top_up(member.id, "50", key="topup:1")
         reply = await card_reply(member.id)
         english = await card_reply(member.id, locale="en")
     assert member.member_no in reply and "積分：1,234" in reply and "HKD 50.00" in reply

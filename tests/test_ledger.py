@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.ledger import figures, stored_value
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
-from loyalchat.ledger.tables import LedgerEntry, PointLot
+from loyalchat.ledger.tables import LedgerEntry, LotDraw, PointLot
 from loyalchat.members.tables import Member
 from loyalchat.scoping import new_row, scoped_select
 from tests.fixtures import World
@@ -42,7 +42,7 @@ async def balance(member_id: int) -> int:
 
 
 async def assert_consistent(member_id: int) -> None:
-    check = await ledger.audit_member(member_id)
+    check = await figures.audit_member(member_id)
     assert check.ok, check
 
 
@@ -130,7 +130,7 @@ async def test_expiry_takes_what_is_left_of_a_lot_once(tenant_a: World) -> None:
         assert await ledger.expire_due(NOW) == 70
         assert await ledger.expire_due(NOW) == 0
         assert await balance(member) == 25
-        kinds = [e.kind for e in (await ledger.history(member)).items]
+        kinds = [e.kind for e in (await figures.history(member)).items]
         assert kinds == ["expire", "redeem", "earn", "earn"]
         await assert_consistent(member)
 
@@ -192,7 +192,7 @@ async def test_merging_moves_points_with_their_expiry_and_stored_value(tenant_a:
         keep, absorb = await make_member(), await make_member()
         expiry = NOW + timedelta(days=40)
         await ledger.earn(absorb, 70, key="a", expires_at=expiry)
-        await value.top_up(absorb, "55.50", key="topup:1")
+        await stored_value.top_up(absorb, "55.50", key="topup:1")
         assert await ledger.transfer_all(absorb, keep, key_prefix="merge:2") == 70
         assert await ledger.transfer_all(absorb, keep, key_prefix="merge:2") == 0
         assert (await balance(keep), await balance(absorb)) == (70, 0)
@@ -255,11 +255,65 @@ async def test_sqlite_concurrent_redemptions_never_overspend(sqlite_db, tenant_a
 
         results = await asyncio.gather(*(attempt(i) for i in range(32)))
         assert sum(results) == 14 and await balance(member) == 2
-        await value.top_up(member, "0.10", key="topup:1")
-        await value.top_up(member, "0.20", key="topup:2")
-        spent = await value.spend(member, "0.30", key="spend:1")  # exact in Decimal, not float
+        await stored_value.top_up(member, "0.10", key="topup:1")
+        await stored_value.top_up(member, "0.20", key="topup:2")
+        spent = await stored_value.spend(
+            member, "0.30", key="spend:1"
+        )  # exact in Decimal, not float
         assert spent.balance_after == Decimal("0.00")
         await assert_consistent(member)
+
+
+async def _concurrent_debits_drain_lots_in_expiry_order() -> None:
+    """Five lots of 10 (expiring in 30, 10, never, 20 and 5 days), 20 debits of 3 at once:
+    16 succeed, and whatever the interleaving every one took the oldest-expiring points
+    left, so exactly the 2 points of the never-expiring lot remain."""
+    member = await make_member()
+    now = datetime.now(UTC)
+    for i, days in enumerate((30, 10, None, 20, 5)):
+        expires = now + timedelta(days=days) if days else None
+        await ledger.earn(member, 10, key=f"lot:{i}", expires_at=expires)
+
+    async def attempt(i: int) -> bool:
+        try:
+            await ledger.debit(member, 3, key=f"redeem:{i}")
+        except ledger.InsufficientPoints:
+            return False
+        return True
+
+    results = await asyncio.gather(*(attempt(i) for i in range(20)))
+    assert sum(results) == 16 and await balance(member) == 2
+    lots = await scoped_select(PointLot, PointLot.expires_at, PointLot.remaining).where(
+        PointLot.member == member
+    )
+    left = {
+        round((lot["expires_at"] - now) / timedelta(days=1)) if lot["expires_at"] else None: (
+            lot["remaining"]
+        )
+        for lot in lots
+    }
+    assert left == {5: 0, 10: 0, 20: 0, 30: 0, None: 2}
+    draws = await scoped_select(LotDraw, LotDraw.entry, LotDraw.points).where(
+        LotDraw.entry.member == member
+    )
+    per_entry: dict[int, int] = {}
+    for draw in draws:
+        per_entry[draw["entry"]] = per_entry.get(draw["entry"], 0) + draw["points"]
+    assert sorted(per_entry.values()) == [3] * 16
+    await assert_consistent(member)
+
+
+async def test_concurrent_debits_drain_lots_in_expiry_order(tenant_a: World) -> None:
+    with tenant_context(tenant_a.id, STAFF):
+        await _concurrent_debits_drain_lots_in_expiry_order()
+
+
+@pytest.mark.sqlite
+async def test_sqlite_concurrent_debits_drain_lots_in_expiry_order(
+    sqlite_db, tenant_a_sqlite
+) -> None:
+    with tenant_context(tenant_a_sqlite, STAFF):
+        await _concurrent_debits_drain_lots_in_expiry_order()
 
 
 @pytest.fixture
@@ -286,35 +340,35 @@ async def test_another_tenants_member_is_not_found(tenant_a: World, tenant_b: Wo
             ledger.debit(theirs, 10, key="steal-2"),
             ledger.adjust(theirs, -10, key="steal-3", reason="x"),
             ledger.reverse(entry.id, key="steal-4", reason="x"),
-            ledger.audit_member(theirs),
-            value.top_up(theirs, "5", key="steal-5"),
+            figures.audit_member(theirs),
+            stored_value.top_up(theirs, "5", key="steal-5"),
         ):
             with pytest.raises(NotFound):
                 await call
-        assert (await ledger.history(theirs)).total == 0
+        assert (await figures.history(theirs)).total == 0
         assert await ledger.entry_by_key("b-seed") is None
-        assert await ledger.liability() == 0
+        assert await figures.liability() == 0
     with tenant_context(tenant_b.id, STAFF):
         assert await balance(theirs) == 500
-        assert (await ledger.history(theirs)).total == 1
+        assert (await figures.history(theirs)).total == 1
 
 
 async def test_stored_value_is_decimal_and_never_negative(tenant_a: World) -> None:
     with tenant_context(tenant_a.id, STAFF):
         member = await make_member()
-        top = await value.top_up(member, "100.10", key="topup:1")
+        top = await stored_value.top_up(member, "100.10", key="topup:1")
         assert top.balance_after == Decimal("100.10")
-        spent = await value.spend(member, Decimal("0.10"), key="spend:1")
+        spent = await stored_value.spend(member, Decimal("0.10"), key="spend:1")
         assert spent.balance_after == Decimal("100.00")
-        with pytest.raises(value.InsufficientValue):
-            await value.spend(member, "100.01", key="spend:2")
+        with pytest.raises(stored_value.InsufficientValue):
+            await stored_value.spend(member, "100.01", key="spend:2")
         for bad in ("0", "-1", "1.001", "abc"):
             with pytest.raises(DomainError):
-                await value.top_up(member, bad, key=f"topup:{bad}")
+                await stored_value.top_up(member, bad, key=f"topup:{bad}")
         with pytest.raises(TypeError):
-            await value.top_up(member, 1.5, key="topup:float")
-        assert (await value.top_up(member, "100.10", key="topup:1")).replayed
-        assert (await value.history(member)).total == 2
+            await stored_value.top_up(member, 1.5, key="topup:float")
+        assert (await stored_value.top_up(member, "100.10", key="topup:1")).replayed
+        assert (await stored_value.history(member)).total == 2
 
 
 # One operation of the property test: (kind, points, expiry offset in days or None)
@@ -359,7 +413,7 @@ def test_any_sequence_keeps_balance_equal_to_entries_and_lots(tenant_a: World, o
                 elif kind == "expire":
                     now += timedelta(days=1)
                     await ledger.expire_due(now)
-                check = await ledger.audit_member(member)
+                check = await figures.audit_member(member)
                 assert check.ok, (ops, step, check)
 
     asyncio.run(run())

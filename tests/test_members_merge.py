@@ -10,8 +10,8 @@ import pytest
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError
+from loyalchat.ledger import figures, stored_value
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
 from loyalchat.members import service
 from loyalchat.members.schemas import MemberCreate
 from loyalchat.purchases import service as purchases
@@ -47,7 +47,7 @@ async def test_merge_moves_identities_profile_points_value_and_grants(tenant_a: 
         )
         await ledger.earn(keep.id, 100, key="purchase:a")
         await ledger.earn(absorb.id, 250, key="purchase:b")
-        await value.top_up(absorb.id, Decimal("50.50"), key="topup:b")
+        await stored_value.top_up(absorb.id, Decimal("50.50"), key="topup:b")
         grant_id = await _grant(absorb.id, "CODE1")
 
         kept = await purchases.merge_members(keep.member_no, absorb.member_no, "same person")
@@ -55,7 +55,7 @@ async def test_merge_moves_identities_profile_points_value_and_grants(tenant_a: 
         absorbed = await service.get_member(absorb.member_no)  # old links still resolve
         linked = await service.identities(keep.id)
         grant = await scoped_select(Grant, Grant.member).where(Grant.id == grant_id).first()
-        check = await ledger.audit_member(keep.id)
+        check = await figures.audit_member(keep.id)
         listed = await service.search_members()
         by_wechat = await service.find_by_identity("wechat", "oWeChat1")
         entry = next(e for e in await audit.recent() if e["action"] == "member.merge")
@@ -127,7 +127,7 @@ async def test_concurrent_merges_of_one_member_apply_once(tenant_a: World) -> No
         )
         assert sum(not isinstance(r, Exception) for r in crossed) == 1
         members = [await service.get_member(m.member_no) for m in (*keeps, dup)]
-        checks = [await ledger.audit_member(m.id) for m in (*keeps, dup)]
+        checks = [await figures.audit_member(m.id) for m in (*keeps, dup)]
     assert sum(m.points for m in members) == 70
     assert [m.status for m in members].count("merged") == 2
     assert all(check.ok for check in checks)

@@ -13,6 +13,7 @@ from loyalchat import db
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.hookimpl import hookimpl
+from loyalchat.ledger import figures
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger.tables import PointLot
 from loyalchat.members.tables import Member
@@ -73,7 +74,7 @@ async def test_purchase_credits_the_rules_points(tenant_a) -> None:
 
         second = await service.record_purchase(member, D("12.34"), reference="POS-124")
         assert (second.points, second.balance) == (12, 1112)
-        assert (await ledger.audit_member(member)).ok
+        assert (await figures.audit_member(member)).ok
 
 
 async def test_replay_with_the_same_key_credits_nothing_more(tenant_a) -> None:
@@ -90,7 +91,7 @@ async def test_replay_with_the_same_key_credits_nothing_more(tenant_a) -> None:
         # A retry under the same key returns the first result, whatever it now says.
         retried = await service.record_purchase(member, D("99.00"), reference="R-3", key="api:abc")
         assert retried.replayed and (retried.points, retried.entry_id) == (10, keyed.entry_id)
-        page = await ledger.history(member)
+        page = await figures.history(member)
         assert page.total == 2
         assert sum(e.points for e in page.items) == 260
 
@@ -130,7 +131,7 @@ async def test_a_key_used_for_another_member_is_a_conflict(tenant_a) -> None:
         with pytest.raises(Conflict) as caught:
             await service.record_purchase(bob, D("10.00"), reference="SHARED")
         assert caught.value.code == "idempotency_conflict"
-        assert (await ledger.history(bob)).total == 0
+        assert (await figures.history(bob)).total == 0
 
 
 async def test_a_purchase_that_earns_nothing_makes_no_entry(tenant_a) -> None:
@@ -141,7 +142,7 @@ async def test_a_purchase_that_earns_nothing_makes_no_entry(tenant_a) -> None:
         member = await make_member()
         out = await service.record_purchase(member, D("999.99"), reference="SMALL")
         assert (out.points, out.balance, out.entry_id, out.replayed) == (0, 0, None, False)
-        assert (await ledger.history(member)).total == 0
+        assert (await figures.history(member)).total == 0
 
 
 async def test_the_purchase_date_picks_the_campaigns(tenant_a) -> None:
@@ -195,7 +196,7 @@ async def test_bad_purchases_are_refused(tenant_a, amount, reference, code) -> N
         with pytest.raises(DomainError) as caught:
             await service.record_purchase(member, amount, reference=reference)
         assert caught.value.code == code
-        assert (await ledger.history(member)).total == 0
+        assert (await figures.history(member)).total == 0
 
 
 async def test_float_amount_is_a_programming_error(tenant_a) -> None:
@@ -250,10 +251,10 @@ async def test_daily_cap_holds_under_64_concurrent_purchases(tenant_a) -> None:
             earned = sorted((r.points for r in results), reverse=True)
             assert sum(earned) == 1000
             assert earned[:14] == [70] * 14 and earned[14] == 20 and set(earned[15:]) == {0}
-            assert await ledger.earned_on(member, datetime.now(HK).date(), HK) == 1000
-            check = await ledger.audit_member(member)
+            assert await figures.earned_on(member, datetime.now(HK).date(), HK) == 1000
+            check = await figures.audit_member(member)
             assert check.ok and check.cached == 1000
-            assert (await ledger.history(member)).total == 15
+            assert (await figures.history(member)).total == 15
     finally:
         await engine.close_connection_pool()
 
@@ -267,8 +268,8 @@ async def test_a_tenant_cannot_credit_anothers_member(tenant_a, tenant_b) -> Non
         with pytest.raises(NotFound):
             await service.record_purchase(b_member, D("100.00"), reference="X")
     with tenant_context(tenant_b.id, CASHIER):
-        assert (await ledger.audit_member(b_member)).cached == 0
-        assert (await ledger.history(b_member)).total == 0
+        assert (await figures.audit_member(b_member)).cached == 0
+        assert (await figures.history(b_member)).total == 0
         # B's own purchase with the same reference is not blocked by A's attempt.
         assert (await service.record_purchase(b_member, D("1.00"), reference="X")).points == 1
 
@@ -299,7 +300,7 @@ async def test_purchases_on_sqlite(sqlite_db) -> None:
             )
         )
         assert sum(r.points for r in concurrent) == 500
-        check = await ledger.audit_member(member)
+        check = await figures.audit_member(member)
         assert check.ok and check.cached == 1500
         lot = await scoped_select(PointLot).where(PointLot.entry == out.entry_id).first()
         assert lot["expires_at"] is not None
@@ -329,4 +330,4 @@ async def test_a_reference_reused_for_another_amount_is_refused(tenant_a) -> Non
         assert refused.value.extra == {"amount": "50.00", "entry_id": first.entry_id}
         again = await service.record_purchase(member, D("50.00"), reference="POS-9")
         assert again.replayed and again.entry_id == first.entry_id
-        assert (await ledger.history(member)).total == 1
+        assert (await figures.history(member)).total == 1

@@ -13,6 +13,7 @@ from loyalchat.domain import DomainError
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardError
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
+from loyalchat.ledger import figures
 from loyalchat.ledger import service as ledger
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins import coupon
@@ -117,7 +118,7 @@ async def test_voiding_refunds_points_and_stock(tenant_a: World) -> None:
         assert (await rewards.get_reward(reward.id)).stock == 2
         refund = await ledger.entry_by_key(f"void:{grant.id}")
         assert (refund.kind, refund.points, refund.reason) == ("reverse", 100, "wrong member")
-        assert (await ledger.audit_member(member)).ok
+        assert (await figures.audit_member(member)).ok
         again = await refused(rewards.void_grant(grant.code, "twice"))
         assert again.code == "grant_void"
         assert await balance(member) == 150
@@ -223,7 +224,7 @@ async def test_sqlite_redeem_use_void_and_concurrency(sqlite_tenant: int) -> Non
     with tenant_context(sqlite_tenant, OWNER):
         assert (await refused(rewards.use_grant(grant.code))).code == "already_used"
         assert await rewards.expire_grants(datetime.now(UTC) + timedelta(days=8)) == 0
-        assert (await ledger.audit_member(member)).ok
+        assert (await figures.audit_member(member)).ok
 
 
 @pytest.mark.sqlite
@@ -242,4 +243,4 @@ async def test_sqlite_points_limit_and_void(sqlite_tenant: int) -> None:
         err = await refused(rewards.redeem(member, dearer.id, key="6"))
         assert err.code == "insufficient_points"
         assert await balance(member) == 20
-        assert (await ledger.audit_member(member)).ok
+        assert (await figures.audit_member(member)).ok

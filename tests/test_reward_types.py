@@ -15,7 +15,7 @@ from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError
 from loyalchat.extensions.rewards import Grant, RewardType, get_reward_types
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value as ledger_value
 from loyalchat.ledger.tables import StoredValueEntry
 from loyalchat.members.tables import Member
 from loyalchat.pluginmanager import build_plugin_manager
@@ -164,7 +164,7 @@ async def test_stored_value_reward_credits_at_once_and_is_used(tenant_a: World) 
         )
         assert reward.options == {"amount": "50.00"}
         member = await make_member(1200)
-        await value.top_up(member, "10.50", key="topup:1")
+        await ledger_value.top_up(member, "10.50", key="topup:1")
         with tenant_context(tenant_a.id, CASHIER):
             held = await rewards.redeem(member, reward.id, key="wallet:9")
         assert (held.status, held.used_by_label) == ("used", "Cashier Amy")

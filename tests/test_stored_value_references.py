@@ -15,7 +15,7 @@ from loyalchat.api_errors import MESSAGES
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import Conflict
 from loyalchat.i18n import translations
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value
 from loyalchat.ledger.tables import StoredValueEntry
 from loyalchat.members.tables import Member
 from loyalchat.scoping import new_row, scoped_count, scoped_select
@@ -131,9 +131,9 @@ async def test_eight_concurrent_spends_with_one_reference_debit_once(tenant_a: W
     with tenant_context(tenant_a.id, STAFF):
         row = new_row(Member, member_no="T900001", seq=900001, name="Chan")
         await row.save()
-        await value.top_up(row.id, "100.00", key="seed")
+        await stored_value.top_up(row.id, "100.00", key="seed")
         results = await asyncio.gather(
-            *(value.spend(row.id, "7.00", key=f"api:{i}", reference="POS-9") for i in range(8))
+            *(stored_value.spend(row.id, "7.00", key=f"api:{i}", reference="POS-9") for i in range(8))
         )
         assert len({r.id for r in results}) == 1
         assert sum(not r.replayed for r in results) == 1
@@ -150,12 +150,12 @@ async def test_a_long_reference_is_hashed_into_the_key(tenant_a: World) -> None:
         row = new_row(Member, member_no="T900002", seq=900002, name="Chan")
         await row.save()
         long = "R" * 150  # past the API's 100 (a service caller's), within the column
-        first = await value.top_up(row.id, "1.00", reference=long)
-        again = await value.top_up(row.id, "1.00", reference=long)
+        first = await stored_value.top_up(row.id, "1.00", reference=long)
+        again = await stored_value.top_up(row.id, "1.00", reference=long)
         assert (again.id, again.replayed, first.reference) == (first.id, True, long)
         assert len(first.idempotency_key) <= 200
         try:
-            await value.top_up(row.id, "2.00", reference=long)
+            await stored_value.top_up(row.id, "2.00", reference=long)
         except Conflict as exc:
             assert exc.code == "reference_reused"
         else:

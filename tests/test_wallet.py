@@ -19,7 +19,7 @@ from loyalchat import i18n
 from loyalchat.context import tenant_context
 from loyalchat.domain import DomainError
 from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberUpdate
 from loyalchat.rewards import service as rewards
@@ -60,7 +60,7 @@ async def test_card_shows_balances_and_verified_state(
 ) -> None:
     member = await make_member(tenant_a, 1250, locale="en")
     with tenant_context(tenant_a.id, STAFF):
-        await value.top_up(member.id, Decimal("50.50"), key="topup:1")
+        await stored_value.top_up(member.id, Decimal("50.50"), key="topup:1")
 
     response = await client.get(path_of(tenant_a, member))
     assert response.status_code == 200, response.text

@@ -18,11 +18,11 @@ from litestar.openapi.spec import Example
 
 from loyalchat.domain import DomainError
 from loyalchat.ledger.service import EntryOut
-from loyalchat.ledger.value import ValueEntryOut
+from loyalchat.ledger.stored_value import ValueEntryOut
 
 # An amount above 0 with at most two decimal places, ASCII digits only (a full-width
 # "１００" is not an amount): up to 12 digits before the point (Numeric(14, 2)) for a
-# purchase, up to 1,000,000.00 (ledger.value.MAX_AMOUNT) for stored value. The document
+# purchase, up to 1,000,000.00 (ledger.stored_value.MAX_AMOUNT) for stored value. The document
 # states the pattern; parse_money() checks it, so a mismatch is 422 ``invalid_amount``.
 PURCHASE_AMOUNT = r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
 STORED_VALUE_AMOUNT = (
@@ -60,7 +60,7 @@ def parse_money(text: str) -> Decimal:
     """``"1000.00"`` -> ``Decimal("1000.00")``; ``invalid_amount`` for anything else.
 
     Matches the document's pattern the way a JSON schema does (a search); a stored-value
-    amount past its cap is then refused by ``ledger.value``.
+    amount past its cap is then refused by ``ledger.stored_value``.
     """
     if not _PURCHASE_AMOUNT.search(text):
         raise DomainError(f"not an amount: {text!r}", code="invalid_amount")

@@ -3,7 +3,7 @@
 Thin: the member is found by the ``before_request`` hook, the ledger services do the
 work (purchases and adjustments: ``purchases.controllers``). Each write hands the service
 an idempotency key: a stored-value spend or top-up with a reference its natural one
-(``spend:ref:<reference>``, chosen by ``ledger.value``), else the request's own
+(``spend:ref:<reference>``, chosen by ``ledger.stored_value``), else the request's own
 (``Idempotency-Key``) when sent, else a fresh token. A service replay (the same payment
 again) answers 200 instead of 201.
 """
@@ -28,8 +28,7 @@ from loyalchat.api_errors import (
 from loyalchat.api_pages import offset_page
 from loyalchat.bounds import Offset
 from loyalchat.idempotency.middleware import REPLAY_HEADERS, ServiceKey
-from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value
+from loyalchat.ledger import figures, stored_value
 from loyalchat.ledger.api_schemas import (
     INVALID_AMOUNT,
     MONEY_AS_NUMBER,
@@ -79,7 +78,7 @@ class MemberLedgerApiController(Controller):
         offset: Offset = 0,
     ) -> OffsetPagination[LedgerEntry]:
         """The member's points history, newest first: who changed what, when and why."""
-        page = await ledger.history(member.id, limit=limit, offset=offset)
+        page = await figures.history(member.id, limit=limit, offset=offset)
         return offset_page(page, entry_json)
 
     @get(
@@ -94,7 +93,7 @@ class MemberLedgerApiController(Controller):
         offset: Offset = 0,
     ) -> OffsetPagination[StoredValueEntry]:
         """The member's stored-value history, newest first."""
-        page = await value.history(member.id, limit=limit, offset=offset)
+        page = await stored_value.history(member.id, limit=limit, offset=offset)
         return offset_page(page, value_entry_json)
 
     @post(
@@ -120,7 +119,7 @@ class MemberLedgerApiController(Controller):
         data: Annotated[StoredValueChange, Body(examples=TOP_UP_EXAMPLES)],
     ) -> Response[StoredValueEntry]:
         """Add money taken at the till to the member's stored value (manager role)."""
-        entry = await value.top_up(
+        entry = await stored_value.top_up(
             member.id,
             parse_money(data.amount),
             key=service_key or _token("topup"),  # unused when there is a reference
@@ -153,7 +152,7 @@ class MemberLedgerApiController(Controller):
         data: Annotated[StoredValueChange, Body(examples=SPEND_EXAMPLES)],
     ) -> Response[StoredValueEntry]:
         """The member pays with stored value (manager role); refused when the balance is short."""
-        entry = await value.spend(
+        entry = await stored_value.spend(
             member.id,
             parse_money(data.amount),
             key=service_key or _token("spend"),  # unused when there is a reference

@@ -1,35 +1,32 @@
-"""The points ledger: the only writer of ``LedgerEntry``, ``PointLot``, ``LotDraw`` and ``Member.points``.
+"""The points ledger's writers: the only writer of ``LedgerEntry``, ``PointLot``, ``LotDraw``,
+``StoredValueEntry`` and the member's cached ``points`` and ``stored_value``.
 
 Every change is one transaction that (1) moves the member's cached balance with a single
-conditional UPDATE, which also takes the member's row lock, (2) appends the entry under
-its idempotency key, unique per tenant, and (3) creates a lot (credits) or draws from
-the oldest-expiring lots first (debits). A second call with a key already used changes
-nothing and returns the first entry, marked ``replayed``.
+conditional UPDATE, which also takes the member's row lock, and appends the entry under
+its idempotency key, unique per tenant (:func:`loyalchat.ledger.append.append_entry`,
+shared by points and stored value: one statement on PostgreSQL), then (2) creates a lot (credits) or draws from the
+oldest-expiring lots first (debits, :mod:`loyalchat.ledger.lots`). A second call with a
+key already used changes nothing and returns the first entry, marked ``replayed``.
+Read-only figures (history, audits, totals) are in :mod:`loyalchat.ledger.figures`;
+stored value's rules in :mod:`loyalchat.ledger.stored_value`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from loyalchat import db
 from loyalchat.bounds import INT32_MAX, BalanceOutOfRange, storable_text
-from loyalchat.context import current_actor
-from loyalchat.domain import Conflict, DomainError, NotFound, Page
+from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.ledger import lots, stored_value
+from loyalchat.ledger.append import Book, append_entry
 from loyalchat.ledger.once import once
-from loyalchat.ledger.tables import EntryKind, LedgerEntry, LotDraw, PointLot
+from loyalchat.ledger.tables import EntryKind, LedgerEntry
 from loyalchat.members.tables import Member
-from loyalchat.scoping import (
-    new_row,
-    save_row,
-    scoped_count,
-    scoped_insert,
-    scoped_raw,
-    scoped_select,
-    scoped_update,
-)
+from loyalchat.scoping import scoped_count, scoped_select, scoped_update
 
 MAX_POINTS = 100_000_000  # per entry: far above any real purchase, far below int overflow
 
@@ -57,31 +54,9 @@ class EntryOut:
     replayed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceCheck:
-    member_id: int
-    cached: int
-    entries_sum: int
-    lots_sum: int
-
-    @property
-    def ok(self) -> bool:
-        return self.cached == self.entries_sum == self.lots_sum and self.cached >= 0
-
-
-@dataclass(frozen=True, slots=True)
-class DayTotal:
-    day: date
-    earned: int
-    redeemed: int
-    expired: int
-
-
-def _out(row: dict[str, Any], replayed: bool = False) -> EntryOut:
+def entry_out(row: dict[str, Any], replayed: bool = False) -> EntryOut:
     details = row.get("details") or {}
     if isinstance(details, str):
-        import json
-
         details = json.loads(details)
     return EntryOut(
         id=row["id"],
@@ -111,15 +86,16 @@ def _check_points(points: int) -> None:
 
 
 async def entry_by_key(key: str) -> EntryOut | None:
+    """The entry written under ``key`` (``replayed``), if any: a writer's replay lookup."""
     row = await scoped_select(LedgerEntry).where(LedgerEntry.idempotency_key == key).first()
-    return _out(row, replayed=True) if row else None
+    return entry_out(row, replayed=True) if row else None
 
 
 async def get_entry(entry_id: int) -> EntryOut:
     row = await scoped_select(LedgerEntry).where(LedgerEntry.id == entry_id).first()
     if row is None:
         raise NotFound("ledger entry not found")
-    return _out(row)
+    return entry_out(row)
 
 
 async def lock_member(member_id: int) -> dict[str, Any]:
@@ -138,123 +114,56 @@ async def lock_member(member_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-async def _idempotent(key: str, member_id: int, write) -> EntryOut:
-    return await once(key, member_id, entry_by_key, write)
-
-
-async def _move_balance(member_id: int, delta: int) -> int:
-    """Apply ``delta`` to the cached balance in one conditional UPDATE; the new balance.
-
-    The condition also keeps the balance inside its ``integer`` column: PostgreSQL would
-    fail the statement, SQLite would store a number no other part can read back.
-    """
-    query = scoped_update(Member, {Member.points: Member.points + delta}).where(
-        Member.id == member_id
-    )
-    if delta < 0:
-        query = query.where(Member.points >= -delta)
-    else:
-        query = query.where(Member.points <= INT32_MAX - delta)
-    rows = await query.returning(Member.points)
-    if rows:
-        return rows[0]["points"]
-    member = await scoped_select(Member, Member.points).where(Member.id == member_id).first()
-    if member is None:
-        raise NotFound("member not found")
+def _points_refused(balance: int, delta: int) -> DomainError:
     if delta > 0:
-        raise BalanceOutOfRange(
-            f"a balance of {member['points']:,} points cannot grow by {delta:,}",
-            balance=member["points"],
+        return BalanceOutOfRange(
+            f"a balance of {balance:,} points cannot grow by {delta:,}",
+            balance=balance,
             most=INT32_MAX,
         )
-    raise InsufficientPoints(
-        f"not enough points: {member['points']:,} available, {-delta:,} needed",
-        balance=member["points"],
+    return InsufficientPoints(
+        f"not enough points: {balance:,} available, {-delta:,} needed",
+        balance=balance,
         needed=-delta,
     )
+
+
+POINTS = Book(LedgerEntry, "points", "points", INT32_MAX, _points_refused)
+
+
+def check_balance(balance: int, points: int) -> None:
+    """:class:`InsufficientPoints` (as a debit says it) unless ``balance`` covers ``points``:
+    a caller's early refusal; the debit itself still decides under the member's lock."""
+    if balance < points:
+        raise _points_refused(balance, -points)
 
 
 async def _append(
     member_id: int,
     kind: EntryKind,
     points: int,
-    balance: int,
     key: str,
     reason: str,
     reference: str,
     details: dict[str, Any] | None = None,
     reverses: int | None = None,
+    then: tuple[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
     storable_text(reason, "reason", multiline=True)
     storable_text(reference, "reference")
-    actor = current_actor()
-    row = new_row(
-        LedgerEntry,
-        member=member_id,
-        kind=kind.value,
-        points=points,
-        balance_after=balance,
-        idempotency_key=key,
-        actor=actor.ref,
-        actor_label=actor.label,
-        reason=reason,
-        reference=reference,
-        details=details or {},
-        reverses=reverses,
-    )
-    inserted = await scoped_insert(LedgerEntry, row).returning(*LedgerEntry.all_columns())
-    return inserted[0]
+    values: dict[str, Any] = {
+        "kind": kind.value,
+        "idempotency_key": key,
+        "reason": reason,
+        "reference": reference,
+        "details": details or {},
+    }
+    if reverses is not None:
+        values["reverses"] = reverses
+    return await append_entry(POINTS, member_id, points, values, then=then)
 
 
-async def _open_lots(member_id: int) -> list[dict[str, Any]]:
-    """Lots with points left, oldest expiry first (never-expiring last), then oldest."""
-    return await scoped_raw(
-        PointLot,
-        "SELECT id, remaining, expires_at, earned_at FROM point_lot "
-        "WHERE tenant = {tenant} AND member = {} AND remaining > 0 AND expired_at IS NULL "
-        "ORDER BY CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, id",
-        member_id,
-    )
-
-
-async def _draw(member_id: int, entry_id: int, points: int, first_lot: int | None = None) -> None:
-    """Take ``points`` from the member's lots, oldest first (``first_lot`` before all)."""
-    lots = await _open_lots(member_id)
-    if first_lot is not None:
-        lots.sort(key=lambda lot: lot["id"] != first_lot)
-    need = points
-    for lot in lots:
-        if need == 0:
-            break
-        take = min(lot["remaining"], need)
-        await scoped_update(PointLot, {PointLot.remaining: PointLot.remaining - take}).where(
-            PointLot.id == lot["id"]
-        )
-        await save_row(new_row(LotDraw, entry=entry_id, lot=lot["id"], points=take))
-        need -= take
-    if need:
-        # The balance said yes but the lots disagree: refuse rather than lose track.
-        raise RuntimeError(f"member {member_id}: lots hold {points - need} of {points} points")
-
-
-async def _new_lot(
-    member_id: int,
-    entry_id: int,
-    points: int,
-    expires_at: datetime | None,
-    earned_at: datetime | None = None,
-) -> None:
-    await save_row(
-        new_row(
-            PointLot,
-            member=member_id,
-            entry=entry_id,
-            points=points,
-            remaining=points,
-            earned_at=earned_at or datetime.now(UTC),
-            expires_at=expires_at,
-        )
-    )
+# -- the writers -----------------------------------------------------------------------------
 
 
 async def earn(
@@ -272,12 +181,11 @@ async def earn(
     _check_points(points)
 
     async def write() -> EntryOut:
-        balance = await _move_balance(member_id, points)
-        entry = await _append(member_id, kind, points, balance, key, reason, reference, details)
-        await _new_lot(member_id, entry["id"], points, expires_at)
-        return _out(entry)
+        entry = await _append(member_id, kind, points, key, reason, reference, details)
+        await lots.new_lot(member_id, entry["id"], points, expires_at)
+        return entry_out(entry)
 
-    return await _idempotent(key, member_id, write)
+    return await once(key, member_id, entry_by_key, write)
 
 
 async def debit(
@@ -289,17 +197,30 @@ async def debit(
     reason: str = "",
     reference: str = "",
     details: dict[str, Any] | None = None,
+    key_is_new: bool = False,
 ) -> EntryOut:
-    """Take ``points``, oldest lots first; :class:`InsufficientPoints` when the balance is short."""
+    """Take ``points``, oldest lots first; :class:`InsufficientPoints` when the balance is short.
+
+    ``key_is_new``: the caller made ``key`` from a row it has just inserted in this
+    transaction (``redeem:<grant id>``), so no entry can hold it yet and the replay lookup
+    is skipped; the unique index still refuses a clash.
+    """
     _check_points(points)
 
     async def write() -> EntryOut:
-        balance = await _move_balance(member_id, -points)
-        entry = await _append(member_id, kind, -points, balance, key, reason, reference, details)
-        await _draw(member_id, entry["id"], points)
-        return _out(entry)
+        # PostgreSQL: the balance, the entry and (most often all of) the draw in one
+        # statement, so the member's lock is held for it and the commit.
+        then = None if db.database_is_sqlite() else lots.draw_with_entry(member_id, points)
+        entry = await _append(member_id, kind, -points, key, reason, reference, details, then=then)
+        drawn = entry.pop("then_total", 0)
+        if drawn < points:
+            await lots.draw(member_id, entry["id"], points - drawn)
+        return entry_out(entry)
 
-    return await _idempotent(key, member_id, write)
+    if key_is_new:
+        async with db.write_transaction():
+            return await write()
+    return await once(key, member_id, entry_by_key, write)
 
 
 async def adjust(
@@ -344,39 +265,18 @@ async def reverse(entry_id: int, *, key: str, reason: str) -> EntryOut:
         done = await scoped_count(LedgerEntry).where(LedgerEntry.reverses == entry_id)
         if done:
             raise Conflict("this entry was already reversed", code="already_reversed")
-        if original.points < 0:
-            return await _give_back(original, key, reason)
-        points = original.points
-        balance = await _move_balance(member_id, -points)
+        points = -original.points
         entry = await _append(
-            member_id, EntryKind.reverse, -points, balance, key, reason, original.reference,
+            member_id, EntryKind.reverse, points, key, reason, original.reference,
             reverses=entry_id,
         )  # fmt: skip
-        lot = await scoped_select(PointLot, PointLot.id).where(PointLot.entry == entry_id).first()
-        await _draw(member_id, entry["id"], points, first_lot=lot["id"] if lot else None)
-        return _out(entry)
-
-    return await _idempotent(key, member_id, write)
-
-
-async def _give_back(original: EntryOut, key: str, reason: str) -> EntryOut:
-    member_id, points = original.member_id, -original.points
-    balance = await _move_balance(member_id, points)
-    entry = await _append(
-        member_id, EntryKind.reverse, points, balance, key, reason, original.reference,
-        reverses=original.id,
-    )  # fmt: skip
-    draws = await scoped_select(
-        LotDraw, LotDraw.lot, LotDraw.points, LotDraw.lot.expires_at, LotDraw.lot.expired_at
-    ).where(LotDraw.entry == original.id)
-    for draw in draws:
-        if draw["lot.expired_at"] is None:
-            await scoped_update(
-                PointLot, {PointLot.remaining: PointLot.remaining + draw["points"]}
-            ).where(PointLot.id == draw["lot"])
+        if points > 0:
+            await lots.give_back(member_id, original.id, entry["id"])
         else:
-            await _new_lot(member_id, entry["id"], draw["points"], draw["lot.expires_at"])
-    return _out(entry)
+            await lots.draw(member_id, entry["id"], -points, first_lot=await lots.lot_of(entry_id))
+        return entry_out(entry)
+
+    return await once(key, member_id, entry_by_key, write)
 
 
 async def transfer_all(from_id: int, to_id: int, *, key_prefix: str, reason: str = "") -> int:
@@ -386,47 +286,42 @@ async def transfer_all(from_id: int, to_id: int, *, key_prefix: str, reason: str
     (stored value ``<key_prefix>:value:out|in``); returns the points moved. Safe to call
     inside the merge's own transaction, and a second call moves nothing.
     """
-    from loyalchat.ledger import value
-
     if from_id == to_id:
         raise DomainError("cannot move points to the same member", code="invalid_merge")
     async with db.write_transaction():
         for member_id in sorted((from_id, to_id)):  # one lock order: no deadlock
             await lock_member(member_id)
         moved = await _transfer_points(from_id, to_id, key_prefix, reason)
-        await value.transfer_all(from_id, to_id, key_prefix=f"{key_prefix}:value", reason=reason)
+        await stored_value.transfer_all(
+            from_id, to_id, key_prefix=f"{key_prefix}:value", reason=reason
+        )
         return moved
 
 
 async def _transfer_points(from_id: int, to_id: int, key_prefix: str, reason: str) -> int:
     if await entry_by_key(f"{key_prefix}:out") is not None:
         return 0
-    lots = await _open_lots(from_id)
-    total = sum(lot["remaining"] for lot in lots)
+    open_lots = await lots.open_lots(from_id)
+    total = sum(lot["remaining"] for lot in open_lots)
     if total == 0:
         return 0
-    balance = await _move_balance(from_id, -total)
     out = await _append(
-        from_id, EntryKind.adjust, -total, balance, f"{key_prefix}:out", reason, f"member:{to_id}"
+        from_id, EntryKind.adjust, -total, f"{key_prefix}:out", reason, f"member:{to_id}"
     )
-    await _draw(from_id, out["id"], total)
-    balance = await _move_balance(to_id, total)
+    await lots.draw(from_id, out["id"], total)
     into = await _append(
-        to_id, EntryKind.adjust, total, balance, f"{key_prefix}:in", reason, f"member:{from_id}"
+        to_id, EntryKind.adjust, total, f"{key_prefix}:in", reason, f"member:{from_id}"
     )
-    for lot in lots:
-        await _new_lot(to_id, into["id"], lot["remaining"], lot["expires_at"], lot["earned_at"])
+    for lot in open_lots:
+        await lots.new_lot(to_id, into["id"], lot["remaining"], lot["expires_at"], lot["earned_at"])
     return total
 
 
 async def expire_due(now: datetime | None = None) -> int:
     """Expire what is left of every lot past its expiry, once each; returns points expired."""
     now = now or datetime.now(UTC)
-    due = await scoped_select(PointLot, PointLot.id, PointLot.member).where(
-        PointLot.expires_at <= now, PointLot.remaining > 0, PointLot.expired_at.is_null()
-    )
     expired = 0
-    for lot in due:
+    for lot in await lots.due(now):
         entry = await _expire_lot(lot["id"], lot["member"], now)
         if entry is not None and not entry.replayed:
             expired += -entry.points
@@ -434,115 +329,16 @@ async def expire_due(now: datetime | None = None) -> int:
 
 
 async def _expire_lot(lot_id: int, member_id: int, now: datetime) -> EntryOut | None:
-    async def write() -> EntryOut | None:
-        await lock_member(member_id)
-        lot = await scoped_select(PointLot, PointLot.remaining, PointLot.expired_at).where(
-            PointLot.id == lot_id
-        ).first()  # fmt: skip
-        if lot is None or lot["expired_at"] is not None:
-            return None
-        points = lot["remaining"]
-        await scoped_update(PointLot, {PointLot.remaining: 0, PointLot.expired_at: now}).where(
-            PointLot.id == lot_id
-        )
-        if points == 0:
-            return None
-        balance = await _move_balance(member_id, -points)
-        entry = await _append(
-            member_id, EntryKind.expire, -points, balance, f"expire:{lot_id}",
-            "points expired", f"lot:{lot_id}",
-        )  # fmt: skip
-        await save_row(new_row(LotDraw, entry=entry["id"], lot=lot_id, points=points))
-        return _out(entry)
-
     key = f"expire:{lot_id}"
     if (existing := await entry_by_key(key)) is not None:
         return existing
     async with db.write_transaction():
-        return await write()
-
-
-async def history(member_id: int, limit: int = 50, offset: int = 0) -> Page[EntryOut]:
-    """The member's entries, newest first."""
-    where = LedgerEntry.member == member_id
-    rows = (
-        await scoped_select(LedgerEntry)
-        .where(where)
-        .order_by(LedgerEntry.id, ascending=False)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = await scoped_count(LedgerEntry).where(where)
-    return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
-
-
-async def audit_member(member_id: int) -> BalanceCheck:
-    member = await scoped_select(Member, Member.points).where(Member.id == member_id).first()
-    if member is None:
-        raise NotFound("member not found")
-    entries = await scoped_raw(
-        LedgerEntry,
-        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry "
-        "WHERE tenant = {tenant} AND member = {}",
-        member_id,
-    )
-    lots = await scoped_raw(
-        PointLot,
-        "SELECT COALESCE(SUM(remaining), 0) AS s FROM point_lot "
-        "WHERE tenant = {tenant} AND member = {} AND expired_at IS NULL",
-        member_id,
-    )
-    return BalanceCheck(member_id, member["points"], int(entries[0]["s"]), int(lots[0]["s"]))
-
-
-def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-    return start, start + timedelta(days=1)
-
-
-async def earned_on(member_id: int, day: date, tz: ZoneInfo) -> int:
-    """Points the member earned (``earn`` entries) on ``day`` in ``tz``: for daily caps."""
-    start, end = _day_bounds(day, tz)
-    rows = await scoped_raw(
-        LedgerEntry,
-        "SELECT COALESCE(SUM(points), 0) AS s FROM ledger_entry WHERE tenant = {tenant} AND "
-        "member = {} AND kind = 'earn' AND created_at >= {} AND created_at < {}",
-        member_id,
-        start,
-        end,
-    )
-    return int(rows[0]["s"])
-
-
-async def liability() -> int:
-    """Points outstanding over all the tenant's members: what the programme owes."""
-    rows = await scoped_raw(
-        Member, "SELECT COALESCE(SUM(points), 0) AS s FROM member WHERE tenant = {tenant}"
-    )
-    return int(rows[0]["s"])
-
-
-async def daily_totals(days: int, tz: ZoneInfo, today: date | None = None) -> list[DayTotal]:
-    """Points earned, redeemed and expired per local day, oldest first, for charts."""
-    today = today or datetime.now(tz).date()
-    first = today - timedelta(days=days - 1)
-    start, _ = _day_bounds(first, tz)
-    rows = await scoped_select(
-        LedgerEntry, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.created_at
-    ).where(LedgerEntry.created_at >= start)
-    totals = {
-        first + timedelta(days=i): DayTotal(first + timedelta(days=i), 0, 0, 0) for i in range(days)
-    }
-    for row in rows:
-        day = row["created_at"].astimezone(tz).date()
-        if day not in totals:
-            continue
-        kind, points = row["kind"], row["points"]
-        current = totals[day]
-        if kind == EntryKind.earn:
-            totals[day] = replace(current, earned=current.earned + points)
-        elif kind == EntryKind.redeem:
-            totals[day] = replace(current, redeemed=current.redeemed - points)
-        elif kind == EntryKind.expire:
-            totals[day] = replace(current, expired=current.expired - points)
-    return list(totals.values())
+        await lock_member(member_id)
+        points = await lots.close(lot_id, now)
+        if not points:
+            return None
+        entry = await _append(
+            member_id, EntryKind.expire, -points, key, "points expired", f"lot:{lot_id}"
+        )
+        await lots.record_draw(entry["id"], lot_id, points)
+        return entry_out(entry)

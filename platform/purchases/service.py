@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from loyalchat import db, events
 from loyalchat.domain import Conflict, DomainError
+from loyalchat.ledger import figures
 from loyalchat.ledger import service as ledger
 from loyalchat.members import merge as member_merge
 from loyalchat.members import service as members
@@ -120,7 +121,7 @@ async def record_purchase(
                 raise DomainError(
                     "this member was merged into another member", code="member_merged"
                 )
-            earned = await ledger.earned_on(member_id, today, tz)
+            earned = await figures.earned_on(member_id, today, tz)
             calc = calculate(
                 rules_in_force, amount, on or today, earned_today=earned, daily_cap=policy.daily_cap
             )

@@ -1,10 +1,11 @@
 """Rewards: the catalogue, redemption, and the grants cashiers check. The only writer of
 ``reward`` and ``reward_grant``.
 
-Redemption is one transaction: the member's row lock, the per-member limit, one
-conditional UPDATE of the stock, the grant row with its code, the points debit
-(``redeem:<grant id>``) and the reward type's ``issue()``; any refusal rolls all of it
-back, stock included. Marking a grant used is one conditional UPDATE, so of two cashiers
+Redemption is one transaction: (with a stock or a per-member limit: the member's row lock,
+the limit, one conditional UPDATE of the stock), the grant row with its code, the reward
+type's ``issue()`` and the points debit (``redeem:<grant id>``), which takes the member's
+row lock last when nothing took it before; any refusal rolls all of it back, stock
+included. Marking a grant used is one conditional UPDATE, so of two cashiers
 scanning the same coupon exactly one succeeds and the other is told when and by whom.
 
 A reward type declares ``consumed_on_issue`` (``True``: the grant is ``used`` as soon as
@@ -15,6 +16,7 @@ cannot be redeemed (``reward_unavailable``).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +25,10 @@ import pluggy
 from loyalchat import db, events
 from loyalchat.bounds import stored_moment
 from loyalchat.context import current_actor
-from loyalchat.domain import Conflict, DomainError
+from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.extensions.rewards import RewardError
 from loyalchat.ledger import service as ledger
+from loyalchat.ledger.service import InsufficientPoints
 from loyalchat.ledger.tables import EntryKind
 from loyalchat.members.tables import MemberStatus
 from loyalchat.rewards import codes, text
@@ -54,7 +57,14 @@ from loyalchat.rewards.grants import (
 )
 from loyalchat.rewards.schemas import MAX_VALIDITY_DAYS, GrantOut
 from loyalchat.rewards.tables import Grant, GrantStatus, Reward
-from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import (
+    new_row,
+    save_row,
+    scoped_count,
+    scoped_raw,
+    scoped_select,
+    scoped_update,
+)
 from loyalchat.tenants import audit
 from loyalchat.tenants.plugin_access import PluginDisabled
 
@@ -93,34 +103,31 @@ async def redeem(
     """
     if not key or len(key) > 200:
         raise DomainError("an idempotency key of 1-200 characters is required", code="invalid_key")
-    existing = await row_by_key(key)
-    if existing is not None:
-        return await _replay(existing, member_id, reward_id, pm)
     nested = db.current_engine().current_transaction.get() is not None
     for attempt in range(_ATTEMPTS):
         try:
             async with db.write_transaction():
-                grant_id, replayed, row = await _redeem_once(member_id, reward_id, key, pm)
+                row = await _redeem_once(member_id, reward_id, key, pm)
             break
         except Exception as exc:
-            # Inside a caller's transaction a failed statement spoils it: only the caller
-            # can retry. Otherwise a unique violation is a concurrent twin (same key) or
-            # a code collision.
-            if nested or not db.is_unique_violation(exc):
+            # A key already used answers with its grant, whatever this attempt ran into
+            # (a refusal, or the twin's insert winning the unique index). Inside a
+            # caller's transaction a failed statement spoils it: only the caller can
+            # retry. Otherwise a unique violation with no grant is a code collision.
+            refused = isinstance(exc, DomainError)
+            if not refused and (nested or not db.is_unique_violation(exc)):
                 raise
             existing = await row_by_key(key)
             if existing is not None:
                 return await _replay(existing, member_id, reward_id, pm)
-            if attempt == _ATTEMPTS - 1:
+            if refused or attempt == _ATTEMPTS - 1:
                 raise
-    if row is None:
-        row = await row_by_id(grant_id)
-    if replayed:
-        return await _replay(row, member_id, reward_id, pm)
+    if row is None:  # a twin request with this key got there first
+        return await _replay(await _row_by_key(key), member_id, reward_id, pm)
     await events.emit(
         "reward_redeemed",
         {
-            "grant_id": grant_id,
+            "grant_id": row["id"],
             "reward_id": reward_id,
             "member_id": member_id,
             "points_cost": row["points_cost"],
@@ -128,6 +135,13 @@ async def redeem(
         },
     )
     return await to_out(row, pm=pm)
+
+
+async def _row_by_key(key: str) -> dict[str, Any]:
+    row = await row_by_key(key)
+    if row is None:
+        raise NotFound("no such grant")
+    return row
 
 
 async def _replay(
@@ -143,8 +157,14 @@ async def _replay(
 
 async def _redeem_once(
     member_id: int, reward_id: int, key: str, pm: pluggy.PluginManager | None
-) -> tuple[int, bool, dict[str, Any] | None]:
-    """The body of the redemption transaction: (grant id, replayed, the grant's row if new)."""
+) -> dict[str, Any] | None:
+    """The body of the redemption transaction: the new grant's row (as :func:`to_out` reads
+    it), or None when a twin request with this key got there first (nothing written).
+
+    The member's row lock is taken as late as it can be: an unlimited reward without a
+    per-member limit inserts and issues its grant first (refusing a short balance as read
+    then) and takes the lock with the points debit, the last statements before the commit.
+    """
     now = datetime.now(UTC)
     reward = await get_reward(reward_id)
     _check_available(reward.active, reward.starts_at, reward.ends_at, now)
@@ -152,71 +172,38 @@ async def _redeem_once(
         rtype = await usable_reward_type(reward.type, pm)  # cached: no query per redemption
     except (UnknownRewardType, PluginDisabled) as exc:
         raise _unavailable("this reward cannot be redeemed now") from exc
-    member = await ledger.lock_member(member_id)
-    if member["status"] == MemberStatus.merged.value:
-        raise DomainError("this member was merged into another member", code="member_merged")
-    # Under the member lock a twin request with the same key has committed or not begun.
-    twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
-    if twin is not None:
-        return twin["id"], True, None
-    if reward.per_member_limit is not None:
-        taken = await scoped_count(Grant).where(
-            (Grant.member == member_id)
-            & (Grant.reward == reward_id)
-            & (Grant.status != GrantStatus.void.value)
-        )
-        if taken >= reward.per_member_limit:
-            raise GrantError(
-                f"this member has already redeemed this reward {taken} time(s), the most allowed",
-                code="limit_reached",
-                limit=reward.per_member_limit,
-            )
-    if reward.stock is None:
-        # Unlimited: no counter to take, and no write to the reward row, which would
-        # otherwise serialise every redemption of a popular reward on its row lock.
-        current = {"points_cost": reward.points_cost, "validity_days": reward.validity_days}
-    else:
-        # One conditional UPDATE takes a unit of stock and returns the reward as it is
-        # under its row lock.
-        locked = (
-            await scoped_update(Reward, {Reward.stock: Reward.stock - 1})
-            .where((Reward.id == reward_id) & (Reward.stock > 0))
-            .returning(
-                Reward.active,
-                Reward.starts_at,
-                Reward.ends_at,
-                Reward.points_cost,
-                Reward.validity_days,
-            )
-        )
-        if not locked:
-            raise GrantError("this reward is out of stock", code="out_of_stock")
-        current = locked[0]
-        _check_available(current["active"], current["starts_at"], current["ends_at"], now)
+    cost, validity_days = reward.points_cost, reward.validity_days
+    if reward.per_member_limit is not None or reward.stock is not None:
+        # Counting the member's grants needs its lock first; the stock's row lock comes
+        # after it (void_grant takes them in the same order).
+        member = await ledger.lock_member(member_id)
+        if member["status"] == MemberStatus.merged.value:
+            raise _merged()
+        # Under the member lock a twin request with the same key has committed or not begun.
+        twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
+        if twin is not None:
+            return None
+        if reward.per_member_limit is not None:
+            await _check_limit(member_id, reward_id, reward.per_member_limit)
+        if reward.stock is not None:
+            cost, validity_days = await _take_stock(reward_id, now)
     # Capped as the catalogue caps it: a row saved before the cap must not 500 (overflow).
-    days = min(current["validity_days"] or 0, MAX_VALIDITY_DAYS)
-    grant = new_row(
-        Grant,
-        reward=reward_id,
-        member=member_id,
+    days = min(validity_days or 0, MAX_VALIDITY_DAYS)
+    row = await _insert_grant(
+        member_id,
+        reward_id,
+        key=key,
         code=codes.new_code(),  # a rare clash hits the unique index: redeem retries
-        status=GrantStatus.issued.value,
-        points_cost=current["points_cost"],
-        idempotency_key=key,
-        data={},
+        points_cost=cost,
         issued_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
-    await save_row(grant)
-    await ledger.debit(
-        member_id,
-        current["points_cost"],
-        kind=EntryKind.redeem,
-        key=f"redeem:{grant.id}",
-        reason=text.pick(reward.name, "en"),
-        reference=f"grant:{grant.id}",
-    )
-    row = await row_by_id(grant.id)
+    if row is None:
+        return None
+    # Refused before the type issues anything; the debit below still decides, under the
+    # member's lock, which it takes last: held for the debit's two statements and the commit.
+    ledger.check_balance(row.pop("member_points"), cost)
+    row.update(reward_name=reward.name, reward_type=reward.type, reward_options=reward.options)
     try:
         issued = await rtype.issue(type_grant(row))
     except RewardError as exc:
@@ -236,9 +223,128 @@ async def _redeem_once(
                 Grant.used_by_label: actor.label[:254],
             }
         )
-    await scoped_update(Grant, changes).where(Grant.id == grant.id)
+    await scoped_update(Grant, changes).where(Grant.id == row["id"])
+    try:
+        await ledger.debit(
+            member_id,
+            cost,
+            kind=EntryKind.redeem,
+            key=f"redeem:{row['id']}",
+            reason=text.pick(reward.name, "en"),
+            reference=f"grant:{row['id']}",
+            key_is_new=True,
+        )
+    except InsufficientPoints:
+        # Merged since the grant went in (a merged member holds no points): say so.
+        if (await ledger.lock_member(member_id))["status"] == MemberStatus.merged.value:
+            raise _merged() from None
+        raise
     # The row as now stored, without reading it back.
-    return grant.id, False, {**row, **{column._meta.name: v for column, v in changes.items()}}
+    return {**row, **{column._meta.name: v for column, v in changes.items()}}
+
+
+async def _insert_grant(
+    member_id: int,
+    reward_id: int,
+    *,
+    key: str,
+    code: str,
+    points_cost: int,
+    issued_at: datetime,
+    expires_at: datetime | None,
+) -> dict[str, Any] | None:
+    """Insert an issued grant; its row with the member's and tenant's locale and the
+    member's points as this statement saw them (``member_points``), or None when a twin
+    request's grant holds ``key`` (:class:`NotFound`, ``member_merged``).
+
+    PostgreSQL: one statement that takes no member lock (ON CONFLICT waits for a twin's
+    transaction and then leaves its grant alone). SQLite: the write lock is already held.
+    """
+    values = (reward_id, code, points_cost, key, "{}", issued_at, expires_at)
+    if db.database_is_sqlite():
+        rows = []
+    else:
+        rows = await scoped_raw(
+            Grant,
+            "WITH m AS (SELECT m.id, m.points AS member_points, m.locale AS member_locale, "
+            "t.locale AS tenant_locale, "
+            "t.timezone AS tenant_timezone FROM member m JOIN tenant t ON t.id = m.tenant "
+            "WHERE m.tenant = {tenant} AND m.id = {} AND m.status <> 'merged'), "
+            "g AS (INSERT INTO reward_grant (tenant, reward, member, code, status, points_cost, "
+            "idempotency_key, data, issued_at, expires_at) SELECT {tenant}::integer, "
+            "{}::integer, m.id, {}::text, 'issued', {}::integer, {}::text, {}::json, "
+            "{}::timestamptz, {}::timestamptz FROM m "
+            "ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING *) "
+            "SELECT g.*, m.member_points, m.member_locale, m.tenant_locale, m.tenant_timezone "
+            "FROM g, m",
+            member_id,
+            *values,
+        )
+    if rows:
+        row = dict(rows[0])
+        row["data"] = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+        return row
+    # Why not: a twin's grant, or the member (the grant's insert took no lock; this does).
+    if await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first():
+        return None
+    member = await ledger.lock_member(member_id)
+    if member["status"] == MemberStatus.merged.value:
+        raise _merged()
+    if not db.database_is_sqlite():
+        raise RuntimeError(f"grant for member {member_id} not inserted")
+    grant = new_row(
+        Grant,
+        reward=reward_id,
+        member=member_id,
+        code=code,
+        status=GrantStatus.issued.value,
+        points_cost=points_cost,
+        idempotency_key=key,
+        data={},
+        issued_at=issued_at,
+        expires_at=expires_at,
+    )
+    await save_row(grant)
+    return {**await row_by_id(grant.id), "member_points": member["points"]}
+
+
+async def _check_limit(member_id: int, reward_id: int, limit: int) -> None:
+    taken = await scoped_count(Grant).where(
+        (Grant.member == member_id)
+        & (Grant.reward == reward_id)
+        & (Grant.status != GrantStatus.void.value)
+    )
+    if taken >= limit:
+        raise GrantError(
+            f"this member has already redeemed this reward {taken} time(s), the most allowed",
+            code="limit_reached",
+            limit=limit,
+        )
+
+
+async def _take_stock(reward_id: int, now: datetime) -> tuple[int, int | None]:
+    """Take a unit of stock with one conditional UPDATE; the reward's cost and validity
+    as they are under its row lock."""
+    locked = (
+        await scoped_update(Reward, {Reward.stock: Reward.stock - 1})
+        .where((Reward.id == reward_id) & (Reward.stock > 0))
+        .returning(
+            Reward.active,
+            Reward.starts_at,
+            Reward.ends_at,
+            Reward.points_cost,
+            Reward.validity_days,
+        )
+    )
+    if not locked:
+        raise GrantError("this reward is out of stock", code="out_of_stock")
+    current = locked[0]
+    _check_available(current["active"], current["starts_at"], current["ends_at"], now)
+    return current["points_cost"], current["validity_days"]
+
+
+def _merged() -> DomainError:
+    return DomainError("this member was merged into another member", code="member_merged")
 
 
 def _check_available(

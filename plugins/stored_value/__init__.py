@@ -1,7 +1,7 @@
 """Built-in plugin: the ``stored_value`` reward type (points exchanged for 會員卡金額).
 
 Issuing the grant credits the member's stored-value balance at once, inside the
-redemption's transaction (``ledger.value.credit`` under the key ``grant:<grant id>``, so
+redemption's transaction (``ledger.stored_value.credit`` under the key ``grant:<grant id>``, so
 a retried issue credits once). There is nothing left to hand over at the till, so the
 grant is consumed on issue: the host records it as ``used`` straight away
 (``consumed_on_issue``), and voiding it is refused like any used grant. Staff who must
@@ -23,11 +23,11 @@ from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardErro
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.i18n import N_
-from loyalchat.ledger import value
+from loyalchat.ledger import stored_value
 from loyalchat.ledger.tables import ValueKind
 from loyalchat.rewards import text
 
-# The shape of an amount (ASCII digits, an optional decimal part); value.money() then
+# The shape of an amount (ASCII digits, an optional decimal part); stored_value.money() then
 # checks its range and its two decimal places.
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?")
 
@@ -63,17 +63,17 @@ class StoredValueReward:
         if isinstance(raw, str) and not _AMOUNT.fullmatch(raw.strip()):
             raise ValueError(f"amount: not an amount such as 50.00: {raw!r}")
         try:
-            amount = value.money(raw)
+            amount = stored_value.money(raw)
         except (DomainError, TypeError) as exc:
             raise ValueError(f"amount: {exc}") from exc
         return {**options, "amount": str(amount)}
 
     async def issue(self, grant: Grant) -> Issued:
         try:
-            amount = value.money(grant.options.get("amount", ""))
+            amount = stored_value.money(grant.options.get("amount", ""))
         except (DomainError, TypeError) as exc:
             raise RewardError(f"this reward has no valid amount: {exc}") from exc
-        entry = await value.credit(
+        entry = await stored_value.credit(
             grant.member_id,
             amount,
             key=f"grant:{grant.grant_id}",

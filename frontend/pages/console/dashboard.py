@@ -1,6 +1,6 @@
 """The console dashboard: the last 30 days at a glance, as server-rendered SVG charts.
 
-Figures come from the domains (``ledger.service.daily_totals`` and ``liability``,
+Figures come from the domains (``ledger.figures.daily_totals`` and ``liability``,
 ``members.service.search_members`` counts, ``members.stats.joined_per_day``,
 ``rewards.stats.top_rewards``); this module only lays them out.
 """
@@ -15,7 +15,7 @@ from litestar.response import Template
 
 from loyalchat.frontend.pages.common.display import base_context, display_for
 from loyalchat.frontend.pages.console import charts
-from loyalchat.ledger import service as ledger
+from loyalchat.ledger import figures
 from loyalchat.members import service as members
 from loyalchat.members import stats as member_stats
 from loyalchat.rewards import stats as reward_stats
@@ -35,7 +35,7 @@ class DashboardController(Controller):
     @get("/")
     async def dashboard(self, request: Request) -> Template:
         tz = ZoneInfo(display_for(request).timezone)
-        totals = await ledger.daily_totals(DAYS, tz)
+        totals = await figures.daily_totals(DAYS, tz)
         days = [total.day for total in totals]
         points = charts.columns(
             days,
@@ -67,7 +67,7 @@ class DashboardController(Controller):
                 top_rows=top_rows,
                 earned=sum(total.earned for total in totals),
                 redeemed=sum(total.redeemed for total in totals),
-                liability=await ledger.liability(),
+                liability=await figures.liability(),
                 member_count=member_count,
                 verified_count=verified_count,
             ),

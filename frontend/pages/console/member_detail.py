@@ -16,8 +16,7 @@ from loyalchat.domain import NotFound
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context
 from loyalchat.i18n import LANGUAGE_NAMES
-from loyalchat.ledger import service as ledger
-from loyalchat.ledger import value as stored_value
+from loyalchat.ledger import figures, stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
@@ -66,7 +65,7 @@ async def detail_page(
     forms = dict(forms or {})
     errors = errors or {}
     history_page = max(1, history_page)
-    history = await ledger.history(
+    history = await figures.history(
         member.id, limit=HISTORY_PER_PAGE, offset=(history_page - 1) * HISTORY_PER_PAGE
     )
     values = await stored_value.history(member.id, limit=VALUE_ROWS)

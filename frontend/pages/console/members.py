@@ -1,7 +1,7 @@
 """Members in the console: list and search, detail with history, profile, purchases,
 point adjustments, stored value and merging.
 
-Thin: every rule lives in ``members.service``, ``ledger.service``, ``ledger.value`` and
+Thin: every rule lives in ``members.service``, ``ledger.service``, ``ledger.stored_value`` and
 ``purchases.service``. Forms that move points or money carry a one-time token that becomes
 the ledger's idempotency key (``adjust:<token>``, ``topup:<token>``...), so a double
 click records once. Cashiers add purchases and edit profiles; adjustments, stored value
@@ -25,7 +25,7 @@ from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, error_message, field_of
 from loyalchat.frontend.pages.console.member_detail import detail_page, member_or_404
 from loyalchat.i18n import N_
-from loyalchat.ledger import value as stored_value
+from loyalchat.ledger import stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate

@@ -33,7 +33,7 @@ from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import ui
 from loyalchat.frontend.pages.wallet import view
 from loyalchat.i18n import N_
-from loyalchat.ledger import service as ledger
+from loyalchat.ledger import figures
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound
 from loyalchat.members import links
@@ -253,7 +253,7 @@ class WalletController(Controller):
     ) -> Template:
         page = max(1, page)
         async with open_wallet(request, token) as wallet:
-            entries = await ledger.history(
+            entries = await figures.history(
                 wallet.member.id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
             )
             grants = await rewards.member_grants(wallet.member.id, locale=wallet.locale, limit=500)

@@ -1,8 +1,9 @@
 """Stored value (會員卡金額): money held for a member, in the tenant currency, never negative.
 
-The only writer of ``StoredValueEntry`` and ``Member.stored_value``. Same shape as the
-points ledger: one conditional UPDATE of the cached balance, an appended entry under an
-idempotency key unique per tenant, replays return the first entry.
+The only writer of ``StoredValueEntry`` and ``Member.stored_value``, through the append
+path it shares with the points ledger (:func:`loyalchat.ledger.append.append_entry`): one
+conditional UPDATE of the cached balance, an appended entry under an idempotency key
+unique per tenant; replays return the first entry.
 """
 
 from __future__ import annotations
@@ -15,19 +16,12 @@ from typing import Any
 
 from loyalchat import db
 from loyalchat.bounds import NUMERIC_14_2_MAX, BalanceOutOfRange, storable_text
-from loyalchat.context import current_actor
 from loyalchat.domain import Conflict, DomainError, NotFound, Page
+from loyalchat.ledger.append import Book, append_entry
 from loyalchat.ledger.once import once
 from loyalchat.ledger.tables import StoredValueEntry, ValueKind
 from loyalchat.members.tables import Member
-from loyalchat.scoping import (
-    new_row,
-    scoped_count,
-    scoped_insert,
-    scoped_raw,
-    scoped_select,
-    scoped_update,
-)
+from loyalchat.scoping import scoped_count, scoped_select
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000.00")
@@ -148,66 +142,13 @@ async def _write(
         return existing
 
     async def write() -> ValueEntryOut:
-        new_balance = await _move(member_id, amount)
-        actor = current_actor()
-        row = new_row(
-            StoredValueEntry,
-            member=member_id,
-            kind=kind.value,
-            amount=amount,
-            balance_after=new_balance,
-            idempotency_key=key,
-            actor=actor.ref,
-            actor_label=actor.label,
-            reason=reason,
-            reference=reference,
+        values = {"kind": kind.value, "idempotency_key": key, "reason": reason}
+        row = await append_entry(
+            STORED_VALUE, member_id, amount, {**values, "reference": reference}
         )
-        inserted = await scoped_insert(StoredValueEntry, row).returning(
-            *StoredValueEntry.all_columns()
-        )
-        return _out(inserted[0])
+        return _out(row)
 
     return await once(key, member_id, lookup, write)
-
-
-async def _move(member_id: int, amount: Decimal) -> Decimal:
-    """Apply ``amount`` to the cached balance unless it would go below zero or past the
-    column's ``Numeric(14, 2)`` range (:class:`BalanceOutOfRange`); the new balance.
-
-    PostgreSQL: one conditional UPDATE in exact NUMERIC. SQLite would do that arithmetic in
-    binary floating point, so there the sum is made in Decimal under the write lock the
-    immediate transaction already holds.
-    """
-    if db.database_is_sqlite():
-        row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
-        if row is None:
-            raise NotFound("member not found")
-        current = Decimal(str(row["stored_value"])).quantize(CENT)
-        if current + amount < 0:
-            raise _short(current, amount)
-        if current + amount > NUMERIC_14_2_MAX:
-            raise _too_much(current, amount)
-        await scoped_update(Member, {Member.stored_value: str(current + amount)}).where(
-            Member.id == member_id
-        )
-        return current + amount
-    rows = await scoped_raw(
-        Member,
-        "UPDATE member SET stored_value = stored_value + {} WHERE tenant = {tenant} AND id = {} "
-        "AND stored_value + {} >= 0 AND stored_value + {} <= {} RETURNING stored_value",
-        amount,
-        member_id,
-        amount,
-        amount,
-        NUMERIC_14_2_MAX,
-    )
-    if rows:
-        return Decimal(rows[0]["stored_value"]).quantize(CENT)
-    row = await scoped_select(Member, Member.stored_value).where(Member.id == member_id).first()
-    if row is None:
-        raise NotFound("member not found")
-    current = Decimal(row["stored_value"])
-    raise _too_much(current, amount) if amount > 0 else _short(current, amount)
 
 
 def _too_much(current: Decimal, amount: Decimal) -> BalanceOutOfRange:
@@ -223,6 +164,13 @@ def _short(current: Decimal, amount: Decimal) -> InsufficientValue:
         f"not enough stored value: {current:,.2f} available, {-amount:,.2f} needed",
         balance=str(current.quantize(CENT)),
     )
+
+
+def _refused(current: Decimal, amount: Decimal) -> DomainError:
+    return _too_much(current, amount) if amount > 0 else _short(current, amount)
+
+
+STORED_VALUE = Book(StoredValueEntry, "stored_value", "amount", NUMERIC_14_2_MAX, _refused)
 
 
 async def top_up(
