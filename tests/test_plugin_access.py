@@ -308,3 +308,41 @@ async def test_owner_turns_a_reward_type_off_in_the_console(
         assert "coupon" not in await plugin_access.enabled_plugins(pm)
     with as_owner(tenant_b):
         assert "coupon" in await plugin_access.enabled_plugins(pm)
+
+
+async def test_the_reward_form_offers_only_the_types_the_shop_uses(
+    tenant_a: World, pm: pluggy.PluginManager
+) -> None:
+    from loyalchat.app import create_app
+
+    with as_owner(tenant_a):
+        kept = await make_reward()  # a coupon, made while coupons were on
+        await ps.disable_plugin("coupon", pm)
+    app = create_app(run_workers=False, plugins=pm)
+    async with AsyncTestClient(app=app) as client:
+        await _login(client, tenant_a.owner.email)
+        new = await client.get("/console/rewards/new")
+        edit = await client.get(f"/console/rewards/{kept.id}")
+    assert new.status_code == 200 and edit.status_code == 200
+    assert '<option value="stored_value"' in new.text
+    assert '<option value="coupon"' not in new.text and '<option value="fakecoupon"' not in new.text
+    assert '<option value="coupon"' in edit.text  # an existing reward keeps its own type
+
+
+async def test_enablement_is_read_once_then_cached_until_changed(
+    tenant_a: World, pm: pluggy.PluginManager
+) -> None:
+    """The redemption path asks on every redemption: a warm cache asks the database
+    nothing (a change behind the service's back is not seen), a change made through the
+    service is seen at once."""
+    with as_owner(tenant_a):
+        await ps.disable_plugin("coupon", pm)
+        assert "coupon" not in await plugin_access.enabled_plugins(pm)
+        await TenantPlugin.update({TenantPlugin.enabled: True}).where(
+            TenantPlugin.plugin == "coupon"
+        )
+        assert "coupon" not in await plugin_access.enabled_plugins(pm)  # served from cache
+        plugin_access.forget(tenant_a.id)
+        assert "coupon" in await plugin_access.enabled_plugins(pm)  # read again
+        await ps.disable_plugin("coupon", pm)
+        assert "coupon" not in await plugin_access.enabled_plugins(pm)  # dropped on change

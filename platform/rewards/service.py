@@ -44,6 +44,7 @@ from loyalchat.rewards.catalogue import (
     reward_types,
     update_reward,
     usable_reward_type,
+    usable_reward_types,
 )
 from loyalchat.rewards.grants import (
     GrantError,
@@ -84,6 +85,7 @@ __all__ = [
     "reward_type",
     "reward_types",
     "update_reward",
+    "usable_reward_types",
     "use_grant",
     "void_grant",
 ]

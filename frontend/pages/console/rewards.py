@@ -2,8 +2,8 @@
 (its redemptions, from ``rewards.stats.reward_grants``).
 
 Thin: ``rewards.service`` validates (with the reward type's own option rules) and
-stores. Reward types come from plugins (``register_reward_types``); the form offers every
-registered type with its option fields.
+stores. Reward types come from plugins (``register_reward_types``); the form offers the
+types the shop uses (``tenants.plugin_access``) with their option fields.
 """
 
 from __future__ import annotations
@@ -49,7 +49,15 @@ def _types(request: Request) -> dict[str, Any]:
     return rewards.reward_types(plugin_manager(request))
 
 
-def _form_page(
+async def _offered_types(request: Request, reward: RewardOut | None) -> dict[str, Any]:
+    usable = await rewards.usable_reward_types(plugin_manager(request))
+    installed = _types(request)
+    if reward is not None and reward.type in installed:
+        usable.setdefault(reward.type, installed[reward.type])
+    return usable
+
+
+async def _form_page(
     request: Request,
     reward: RewardOut | None,
     form: dict[str, str],
@@ -63,7 +71,9 @@ def _form_page(
             reward=reward,
             form=form,
             errors=errors or {},
-            types=_types(request),
+            # A type the shop does not use is not offered (saving one is plugin_disabled);
+            # an existing reward keeps its own type in the list.
+            types=await _offered_types(request, reward),
             languages=reward_forms.LANGUAGES,
             option_name=reward_forms.option_name,
         ),
@@ -89,7 +99,7 @@ async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
     except ff.FieldError as exc:
         errors[exc.field] = i18n.gettext(request, exc.message)
     if errors:
-        return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+        return await _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
     values["image"] = image
     pm = plugin_manager(request)
     try:
@@ -100,7 +110,7 @@ async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
             saved = await rewards.update_reward(reward.id, RewardUpdate(**values), pm)
     except DomainError as exc:
         errors = reward_forms.reward_errors(request, exc)
-        return _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
+        return await _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
     name = display_for(request).text(saved.name)
     ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)
     return Redirect("/console/rewards", status_code=303)
@@ -128,10 +138,10 @@ class RewardsController(Controller):
 
     @get("/new")
     async def new_reward(self, request: Request, kind: FromQuery[str] = "coupon") -> Template:
-        types = _types(request)
+        types = await _offered_types(request, None)
         kind = kind if kind in types else next(iter(types), "")
         form = {**reward_forms.blank_form(kind), "token": ff.new_token()}
-        return _form_page(request, None, form)
+        return await _form_page(request, None, form)
 
     @post("/", status_code=303, request_max_body_size=reward_forms.MAX_BODY_BYTES)
     async def create(self, request: Request) -> Response[Any]:
@@ -141,7 +151,7 @@ class RewardsController(Controller):
     async def edit(self, request: Request, reward_id: PathId) -> Template:
         reward = await _reward_or_404(reward_id)
         form = reward_forms.reward_form(reward, display_for(request).timezone)
-        return _form_page(request, reward, form)
+        return await _form_page(request, reward, form)
 
     @post(
         "/{reward_id:int}",
