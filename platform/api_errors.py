@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "out_of_stock": N_("This reward is out of stock."),
     "limit_reached": N_("This member has already redeemed this reward as often as allowed."),
     "reward_unavailable": N_("This reward is not offered at the moment."),
+    "plugin_disabled": N_("This shop does not use the plugin this needs (see Plugins)."),
     "already_used": N_("Already used on %(used_at)s by %(used_by_label)s."),
     "grant_expired": N_("This reward has expired."),
     "grant_void": N_("This reward was cancelled."),

@@ -55,6 +55,7 @@ GRANT = {"tenant_object": "grant"}
 REWARD_INVALID = (
     (422, "invalid_reward", {"errors": {"points_cost": "a whole number from 1"}}),
     (422, "unknown_reward_type", {"kind": "voucher"}),
+    (422, "plugin_disabled", {"kind": "stored_value", "plugin": "stored_value"}),
 )
 
 
