@@ -5,6 +5,7 @@ Re-exported by :mod:`loyalchat.rewards.service`, which callers use.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,7 +37,14 @@ from loyalchat.rewards.schemas import (
     RewardUpdate,
 )
 from loyalchat.rewards.tables import Reward
-from loyalchat.scoping import new_row, save_row, scoped_count, scoped_select, scoped_update
+from loyalchat.scoping import (
+    new_row,
+    save_row,
+    scoped_count,
+    scoped_raw,
+    scoped_select,
+    scoped_update,
+)
 from loyalchat.tenants import audit, plugin_access
 
 MAX_LIMIT = 200
@@ -130,16 +138,25 @@ async def list_rewards(
     return Page(items=[to_out(row) for row in rows], total=await count, limit=limit, offset=offset)
 
 
+# One plain statement: every redemption reads its reward, and building the select is
+# most of what reading it costs.
+_QUOTED_COLUMNS = ", ".join(f'"{name}"' for name in _COLUMNS)
+_GET_REWARD = (
+    f"SELECT {_QUOTED_COLUMNS} FROM reward "  # noqa: S608 (column names from RewardOut)
+    "WHERE tenant = {tenant} AND id = {}"
+)
+_JSON_COLUMNS = ("name", "description", "options")
+
+
 async def get_reward(reward_id: int) -> RewardOut:
     """One reward of the current tenant; :class:`NotFound` otherwise."""
-    row = await (
-        scoped_select(Reward, *[getattr(Reward, name) for name in _COLUMNS])
-        .where(Reward.id == reward_id)
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
+    rows = await scoped_raw(Reward, _GET_REWARD, reward_id)
+    if not rows:
         raise NotFound("no such reward", reward_id=reward_id)
+    row = dict(rows[0])
+    for name in _JSON_COLUMNS:
+        if isinstance(row[name], str):
+            row[name] = json.loads(row[name])
     return to_out(row)
 
 

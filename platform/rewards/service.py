@@ -210,22 +210,20 @@ async def _redeem_once(
         issued = await rtype.issue(type_grant(row))
     except RewardError as exc:
         raise _unavailable(str(exc) or "this reward cannot be issued now") from exc
-    changes: dict[Any, Any] = {Grant.data: dict(issued.data)}
+    changes: dict[str, Any] = {"data": dict(issued.data)}
     if issued.code and codes.normalize(issued.code) != row["code"]:
-        changes[Grant.code] = codes.normalize(issued.code)
+        changes["code"] = codes.normalize(issued.code)
     if issued.expires_at is not None:
-        changes[Grant.expires_at] = issued.expires_at.astimezone(UTC)
+        changes["expires_at"] = issued.expires_at.astimezone(UTC)
     if rtype.consumed_on_issue:
         actor = current_actor()
         changes.update(
-            {
-                Grant.status: GrantStatus.used.value,
-                Grant.used_at: now,
-                Grant.used_by: actor.ref,
-                Grant.used_by_label: actor.label[:254],
-            }
+            status=GrantStatus.used.value,
+            used_at=now,
+            used_by=actor.ref,
+            used_by_label=actor.label[:254],
         )
-    await scoped_update(Grant, changes).where(Grant.id == row["id"])
+    await _store_issued(row["id"], changes)
     try:
         await ledger.debit(
             member_id,
@@ -242,7 +240,7 @@ async def _redeem_once(
             raise _merged() from None
         raise
     # The row as now stored, without reading it back.
-    return {**row, **{column._meta.name: v for column, v in changes.items()}}
+    return {**row, **changes}
 
 
 async def _insert_grant(
@@ -308,6 +306,20 @@ async def _insert_grant(
     )
     await save_row(grant)
     return {**await row_by_id(grant.id), "member_points": member["points"]}
+
+
+async def _store_issued(grant_id: int, changes: dict[str, Any]) -> None:
+    """Store what the type's ``issue()`` gave (``changes``: column name -> value) with one
+    plain UPDATE."""
+    assignments = ", ".join(
+        f'"{Grant._meta.get_column_by_name(name)._meta.name}" = {{}}' for name in changes
+    )
+    await scoped_raw(
+        Grant,
+        f"UPDATE reward_grant SET {assignments} WHERE tenant = {{tenant}} AND id = {{}}",  # noqa: S608
+        *(json.dumps(v) if isinstance(v, dict) else v for v in changes.values()),
+        grant_id,
+    )
 
 
 async def _check_limit(member_id: int, reward_id: int, limit: int) -> None:
