@@ -26,6 +26,7 @@ from loyalchat.pluginmanager import (
     build_plugin_manager,
     install_plugin_manager,
     plugin_asset_dirs,
+    uninstall_plugin_manager,
     use_plugin_manager,
 )
 from loyalchat.settings import Settings, get_settings
@@ -90,7 +91,7 @@ def create_app(
         finally:
             await runtime.stop()
             if embedded:
-                install_plugin_manager(None)
+                uninstall_plugin_manager(pm)
             await db.close_pool()
 
     app = Litestar(

@@ -59,7 +59,7 @@ class NoPluginManager(RuntimeError):
 
 
 _current: ContextVar[pluggy.PluginManager | None] = ContextVar("loyalchat_plugins", default=None)
-_installed: list[pluggy.PluginManager] = []  # the worker process's (install_plugin_manager)
+_installed: list[pluggy.PluginManager] = []  # install_plugin_manager(); the last one counts
 
 
 def current_plugin_manager() -> pluggy.PluginManager:
@@ -85,11 +85,18 @@ def use_plugin_manager(pm: pluggy.PluginManager) -> Iterator[pluggy.PluginManage
         _current.reset(token)
 
 
-def install_plugin_manager(pm: pluggy.PluginManager | None) -> None:
-    """Make ``pm`` the manager of this process's threads (a worker); ``None`` removes it."""
-    _installed.clear()
-    if pm is not None:
-        _installed.append(pm)
+def install_plugin_manager(pm: pluggy.PluginManager) -> None:
+    """Make ``pm`` the manager of this process's threads (a worker, the embedded worker),
+    until :func:`uninstall_plugin_manager`; the one installed before comes back then."""
+    _installed.append(pm)
+
+
+def uninstall_plugin_manager(pm: pluggy.PluginManager) -> None:
+    """Undo :func:`install_plugin_manager` of ``pm``."""
+    for index in range(len(_installed) - 1, -1, -1):
+        if _installed[index] is pm:
+            del _installed[index]
+            return
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, Any]]:

@@ -11,7 +11,11 @@ import pytest
 
 from loyalchat import db
 from loyalchat.context import Actor, tenant_context
-from loyalchat.pluginmanager import build_plugin_manager, install_plugin_manager
+from loyalchat.pluginmanager import (
+    build_plugin_manager,
+    install_plugin_manager,
+    uninstall_plugin_manager,
+)
 from loyalchat.tenants import accounts, apikeys, plugin_access
 from loyalchat.tenants import service as tenant_service
 from loyalchat.tenants.tables import Role, TenantStatus
@@ -33,7 +37,7 @@ def plugins() -> Iterator[pluggy.PluginManager]:
     pm = build_plugin_manager()
     install_plugin_manager(pm)
     yield pm
-    install_plugin_manager(None)
+    uninstall_plugin_manager(pm)
 
 
 @pytest.fixture(autouse=True)

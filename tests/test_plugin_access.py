@@ -346,3 +346,17 @@ async def test_enablement_is_read_once_then_cached_until_changed(
         assert "coupon" in await plugin_access.enabled_plugins(pm)  # read again
         await ps.disable_plugin("coupon", pm)
         assert "coupon" not in await plugin_access.enabled_plugins(pm)  # dropped on change
+
+
+async def test_the_embedded_worker_hands_the_process_manager_back(
+    plugins: pluggy.PluginManager, pm: pluggy.PluginManager
+) -> None:
+    """An app with the embedded worker makes its manager the worker threads' while it
+    runs, and puts back the one installed before (the worker bootstrap's, or the tests')."""
+    from loyalchat.app import create_app
+    from loyalchat.pluginmanager import current_plugin_manager
+
+    app = create_app(run_workers=True, plugins=pm)
+    async with AsyncTestClient(app=app):
+        assert current_plugin_manager() is pm
+    assert current_plugin_manager() is plugins
