@@ -168,44 +168,21 @@ async def _redeem_once(
     then) and takes the lock with the points debit, the last statements before the commit.
     """
     now = datetime.now(UTC)
-    reward = await get_reward(reward_id)
-    _check_available(reward.active, reward.starts_at, reward.ends_at, now)
-    try:
-        rtype = await usable_reward_type(reward.type, pm)  # cached: no query per redemption
-    except (UnknownRewardType, PluginDisabled) as exc:
-        raise _unavailable("this reward cannot be redeemed now") from exc
-    cost, validity_days = reward.points_cost, reward.validity_days
-    if reward.per_member_limit is not None or reward.stock is not None:
-        # Counting the member's grants needs its lock first; the stock's row lock comes
-        # after it (void_grant takes them in the same order).
-        member = await ledger.lock_member(member_id)
-        if member["status"] == MemberStatus.merged.value:
-            raise _merged()
-        # Under the member lock a twin request with the same key has committed or not begun.
-        twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
-        if twin is not None:
+    row = await _insert_plain_grant(member_id, reward_id, key, now)
+    if row is not None:
+        try:
+            rtype = await usable_reward_type(row["reward_type"], pm)  # cached: no query
+        except (UnknownRewardType, PluginDisabled) as exc:
+            raise _unavailable("this reward cannot be redeemed now") from exc
+        cost = row["points_cost"]
+    else:
+        row, rtype = await _checked_grant(member_id, reward_id, key, pm, now)
+        if row is None:
             return None
-        if reward.per_member_limit is not None:
-            await _check_limit(member_id, reward_id, reward.per_member_limit)
-        if reward.stock is not None:
-            cost, validity_days = await _take_stock(reward_id, now)
-    # Capped as the catalogue caps it: a row saved before the cap must not 500 (overflow).
-    days = min(validity_days or 0, MAX_VALIDITY_DAYS)
-    row = await _insert_grant(
-        member_id,
-        reward_id,
-        key=key,
-        code=codes.new_code(),  # a rare clash hits the unique index: redeem retries
-        points_cost=cost,
-        issued_at=now,
-        expires_at=now + timedelta(days=days) if days else None,
-    )
-    if row is None:
-        return None
+        cost = row["points_cost"]
     # Refused before the type issues anything; the debit below still decides, under the
-    # member's lock, which it takes last: held for the debit's two statements and the commit.
+    # member's lock, which it takes last: held for the debit's statement and the commit.
     ledger.check_balance(row.pop("member_points"), cost)
-    row.update(reward_name=reward.name, reward_type=reward.type, reward_options=reward.options)
     try:
         issued = await rtype.issue(type_grant(row))
     except RewardError as exc:
@@ -230,7 +207,7 @@ async def _redeem_once(
             cost,
             kind=EntryKind.redeem,
             key=f"redeem:{row['id']}",
-            reason=text.pick(reward.name, "en"),
+            reason=text.pick(row["reward_name"], "en"),
             reference=f"grant:{row['id']}",
             key_is_new=True,
         )
@@ -241,6 +218,104 @@ async def _redeem_once(
         raise
     # The row as now stored, without reading it back.
     return {**row, **changes}
+
+
+async def _insert_plain_grant(
+    member_id: int, reward_id: int, key: str, now: datetime
+) -> dict[str, Any] | None:
+    """PostgreSQL, the common case in one statement: an active reward inside its window,
+    with no stock and no per-member limit, read and granted to an active member (with the
+    member's points and locale, and the reward's name, type and options). None when any
+    of that does not hold or the key is taken (nothing written): :func:`_checked_grant`
+    then checks one by one and says why."""
+    if db.database_is_sqlite():
+        return None
+    rows = await scoped_raw(
+        Grant,
+        "WITH r AS (SELECT id, points_cost, validity_days, name, type, options FROM reward "
+        "WHERE tenant = {tenant} AND id = {} AND stock IS NULL AND per_member_limit IS NULL "
+        "AND active AND (starts_at IS NULL OR starts_at <= {}) "
+        "AND (ends_at IS NULL OR {} < ends_at)), "
+        "m AS (SELECT m.id, m.points AS member_points, m.locale AS member_locale, "
+        "t.locale AS tenant_locale, t.timezone AS tenant_timezone FROM member m "
+        "JOIN tenant t ON t.id = m.tenant "
+        "WHERE m.tenant = {tenant} AND m.id = {} AND m.status <> 'merged'), "
+        "g AS (INSERT INTO reward_grant (tenant, reward, member, code, status, points_cost, "
+        "idempotency_key, data, issued_at, expires_at) SELECT {tenant}::integer, r.id, m.id, "
+        "{}::text, 'issued', r.points_cost, {}::text, {}::json, {}::timestamptz, "
+        # Capped as the catalogue caps it; whole days of 86,400 s, as timedelta(days=) adds.
+        "CASE WHEN COALESCE(r.validity_days, 0) <> 0 THEN {}::timestamptz + "
+        "make_interval(secs => LEAST(r.validity_days, {}::integer) * 86400) END "
+        "FROM r, m ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING *) "
+        "SELECT g.*, m.member_points, m.member_locale, m.tenant_locale, m.tenant_timezone, "
+        "r.name AS reward_name, r.type AS reward_type, r.options AS reward_options "
+        "FROM g, m, r",
+        reward_id,
+        now,
+        now,
+        member_id,
+        codes.new_code(),  # a rare clash hits the unique index: redeem retries
+        key,
+        "{}",
+        now,
+        now,
+        MAX_VALIDITY_DAYS,
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    for name in ("data", "reward_name", "reward_options"):
+        if isinstance(row[name], str):
+            row[name] = json.loads(row[name])
+    return row
+
+
+async def _checked_grant(
+    member_id: int,
+    reward_id: int,
+    key: str,
+    pm: pluggy.PluginManager | None,
+    now: datetime,
+) -> tuple[dict[str, Any] | None, Any]:
+    """The grant of a reward with a stock or a per-member limit (or on SQLite, or whatever
+    the plain insert refused, to say why): every check in Python, the member's lock first
+    when the limit or the stock needs it; (its row, the reward type), no row for a twin."""
+    reward = await get_reward(reward_id)
+    _check_available(reward.active, reward.starts_at, reward.ends_at, now)
+    try:
+        rtype = await usable_reward_type(reward.type, pm)  # cached: no query per redemption
+    except (UnknownRewardType, PluginDisabled) as exc:
+        raise _unavailable("this reward cannot be redeemed now") from exc
+    cost, validity_days = reward.points_cost, reward.validity_days
+    if reward.per_member_limit is not None or reward.stock is not None:
+        # Counting the member's grants needs its lock first; the stock's row lock comes
+        # after it (void_grant takes them in the same order).
+        member = await ledger.lock_member(member_id)
+        if member["status"] == MemberStatus.merged.value:
+            raise _merged()
+        # Under the member lock a twin request with the same key has committed or not begun.
+        twin = await scoped_select(Grant, Grant.id).where(Grant.idempotency_key == key).first()
+        if twin is not None:
+            return None, rtype
+        if reward.per_member_limit is not None:
+            await _check_limit(member_id, reward_id, reward.per_member_limit)
+        if reward.stock is not None:
+            cost, validity_days = await _take_stock(reward_id, now)
+    # Capped as the catalogue caps it: a row saved before the cap must not 500 (overflow).
+    days = min(validity_days or 0, MAX_VALIDITY_DAYS)
+    row = await _insert_grant(
+        member_id,
+        reward_id,
+        key=key,
+        code=codes.new_code(),  # a rare clash hits the unique index: redeem retries
+        points_cost=cost,
+        issued_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
+    if row is None:
+        return None, rtype
+    row.update(reward_name=reward.name, reward_type=reward.type, reward_options=reward.options)
+    return row, rtype
 
 
 async def _insert_grant(
