@@ -284,7 +284,7 @@ async def seed_search(url: str, tenant_id: int, count: int) -> list[tuple[str, s
         # it: index-only scans need the visibility map, plans need the key table's stats.
         await conn.execute("VACUUM ANALYZE member")
         if await conn.fetchval("SELECT to_regclass('member_search_key') IS NOT NULL"):
-            await conn.execute("ANALYZE member_search_key")
+            await conn.execute("VACUUM ANALYZE member_search_key")
     finally:
         await conn.close()
     return samples

@@ -100,6 +100,8 @@ async def run(args: argparse.Namespace) -> None:
             queries["fragment"].append(name[start : start + 2])
         print(f"{size:,} members, {len(sampled)} queries per kind")
         for kind, qs in queries.items():
+            if args.kinds and kind not in args.kinds:
+                continue
             new_ms, old_ms, same_page, same_total = [], [], 0, 0
             with tenant_context(tenant):
                 for q in qs:
@@ -129,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--queries", type=int, default=200, help="sampled members (per kind)")
     parser.add_argument("--verbose", action="store_true", help="print each query that differs")
+    parser.add_argument(
+        "--kinds", nargs="*", help='only these kinds of query (e.g. "typo\'d name" fragment)'
+    )
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 
