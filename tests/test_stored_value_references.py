@@ -133,7 +133,10 @@ async def test_eight_concurrent_spends_with_one_reference_debit_once(tenant_a: W
         await row.save()
         await stored_value.top_up(row.id, "100.00", key="seed")
         results = await asyncio.gather(
-            *(stored_value.spend(row.id, "7.00", key=f"api:{i}", reference="POS-9") for i in range(8))
+            *(
+                stored_value.spend(row.id, "7.00", key=f"api:{i}", reference="POS-9")
+                for i in range(8)
+            )
         )
         assert len({r.id for r in results}) == 1
         assert sum(not r.replayed for r in results) == 1
