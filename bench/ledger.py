@@ -31,12 +31,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import re
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
@@ -107,10 +109,11 @@ async def pgbench_tps(url: str, clients: int, seconds: float, scale: int) -> flo
     await _create_database(url, name)
     conn = await asyncpg.connect(bench_url)
     try:
-        branches = await conn.fetchval(
-            "SELECT CASE WHEN to_regclass('pgbench_branches') IS NULL THEN -1"
-            " ELSE (SELECT count(*) FROM pgbench_branches) END"
-        )
+        # Two statements: PostgreSQL resolves a subquery's table even in a CASE branch
+        # not taken, so one statement fails on a fresh database.
+        branches = -1
+        if await conn.fetchval("SELECT to_regclass('pgbench_branches') IS NOT NULL"):
+            branches = await conn.fetchval("SELECT count(*) FROM pgbench_branches")
     finally:
         await conn.close()
     parts = urlsplit(url)
@@ -213,7 +216,15 @@ async def seed_points(url: str, tenant_id: int, count: int, points: int) -> list
 
 
 async def redemption_run(
-    label: str, members: list[int], reward_id: int, tenant_id: int, clients: int, seconds: float
+    label: str,
+    members: list[int],
+    reward_id: int,
+    tenant_id: int,
+    clients: int,
+    seconds: float,
+    *,
+    prefix: str = "",
+    progress: bool = True,
 ) -> tuple[int, float, list[float]]:
     from loyalchat.context import Actor, tenant_context
     from loyalchat.rewards import service as rewards
@@ -225,25 +236,97 @@ async def redemption_run(
 
     async def client(n: int) -> None:
         nonlocal done
-        rng = random.Random(n)
+        rng = random.Random(f"{prefix}{n}")
         with tenant_context(tenant_id, Actor("system", label="bench")):
             while time.perf_counter() < deadline:
                 member = members[0] if len(members) == 1 else rng.choice(members)
                 started = time.perf_counter()
-                await rewards.redeem(member, reward_id, key=f"bench:{label}:{next(counter)}")
+                await rewards.redeem(
+                    member, reward_id, key=f"bench:{label}:{prefix}{next(counter)}"
+                )
                 latencies.append(time.perf_counter() - started)
                 done += 1
 
     started = time.perf_counter()
-    with click.progressbar(length=int(seconds), label=f"{label:>22}", file=sys.stderr) as bar:
+    bar = click.progressbar(length=int(seconds), label=f"{label:>22}", file=sys.stderr)
+    with bar if progress else contextlib.nullcontext(bar):
 
         async def tick() -> None:
             for _ in range(int(seconds)):
                 await asyncio.sleep(1)
-                bar.update(1)
+                if progress:
+                    bar.update(1)
 
         await asyncio.gather(tick(), *(client(n) for n in range(clients)))
     return done, time.perf_counter() - started, latencies
+
+
+def _process_run(job: dict) -> dict:
+    """One client process of a redemption run (a child started with ``spawn``)."""
+    return asyncio.run(_process_run_async(job))
+
+
+async def _process_run_async(job: dict) -> dict:
+    os.environ["LOYALCHAT_DATABASE_URL"] = job["url"]
+    os.environ.setdefault("LOYALCHAT_LOG_LEVEL", "WARNING")
+    from loyalchat import db
+    from loyalchat.log import configure_logging
+    from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
+    from loyalchat.settings import get_settings
+
+    get_settings.cache_clear()
+    configure_logging(get_settings())
+    engine = db.configure_database()
+    await engine.start_connection_pool(
+        min_size=job["clients"], max_size=job["clients"] + 2, connection_class=CountingConnection
+    )
+    try:
+        with use_plugin_manager(build_plugin_manager()):
+            await asyncio.sleep(max(0.0, job["start_at"] - time.time()))
+            statements, resets = CountingConnection.statements, CountingConnection.resets
+            done, elapsed, latencies = await redemption_run(
+                job["label"], job["members"], job["reward_id"], job["tenant_id"],
+                job["clients"], job["seconds"], prefix=f"p{job['process']}:",
+                progress=job["process"] == 0,
+            )  # fmt: skip
+    finally:
+        await engine.close_connection_pool()
+    return {
+        "done": done,
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "statements": CountingConnection.statements - statements,
+        "resets": CountingConnection.resets - resets,
+    }
+
+
+async def redemption_processes(
+    args: argparse.Namespace, label: str, members: list[int], reward_id: int, tenant_id: int
+) -> tuple[int, float, list[float], int, int]:
+    """``args.clients`` clients spread over ``args.processes`` processes, started together:
+    (redemptions, seconds, latencies, statements, pool resets)."""
+    processes = max(1, min(args.processes, args.clients))
+    shares = [args.clients // processes + (i < args.clients % processes) for i in range(processes)]
+    start_at = time.time() + 3 + processes  # after every child has its connections open
+    jobs = [
+        {"url": args.database_url, "label": label, "members": members, "reward_id": reward_id,
+         "tenant_id": tenant_id, "clients": share, "seconds": args.seconds,
+         "start_at": start_at, "process": i}
+        for i, share in enumerate(shares)
+    ]  # fmt: skip
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        results = await asyncio.gather(
+            *(loop.run_in_executor(pool, _process_run, job) for job in jobs)
+        )
+    return (
+        sum(r["done"] for r in results),
+        max(r["elapsed"] for r in results),
+        [value for r in results for value in r["latencies"]],
+        sum(r["statements"] for r in results),
+        sum(r["resets"] for r in results),
+    )
 
 
 async def seed_search(url: str, tenant_id: int, count: int) -> list[tuple[str, str, str]]:
@@ -389,7 +472,10 @@ async def _measure(args: argparse.Namespace) -> dict:
     spread = await seed_points(args.database_url, shop.id, 10_000, 1_000)
     tps = await pgbench_tps(args.database_url, args.clients, args.seconds, args.pgbench_scale)
     result["pgbench_tpcb_tps"] = round(tps, 1) if tps is not None else None
-    print(f"PostgreSQL {args.database_url}, {args.clients} concurrent clients, cost 1 point")
+    print(
+        f"PostgreSQL {args.database_url}, {args.clients} concurrent clients in "
+        f"{args.processes} process(es), cost 1 point"
+    )
     if tps is not None:
         print(
             f"  pgbench -b tpcb-like, same server  : {tps:8.0f} tps "
@@ -399,14 +485,13 @@ async def _measure(args: argparse.Namespace) -> dict:
         ("one hot member", hot, "redemptions_per_s_hot"),
         ("10,000 members", spread, "redemptions_per_s_spread"),
     ):
-        statements, resets = CountingConnection.statements, CountingConnection.resets
-        done, elapsed, lat = await redemption_run(
-            label, members, reward.id, shop.id, args.clients, args.seconds
+        done, elapsed, lat, statements, resets = await redemption_processes(
+            args, label, members, reward.id, shop.id
         )
         per_s = done / elapsed
         result[key] = round(per_s, 1)
-        queries = (CountingConnection.statements - statements) / max(done, 1)
-        pool_resets = (CountingConnection.resets - resets) / max(done, 1)
+        queries = statements / max(done, 1)
+        pool_resets = resets / max(done, 1)
         ratio = f", {per_s / tps:.2f}x pgbench" if tps else ""
         print(
             f"  redemptions, {label:<15}: {per_s:8.0f} /s{ratio} "
@@ -449,12 +534,20 @@ def main(argv: list[str] | None = None) -> int:
         "--members", type=int, default=1_000_000, help="for the search run (0: skip it)"
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="client processes (default: as many as pgbench's threads, one per core)",
+    )
+    parser.add_argument(
         "--pgbench-scale", type=int, default=None, help="pgbench's scale (default: --clients)"
     )
     parser.add_argument(
         "--json", action="store_true", help="end with one line of JSON holding the figures"
     )
     args = parser.parse_args(argv)
+    if args.processes is None:  # pgbench runs -j min(clients, cores) threads
+        args.processes = min(args.clients, os.cpu_count() or 1)
     if args.pgbench_scale is None:
         args.pgbench_scale = args.clients
     result = asyncio.run(run(args))
