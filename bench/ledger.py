@@ -261,6 +261,16 @@ async def redemption_run(
     return done, time.perf_counter() - started, latencies
 
 
+def _plugin_manager() -> contextlib.AbstractContextManager:
+    """The host hands the plugin manager to the code it runs (older trees, measured for a
+    before/after comparison, built a process-wide one on first use)."""
+    try:
+        from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
+    except ImportError:
+        return contextlib.nullcontext()
+    return use_plugin_manager(build_plugin_manager())
+
+
 def _process_run(job: dict) -> dict:
     """One client process of a redemption run (a child started with ``spawn``)."""
     return asyncio.run(_process_run_async(job))
@@ -271,7 +281,6 @@ async def _process_run_async(job: dict) -> dict:
     os.environ.setdefault("LOYALCHAT_LOG_LEVEL", "WARNING")
     from loyalchat import db
     from loyalchat.log import configure_logging
-    from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
     from loyalchat.settings import get_settings
 
     get_settings.cache_clear()
@@ -281,7 +290,7 @@ async def _process_run_async(job: dict) -> dict:
         min_size=job["clients"], max_size=job["clients"] + 2, connection_class=CountingConnection
     )
     try:
-        with use_plugin_manager(build_plugin_manager()):
+        with _plugin_manager():
             await asyncio.sleep(max(0.0, job["start_at"] - time.time()))
             statements, resets = CountingConnection.statements, CountingConnection.resets
             done, elapsed, latencies = await redemption_run(
@@ -430,12 +439,7 @@ async def run(args: argparse.Namespace) -> dict:
 
     get_settings.cache_clear()
     configure_logging(get_settings())
-    try:  # the host hands the plugin manager to the code it runs
-        from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
-
-        plugins = use_plugin_manager(build_plugin_manager())
-    except ImportError:  # older trees: a process-wide manager built on first use
-        plugins = contextlib.nullcontext()
+    plugins = _plugin_manager()
     await prepare_database(args.database_url)
     engine = db.configure_database()
     await db.migrate(engine)
