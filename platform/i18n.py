@@ -7,9 +7,9 @@ The languages themselves and Chinese script conversion are in :mod:`loyalchat.la
 
 Catalogues are the committed ``locale/<babel id>/LC_MESSAGES/messages.po`` files next to
 this module (``platform/locale/``), compiled in memory on first use (no ``.mo`` is
-committed). The language of a request is, in order: the signed-in user's preference, the
-``lc_lang`` cookie set by the language switcher, the browser's ``Accept-Language``, and
-English.
+committed). The language of a request is, in order: the signed-in user's (or the wallet's
+member's) preference, the ``lc_lang`` cookie set by the language switcher, the browser's
+``Accept-Language``, the shop's language (wallet), and English (:func:`choose`).
 
 Extract and update the catalogues after changing UI strings (from ``frontend/``, where
 ``babel.cfg`` lives; strings marked in ``platform/`` and ``plugins/`` are extracted too)::
@@ -124,12 +124,17 @@ def parse_accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def negotiate(header: str | None) -> str:
-    """The best of :data:`LOCALES` for an Accept-Language header; English when absent."""
+def browser_locale(header: str | None) -> str | None:
+    """The best of :data:`LOCALES` for an Accept-Language header; None when none fits."""
     if not header:
-        return DEFAULT_LOCALE
+        return None
     preferred = [_map_tag(tag) for tag in parse_accept_language(header)]
-    return negotiate_locale(preferred, LOCALES, sep="-") or DEFAULT_LOCALE
+    return negotiate_locale(preferred, LOCALES, sep="-")
+
+
+def negotiate(header: str | None) -> str:
+    """The best of :data:`LOCALES` for an Accept-Language header; English when none fits."""
+    return browser_locale(header) or DEFAULT_LOCALE
 
 
 def valid(code: str | None) -> str | None:
@@ -145,13 +150,25 @@ def locale_of(connection: ASGIConnection | None) -> str:
     if cached := state.get("locale"):
         return cached
     user = principal_of(connection).user
-    locale = (
-        valid(user.locale if user else None)
-        or valid(connection.cookies.get(COOKIE))
-        or negotiate(connection.headers.get("accept-language"))
-    )
+    locale = choose(connection, user.locale if user else None)
     state["locale"] = locale
     return locale
+
+
+def choose(connection: ASGIConnection, preference: str | None, fallback: str | None = None) -> str:
+    """The language for a reader: their stored ``preference``, else the switcher's cookie,
+    else the browser's ``Accept-Language``, else ``fallback`` (e.g. the shop's), else English.
+
+    The one negotiation of the programme: the console (:func:`locale_of`) and the member
+    wallet (member's choice, browser, shop) both decide through it.
+    """
+    return (
+        valid(preference)
+        or valid(connection.cookies.get(COOKIE))
+        or browser_locale(connection.headers.get("accept-language"))
+        or valid(fallback)
+        or DEFAULT_LOCALE
+    )
 
 
 def gettext(connection: ASGIConnection | None, message: str, **variables: Any) -> str:

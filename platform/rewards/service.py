@@ -39,6 +39,7 @@ from loyalchat.rewards.grants import (
     not_usable,
     row_by_code,
     row_by_id,
+    row_by_key,
     select_grants,
     to_out,
     type_grant,
@@ -59,6 +60,7 @@ __all__ = [
     "expire_grants",
     "get_grant",
     "get_reward",
+    "grant_by_key",
     "image_in_catalogue",
     "list_rewards",
     "member_grants",
@@ -76,6 +78,12 @@ __all__ = [
 async def get_grant(code: str, *, locale: str | None = None) -> GrantOut:
     """The grant with this code, as typed or scanned; :class:`NotFound` otherwise."""
     return await to_out(await row_by_code(code), locale=locale)
+
+
+async def grant_by_key(key: str, *, locale: str | None = None) -> GrantOut | None:
+    """The grant a redemption with this idempotency key made; None while the key is unspent."""
+    row = await row_by_key(key)
+    return None if row is None else await to_out(row, locale=locale)
 
 
 async def member_grants(

@@ -33,12 +33,12 @@ from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import ui
 from loyalchat.frontend.pages.wallet import view
 from loyalchat.i18n import N_
-from loyalchat.ledger import figures
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut, MemberUpdate
+from loyalchat.purchases import history as member_history
 from loyalchat.rewards import service as rewards
 from loyalchat.tenants.service import TenantInfo, get_tenant
 
@@ -76,19 +76,26 @@ def _set_locale(request: Request, locale: str) -> None:
     request.scope.setdefault("state", {})["locale"] = locale
 
 
-async def _expired_hints(exc: links.LinkExpired) -> tuple[str | None, str]:
-    """The member's language and the shop's name for an expired (genuine) link."""
+def _wallet_locale(request: Request, member_locale: str | None, shop_locale: str | None) -> str:
+    """The wallet's language: the member's choice, then the browser's, then the shop's."""
+    locale = i18n.choose(request, member_locale, fallback=shop_locale)
+    _set_locale(request, locale)
+    return locale
+
+
+async def _expired_hints(exc: links.LinkExpired) -> tuple[str | None, str | None, str]:
+    """The member's language, the shop's and the shop's name for an expired (genuine) link."""
     if exc.tenant_id is None or exc.member_id is None:
-        return None, ""
+        return None, None, ""
     tenant = await get_tenant(exc.tenant_id)
     if tenant is None:
-        return None, ""
+        return None, None, ""
     with tenant_context(tenant.id, Actor("system", label="wallet link")):
         try:
             member = await links.wallet_member(exc.member_id)
         except NotFound:
-            return i18n.valid(tenant.locale), tenant.display_name
-    return i18n.valid(member.locale) or i18n.valid(tenant.locale), tenant.display_name
+            return None, tenant.locale, tenant.display_name
+    return member.locale, tenant.locale, tenant.display_name
 
 
 @contextlib.asynccontextmanager
@@ -107,15 +114,11 @@ async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
         with tenant_context(tenant.id, Actor("member", claim.member_id)):
             member = await links.link_member(claim)  # revoked links stop here
     except links.LinkExpired as exc:
-        exc.extra["locale"], exc.extra["shop"] = await _expired_hints(exc)
+        hints = await _expired_hints(exc)
+        exc.extra["member_locale"], exc.extra["shop_locale"], exc.extra["shop"] = hints
         raise
     actor = Actor("member", member.id, member.name or member.member_no)
-    locale = (
-        i18n.valid(member.locale)
-        or i18n.valid(tenant.locale)
-        or i18n.negotiate(request.headers.get("accept-language"))
-    )
-    _set_locale(request, locale)
+    locale = _wallet_locale(request, member.locale, tenant.locale)
     with tenant_context(tenant.id, actor):
         yield Wallet(
             token=token, tenant=tenant, member=member, locale=locale, version=claim.version
@@ -140,13 +143,8 @@ def _page(wallet: Wallet, name: str, tab: str, status_code: int = 200, **context
 def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) -> Response:
     # A revoked link (LinkRevoked) is a LinkExpired: the same page, in the member's language.
     expired = isinstance(exc, links.LinkExpired)
-    locale = exc.extra.get("locale") if expired else None
-    _set_locale(
-        request,
-        locale
-        or i18n.valid(request.cookies.get(i18n.COOKIE))
-        or i18n.negotiate(request.headers.get("accept-language")),
-    )
+    hints = exc.extra if expired else {}
+    _wallet_locale(request, hints.get("member_locale"), hints.get("shop_locale"))
     return _link_page(
         request,
         exc.status,
@@ -253,17 +251,19 @@ class WalletController(Controller):
     ) -> Template:
         page = max(1, page)
         async with open_wallet(request, token) as wallet:
-            entries = await figures.history(
-                wallet.member.id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
+            # What happened, in the member's language (loyalchat.purchases.history).
+            entries = await member_history.points_history(
+                wallet.member.id,
+                wallet.locale,
+                limit=HISTORY_PAGE,
+                offset=(page - 1) * HISTORY_PAGE,
             )
-            grants = await rewards.member_grants(wallet.member.id, locale=wallet.locale, limit=500)
-            names = view.grant_names(grants, wallet.locale)
-            rows = view.history_rows(entries.items, names, wallet.locale, wallet.tenant.timezone)
             return _page(
                 wallet,
                 "history",
                 "history",
-                rows=rows,
+                rows=entries.items,
+                fmt=view.display(wallet),
                 page=page,
                 has_more=entries.has_more,
             )
@@ -293,10 +293,32 @@ class WalletController(Controller):
                 raise NotFoundException() from None
 
     @get("/{token:str}/rewards/{reward_id:int}", opt=WALLET)
-    async def confirm(self, request: Request, token: FromPath[str], reward_id: PathId) -> Template:
-        """The confirm step: what it costs, the balance after, and one form token."""
+    async def confirm(
+        self, request: Request, token: FromPath[str], reward_id: PathId
+    ) -> Template | Redirect:
+        """The confirm step: what it costs, the balance after, and one form token.
+
+        The form token is in the page's address (``?form=``; a fresh one is handed out by
+        a redirect), so the page reached again after redeeming (Back, reload) finds its
+        token spent and shows the grant it made instead of a second live form.
+        """
+        form_token = request.query_params.get("form", "")
         async with open_wallet(request, token) as wallet:
-            return await _confirm_page(wallet, reward_id)
+            if not _FORM_TOKEN.fullmatch(form_token):
+                fresh = f"{wallet.base}/rewards/{reward_id}?form={secrets.token_urlsafe(18)}"
+                return Redirect(fresh, status_code=303, headers=HEADERS)
+            spent = await rewards.grant_by_key(
+                _redeem_key(wallet, form_token), locale=wallet.locale
+            )
+            if spent is not None:
+                return _page(
+                    wallet,
+                    "confirm",
+                    "rewards",
+                    reward=None,
+                    spent=_grant_card(request, wallet, spent),
+                )
+            return await _confirm_page(wallet, reward_id, form_token=form_token)
 
     @post("/{token:str}/rewards/{reward_id:int}", opt=WALLET, status_code=HTTP_201_CREATED)
     async def redeem(self, request: Request, token: FromPath[str], reward_id: PathId) -> Template:
@@ -311,7 +333,7 @@ class WalletController(Controller):
                 grant = await rewards.redeem(
                     wallet.member.id,
                     reward_id,
-                    key=f"wallet:{wallet.member.id}:{form_token}",
+                    key=_redeem_key(wallet, form_token),
                     pm=getattr(request.app.state, "plugins", None),
                 )
             except DomainError as exc:
@@ -371,8 +393,18 @@ def _grant_card(request: Request, wallet: Wallet, grant: Any) -> dict[str, Any]:
     return view.grant_card(grant, wallet.locale, wallet.tenant.timezone, label)
 
 
+def _redeem_key(wallet: Wallet, form_token: str) -> str:
+    """The redemption's idempotency key: one per confirm form shown to this member."""
+    return f"wallet:{wallet.member.id}:{form_token}"
+
+
 async def _confirm_page(
-    wallet: Wallet, reward_id: int, *, error: str = "", status: int = 200
+    wallet: Wallet,
+    reward_id: int,
+    *,
+    error: str = "",
+    status: int = 200,
+    form_token: str = "",
 ) -> Template:
     now = datetime.now(UTC)
     try:
@@ -388,6 +420,6 @@ async def _confirm_page(
         reward=item,
         after=wallet.member.points - reward.points_cost,
         error=error,
-        # A fresh token per form shown: the same form submitted twice redeems once.
-        form_token=secrets.token_urlsafe(18),
+        # One token per form shown: the same form submitted twice redeems once.
+        form_token=form_token or secrets.token_urlsafe(18),
     )

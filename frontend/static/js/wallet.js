@@ -17,3 +17,9 @@
     }, 0);
   });
 })();
+
+// A wallet page restored from the back-forward cache shows old balances and, on a confirm
+// page, a form whose token may be spent: ask the server again (it shows what happened).
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted) window.location.reload();
+});
