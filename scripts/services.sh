@@ -1,33 +1,59 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer for the tests; start Debian's servers if they are
-# installed but stopped. Override with LOYALCHAT_TEST_DATABASE_URL / LOYALCHAT_TEST_REDIS_URL.
+# installed but stopped (as root, letting a fresh local PostgreSQL accept user postgres
+# from the loopback without a password). Override with LOYALCHAT_TEST_DATABASE_URL / LOYALCHAT_TEST_REDIS_URL.
 set -uo pipefail
 PG_URL="${LOYALCHAT_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 REDIS_URL="${LOYALCHAT_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 py() { "${ROOT:-.}/.venv/bin/python" "$@"; }
 
-pg_ok() { py - "$PG_URL" <<'PY' >/dev/null 2>&1
+# Empty when the test database answers, else why not (one line).
+pg_error() { py - "$PG_URL" <<'PY' 2>&1
 import asyncio, sys, asyncpg
 async def main():
     conn = await asyncpg.connect(sys.argv[1], timeout=3)
     await conn.close()
-asyncio.run(main())
+try:
+    asyncio.run(main())
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}".splitlines()[0])
 PY
 }
+pg_ok() { [ -z "$(pg_error)" ]; }
 redis_ok() { py -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_timeout=3).ping()" "$REDIS_URL" >/dev/null 2>&1; }
 
+pg_host="${PG_URL#*://}"; pg_host="${pg_host%%/*}"; pg_host="${pg_host##*@}"; pg_host="${pg_host%:*}"
+pg_db="${PG_URL##*/}"; pg_db="${pg_db%%\?*}"
+debian_cluster() { command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | head -1; }
+local_host() { case "$pg_host" in 127.* | localhost | ::1 | "[::1]" | "") return 0 ;; *) return 1 ;; esac; }
+
 if ! pg_ok; then
-  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  version="$(debian_cluster || true)"
+  if [ -n "$version" ] && local_host; then
     echo "starting PostgreSQL" >&2
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
-    for _ in $(seq 1 30); do pg_ok && break; sleep 1; done
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
+    for _ in $(seq 1 30); do pg_error | grep -qi "connect call failed\|refused\|timeout\|starting up" || break; sleep 1; done
+    # A cluster just installed by scripts/test asks for a password the test URL does not
+    # have: as root, let user postgres in from this machine's loopback without one.
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if [ "$(id -u)" = 0 ] && pg_error | grep -qi "password\|authentication" &&
+      ! grep -q "^host all postgres 127.0.0.1/32 trust" "$hba"; then
+      echo "PostgreSQL: letting user postgres connect from 127.0.0.1 and ::1 without a password ($hba)" >&2
+      sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1 || true
+      sleep 1
+    fi
   fi
-  if pg_ok; then :; else
-    # The server runs but the database may be missing: create it.
-    db="${PG_URL##*/}"
-    if command -v psql >/dev/null; then psql "${PG_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\"" >/dev/null 2>&1 || true; fi
+  if pg_error | grep -q "does not exist"; then
+    # The server runs but the database is missing: create it.
+    if command -v psql >/dev/null; then psql "${PG_URL%/*}/postgres" -qc "CREATE DATABASE \"$pg_db\"" >/dev/null 2>&1 || true; fi
   fi
-  pg_ok || { echo "PostgreSQL is not reachable at $PG_URL. Install it (apt-get install postgresql) or set LOYALCHAT_TEST_DATABASE_URL." >&2; exit 1; }
+  why="$(pg_error)"
+  if [ -n "$why" ]; then
+    echo "PostgreSQL does not accept $PG_URL ($why)." >&2
+    echo "Run scripts/test as root to install and set up a local server, or set LOYALCHAT_TEST_DATABASE_URL." >&2
+    exit 1
+  fi
 fi
 
 if ! redis_ok; then
@@ -36,6 +62,6 @@ if ! redis_ok; then
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
     for _ in $(seq 1 30); do redis_ok && break; sleep 0.5; done
   fi
-  redis_ok || { echo "Redis is not reachable at $REDIS_URL. Install it (apt-get install redis-server) or set LOYALCHAT_TEST_REDIS_URL." >&2; exit 1; }
+  redis_ok || { echo "Redis is not reachable at $REDIS_URL. Run scripts/test as root to install a local server (apt-get install redis-server), or set LOYALCHAT_TEST_REDIS_URL." >&2; exit 1; }
 fi
 echo "PostgreSQL and Redis are up." >&2

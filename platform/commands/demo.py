@@ -8,6 +8,7 @@ are reset and a fresh API key replaces the old demo key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 from pathlib import Path
@@ -95,16 +96,48 @@ async def _ensure_user(email: str, password: str, name: str, *, admin: bool) -> 
     return user
 
 
-async def _run() -> dict[str, str]:
+DEMO_MEMBER = "M000001"  # has purchases and a redemption (demo_loyalty)
+
+
+async def _run(*, with_wallet: bool = False) -> tuple[dict[str, str], str | None]:
     async with db.connected():
-        return await ensure_demo()
+        credentials = await ensure_demo()
+        if not with_wallet:
+            return credentials, None
+        from loyalchat.members import links
+
+        # Not in the credentials (nor demo.json): the link expires, the JSON stays the same.
+        return credentials, await links.wallet_url(DEMO_MEMBER, DEMO_SLUG)
+
+
+def _next_steps(credentials: dict[str, str], wallet_url: str) -> list[str]:
+    """What a newcomer does once the server is up: one step per login, and the wallet."""
+    base = credentials["url"].rstrip("/")
+    loyalchat = ".venv/bin/loyalchat" if Path(".venv/bin/loyalchat").exists() else "loyalchat"
+    hours = max(1, get_settings().wallet_link_max_age // 3600)
+    saved = _credentials_file()
+    with contextlib.suppress(ValueError):
+        saved = saved.resolve().relative_to(Path.cwd())
+    return [
+        "Next, once the server below is up:",
+        f"  1. The shop's console: open {base}/login and sign in as Owner",
+        "     (members, points, rewards, coupon checks, dashboard).",
+        f"  2. A member's wallet, what the customer sees: member {DEMO_MEMBER}'s link below",
+        f"     works for {hours} hours; `{loyalchat} wallet-link {DEMO_MEMBER}"
+        f" --tenant {credentials['tenant']}` prints a fresh one.",
+        f"     {wallet_url}",
+        "  3. The platform admin: sign in as Admin on the same page; it lands on",
+        f"     {base}/admin (approve and suspend shops, plugins, health). It runs the",
+        "     platform, not a shop, so the shop console (/console) answers it with 403.",
+        f"The credentials are kept in {saved}.",
+    ]
 
 
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 def demo_command(as_json: bool) -> None:
     """Create (idempotently) the demo tenant, its owner, a platform admin and an API key."""
-    credentials = asyncio.run(_run())
+    credentials, wallet_url = asyncio.run(_run(with_wallet=not as_json))
     if as_json:
         click.echo(json.dumps(credentials, ensure_ascii=False))
         return
@@ -113,6 +146,9 @@ def demo_command(as_json: bool) -> None:
     click.echo(f"Owner        {credentials['owner_email']}  /  {credentials['owner_password']}")
     click.echo(f"Admin        {credentials['admin_email']}  /  {credentials['admin_password']}")
     click.echo(f"API key      {credentials['api_key']}  (role manager)")
+    click.echo()
+    for line in _next_steps(credentials, wallet_url or ""):
+        click.echo(line)
 
 
 __all__ = ["demo_command", "ensure_demo"]
