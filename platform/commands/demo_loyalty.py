@@ -1,7 +1,8 @@
 """The demo tenant's programme: an earning rule, a campaign, rewards and a few members.
 
 Seeded once, when the demo tenant has no earning rules yet, so a newcomer's console shows
-a programme at work: members with points, a history, coupons to redeem.
+a programme at work: members with points, a history, coupons to redeem, each reward with
+a picture drawn for it (:mod:`loyalchat.commands.demo_pictures`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from loyalchat.commands.demo_pictures import add_demo_pictures
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate
 from loyalchat.purchases import service as purchases
@@ -27,6 +29,7 @@ DEMO_MEMBERS = (
 async def ensure_demo_programme() -> bool:
     """Seed the current (demo) tenant's programme if it has none; True when it seeded."""
     if await rules.list_rules():
+        await add_demo_pictures()  # a demo seeded before the rewards had pictures
         return False
     await rules.create_rule(
         RuleCreate(name="HK$1 = 1 point", kind=RuleKind.ratio, points_per_unit=Decimal(1))
@@ -83,4 +86,5 @@ async def ensure_demo_programme() -> bool:
         if name == DEMO_MEMBERS[0][0]:
             await rewards.redeem(member.id, coffee.id, key=f"demo:{member.member_no}")
     await members.create_member()  # joined by a scan only: unverified
+    await add_demo_pictures()
     return True
