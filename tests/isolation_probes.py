@@ -57,6 +57,9 @@ PLAIN_FIELDS: dict[str, Any] = {
     "reference": "ISO-PROBE-1",
     "role": "cashier",
     "q": None,  # filled with B's member number, name and phone by query_probes()
+    # A staff user id filtering the audit log: the log read is the current tenant's only,
+    # so B's staff id finds nothing (tests/test_history.py, two tenants).
+    "person": None,
     **dict.fromkeys(
         "phone email birthday notes tags marketing_opt_in locale enabled settings "
         "description stock per_member_limit starts_at ends_at validity_days active position "

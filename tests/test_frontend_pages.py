@@ -362,10 +362,12 @@ async def test_audit_page_lists_own_tenant_only(
 ) -> None:
     await login(client, tenant_a.owner.email)
     page = await client.get("/console/audit")
-    assert page.status_code == 200
-    assert "staff.login" in page.text
-    assert "api_key.create" in page.text
-    assert "bravo-bakery" not in page.text
+    signins = await client.get("/console/audit?kind=signin")
+    assert page.status_code == signins.status_code == 200
+    assert "created the API key alpha-tea key" in page.text
+    assert "signed in" not in page.text  # sign-ins have their own view
+    assert "Owner signed in" in signins.text
+    assert "bravo-bakery" not in page.text + signins.text
 
 
 # -- platform admin ---------------------------------------------------------------------------

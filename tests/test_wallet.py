@@ -174,7 +174,7 @@ async def test_history_lists_every_change_newest_first(
     page = (await client.get(f"{path_of(tenant_a, member)}/history")).text
     assert by_testid(page, "history-points") == ["-20", "+300"]
     assert "Birthday mix-up" in page
-    assert "Points adjusted" in page and "Points earned" in page
+    assert "Adjusted by the shop: Birthday mix-up" in page and "Points earned" in page
     assert by_testid(page, "wallet-points") == ["280"]
 
 

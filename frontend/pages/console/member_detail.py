@@ -14,12 +14,12 @@ from litestar.response import Template
 
 from loyalchat.domain import NotFound
 from loyalchat.frontend.pages.common import form_fields as ff
-from loyalchat.frontend.pages.common.display import base_context
+from loyalchat.frontend.pages.common.display import base_context, display_for
 from loyalchat.i18n import LANGUAGE_NAMES
-from loyalchat.ledger import figures, stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
+from loyalchat.purchases import history as member_history
 from loyalchat.rewards import service as rewards
 from loyalchat.tenants.auth import principal_of
 from loyalchat.tenants.tables import Role
@@ -65,10 +65,12 @@ async def detail_page(
     forms = dict(forms or {})
     errors = errors or {}
     history_page = max(1, history_page)
-    history = await figures.history(
-        member.id, limit=HISTORY_PER_PAGE, offset=(history_page - 1) * HISTORY_PER_PAGE
+    # What happened, in the reader's language (loyalchat.purchases.history).
+    locale = display_for(request).locale
+    history = await member_history.points_history(
+        member.id, locale, limit=HISTORY_PER_PAGE, offset=(history_page - 1) * HISTORY_PER_PAGE
     )
-    values = await stored_value.history(member.id, limit=VALUE_ROWS)
+    values = await member_history.value_history(member.id, locale, limit=VALUE_ROWS)
     grants = await rewards.member_grants(member.id, limit=GRANT_ROWS)
     merged_into = None
     if member.merged_into:

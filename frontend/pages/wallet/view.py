@@ -7,7 +7,6 @@ rules (balances, availability, redemption) stay in the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,19 +15,11 @@ from markupsafe import Markup
 
 from loyalchat.frontend.pages.common.display import Display
 from loyalchat.i18n import N_
-from loyalchat.ledger.service import EntryOut
 from loyalchat.members.schemas import MemberOut
 from loyalchat.rewards import codes, text
 from loyalchat.rewards.schemas import GrantOut, RewardOut
 from loyalchat.tenants.service import TenantInfo
 
-ENTRY_LABELS = {
-    "earn": N_("Points earned"),
-    "redeem": N_("Reward redeemed"),
-    "adjust": N_("Points adjusted"),
-    "expire": N_("Points expired"),
-    "reverse": N_("Points returned"),
-}
 GRANT_LABELS = {
     "issued": N_("Ready to use"),
     "used": N_("Used"),
@@ -79,34 +70,9 @@ def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
     )
 
 
-def grant_names(grants: Iterable[GrantOut], locale: str) -> dict[int, str]:
-    """Reward names by grant id, for the history's redemption lines."""
-    return {grant.id: text.pick(grant.reward_name, locale) for grant in grants}
-
-
-def history_rows(
-    entries: Iterable[EntryOut], grant_names: dict[int, str], locale: str, timezone: str
-) -> list[dict[str, Any]]:
-    """Ledger entries as lines: what happened, when, the points and the balance after."""
-    fmt = Display(locale, "", timezone)
-    rows = []
-    for entry in entries:
-        note = ""
-        if entry.kind == "redeem" and entry.reference.startswith("grant:"):
-            grant_id = entry.reference.removeprefix("grant:")
-            note = grant_names.get(int(grant_id), "") if grant_id.isdigit() else ""
-        elif entry.kind in ("adjust", "reverse"):
-            note = entry.reason
-        rows.append(
-            {
-                "label": ENTRY_LABELS.get(entry.kind, entry.kind),
-                "note": note,
-                "when": fmt.when(entry.created_at),
-                "points": entry.points,
-                "balance": entry.balance_after,
-            }
-        )
-    return rows
+def display(wallet: Any) -> Display:
+    """Money and dates in the member's language and the shop's currency and time zone."""
+    return Display(wallet.locale, wallet.tenant.currency, wallet.tenant.timezone)
 
 
 def reward_card(reward: RewardOut, points: int, locale: str, now: datetime) -> dict[str, Any]:
