@@ -122,10 +122,10 @@ def _next_steps(credentials: dict[str, str], wallet_url: str) -> list[str]:
         "Next, once the server below is up:",
         f"  1. The shop's console: open {base}/login and sign in as Owner",
         "     (members, points, rewards, coupon checks, dashboard).",
-        f"  2. A member's wallet, what the customer sees: member {DEMO_MEMBER}'s link below",
-        f"     works for {hours} hours; `{loyalchat} wallet-link {DEMO_MEMBER}"
-        f" --tenant {credentials['tenant']}` prints a fresh one.",
+        f"  2. A member's wallet, what the customer sees (member {DEMO_MEMBER}; this link works"
+        f" for {hours} hours):",
         f"     {wallet_url}",
+        f"     A fresh link: {loyalchat} wallet-link {DEMO_MEMBER} --tenant {credentials['tenant']}",
         "  3. The platform admin: sign in as Admin on the same page; it lands on",
         f"     {base}/admin (approve and suspend shops, plugins, health). It runs the",
         "     platform, not a shop, so the shop console (/console) answers it with 403.",
