@@ -7,6 +7,9 @@ transaction ids are PostgreSQL's own (``txid_current()``).
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 from loyalchat import db
 from loyalchat.context import tenant_context
@@ -135,6 +138,54 @@ async def test_hot_member_redemptions_with_twin_keys_and_short_points(tenant_a: 
         if not isinstance(twins[0], str):
             assert len({t.id for t in twins}) == 1
         assert len({g.id for g in grants}) == 14
+        assert await balance(member) == 1000 - 14 * 70
+        assert len(await rewards.member_grants(member)) == 14
+        assert (await figures.audit_member(member)).ok
+
+
+def _worker(url: str, tenant_id: int, member: int, reward_id: int, prefix: str) -> list[str]:
+    """A separate process, as a second web worker would be: its own pool and batches."""
+    return asyncio.run(_worker_async(url, tenant_id, member, reward_id, prefix))
+
+
+async def _worker_async(
+    url: str, tenant_id: int, member: int, reward_id: int, prefix: str
+) -> list[str]:
+    from loyalchat.pluginmanager import build_plugin_manager, use_plugin_manager
+    from loyalchat.settings import get_settings
+    from tests.reward_helpers import attempt
+
+    os.environ["LOYALCHAT_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    engine = db.configure_database()
+    await engine.start_connection_pool(min_size=2, max_size=8)
+    try:
+        with use_plugin_manager(build_plugin_manager()), tenant_context(tenant_id, OWNER):
+            return await asyncio.gather(
+                *(attempt(member, reward_id, f"{prefix}:{i}") for i in range(32))
+            )
+    finally:
+        await engine.close_connection_pool()
+
+
+async def test_two_worker_processes_redeeming_for_one_member_take_exactly_the_points(
+    tenant_a: World, pg_url: str
+) -> None:
+    """Balance 1,000, cost 70, 32 redemptions from each of two processes at once: their
+    batches contend for the member's row lock, and exactly 14 succeed."""
+    with tenant_context(tenant_a.id, OWNER):
+        reward = await make_reward(points_cost=70)
+        member = await make_member(1000)
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        runs = [
+            loop.run_in_executor(pool, _worker, pg_url, tenant_a.id, member, reward.id, p)
+            for p in ("w1", "w2")
+        ]
+        results = [code for run in await asyncio.gather(*runs) for code in run]
+    assert results.count("ok") == 14
+    assert results.count("insufficient_points") == 50
+    with tenant_context(tenant_a.id, OWNER):
         assert await balance(member) == 1000 - 14 * 70
         assert len(await rewards.member_grants(member)) == 14
         assert (await figures.audit_member(member)).ok
