@@ -151,7 +151,7 @@ async def test_saving_settings_encrypts_the_secret_and_never_shows_it(tenant_a: 
         assert saved.headers["location"] == "/console/plugins/fake"
         detail = await client.get("/console/plugins/fake")
         listing = await client.get("/console/plugins")
-    assert "Settings for fake saved." in detail.text
+    assert "Settings for Fake saved." in detail.text  # its readable name: it declares no title
     for page in (detail, listing):
         assert TOKEN not in page.text
         assert "••••••••1234" in page.text  # masked: the last four only
@@ -214,7 +214,9 @@ async def test_turning_a_plugin_on_and_off(tenant_a: World) -> None:
         )
         assert on.status_code == 303 and on.headers["location"] == "/console/plugins"
         page = await client.get("/console/plugins")
-        assert "fake is on." in page.text and "Turn off" in page.text
+        assert "Fake is on." in page.text
+        card = page.text[page.text.index('data-testid="plugin-fake"') :]
+        assert 'role="switch" aria-checked="true"' in card.split("</section>")[0]
     assert (await raw_row(tenant_a.id))["enabled"] is True
 
     async with open_client() as client:

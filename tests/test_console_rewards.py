@@ -168,7 +168,7 @@ async def test_edit_a_reward_and_switch_it_to_stored_value(tenant_a: World) -> N
         )
     assert page.status_code == 200 and 'value="Tea voucher"' in page.text
     assert missing_amount.status_code == 400
-    assert "Fill in the details of this reward type" in missing_amount.text
+    assert 'id="f-opt_stored_value__amount-error"' in missing_amount.text
     assert saved.status_code == 303
     with as_owner(tenant_a):
         after = await rewards.get_reward(reward.id)

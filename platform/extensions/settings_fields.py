@@ -26,13 +26,20 @@ FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 @dataclass(frozen=True, slots=True)
 class SettingField:
-    """One setting a merchant fills in; values are strings."""
+    """One setting a merchant fills in; values are strings.
+
+    ``label``, ``help`` and ``invalid`` are shown through the core i18n (``N_()`` them): a
+    string the catalogues lack is shown as written.
+    """
 
     name: str  # a key in the plugin's runtime settings: lower_snake_case
     label: str
     required: bool = False
     secret: bool = False  # encrypted at rest, masked on display, never audited
     help: str = ""
+    # What the form says when the value is refused (an ``N_()`` string, or plain text of a
+    # plugin without catalogues); "" for the host's own "Check this value."
+    invalid: str = ""
 
     def __post_init__(self) -> None:
         if not FIELD_NAME.match(self.name):

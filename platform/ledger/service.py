@@ -148,7 +148,6 @@ async def _append(
     details: dict[str, Any] | None = None,
     reverses: int | None = None,
     then: tuple[str, tuple[Any, ...]] | None = None,
-    also: tuple[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
     storable_text(reason, "reason", multiline=True)
     storable_text(reference, "reference")
@@ -161,7 +160,7 @@ async def _append(
     }
     if reverses is not None:
         values["reverses"] = reverses
-    return await append_entry(POINTS, member_id, points, values, then=then, also=also)
+    return await append_entry(POINTS, member_id, points, values, then=then)
 
 
 # -- the writers -----------------------------------------------------------------------------
@@ -199,14 +198,12 @@ async def debit(
     reference: str = "",
     details: dict[str, Any] | None = None,
     key_is_new: bool = False,
-    also: tuple[str, tuple[Any, ...]] | None = None,
 ) -> EntryOut:
     """Take ``points``, oldest lots first; :class:`InsufficientPoints` when the balance is short.
 
     ``key_is_new``: the caller made ``key`` from a row it has just inserted in this
     transaction (``redeem:<grant id>``), so no entry can hold it yet and the replay lookup
-    is skipped; the unique index still refuses a clash. ``also`` (PostgreSQL only): the
-    caller's own write to send in the same statement (:func:`append.append_entry`).
+    is skipped; the unique index still refuses a clash.
     """
     _check_points(points)
 
@@ -214,9 +211,7 @@ async def debit(
         # PostgreSQL: the balance, the entry and (most often all of) the draw in one
         # statement, so the member's lock is held for it and the commit.
         then = None if db.database_is_sqlite() else lots.draw_with_entry(member_id, points)
-        entry = await _append(
-            member_id, kind, -points, key, reason, reference, details, then=then, also=also
-        )
+        entry = await _append(member_id, kind, -points, key, reason, reference, details, then=then)
         drawn = entry.pop("then_total", 0)
         if drawn < points:
             await lots.draw(member_id, entry["id"], points - drawn)

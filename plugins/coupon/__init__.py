@@ -13,11 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.i18n import N_
 from loyalchat.rewards import text
+
+PLUGIN_INFO = PluginInfo(
+    title=N_("Coupons"),
+    summary=N_(
+        "Rewards members show at the till for a discount or a free item: the cashier scans the QR code or types the code."
+    ),
+)
+
 
 __all__ = ["CouponReward"]
 

@@ -29,8 +29,16 @@ Settings (environment):
 
 from __future__ import annotations
 
+from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.hookimpl import hookimpl
+from loyalchat.i18n import N_
 from loyalchat.plugins.paddleocr.engine import PaddleOcrEngine, PaddleOcrSettings
+
+PLUGIN_INFO = PluginInfo(
+    title=N_("Receipt reading with PaddleOCR"),
+    summary=N_("Reads receipt photos with the PaddleOCR models installed on the server."),
+)
+
 
 __all__ = ["PaddleOcrEngine", "PaddleOcrSettings"]
 

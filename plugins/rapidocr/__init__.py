@@ -15,8 +15,18 @@ Settings (environment):
 
 from __future__ import annotations
 
+from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.hookimpl import hookimpl
+from loyalchat.i18n import N_
 from loyalchat.plugins.rapidocr.engine import RapidOcrEngine, RapidOcrSettings
+
+PLUGIN_INFO = PluginInfo(
+    title=N_("Receipt reading"),
+    summary=N_(
+        "Reads the photos of receipts members send, on this server, so their purchases earn points."
+    ),
+)
+
 
 __all__ = ["RapidOcrEngine", "RapidOcrSettings"]
 

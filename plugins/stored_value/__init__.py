@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalchat.domain import DomainError
+from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued, RewardError
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
@@ -29,6 +30,12 @@ from loyalchat.rewards import text
 
 # The shape of an amount (ASCII digits, an optional decimal part); stored_value.money() then
 # checks its range and its two decimal places.
+PLUGIN_INFO = PluginInfo(
+    title=N_("Stored value"),
+    summary=N_("Rewards that add money to a member's stored-value balance, to spend at the till."),
+)
+
+
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?")
 
 
@@ -50,6 +57,7 @@ class StoredValueReward:
             N_("Amount credited"),
             required=True,
             help=N_("Added to the member's stored value, e.g. 50.00."),
+            invalid=N_("Enter an amount such as 50.00."),
         ),
     )
     # The rewards service marks the grant used the moment it is issued.

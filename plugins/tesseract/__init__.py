@@ -11,8 +11,18 @@ reported when the engine reads, not at start-up, so the plugin always lists.
 
 from __future__ import annotations
 
+from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.hookimpl import hookimpl
+from loyalchat.i18n import N_
 from loyalchat.plugins.tesseract.engine import TesseractEngine
+
+PLUGIN_INFO = PluginInfo(
+    title=N_("Receipt reading with Tesseract"),
+    summary=N_(
+        "A second reader for receipt photos, for printed receipts that the first reader finds hard."
+    ),
+)
+
 
 __all__ = ["TesseractEngine"]
 

@@ -15,7 +15,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from loyalchat.extensions.tenant_plugins import family_registries, get_tenant_plugins
+from loyalchat import i18n
+from loyalchat.extensions import plugin_info
+from loyalchat.extensions.plugin_info import FAMILY_LABELS
+from loyalchat.extensions.tenant_plugins import get_tenant_plugins
 from loyalchat.frontend import ui
 from loyalchat.i18n import N_
 from loyalchat.tenants import plugin_access
@@ -23,14 +26,6 @@ from loyalchat.tenants.auth import platform_admin_required
 from loyalchat.tenants.plugin_controllers import plugin_manager
 
 PLATFORM = {"platform_admin": True}
-FAMILY_LABELS = {
-    "channels": N_("Chat channel"),
-    "ocr_engines": N_("OCR engine"),
-    "receipt_parsers": N_("Receipt parser"),
-    "receipt_checks": N_("Receipt check"),
-    "reward_types": N_("Reward type"),
-    "payment_providers": N_("Payment provider"),
-}
 
 
 class AdminPluginsController(Controller):
@@ -42,16 +37,15 @@ class AdminPluginsController(Controller):
     async def list_plugins(self, request: Request) -> Template:
         pm = plugin_manager(request)
         offered = await plugin_access.availability(pm)
-        provides: dict[str, list[str]] = {name: [] for name in get_tenant_plugins(pm)}
-        for family, registry in family_registries(pm).items():
-            for name, owner in registry.owners.items():
-                provides[owner].append(f"{FAMILY_LABELS[family]}: {name}")
+        locale = i18n.locale_of(request)
+        provides = plugin_info.provides(pm, locale)
         rows: list[dict[str, Any]] = [
             {
                 "name": name,
+                "text": plugin_info.describe(pm, name, locale),
                 "available": offered[name],
                 "default_on": plugin_access.default_enabled(name),
-                "provides": provides[name],
+                "provides": provides.get(name, []),
                 "settings": len(fields),
             }
             for name, fields in get_tenant_plugins(pm).items()
@@ -72,5 +66,6 @@ class AdminPluginsController(Controller):
             if available
             else N_("%(plugin)s is withdrawn from every shop.")
         )
-        ui.flash(request, message, "success", plugin=plugin)
+        title = plugin_info.describe(pm, plugin, i18n.locale_of(request)).title
+        ui.flash(request, message, "success", plugin=title)
         return Redirect("/admin/plugins", status_code=303)

@@ -11,10 +11,13 @@ import re
 import secrets
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 
+from loyalchat import i18n
 from loyalchat.bounds import INT32_MAX, INT32_MIN, in_date_range
 from loyalchat.frontend.ui import is_form
 from loyalchat.i18n import N_
@@ -26,6 +29,7 @@ TAG_SEPARATORS = re.compile(r"[,，、;；]")
 _WHOLE = re.compile(r"[+-]?\d{1,12}", re.ASCII)
 # Money: at most twelve digits before the point, as Numeric(14, 2) holds.
 _AMOUNT = re.compile(r"(\d{1,12}(\.\d*)?|\.\d+)", re.ASCII)
+REQUIRED = N_("Fill this in.")
 _DECIMAL = re.compile(r"[+-]?(\d{1,12}(\.\d*)?|\.\d+)", re.ASCII)
 
 
@@ -36,6 +40,54 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class FormErrors(FieldError):
+    """Every problem found on one form, field -> ``N_()`` message, in the form's order.
+
+    A :class:`FieldError` (its first problem), so code catching one still works; pages show
+    all of them at once with :func:`messages` and the ``error_summary`` macro.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(field, message)
+        self.errors = dict(errors)
+
+
+class Collect:
+    """Read every field of a form, keeping each problem rather than stopping at the first.
+
+    ``value = check(ff.whole, form, "stock")`` is the reader's value, or None when it
+    raised :class:`FieldError` (kept in ``errors``); ``check.done()`` raises
+    :class:`FormErrors` with all of them when any.
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def __call__(self, reader: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return reader(*args, **kwargs)
+        except FormErrors as exc:
+            for field, message in exc.errors.items():
+                self.errors.setdefault(field, message)
+        except FieldError as exc:
+            self.errors.setdefault(exc.field, exc.message)
+        return None
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def done(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+def messages(connection: ASGIConnection, exc: FieldError) -> dict[str, str]:
+    """Field -> message in the request's language, for one problem or a whole form's."""
+    found = exc.errors if isinstance(exc, FormErrors) else {exc.field: exc.message}
+    return {field: i18n.gettext(connection, message) for field, message in found.items()}
 
 
 def new_token() -> str:

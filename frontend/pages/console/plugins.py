@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from loyalchat import i18n
+from loyalchat.extensions import plugin_info
 from loyalchat.frontend import ui
 from loyalchat.i18n import N_
 from loyalchat.tenants import plugin_settings as ps
@@ -44,6 +45,17 @@ def _can_edit(request: Request) -> bool:
     return principal_of(request).has_role(Role.owner)
 
 
+def _about(request: Request, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Plugin name -> its title and summary in the reader's language, and what it adds."""
+    pm = plugin_manager(request)
+    locale = i18n.locale_of(request)
+    adds = plugin_info.provides(pm, locale)
+    return {
+        name: {"text": plugin_info.describe(pm, name, locale), "provides": adds.get(name, [])}
+        for name in names
+    }
+
+
 async def _detail(
     request: Request,
     state: ps.PluginState,
@@ -56,6 +68,7 @@ async def _detail(
         "console/plugins_detail.html",
         context={
             "state": state,
+            "about": _about(request, [state.plugin]),
             "form": form or {},
             "errors": errors or {},
             "can_edit": _can_edit(request),
@@ -74,7 +87,11 @@ class PluginsController(Controller):
         states = await ps.list_plugin_states(plugin_manager(request))
         return Template(
             "console/plugins.html",
-            context={"states": states, "can_edit": _can_edit(request)},
+            context={
+                "states": states,
+                "about": _about(request, [state.plugin for state in states]),
+                "can_edit": _can_edit(request),
+            },
         )
 
     @get("/{plugin:str}", opt=PLUGIN)
@@ -98,7 +115,8 @@ class PluginsController(Controller):
             return await _detail(
                 request, state, form=echo, errors=errors, status_code=HTTP_400_BAD_REQUEST
             )
-        ui.flash(request, N_("Settings for %(plugin)s saved."), "success", plugin=plugin)
+        title = plugin_info.describe(pm, plugin, i18n.locale_of(request)).title
+        ui.flash(request, N_("Settings for %(plugin)s saved."), "success", plugin=title)
         return Redirect(f"/console/plugins/{plugin}", status_code=303)
 
     @post("/{plugin:str}/enabled", guards=OWNER, opt=PLUGIN, status_code=303)
@@ -114,5 +132,6 @@ class PluginsController(Controller):
             errors = {name: i18n.gettext(request, REQUIRED_TO_ENABLE) for name in exc.errors}
             return await _detail(request, state, errors=errors, status_code=HTTP_400_BAD_REQUEST)
         message = N_("%(plugin)s is on.") if enabled else N_("%(plugin)s is off.")
-        ui.flash(request, message, "success", plugin=plugin)
+        title = plugin_info.describe(pm, plugin, i18n.locale_of(request)).title
+        ui.flash(request, message, "success", plugin=title)
         return Redirect(ui.safe_next(form.get("next"), "/console/plugins"), status_code=303)

@@ -41,9 +41,10 @@ PROBLEMS = {
     "starts_at": N_("Enter a date and time."),
     "ends_at": N_("The end must be after the start."),
     "type": N_("Choose a reward type."),
-    "options": N_("Fill in the details of this reward type: %(detail)s"),
     "image": N_("This picture is no longer available. Choose it again."),
 }
+OPTION_INVALID = N_("Check this value.")
+OPTIONS_INVALID = N_("Check the details of this reward type.")
 IMAGE_FIELD = "image"  # the file input
 IMAGE_KEY_FIELD = "image_key"  # the picture kept: the reward's, or one uploaded before
 REMOVE_IMAGE_FIELD = "remove_image"
@@ -95,30 +96,44 @@ def reward_form(reward: RewardOut, timezone: str) -> dict[str, str]:
 def reward_values(
     form: Mapping[str, str], types: Mapping[str, Any], timezone: str
 ) -> dict[str, Any]:
-    """The fields of ``RewardCreate`` (:class:`ff.FieldError` on a typo)."""
+    """The fields of ``RewardCreate``; :class:`ff.FormErrors` listing every field with a
+    problem (all of them, not the first), so the form shows them together."""
+    check = ff.Collect()
     kind = form.get("type", "")
     if kind not in types:
-        raise ff.FieldError("type", PROBLEMS["type"])
-    points = ff.whole(form, "points_cost", required=True, minimum=1)
-    return {
-        "name": {locale: form.get(f"name_{suffix}", "") for locale, suffix in LANGUAGES},
+        check.add("type", PROBLEMS["type"])
+    names = {locale: form.get(f"name_{suffix}", "") for locale, suffix in LANGUAGES}
+    if not any(value.strip() for value in names.values()):
+        check.add("name", PROBLEMS["name"])
+    points = check(ff.whole, form, "points_cost", required=True, minimum=1)
+    options: dict[str, str] = {}
+    for field in types[kind].option_fields if kind in types else ():
+        value = form.get(option_name(kind, field.name), "")
+        if field.required and not value.strip():
+            check.add(option_name(kind, field.name), ff.REQUIRED)
+        options[field.name] = value
+    values = {
+        "name": names,
         "description": {
             locale: form.get(f"description_{suffix}", "") for locale, suffix in LANGUAGES
         },
         "points_cost": points,
         "type": kind,
-        "options": {
-            field.name: form.get(option_name(kind, field.name), "")
-            for field in types[kind].option_fields
-        },
-        "stock": ff.whole(form, "stock", minimum=0),
-        "per_member_limit": ff.whole(form, "per_member_limit", minimum=1),
-        "validity_days": ff.whole(form, "validity_days", minimum=1),
-        "starts_at": ff.in_window("starts_at", ff.moment(form, "starts_at", timezone)),
-        "ends_at": ff.in_window("ends_at", ff.moment(form, "ends_at", timezone)),
+        "options": options,
+        "stock": check(ff.whole, form, "stock", minimum=0),
+        "per_member_limit": check(ff.whole, form, "per_member_limit", minimum=1),
+        "validity_days": check(ff.whole, form, "validity_days", minimum=1),
+        "starts_at": check(
+            lambda: ff.in_window("starts_at", ff.moment(form, "starts_at", timezone))
+        ),
+        "ends_at": check(lambda: ff.in_window("ends_at", ff.moment(form, "ends_at", timezone))),
         "active": ff.checked(form, "active"),
-        "position": ff.whole(form, "position") or 0,
+        "position": check(ff.whole, form, "position") or 0,
     }
+    if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
+        check.add("ends_at", PROBLEMS["ends_at"])
+    check.done()
+    return values
 
 
 async def image_value(request: Request, form: dict[str, str]) -> str:
@@ -143,8 +158,17 @@ async def image_value(request: Request, form: dict[str, str]) -> str:
     return form.get(IMAGE_KEY_FIELD, "").strip()
 
 
-def reward_errors(connection: ASGIConnection, exc: DomainError) -> dict[str, str]:
-    """The service's refusal, next to each field it names."""
+def reward_errors(
+    connection: ASGIConnection,
+    exc: DomainError,
+    kind: str = "",
+    types: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The service's refusal, next to each field it names, in the request's language.
+
+    A reward type's refused option ("amount: ...") is shown at that option's field, with
+    the message the type declares for it (``SettingField.invalid``).
+    """
     if exc.code == images.InvalidImage.code:
         reason = str(exc.extra.get("reason", ""))
         message = images.MESSAGES.get(reason, images.MESSAGES["not_an_image"])
@@ -152,8 +176,22 @@ def reward_errors(connection: ASGIConnection, exc: DomainError) -> dict[str, str
     problems = (exc.extra or {}).get("errors") or {}
     errors: dict[str, str] = {}
     for field, detail in problems.items():
-        if field in PROBLEMS:
+        if field == "options":
+            errors.update(_option_errors(connection, str(detail), kind, types or {}))
+        elif field in PROBLEMS:
             errors[field] = i18n.gettext(connection, PROBLEMS[field], detail=detail)
     if not errors:
         errors["form"] = error_message(connection, exc)
     return errors
+
+
+def _option_errors(
+    connection: ASGIConnection, detail: str, kind: str, types: Mapping[str, Any]
+) -> dict[str, str]:
+    fields = types[kind].option_fields if kind in types else ()
+    for field in fields:
+        if detail.startswith((f"{field.name}:", f"{field.label}:")):
+            required = detail.endswith(": required")
+            message = ff.REQUIRED if required else (field.invalid or OPTION_INVALID)
+            return {option_name(kind, field.name): i18n.gettext(connection, message)}
+    return {"type": i18n.gettext(connection, OPTIONS_INVALID)}

@@ -96,8 +96,8 @@ async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
         errors.update(reward_forms.reward_errors(request, exc))
     try:
         values = reward_forms.reward_values(form, _types(request), display_for(request).timezone)
-    except ff.FieldError as exc:
-        errors[exc.field] = i18n.gettext(request, exc.message)
+    except ff.FieldError as exc:  # every field with a problem (ff.FormErrors)
+        errors.update(ff.messages(request, exc))
     if errors:
         return await _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
     values["image"] = image
@@ -109,7 +109,7 @@ async def _save(request: Request, reward: RewardOut | None) -> Response[Any]:
         else:
             saved = await rewards.update_reward(reward.id, RewardUpdate(**values), pm)
     except DomainError as exc:
-        errors = reward_forms.reward_errors(request, exc)
+        errors = reward_forms.reward_errors(request, exc, values["type"], _types(request))
         return await _form_page(request, reward, form, errors, HTTP_400_BAD_REQUEST)
     name = display_for(request).text(saved.name)
     ui.flash(request, N_("Reward “%(name)s” saved."), "success", name=name)

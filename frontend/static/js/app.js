@@ -51,6 +51,33 @@
     if (event.key === "Escape") setNav(false);
   });
 
+  // A form that came back with problems: its error summary takes the focus (a screen
+  // reader reads it, a phone shows it), and each of its links focuses the field it names.
+  function focusField(link) {
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return false;
+    var details = target.closest("details");
+    if (details) details.open = true;
+    var box = target.closest(".field, fieldset") || target;
+    // A group (a fieldset of three languages) focuses its first control.
+    if (!target.matches("input, select, textarea, button")) {
+      target = target.querySelector("input:not([type=hidden]), select, textarea") || target;
+    }
+    box.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    if (link && focusField(link)) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
+
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();

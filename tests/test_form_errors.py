@@ -1,0 +1,92 @@
+"""Console forms show every problem at once: a summary at the top (role=alert, each item a
+link to its field), each field marked, in the console's language."""
+
+from __future__ import annotations
+
+import re
+
+from loyalchat.rewards import service as rewards
+from tests.console_helpers import as_owner, login, open_client, post_form
+from tests.fixtures import World
+
+EMPTY_REWARD = {"type": "coupon", "token": "A" * 24}
+
+
+def summary_links(html: str) -> list[str]:
+    """The fields the error summary links to, in order."""
+    found = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert found, "no error summary on the page"
+    assert 'role="alert"' in found.group(0) and 'tabindex="-1"' in found.group(0)
+    return re.findall(r'href="#([^"]+)"', found.group(0))
+
+
+def summary_text(html: str) -> str:
+    found = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert found
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(0)))
+
+
+async def test_empty_reward_form_lists_every_problem_at_the_top(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        page = await post_form(client, "/console/rewards", EMPTY_REWARD)
+    assert page.status_code == 400
+    links = summary_links(page.text)
+    assert links == ["f-name_zh_Hant", "f-points_cost", "f-opt_coupon__benefit"]
+    text = summary_text(page.text)
+    assert "Please check the form" in text
+    assert "Points it costs: Fill this in." in text
+    assert "Benefit (e.g. HK$20 off, free coffee): Fill this in." in text
+    assert "required" not in text  # no service wording
+    # The summary is first in the form, the fields themselves are marked.
+    assert page.text.index("error-summary") < page.text.index('id="f-points_cost"')
+    assert re.search(r'id="f-points_cost"[^>]*aria-invalid="true"', page.text)
+    assert re.search(
+        r'id="f-opt_coupon__benefit"[^>]*aria-describedby="f-opt_coupon__benefit-error"',
+        page.text,
+    )
+    assert 'id="f-opt_coupon__benefit-error"' in page.text
+    with as_owner(tenant_a):
+        assert (await rewards.list_rewards()).total == 0
+
+
+async def test_empty_reward_form_in_traditional_chinese(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        await client.get("/lang/zh-Hant", params={"next": "/console/rewards/new"})
+        page = await post_form(client, "/console/rewards", EMPTY_REWARD)
+    assert page.status_code == 400
+    assert summary_links(page.text) == ["f-name_zh_Hant", "f-points_cost", "f-opt_coupon__benefit"]
+    text = summary_text(page.text)
+    assert "請檢查表格" in text
+    assert "請填寫" in text or "填寫" in text
+    assert not re.search(r"[A-Za-z]{4,}", text.replace("HK$", "")), text
+
+
+async def test_typos_in_several_fields_are_shown_together(tenant_a: World) -> None:
+    form = {
+        **EMPTY_REWARD,
+        "name_en": "Cake",
+        "points_cost": "ten",
+        "opt_coupon__benefit": "A cake",
+        "stock": "-1",
+        "validity_days": "1.5",
+        "starts_at": "2025-02-01T09:00",
+        "ends_at": "2025-01-01T09:00",
+    }
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        page = await post_form(client, "/console/rewards", form)
+    assert page.status_code == 400
+    assert summary_links(page.text) == ["f-points_cost", "f-stock", "f-validity_days", "f-ends_at"]
+
+
+async def test_stored_value_amount_refused_at_its_field_in_plain_words(tenant_a: World) -> None:
+    form = {**EMPTY_REWARD, "type": "stored_value", "name_en": "Top-up", "points_cost": "10"}
+    form["opt_stored_value__amount"] = "lots"
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        page = await post_form(client, "/console/rewards", form)
+    assert page.status_code == 400
+    assert summary_links(page.text) == ["f-opt_stored_value__amount"]
+    assert "Enter an amount such as 50.00." in summary_text(page.text)
