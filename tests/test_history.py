@@ -249,3 +249,54 @@ async def test_audit_never_shows_another_tenants_entries(tenant_a: World, tenant
     assert f'<option value="{tenant_b.owner.id}"' not in everything
     with tenant_context(tenant_a.id, Actor("system")):
         assert await audit.entries(None, f"staff:{tenant_b.owner.id}") == []
+
+
+@pytest.mark.sqlite
+async def test_history_and_audit_filters_on_sqlite(sqlite_db: object) -> None:
+    from tests.fixtures import make_world
+
+    shop, other = await make_world("alpha-tea"), await make_world("bravo-bakery")
+    member_id = await _story(shop)
+    await _log(shop)
+    await _log(other)
+    with as_owner(shop):
+        rows = (await history.points_history(member_id, "zh-Hans")).items
+        rewards_log = await audit.entries("rewards")
+        by_other_owner = await audit.entries(None, f"staff:{other.owner.id}")
+        signins = await audit.entries("signin")
+    assert [r.event for r in rows] == ["adjust", "redeem", "purchase"]
+    assert rows[1].reward == "免费咖啡" and rows[2].amount == Decimal("88.50")
+    assert {r["action"] for r in rewards_log} == {"reward.create"}
+    assert all(r["tenant"] == shop.id for r in rewards_log + signins)
+    assert by_other_owner == [] and len(signins) == 1
+
+
+async def _queries_for_a_page(member_id: int, capsys: pytest.CaptureFixture[str]) -> int:
+    """How many SQL statements one history page takes (Piccolo's own query log)."""
+    from loyalchat import db
+
+    engine = db.current_engine()
+    capsys.readouterr()
+    engine.log_queries = True
+    try:
+        await history.points_history(member_id, "zh-Hant")
+    finally:
+        engine.log_queries = False
+    return len(re.findall(r"^Query \d+:", capsys.readouterr().out, re.M))
+
+
+async def test_a_page_costs_the_same_queries_whatever_its_length(
+    tenant_a: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    member_id = await _story(tenant_a)
+    with as_owner(tenant_a):
+        few = await _queries_for_a_page(member_id, capsys)
+        reward = await rewards.create_reward(
+            {"name": COFFEE, "points_cost": 1, "type": "coupon", "options": {"benefit": "x"}}
+        )
+        for n in range(8):
+            await purchases.record_purchase(member_id, Decimal(10 + n), reference=f"R-{n}")
+            await rewards.redeem(member_id, reward.id, key=f"more:{n}")
+            await purchases.adjust_points(member_id, 1, key=f"adjust:{n}", reason=f"gift {n}")
+        many = await _queries_for_a_page(member_id, capsys)
+    assert 0 < few == many <= 6  # entries and count, names of actors, members, rewards
