@@ -125,6 +125,13 @@ async def test_error_pages_negotiate_the_same_way(client: AsyncTestClient, tenan
     assert response.status_code == 410 and _lang(response.text) == "en"
     assert by_testid(response.text, "refresh-keyword") == ["card"]
     assert _lang((await client.get(stale)).text) == "zh-Hant"
+    # A page that is not there, behind a good link: the same order.
+    missing = await client.get(f"{path_of(tenant_a, chooser)}/media/{'0' * 64}", headers=english)
+    assert missing.status_code == 404 and _lang(missing.text) == "zh-Hans"
+    missing = await client.get(f"{path_of(tenant_a, no_choice)}/media/{'0' * 64}", headers=english)
+    assert missing.status_code == 404 and _lang(missing.text) == "en"
+    missing = await client.get(f"{path_of(tenant_a, no_choice)}/media/{'0' * 64}")
+    assert missing.status_code == 404 and _lang(missing.text) == "zh-Hant"
     # A link that does not work names no shop: the browser's language, else English.
     assert _lang((await client.get("/w/nonsense", headers={"accept-language": "zh-TW"})).text) == (
         "zh-Hant"
