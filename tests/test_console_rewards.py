@@ -137,7 +137,8 @@ async def test_create_a_coupon_reward_in_three_languages(tenant_a: World) -> Non
         listing_zh = await client.get("/console/rewards", headers={"accept-language": "zh-CN"})
     assert form.status_code == 200
     assert (
-        'name="opt_coupon__benefit"' in form.text and 'name="opt_stored_value__amount"' in form.text
+        'name="opt_coupon__benefit_zh_Hant"' in form.text
+        and 'name="opt_stored_value__amount"' in form.text
     )
     assert created.status_code == 303, created.text
     assert "Free coffee" in listing.text and 'data-testid="reward-row"' in listing.text
@@ -145,7 +146,10 @@ async def test_create_a_coupon_reward_in_three_languages(tenant_a: World) -> Non
     with as_owner(tenant_a):
         [reward] = (await rewards.list_rewards()).items
     assert reward.name["zh-Hant"] == "免費咖啡" and reward.points_cost == 200
-    assert reward.options == {"benefit": "One free coffee", "terms": "Not on Sundays"}
+    assert reward.options == {  # a plain field posted: the one language it is in
+        "benefit": {"zh-Hant": "", "zh-Hans": "", "en": "One free coffee"},
+        "terms": {"zh-Hant": "", "zh-Hans": "", "en": "Not on Sundays"},
+    }
     assert (reward.stock, reward.per_member_limit, reward.validity_days) == (10, 2, 30)
     assert reward.starts_at is not None and reward.starts_at.utcoffset().total_seconds() == 0
     assert reward.starts_at.hour == 1  # 09:00 in Hong Kong

@@ -149,7 +149,7 @@ async def test_edit_and_delete_a_rule(tenant_a: World) -> None:
     assert wrong_dates.status_code == 400
     assert "on or after the first day" in wrong_dates.text
     assert to_ratio.status_code == 303
-    assert (after.name, after.kind, after.weekdays, after.active) == (
+    assert (after.name["en"], after.kind, after.weekdays, after.active) == (
         "Now a ratio",
         RuleKind.ratio,
         [],

@@ -65,7 +65,7 @@ async def test_purchase_credits_the_rules_points(tenant_a) -> None:
         assert entry.reference == "purchase:POS-123"
         assert entry.actor == "staff:2"
         assert entry.details["amount"] == "1000.00"
-        assert [line["name"] for line in entry.details["lines"]] == ["Base", "Steps"]
+        assert [line["name"]["en"] for line in entry.details["lines"]] == ["Base", "Steps"]
 
         lot = await scoped_select(PointLot).where(PointLot.entry == out.entry_id).first()
         expected = rule_service.expires_at(before, await rule_service.get_policy())

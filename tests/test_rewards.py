@@ -48,7 +48,7 @@ async def test_create_read_update_and_list_the_catalogue(tenant_a: World) -> Non
                 name="蛋糕一件", points_cost=300, type="coupon", options={"benefit": "蛋糕"}
             )
         )
-        assert coffee.name == {"zh-Hant": "免費咖啡", "zh-Hans": "", "en": "Free coffee"}
+        assert coffee.name == {"zh-Hant": "免費咖啡", "zh-Hans": "免费咖啡", "en": "Free coffee"}
         assert cake.name["zh-Hant"] == "蛋糕一件" and cake.stock is None
         assert await rewards.get_reward(coffee.id) == coffee
 
@@ -155,7 +155,12 @@ async def test_redemption_deducts_points_and_issues_a_coupon(tenant_a: World) ->
         assert grant.qr_payload == f"LCG:{grant.code}"
         assert (grant.member_id, grant.reward_id, grant.points_cost) == (member, reward.id, 100)
         assert grant.reward_name["en"] == "Free coffee" and grant.reward_type == "coupon"
-        assert grant.data == {"benefit": "Free coffee", "terms": "One per visit"}
+        english_only = {"zh-Hant": "", "zh-Hans": "", "en": "Free coffee"}
+        assert grant.data == {
+            "benefit": english_only,
+            "terms": {**english_only, "en": "One per visit"},
+        }
+        # The shop typed its coupon in English only: that is what a Chinese reader gets.
         assert grant.description == "優惠券：Free coffee（One per visit）"  # tenant locale
         assert (
             before + timedelta(days=30)

@@ -41,7 +41,7 @@ async def test_rule_lifecycle_with_audit(tenant_a) -> None:
                 starts_on=date(2025, 6, 1),
             )
         )
-        assert created.name == "Weekend double"
+        assert created.name == {"zh-Hant": "", "zh-Hans": "", "en": "Weekend double"}
         assert created.weekdays == [6, 7]
         assert created.multiplier == D("2.00")
         assert await service.get_rule(created.id) == created
@@ -319,7 +319,7 @@ async def test_preview_uses_active_rules_and_ignores_the_daily_cap(tenant_a) -> 
         saturday = await service.preview(D("1000.00"), on=date(2025, 6, 7))
         assert (monday.points, monday.capped_by) == (1100, None)
         assert saturday.points == 2200
-        assert [line.name for line in saturday.lines] == ["Base", "Steps", "Sat"]
+        assert [line.name["en"] for line in saturday.lines] == ["Base", "Steps", "Sat"]
         assert (await service.preview(D("999.99"), on=date(2025, 6, 2))).points == 999
 
 

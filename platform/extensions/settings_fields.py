@@ -40,6 +40,9 @@ class SettingField:
     # What the form says when the value is refused (an ``N_()`` string, or plain text of a
     # plugin without catalogues); "" for the host's own "Check this value."
     invalid: str = ""
+    # A text members or staff read (a reward's option such as a coupon's benefit): its
+    # value is {zh-Hant, zh-Hans, en} (loyalchat.rewards.text), a plain string accepted.
+    localized: bool = False
 
     def __post_init__(self) -> None:
         if not FIELD_NAME.match(self.name):

@@ -45,7 +45,16 @@ class Reward(msgspec.Struct, kw_only=True):
     type: Annotated[
         str, msgspec.Meta(description="The reward type (a plugin).", examples=["coupon"])
     ]
-    options: Annotated[dict[str, Any], msgspec.Meta(examples=[{"benefit": "Free coffee"}])]
+    options: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            description="The reward type's options; a text option (a coupon's benefit and "
+            "terms) is {zh-Hant, zh-Hans, en}.",
+            examples=[
+                {"benefit": {"zh-Hant": "免費咖啡", "zh-Hans": "免费咖啡", "en": "Free coffee"}}
+            ],
+        ),
+    ]
     stock: Annotated[
         int | None, msgspec.Meta(description="Units left; null: unlimited.", examples=[20])
     ]
@@ -139,7 +148,7 @@ CREATE_EXAMPLES = [
             "name": {"zh-Hant": "免費咖啡", "zh-Hans": "免费咖啡", "en": "Free coffee"},
             "points_cost": 500,
             "type": "coupon",
-            "options": {"benefit": "Free coffee"},
+            "options": {"benefit": {"zh-Hant": "免費咖啡一杯", "en": "One free coffee"}},
             "stock": 20,
             "validity_days": 30,
         },

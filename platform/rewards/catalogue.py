@@ -312,6 +312,7 @@ def _check_int(
 
 # Option texts are one line: no control character (NUL cannot even be stored).
 _CONTROL = frozenset(map(chr, [*range(32), 127]))
+MAX_OPTION_TEXT = 500  # each language of a text option (a coupon's terms)
 
 
 def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -329,6 +330,9 @@ def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
         value = given.get(name, "")
         if value is None:
             value = ""
+        if field.localized:
+            options[name] = _localized_option(field, value)
+            continue
         if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
             raise ValueError(f"{name}: expected a text")
         value = str(value).strip()
@@ -338,6 +342,21 @@ def _options(rtype: RewardType, given: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{field.label}: required")
         options[name] = value
     return dict(rtype.validate_options(options))
+
+
+def _localized_option(field: Any, value: Any) -> dict[str, str]:
+    """A text option in the three languages (a plain string counts as one language)."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        texts = text.clean(value, max_length=MAX_OPTION_TEXT)
+    except ValueError as exc:
+        raise ValueError(f"{field.name}: {exc}") from None
+    if any(char in texts[locale] for locale in texts for char in _CONTROL):
+        raise ValueError(f"{field.name}: control characters are not allowed")
+    if field.required and text.is_blank(texts):
+        raise ValueError(f"{field.label}: required")
+    return texts
 
 
 def _summary(errors: Mapping[str, str]) -> str:

@@ -1,8 +1,11 @@
 """Text in the three programme languages: zh-Hant (Hong Kong), zh-Hans and English.
 
-A reward's name and description are ``{"zh-Hant": ..., "zh-Hans": ..., "en": ...}``; a
-merchant often fills in only one Chinese variant, so the other is made with OpenCC
-(Hong Kong Traditional <-> Simplified) rather than falling back to English.
+Every text a merchant types for members or staff to read (a reward's name and
+description, a coupon's benefit and terms, an earning rule's name) is
+``{"zh-Hant": ..., "zh-Hans": ..., "en": ...}``. A merchant often fills in only one Chinese
+variant, so :func:`clean` makes the other with OpenCC (Hong Kong Traditional <->
+Simplified) when the text is stored, and :func:`pick` does the same for texts stored
+before that, rather than falling back to English.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ def normalize_locale(locale: str | None) -> str:
     return "en"
 
 
-def clean(value: object) -> dict[str, str]:
-    """A localized text as stored: the three languages, stripped; raises ``ValueError``.
+def clean(value: object, *, max_length: int | None = None) -> dict[str, str]:
+    """A localized text as stored: the three languages, stripped, the missing Chinese
+    script made from the other one; raises ``ValueError``.
 
-    A plain string counts as the merchant's one language and is stored as zh-Hant when it
-    holds CJK characters, else as English.
+    A plain string counts as the merchant's one language: Chinese (zh-Hans when it is in
+    Simplified characters only, else zh-Hant) when it holds CJK characters, else English.
+    ``max_length`` bounds each language.
     """
     if isinstance(value, str):
         text = value.strip()
-        value = {("zh-Hant" if _has_cjk(text) else "en"): text}
+        value = {language_of(text): text}
     if not isinstance(value, Mapping):
         raise ValueError("expected a text or {zh-Hant, zh-Hans, en}")
     unknown = sorted(set(value) - set(LOCALES))
@@ -52,15 +57,40 @@ def clean(value: object) -> dict[str, str]:
             out[locale] = storable_text(text, locale, multiline=True).strip()
         except InvalidCharacter as exc:
             raise ValueError(exc.message) from None
+    out = filled(out)
+    if max_length is not None:
+        for locale, text in out.items():
+            if len(text) > max_length:
+                raise ValueError(f"{locale}: at most {max_length} characters")
     return out
 
 
-def pick(texts: Mapping[str, str] | None, locale: str | None) -> str:
+def filled(texts: Mapping[str, str]) -> dict[str, str]:
+    """``texts`` with an empty Chinese script made from the other one by OpenCC."""
+    out = {locale: texts.get(locale) or "" for locale in LOCALES}
+    if out["zh-Hant"] and not out["zh-Hans"]:
+        out["zh-Hans"] = to_simplified(out["zh-Hant"])
+    elif out["zh-Hans"] and not out["zh-Hant"]:
+        out["zh-Hant"] = to_traditional(out["zh-Hans"])
+    return out
+
+
+def is_blank(texts: Mapping[str, str] | str | None) -> bool:
+    """True when ``texts`` (localized, or a plain string stored before) says nothing."""
+    if isinstance(texts, str):
+        return not texts.strip()
+    return not any((texts or {}).values())
+
+
+def pick(texts: Mapping[str, str] | str | None, locale: str | None) -> str:
     """``texts`` in ``locale``, or the closest thing a reader of ``locale`` can read.
 
     zh-Hant falls back to zh-Hans converted (and the reverse), then English; English falls
-    back to zh-Hant, then zh-Hans.
+    back to zh-Hant, then zh-Hans. A plain string (a coupon option or a rule name stored
+    before texts had three languages) is shown as typed, in the reader's Chinese script.
     """
+    if isinstance(texts, str):
+        return in_script(texts, locale)
     texts = texts or {}
     locale = normalize_locale(locale)
     hant, hans, en = (texts.get(key) or "" for key in LOCALES)
@@ -79,6 +109,14 @@ def in_script(text: str, locale: str | None) -> str:
     if locale == "zh-Hant":
         return to_traditional(text)
     return text
+
+
+def language_of(text: str) -> str:
+    """The language a text typed in one language is in: zh-Hant, zh-Hans or en."""
+    if not _has_cjk(text):
+        return "en"
+    simplified_only = to_simplified(text) == text and to_traditional(text) != text
+    return "zh-Hans" if simplified_only else "zh-Hant"
 
 
 def _has_cjk(text: str) -> bool:

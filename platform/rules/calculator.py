@@ -65,7 +65,7 @@ def _decimal(value: Any, what: str) -> Decimal:
 class RuleSpec:
     """One earning rule as the calculator sees it (a row of ``EarningRule``, or a draft)."""
 
-    name: str
+    name: Mapping[str, str] | str  # {zh-Hant, zh-Hans, en}; a plain string before that
     kind: RuleKind
     id: int | None = None
     active: bool = True
@@ -135,7 +135,7 @@ class Line:
     """What one rule contributed: points for a base rule, extra points for a campaign."""
 
     rule_id: int | None
-    name: str
+    name: Mapping[str, str] | str  # the rule's name (see RuleSpec.name)
     kind: RuleKind
     points: int
     capped: bool = False  # the rule's per_receipt_cap took points away
@@ -145,7 +145,7 @@ class Line:
         """JSON-friendly form (ledger entry details, API responses)."""
         out: dict[str, Any] = {
             "rule_id": self.rule_id,
-            "name": self.name,
+            "name": self.name if isinstance(self.name, str) else dict(self.name),
             "kind": self.kind.value,
             "points": self.points,
             "capped": self.capped,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -16,11 +17,23 @@ from msgspec import UNSET, UnsetType
 from loyalchat.rules.calculator import RuleSpec
 from loyalchat.rules.tables import ExpiryPolicy, Rounding, RuleKind
 
+MAX_NAME = 120  # each language
+_Language = Literal["zh-Hant", "zh-Hans", "en"]
+RuleName = Annotated[
+    dict[_Language, Annotated[str, msgspec.Meta(max_length=MAX_NAME)]]
+    | Annotated[str, msgspec.Meta(max_length=MAX_NAME)],
+    msgspec.Meta(description="A text, or {zh-Hant, zh-Hans, en}; at least one language not blank."),
+]
+
 
 class RuleCreate(msgspec.Struct, kw_only=True):
-    """A new earning rule. Which fields matter depends on ``kind`` (see calculator)."""
+    """A new earning rule. Which fields matter depends on ``kind`` (see calculator).
 
-    name: str
+    ``name``: a text (stored in the one language it is written in) or ``{zh-Hant, zh-Hans,
+    en}``; an empty Chinese script is made from the other.
+    """
+
+    name: RuleName
     kind: RuleKind
     active: bool = True
     points_per_unit: Decimal = Decimal(0)  # ratio: points per currency unit
@@ -38,7 +51,7 @@ class RuleCreate(msgspec.Struct, kw_only=True):
 class RuleUpdate(msgspec.Struct, kw_only=True):
     """A partial change: fields left UNSET keep their value; ``None`` clears optional ones."""
 
-    name: str | UnsetType = UNSET
+    name: RuleName | UnsetType = UNSET
     kind: RuleKind | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     points_per_unit: Decimal | UnsetType = UNSET
@@ -55,7 +68,7 @@ class RuleUpdate(msgspec.Struct, kw_only=True):
 
 class RuleOut(msgspec.Struct, kw_only=True, frozen=True):
     id: int
-    name: str
+    name: dict[str, str]  # {zh-Hant, zh-Hans, en}: show it with loyalchat.rewards.text.pick
     kind: RuleKind
     active: bool
     points_per_unit: Decimal

@@ -17,9 +17,10 @@ import msgspec
 from loyalchat import db
 from loyalchat.bounds import DATE_RANGE_TEXT, in_date_range, storable_text
 from loyalchat.domain import DomainError, NotFound
+from loyalchat.rewards import text
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.policy import expires_at, get_policy, set_policy, zone
-from loyalchat.rules.schemas import RuleCreate, RuleOut, RuleUpdate
+from loyalchat.rules.schemas import MAX_NAME, RuleCreate, RuleOut, RuleUpdate
 from loyalchat.rules.tables import EarningRule, ExpiryPolicy, Rounding, RuleKind
 from loyalchat.scoping import new_row, save_row, scoped_delete, scoped_select, scoped_update
 from loyalchat.tenants import audit
@@ -74,10 +75,16 @@ def _int_field(values: dict[str, Any], name: str, low: int, *, optional: bool = 
 def _validated(values: dict[str, Any]) -> dict[str, Any]:
     """The rule's column values, checked and normalised; raises ``invalid_rule``."""
     values = dict(values)
-    name = values["name"].strip() if isinstance(values["name"], str) else ""
-    storable_text(name, "name")
-    if not 1 <= len(name) <= 120:
-        raise _invalid("a rule needs a name of 1-120 characters", "name")
+    given = values["name"]
+    for line in [given] if isinstance(given, str) else dict(given or {}).values():
+        if isinstance(line, str):
+            storable_text(line, "name")  # one line, no control characters
+    try:
+        name = text.clean(given, max_length=MAX_NAME)
+    except ValueError as exc:
+        raise _invalid(f"name: {exc}", "name") from None
+    if text.is_blank(name):
+        raise _invalid(f"a rule needs a name of 1-{MAX_NAME} characters", "name")
     values["name"] = name
     try:
         kind = values["kind"] = RuleKind(values["kind"])

@@ -36,7 +36,7 @@ class Rounding(enum.StrEnum):
 
 class EarningRule(Table, tablename="earning_rule"):
     tenant = ForeignKey(references=Tenant, null=False, on_delete=OnDelete.cascade, index=True)
-    name = Varchar(length=120)
+    name = JSON(default="{}")  # {zh-Hant, zh-Hans, en} (loyalchat.rewards.text)
     kind = Varchar(length=16)
     active = Boolean(default=True)
     points_per_unit = Numeric(digits=(12, 4), default=Decimal("0"))  # ratio

@@ -5,7 +5,9 @@ per tenant (:mod:`loyalchat.rewards.codes`). :meth:`CouponReward.display` asks t
 to show it with its QR code (:mod:`loyalchat.rewards.qr`, which encodes ``LCG:<code>``);
 the cashier scans it (or types the code) and the host marks the grant used, once.
 
-Options per reward: ``benefit`` (what the member gets, e.g. "HK$20 off") and ``terms``.
+Options per reward: ``benefit`` (what the member gets, e.g. "HK$20 off") and ``terms``,
+each ``{zh-Hant, zh-Hans, en}`` (:mod:`loyalchat.rewards.text`); a plain string, from a
+reward saved before options had three languages or from an API caller, is shown as typed.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ class CouponReward:
             N_("Benefit (e.g. HK$20 off, free coffee)"),
             required=True,
             help=N_("What the member gets when the cashier accepts the coupon."),
+            localized=True,
         ),
-        SettingField("terms", N_("Terms"), help=N_("Conditions printed under the coupon.")),
+        SettingField(
+            "terms", N_("Terms"), help=N_("Conditions printed under the coupon."), localized=True
+        ),
     )
 
     def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -59,18 +64,18 @@ class CouponReward:
         return Issued(
             code="",
             data={
-                "benefit": str(grant.options.get("benefit", "")),
-                "terms": str(grant.options.get("terms", "")),
+                "benefit": _text(grant.options.get("benefit")),
+                "terms": _text(grant.options.get("terms")),
             },
         )
 
     async def describe(self, grant: Grant, locale: str) -> str:
         locale = text.normalize_locale(locale)
-        benefit = grant.data.get("benefit") or grant.options.get("benefit") or ""
-        terms = grant.data.get("terms") or grant.options.get("terms") or ""
-        line = _PREFIX[locale] + text.in_script(str(benefit), locale)
-        if terms:
-            line += _TERMS[locale].format(terms=text.in_script(str(terms), locale))
+        benefit = _text(grant.data.get("benefit")) or _text(grant.options.get("benefit"))
+        terms = _text(grant.data.get("terms")) or _text(grant.options.get("terms"))
+        line = _PREFIX[locale] + text.pick(benefit, locale)
+        if not text.is_blank(terms):
+            line += _TERMS[locale].format(terms=text.pick(terms, locale))
         return line
 
     async def mark_used(self, grant: Grant) -> None:
@@ -78,6 +83,13 @@ class CouponReward:
 
     async def display(self, grant: Grant, locale: str) -> GrantDisplay:
         return GrantDisplay(code=grant.code, qr=True)  # scanned (or typed) at the till
+
+
+def _text(value: Any) -> dict[str, str] | str:
+    """An option as stored: ``{zh-Hant, zh-Hans, en}``, or a string saved before that."""
+    if isinstance(value, Mapping):
+        return {str(key): str(val or "") for key, val in value.items()}
+    return "" if value is None else str(value)
 
 
 @hookimpl

@@ -23,6 +23,7 @@ from litestar.datastructures import UploadFile
 from loyalchat import i18n
 from loyalchat.domain import DomainError
 from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common import localized
 from loyalchat.frontend.pages.common.display import error_message
 from loyalchat.i18n import N_
 from loyalchat.media import images
@@ -85,11 +86,15 @@ def reward_form(reward: RewardOut, timezone: str) -> dict[str, str]:
         "position": str(reward.position),
         IMAGE_KEY_FIELD: reward.image,
     }
-    for locale, suffix in LANGUAGES:
-        form[f"name_{suffix}"] = reward.name.get(locale, "")
-        form[f"description_{suffix}"] = reward.description.get(locale, "")
+    form.update(localized.form_fields("name", reward.name))
+    form.update(localized.form_fields("description", reward.description))
     for name, value in reward.options.items():
-        form[option_name(reward.type, name)] = "" if value is None else str(value)
+        field = option_name(reward.type, name)
+        if isinstance(value, Mapping):  # a text in three languages (a coupon's benefit)
+            form.update(localized.form_fields(field, value))
+            continue
+        form[field] = "" if value is None else str(value)
+        form.update(localized.form_fields(field, form[field]))  # stored before: one language
     return form
 
 
@@ -102,21 +107,22 @@ def reward_values(
     kind = form.get("type", "")
     if kind not in types:
         check.add("type", PROBLEMS["type"])
-    names = {locale: form.get(f"name_{suffix}", "") for locale, suffix in LANGUAGES}
-    if not any(value.strip() for value in names.values()):
+    names = localized.form_value(form, "name")
+    if not localized.has_text(names):
         check.add("name", PROBLEMS["name"])
     points = check(ff.whole, form, "points_cost", required=True, minimum=1)
-    options: dict[str, str] = {}
+    options: dict[str, Any] = {}
     for field in types[kind].option_fields if kind in types else ():
-        value = form.get(option_name(kind, field.name), "")
-        if field.required and not value.strip():
+        if field.localized:
+            value = localized.form_value(form, option_name(kind, field.name))
+        else:
+            value = form.get(option_name(kind, field.name), "")
+        if field.required and not localized.has_text(value):
             check.add(option_name(kind, field.name), ff.REQUIRED)
         options[field.name] = value
     values = {
         "name": names,
-        "description": {
-            locale: form.get(f"description_{suffix}", "") for locale, suffix in LANGUAGES
-        },
+        "description": localized.form_value(form, "description"),
         "points_cost": points,
         "type": kind,
         "options": options,

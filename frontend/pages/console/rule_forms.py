@@ -15,6 +15,7 @@ from litestar.connection import ASGIConnection
 from loyalchat import i18n
 from loyalchat.domain import DomainError
 from loyalchat.frontend.pages.common import form_fields as ff
+from loyalchat.frontend.pages.common import localized
 from loyalchat.frontend.pages.common.display import error_message, field_of
 from loyalchat.i18n import N_
 from loyalchat.rules.calculator import RuleSpec
@@ -75,7 +76,7 @@ def rule_form(rule: RuleOut) -> dict[str, Any]:
     """The form's fields filled from a stored rule."""
     return {
         "rule_id": str(rule.id),
-        "name": rule.name,
+        **localized.form_fields("name", rule.name),
         "kind": rule.kind.value,
         "active": "1" if rule.active else "",
         "points_per_unit": _text(rule.points_per_unit.normalize()) if rule.points_per_unit else "",
@@ -114,7 +115,7 @@ def rule_values(form: dict[str, Any]) -> dict[str, Any]:
         "step_points": 0,
         "multiplier": Decimal(1),
         "weekdays": [],
-        "name": form.get("name", "").strip(),
+        "name": localized.form_value(form, "name"),
         "kind": RuleKind(kind),
         "active": ff.checked(form, "active"),
         "min_spend": ff.amount(form, "min_spend", required=False),
@@ -138,7 +139,7 @@ def draft_spec(draft: RuleCreate, rule_id: int | None) -> RuleSpec:
     """A rule being typed, as the calculator takes it."""
     return RuleSpec(
         id=rule_id,
-        name=draft.name or "—",
+        name=draft.name if localized.has_text(draft.name) else "—",
         kind=draft.kind,
         active=draft.active,
         points_per_unit=draft.points_per_unit,

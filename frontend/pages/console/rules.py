@@ -175,7 +175,12 @@ class RulesController(Controller):
         except DomainError as exc:
             errors = rule_forms.rule_errors(request, exc)
             return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
-        ui.flash(request, N_("Rule “%(name)s” saved."), "success", name=rule.name)
+        ui.flash(
+            request,
+            N_("Rule “%(name)s” saved."),
+            "success",
+            name=display_for(request).text(rule.name),
+        )
         return Redirect("/console/rules", status_code=303)
 
     @get("/{rule_id:int}", opt=RULE)
@@ -195,14 +200,24 @@ class RulesController(Controller):
         except DomainError as exc:
             errors = rule_forms.rule_errors(request, exc)
             return _form_page(request, rule, form, errors, HTTP_400_BAD_REQUEST)
-        ui.flash(request, N_("Rule “%(name)s” saved."), "success", name=saved.name)
+        ui.flash(
+            request,
+            N_("Rule “%(name)s” saved."),
+            "success",
+            name=display_for(request).text(saved.name),
+        )
         return Redirect("/console/rules", status_code=303)
 
     @post("/{rule_id:int}/delete", opt=RULE, status_code=303)
     async def delete(self, request: Request, rule_id: PathId) -> Redirect:
         rule = await _rule_or_404(rule_id)
         await rules.delete_rule(rule.id)
-        ui.flash(request, N_("Rule “%(name)s” deleted."), "success", name=rule.name)
+        ui.flash(
+            request,
+            N_("Rule “%(name)s” deleted."),
+            "success",
+            name=display_for(request).text(rule.name),
+        )
         return Redirect("/console/rules", status_code=303)
 
     @post("/policy", status_code=303)

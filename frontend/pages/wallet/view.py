@@ -82,7 +82,7 @@ def reward_card(reward: RewardOut, points: int, locale: str, now: datetime) -> d
         "id": reward.id,
         "name": text.pick(reward.name, locale),
         "description": text.pick(reward.description, locale),
-        "benefit": text.in_script(str(reward.options.get("benefit", "")), locale),
+        "benefit": text.pick(reward.options.get("benefit") or "", locale),
         "image": reward.image,  # a media key, served at <wallet>/media/<key>
         "cost": reward.points_cost,
         "stock": reward.stock,
