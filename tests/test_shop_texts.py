@@ -260,3 +260,42 @@ async def test_the_migration_turns_old_rule_names_into_three_languages(tenant_a:
         {"zh-Hant": "週末雙倍積分", "zh-Hans": "周末双倍积分", "en": ""},
         {"zh-Hant": "", "zh-Hans": "", "en": "Base"},
     ]
+
+
+def _all_three(texts: object) -> bool:
+    return isinstance(texts, dict) and all(texts.get(key) for key in ("zh-Hant", "zh-Hans", "en"))
+
+
+async def test_the_demo_speaks_three_languages_and_upgrades_an_older_demo(
+    tenant_a: World,
+) -> None:
+    from loyalchat.commands.demo_loyalty import ensure_demo_programme
+    from loyalchat.rules.tables import EarningRule
+
+    with as_owner(tenant_a):
+        assert await ensure_demo_programme()
+        demo_rules = await rules.list_rules()
+        demo_rewards = (await rewards.list_rewards()).items
+        assert demo_rules and all(_all_three(rule.name) for rule in demo_rules)
+        for reward in demo_rewards:
+            assert _all_three(reward.name) and _all_three(reward.description), reward.name
+            if reward.type == "coupon":
+                assert _all_three(reward.options["benefit"]) and _all_three(reward.options["terms"])
+        # A demo seeded before: English rule names, one-language coupon texts.
+        coffee = next(r for r in demo_rewards if r.name["en"] == "Free coffee")
+        await scoped_update(
+            Reward,
+            {
+                Reward.options: {"benefit": "Free coffee 免費咖啡", "terms": "One per visit"},
+                Reward.description: {"zh-Hant": "任何一杯手沖咖啡", "en": "Any hand-drip coffee"},
+            },
+        ).where(Reward.id == coffee.id)
+        await scoped_update(
+            EarningRule, {EarningRule.name: {"zh-Hant": "", "zh-Hans": "", "en": "HK$1 = 1 point"}}
+        ).where(EarningRule.id == demo_rules[0].id)
+        assert not await ensure_demo_programme()
+        coffee = await rewards.get_reward(coffee.id)
+        base = await rules.get_rule(demo_rules[0].id)
+    assert coffee.options["benefit"]["zh-Hant"] == "免費咖啡一杯"
+    assert coffee.description["zh-Hans"] == "任何一杯手冲咖啡"
+    assert _all_three(base.name)
