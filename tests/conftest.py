@@ -41,7 +41,7 @@ pytest_plugins = ["tests.fixtures", "tests.api_support"]
 def _fail_unreachable(what: str, url: str, exc: Exception) -> None:
     pytest.exit(
         f"{what} is not reachable at {url} ({exc}).\n"
-        "Start it (see README.md, 'Running the tests'): `bash scripts/services.sh` starts "
+        "Start it (see README.md, 'Set up'): `bash scripts/services.sh` starts "
         "PostgreSQL and Redis from Debian's packages, or point LOYALCHAT_TEST_DATABASE_URL / "
         "LOYALCHAT_TEST_REDIS_URL at running servers.",
         returncode=3,
