@@ -68,6 +68,14 @@ async def test_demo_rewards_have_pictures_in_the_wallet_and_the_console(
         assert response.headers["content-type"] == "image/png"
         assert Image.open(io.BytesIO(response.content)).size == (SIZE, SIZE)
 
+    # The API's image route serves them to the shop's own software.
+    api = await client.get(
+        f"/api/v1/rewards/{catalogue[0].id}/image",
+        headers={"authorization": f"Bearer {credentials['api_key']}"},
+    )
+    assert api.status_code == 200 and api.headers["content-type"] == "image/png"
+    assert api.content.startswith(b"\x89PNG")
+
     # The console shows the same files to the shop's staff.
     await client.get("/login")
     signed_in = await client.post(
