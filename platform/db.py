@@ -175,6 +175,17 @@ def is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc).upper()
 
 
+def is_retryable(exc: BaseException) -> bool:
+    """True when trying the transaction again may succeed: a unique violation (a random
+    code that clashed), a deadlock or a serialization failure (PostgreSQL)."""
+    import asyncpg
+
+    return is_unique_violation(exc) or isinstance(
+        exc,
+        asyncpg.exceptions.DeadlockDetectedError | asyncpg.exceptions.SerializationError,
+    )
+
+
 class _Quiet:
     """Swallow Piccolo's progress prints; our CLI reports what happened itself."""
 

@@ -61,7 +61,12 @@ class RewardType(Protocol):
         ...
 
     async def issue(self, grant: Grant) -> Issued:
-        """Called inside the redemption, after points are deducted; must be idempotent."""
+        """Called inside the redemption's transaction, before the points are deducted.
+
+        The transaction may still roll back (a short balance, or a neighbouring redemption
+        of the same member failing in a shared transaction, after which this grant is
+        issued again with a new id): keep effects inside the database, or make them
+        idempotent and harmless when the grant never commits."""
         ...
 
     async def describe(self, grant: Grant, locale: str) -> str:

@@ -53,6 +53,7 @@ async def append_entry(
     values: dict[str, Any],
     *,
     then: tuple[str, tuple[Any, ...]] | None = None,
+    also: tuple[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
     """Move the member's ``book.balance`` by ``delta`` and append the entry; its stored row.
 
@@ -70,6 +71,9 @@ async def append_entry(
     ``then`` (PostgreSQL only): more CTEs for the same statement, after ``moved`` (the
     member's new balance) and ``entry`` (the entry's row), with their values; they must
     define ``done``, whose ``n`` sums into the row's ``then_total`` (SQLite: no such key).
+    ``also`` (PostgreSQL only): CTEs that do not depend on the entry, run in the same
+    statement before it (a write the caller would otherwise send in a round trip of its own
+    while holding the member's lock), with their values.
     """
     actor = current_actor()
     row = {
@@ -86,10 +90,11 @@ async def append_entry(
     bound, limit = (">=", -delta) if delta < 0 else ("<=", book.most - delta)
     values = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
     more, more_values = then or ("", ())
+    first, first_values = also or ("", ())
     rows = await scoped_raw(
         book.table,
         # Identifiers come from the Book constants; every value is bound.
-        f"WITH moved AS (UPDATE member SET {book.balance} = {book.balance} + {{}}"  # noqa: S608
+        f"WITH {first + ', ' if first else ''}moved AS (UPDATE member SET {book.balance} = {book.balance} + {{}}"  # noqa: S608
         f" WHERE tenant = {{tenant}} AND id = {{}} AND {book.balance} {bound} {{}}"
         f" RETURNING {book.balance} AS balance), "
         f"entry AS (INSERT INTO {book.table._meta.tablename} "
@@ -101,6 +106,7 @@ async def append_entry(
             if more
             else "SELECT * FROM entry"
         ),
+        *first_values,
         delta,
         member_id,
         limit,

@@ -148,6 +148,7 @@ async def _append(
     details: dict[str, Any] | None = None,
     reverses: int | None = None,
     then: tuple[str, tuple[Any, ...]] | None = None,
+    also: tuple[str, tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
     storable_text(reason, "reason", multiline=True)
     storable_text(reference, "reference")
@@ -160,7 +161,7 @@ async def _append(
     }
     if reverses is not None:
         values["reverses"] = reverses
-    return await append_entry(POINTS, member_id, points, values, then=then)
+    return await append_entry(POINTS, member_id, points, values, then=then, also=also)
 
 
 # -- the writers -----------------------------------------------------------------------------
@@ -198,12 +199,14 @@ async def debit(
     reference: str = "",
     details: dict[str, Any] | None = None,
     key_is_new: bool = False,
+    also: tuple[str, tuple[Any, ...]] | None = None,
 ) -> EntryOut:
     """Take ``points``, oldest lots first; :class:`InsufficientPoints` when the balance is short.
 
     ``key_is_new``: the caller made ``key`` from a row it has just inserted in this
     transaction (``redeem:<grant id>``), so no entry can hold it yet and the replay lookup
-    is skipped; the unique index still refuses a clash.
+    is skipped; the unique index still refuses a clash. ``also`` (PostgreSQL only): the
+    caller's own write to send in the same statement (:func:`append.append_entry`).
     """
     _check_points(points)
 
@@ -211,7 +214,9 @@ async def debit(
         # PostgreSQL: the balance, the entry and (most often all of) the draw in one
         # statement, so the member's lock is held for it and the commit.
         then = None if db.database_is_sqlite() else lots.draw_with_entry(member_id, points)
-        entry = await _append(member_id, kind, -points, key, reason, reference, details, then=then)
+        entry = await _append(
+            member_id, kind, -points, key, reason, reference, details, then=then, also=also
+        )
         drawn = entry.pop("then_total", 0)
         if drawn < points:
             await lots.draw(member_id, entry["id"], points - drawn)

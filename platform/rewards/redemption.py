@@ -9,7 +9,9 @@ rolls all of it back, stock included.
 A reward type declares ``consumed_on_issue`` (``True``: the grant is ``used`` as soon as
 it is issued, e.g. stored value credited at once). A reward whose type the tenant does not
 use (withdrawn by the platform or turned off: :mod:`loyalchat.tenants.plugin_access`)
-cannot be redeemed (``reward_unavailable``). Part of :mod:`loyalchat.rewards.service`'s
+cannot be redeemed (``reward_unavailable``). A member's concurrent redemptions in one
+process share a transaction (:mod:`loyalchat.ledger.member_batches`), each still all or
+nothing. Part of :mod:`loyalchat.rewards.service`'s
 writes: callers use ``rewards.service.redeem``.
 """
 
@@ -26,6 +28,7 @@ from loyalchat.bounds import stored_moment
 from loyalchat.context import current_actor
 from loyalchat.domain import Conflict, DomainError, NotFound
 from loyalchat.extensions.rewards import RewardError
+from loyalchat.ledger import member_batches
 from loyalchat.ledger import service as ledger
 from loyalchat.ledger.service import InsufficientPoints
 from loyalchat.ledger.tables import EntryKind
@@ -73,16 +76,19 @@ async def redeem(
     nested = db.current_engine().current_transaction.get() is not None
     for attempt in range(_ATTEMPTS):
         try:
-            async with db.write_transaction():
-                row = await _redeem_once(member_id, reward_id, key, pm)
+            # A member's concurrent redemptions share a transaction (one lock, one commit).
+            row = await member_batches.run(
+                member_id, lambda: _redeem_once(member_id, reward_id, key, pm)
+            )
             break
         except Exception as exc:
             # A key already used answers with its grant, whatever this attempt ran into
             # (a refusal, or the twin's insert winning the unique index). Inside a
             # caller's transaction a failed statement spoils it: only the caller can
-            # retry. Otherwise a unique violation with no grant is a code collision.
+            # retry. Otherwise a unique violation with no grant is a code collision, and a
+            # deadlock (two members' redemptions taking stock in opposite orders) is tried again.
             refused = isinstance(exc, DomainError)
-            if not refused and (nested or not db.is_unique_violation(exc)):
+            if not refused and (nested or not db.is_retryable(exc)):
                 raise
             existing = await row_by_key(key)
             if existing is not None:
@@ -165,7 +171,9 @@ async def _redeem_once(
             used_by=actor.ref,
             used_by_label=actor.label[:254],
         )
-    await _store_issued(row["id"], changes)
+    issued_sql, issued_values = _issued(row["id"], changes)
+    if db.database_is_sqlite():
+        await scoped_raw(Grant, issued_sql, *issued_values)
     try:
         await ledger.debit(
             member_id,
@@ -175,6 +183,8 @@ async def _redeem_once(
             reason=text.pick(row["reward_name"], "en"),
             reference=f"grant:{row['id']}",
             key_is_new=True,
+            # PostgreSQL: stored in the debit's statement, a round trip less under the lock.
+            also=None if db.database_is_sqlite() else (f"issued AS ({issued_sql})", issued_values),
         )
     except InsufficientPoints:
         # Merged since the grant went in (a merged member holds no points): say so.
@@ -348,18 +358,30 @@ async def _insert_grant(
     return {**await row_by_id(grant.id), "member_points": member["points"]}
 
 
-async def _store_issued(grant_id: int, changes: dict[str, Any]) -> None:
-    """Store what the type's ``issue()`` gave (``changes``: column name -> value) with one
-    plain UPDATE."""
+def _issued(grant_id: int, changes: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE that stores what the type's ``issue()`` gave (``changes``: column name ->
+    value), for :func:`loyalchat.scoping.scoped_raw`, and its values."""
+    casts = {} if db.database_is_sqlite() else _CASTS
     assignments = ", ".join(
-        f'"{Grant._meta.get_column_by_name(name)._meta.name}" = {{}}' for name in changes
+        f'"{Grant._meta.get_column_by_name(name)._meta.name}" = {{}}{casts.get(name, "")}'
+        for name in changes
     )
-    await scoped_raw(
-        Grant,
+    return (
         f"UPDATE reward_grant SET {assignments} WHERE tenant = {{tenant}} AND id = {{}}",  # noqa: S608
-        *(json.dumps(v) if isinstance(v, dict) else v for v in changes.values()),
-        grant_id,
+        (*(json.dumps(v) if isinstance(v, dict) else v for v in changes.values()), grant_id),
     )
+
+
+# PostgreSQL: in a CTE of the debit's statement a bare parameter gets no type of its own.
+_CASTS = {
+    "data": "::json",
+    "code": "::text",
+    "expires_at": "::timestamptz",
+    "status": "::text",
+    "used_at": "::timestamptz",
+    "used_by": "::text",
+    "used_by_label": "::text",
+}
 
 
 async def _check_limit(member_id: int, reward_id: int, limit: int) -> None:
