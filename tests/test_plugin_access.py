@@ -8,6 +8,8 @@ plugin manager.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pluggy
 import pytest
 from litestar.testing import AsyncTestClient
@@ -153,6 +155,28 @@ async def test_a_disabled_reward_type_cannot_be_created_nor_redeemed(
         await ps.enable_plugin("coupon", pm)  # the cache is dropped on change: at once
         grant = await rewards.redeem(member, reward.id, key="on-1", pm=pm)
         assert grant.status == "issued" and grant.display.qr
+
+
+async def test_the_members_catalogue_leaves_out_rewards_of_a_type_turned_off(
+    tenant_a: World, tenant_b: World, pm: pluggy.PluginManager
+) -> None:
+    now = datetime.now(UTC)
+    with as_owner(tenant_b):
+        theirs = await make_reward()
+    with as_owner(tenant_a):
+        coffee = await make_reward()
+        assert [r.id for r in (await rewards.list_rewards(available_at=now, pm=pm)).items] == [
+            coffee.id
+        ]
+        await ps.disable_plugin("coupon", pm)
+        offered = await rewards.list_rewards(available_at=now, pm=pm)
+        assert (offered.items, offered.total) == ([], 0)  # members are not offered it
+        listed = await rewards.list_rewards(pm=pm)  # staff still see it, to turn it back on
+        assert [r.id for r in listed.items] == [coffee.id]
+    with as_owner(tenant_b):
+        assert [r.id for r in (await rewards.list_rewards(available_at=now, pm=pm)).items] == [
+            theirs.id
+        ]
 
 
 async def test_tenant_a_enablement_does_not_affect_tenant_b(

@@ -108,11 +108,13 @@ async def list_rewards(
     available_at: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    pm: pluggy.PluginManager | None = None,
 ) -> Page[RewardOut]:
     """The catalogue in display order (``position``, then oldest first).
 
-    ``available_at`` keeps the rewards a member could pick at that moment: active and
-    inside their window (sold-out ones stay listed, so the wallet can say "sold out").
+    ``available_at`` keeps the rewards a member could pick at that moment: active, inside
+    their window and of a type the shop uses now (sold-out ones stay listed, so the wallet
+    can say "sold out"; a type turned off would only be refused at redemption).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
@@ -123,6 +125,10 @@ async def list_rewards(
         at = _utc(available_at)
         where.append(Reward.starts_at.is_null() | (Reward.starts_at <= at))
         where.append(Reward.ends_at.is_null() | (Reward.ends_at > at))
+        usable = sorted(await usable_reward_types(pm))
+        if not usable:
+            return Page(items=[], total=0, limit=limit, offset=offset)
+        where.append(Reward.type.is_in(usable))
     query = scoped_select(Reward, *[getattr(Reward, name) for name in _COLUMNS])
     count = scoped_count(Reward)
     for clause in where:
