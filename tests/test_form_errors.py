@@ -90,3 +90,41 @@ async def test_stored_value_amount_refused_at_its_field_in_plain_words(tenant_a:
     assert page.status_code == 400
     assert summary_links(page.text) == ["f-opt_stored_value__amount"]
     assert "Enter an amount such as 50.00." in summary_text(page.text)
+
+
+async def test_rule_form_lists_every_problem_at_once(tenant_a: World, tenant_b: World) -> None:
+    form = {
+        "name_en": "",
+        "kind": "ratio",
+        "points_per_unit": "",
+        "per_receipt_cap": "many",
+        "starts_on": "2025-13-01",
+        "min_spend": "-5",
+    }
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        await client.get("/lang/zh-Hant", params={"next": "/console/rules/new"})
+        page = await post_form(client, "/console/rules", form)
+    assert page.status_code == 400
+    links = summary_links(page.text)
+    for field in ("f-min_spend", "f-per_receipt_cap", "f-starts_on", "f-points_per_unit"):
+        assert field in links
+    text = summary_text(page.text)
+    assert "請檢查表格" in text and "每張收據最多積分" in text
+    # The other shop's console is not affected and has no rules.
+    async with open_client() as client:
+        await login(client, tenant_b.owner.email)
+        theirs = await client.get("/console/rules")
+    assert theirs.status_code == 200 and "error-summary" not in theirs.text
+
+
+async def test_sign_in_and_api_key_forms_use_the_summary(tenant_a: World) -> None:
+    async with open_client() as client:
+        empty_login = await post_form(client, "/login", {"email": "", "password": ""})
+        await login(client, tenant_a.owner.email)
+        empty_key = await post_form(client, "/console/api-keys", {"name": "", "role": "nope"})
+    assert empty_login.status_code == 400
+    assert summary_links(empty_login.text) == ["f-email", "f-password"]
+    assert empty_key.status_code == 400
+    assert summary_links(empty_key.text) == ["f-name", "f-role"]
+    assert "Name: Give the key a name." in summary_text(empty_key.text)

@@ -93,19 +93,23 @@ def rule_form(rule: RuleOut) -> dict[str, Any]:
 
 
 def rule_values(form: dict[str, Any]) -> dict[str, Any]:
-    """The fields of :class:`RuleCreate` from the form (:class:`ff.FieldError` on a typo)."""
+    """The fields of :class:`RuleCreate` from the form; :class:`ff.FormErrors` listing
+    every field with a problem (all of them, not the first)."""
+    check = ff.Collect()
     kind = form.get("kind", "")
     if kind not in KINDS:
-        raise ff.FieldError("kind", RULE_PROBLEMS["kind"])
+        check.add("kind", RULE_PROBLEMS["kind"])
     rounding = form.get("rounding") or Rounding.down.value
     if rounding not in ROUNDINGS:
-        raise ff.FieldError("rounding", RULE_PROBLEMS["rounding"])
+        check.add("rounding", RULE_PROBLEMS["rounding"])
+        rounding = Rounding.down.value
     # The check boxes offer ISO weekdays 1-7; anything else did not come from the form,
     # even on a kind that ignores weekdays.
     weekdays = form.get("weekdays") or []
     weekdays = [weekdays] if isinstance(weekdays, str) else weekdays
     if any(day not in WEEKDAYS for day in weekdays):
-        raise ff.FieldError("weekdays", N_("Choose days from the list."))
+        check.add("weekdays", N_("Choose days from the list."))
+        weekdays = []
     # Every field, the other kinds' at their defaults: an edit that changes the kind
     # leaves nothing of the old kind behind.
     values: dict[str, Any] = {
@@ -116,22 +120,25 @@ def rule_values(form: dict[str, Any]) -> dict[str, Any]:
         "multiplier": Decimal(1),
         "weekdays": [],
         "name": localized.form_value(form, "name"),
-        "kind": RuleKind(kind),
+        "kind": RuleKind(kind) if kind in KINDS else None,
         "active": ff.checked(form, "active"),
-        "min_spend": ff.amount(form, "min_spend", required=False),
-        "per_receipt_cap": ff.whole(form, "per_receipt_cap"),
-        "starts_on": ff.in_window("starts_on", ff.day(form, "starts_on")),
-        "ends_on": ff.in_window("ends_on", ff.day(form, "ends_on")),
+        "min_spend": check(ff.amount, form, "min_spend", required=False),
+        "per_receipt_cap": check(ff.whole, form, "per_receipt_cap"),
+        "starts_on": check(lambda: ff.in_window("starts_on", ff.day(form, "starts_on"))),
+        "ends_on": check(lambda: ff.in_window("ends_on", ff.day(form, "ends_on"))),
     }
     if kind == RuleKind.ratio.value:
-        values["points_per_unit"] = ff.decimal(form, "points_per_unit", required=True)
+        values["points_per_unit"] = check(ff.decimal, form, "points_per_unit", required=True)
         values["rounding"] = Rounding(rounding)
     elif kind == RuleKind.threshold.value:
-        values["step_amount"] = ff.amount(form, "step_amount")
-        values["step_points"] = ff.whole(form, "step_points", required=True)
-    else:
-        values["multiplier"] = ff.decimal(form, "multiplier", required=True)
+        values["step_amount"] = check(ff.amount, form, "step_amount")
+        values["step_points"] = check(ff.whole, form, "step_points", required=True)
+    elif kind in KINDS:
+        values["multiplier"] = check(ff.decimal, form, "multiplier", required=True)
         values["weekdays"] = sorted({int(day) for day in weekdays})
+    if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
+        check.add("ends_on", RULE_PROBLEMS["ends_on"])
+    check.done()
     return values
 
 
@@ -175,15 +182,19 @@ def policy_form(policy: PolicyOut) -> dict[str, str]:
 
 def policy_values(form: dict[str, str]) -> dict[str, Any]:
     """The fields of :class:`PolicyIn` from the form; blank numbers keep the defaults."""
+    check = ff.Collect()
     expiry = form.get("expiry", "")
     if expiry not in {policy.value for policy in ExpiryPolicy}:
-        raise ff.FieldError("expiry", POLICY_PROBLEMS["expiry"])
-    values: dict[str, Any] = {"expiry": ExpiryPolicy(expiry)}
+        check.add("expiry", POLICY_PROBLEMS["expiry"])
+    values: dict[str, Any] = {
+        "expiry": ExpiryPolicy(expiry) if "expiry" not in check.errors else None
+    }
     for name in ("expiry_months", "expiry_month", "expiry_day"):
-        number = ff.whole(form, name)
+        number = check(ff.whole, form, name)
         if number is not None:
             values[name] = number
-    values["daily_cap"] = ff.whole(form, "daily_cap")
+    values["daily_cap"] = check(ff.whole, form, "daily_cap")
+    check.done()
     return values
 
 

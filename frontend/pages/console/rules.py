@@ -170,7 +170,7 @@ class RulesController(Controller):
         try:
             rule = await rules.create_rule(RuleCreate(**rule_forms.rule_values(form)))
         except ff.FieldError as exc:
-            errors = {exc.field: i18n.gettext(request, exc.message)}
+            errors = ff.messages(request, exc)  # every field with a problem
             return _form_page(request, None, form, errors, HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             errors = rule_forms.rule_errors(request, exc)
@@ -195,7 +195,7 @@ class RulesController(Controller):
         try:
             saved = await rules.update_rule(rule.id, RuleUpdate(**rule_forms.rule_values(form)))
         except ff.FieldError as exc:
-            errors = {exc.field: i18n.gettext(request, exc.message)}
+            errors = ff.messages(request, exc)  # every field with a problem
             return _form_page(request, rule, form, errors, HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             errors = rule_forms.rule_errors(request, exc)
@@ -226,7 +226,7 @@ class RulesController(Controller):
         try:
             await rules.set_policy(PolicyIn(**rule_forms.policy_values(form)))
         except ff.FieldError as exc:
-            errors = {exc.field: i18n.gettext(request, exc.message)}
+            errors = ff.messages(request, exc)  # every field with a problem
             return await _list_page(
                 request, policy_form=form, policy_errors=errors, status_code=HTTP_400_BAD_REQUEST
             )
