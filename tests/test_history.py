@@ -300,3 +300,34 @@ async def test_a_page_costs_the_same_queries_whatever_its_length(
             await purchases.adjust_points(member_id, 1, key=f"adjust:{n}", reason=f"gift {n}")
         many = await _queries_for_a_page(member_id, capsys)
     assert 0 < few == many <= 6  # entries and count, names of actors, members, rewards
+
+
+async def test_audit_names_a_rule_in_the_readers_language_even_once_deleted(
+    tenant_a: World,
+) -> None:
+    with as_owner(tenant_a):
+        kept = await rules.create_rule(
+            RuleCreate(
+                name={"zh-Hant": "雙倍積分", "en": "Double points"},
+                kind=RuleKind.ratio,
+                points_per_unit=Decimal(2),
+            )
+        )
+        gone = await rules.create_rule(
+            RuleCreate(name={"zh-Hant": "舊規則", "en": "Old rule"}, kind=RuleKind.ratio,
+                       points_per_unit=Decimal(1))
+        )  # fmt: skip
+        await rules.delete_rule(gone.id)
+    assert kept.id
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        await client.get("/lang/zh-Hant")
+        chinese = _sentences((await client.get("/console/audit?kind=rules")).text)
+        await client.get("/lang/en")
+        english = _sentences((await client.get("/console/audit?kind=rules")).text)
+    assert chinese == [
+        "Owner 刪除了積分規則 舊規則",
+        "Owner 建立了積分規則 舊規則",
+        "Owner 建立了積分規則 雙倍積分",
+    ]
+    assert english[0] == "Owner deleted the points rule Old rule"

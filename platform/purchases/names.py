@@ -11,6 +11,7 @@ name.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,15 +143,18 @@ async def rule_names(rule_ids: Iterable[int], locale: str) -> dict[int, str]:
 
 
 def localized(value: Any, locale: str) -> str:
-    """A stored name that is either plain text or ``{"zh-Hant": ..., "en": ...}``."""
-    if isinstance(value, dict):
-        return text.pick(value, locale)
+    """A stored name that is plain text or ``{"zh-Hant": ..., "en": ...}``: as a dict, as
+    JSON, or as the audit log keeps a dict it was given (its ``str()``)."""
     if isinstance(value, str) and value.startswith("{"):
         try:
-            loaded = json.loads(value)
+            value = json.loads(value)
         except ValueError:
-            return value
-        return text.pick(loaded, locale) if isinstance(loaded, dict) else value
+            try:
+                value = ast.literal_eval(value)  # literals only: never runs code
+            except (ValueError, SyntaxError):
+                return value
+    if isinstance(value, dict):
+        return text.pick({k: v for k, v in value.items() if isinstance(v, str)}, locale)
     return str(value or "")
 
 
