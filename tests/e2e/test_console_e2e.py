@@ -161,3 +161,25 @@ async def test_desktop_admin_dashboard(
     await page.screenshot(path=screenshots / "desktop-admin.png", full_page=True)
     assert page.problems == []  # type: ignore[attr-defined]
     await context.close()
+
+
+async def test_phone_top_bar_shows_a_long_shop_name_whole(
+    live_server: str, browser: Browser, tenant_a: World, screenshots: Path
+) -> None:
+    from loyalchat.tenants.tables import Tenant
+
+    name = "Demo Café 示範咖啡 銅鑼灣分店"
+    await Tenant.update({Tenant.display_name: name}).where(Tenant.id == tenant_a.id)
+    context, page = await new_page(browser, live_server, phone=True)
+    await sign_in(page, tenant_a.owner.email)
+    shown = page.get_by_test_id("tenant-name")
+    await expect(shown).to_have_text(name)
+    cut = await shown.evaluate(
+        "e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1"
+    )
+    assert not cut  # wrapped onto two lines at most, not cut with an ellipsis
+    box = await shown.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=screenshots / "phone-long-shop-name.png")
+    await context.close()
