@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
@@ -23,13 +24,18 @@ from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, error_message, field_of
-from loyalchat.frontend.pages.console.member_detail import detail_page, member_or_404
+from loyalchat.frontend.pages.console.member_detail import (
+    detail_page,
+    member_or_404,
+    wallet_handout,
+)
 from loyalchat.i18n import N_
 from loyalchat.ledger import stored_value
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
 from loyalchat.purchases import service as purchases
+from loyalchat.rewards import qr
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.tables import Role
 
@@ -295,6 +301,20 @@ class MembersController(Controller):
         else:
             ui.flash(request, N_("All wallet links of this member are signed out."), "success")
         return Redirect(_url(member, "wallet-links"), status_code=303)
+
+    @get("/{member_id:int}/wallet-qr", opt=MEMBER)
+    async def wallet_qr(self, request: Request, member_id: PathId) -> Response[str]:
+        """The member's wallet link as a QR code (SVG) for their phone to scan; 404 while
+        the shop is suspended or for a merged member (no link is handed out then)."""
+        member = await member_or_404(member_id)
+        handout = await wallet_handout(request, member)
+        if handout is None:
+            raise NotFoundException()
+        return Response(
+            qr.link_svg(handout.url),
+            media_type="image/svg+xml",
+            headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
+        )
 
     @get("/{member_id:int}/merge", guards=MANAGER, opt=MEMBER)
     async def merge_confirm(

@@ -28,7 +28,8 @@
     if (copy) {
       var source = document.querySelector(copy.getAttribute("data-copy"));
       if (!source) return;
-      var text = source.textContent.trim();
+      // A read-only input (a link) copies its value; any other element its text.
+      var text = (source.tagName === "INPUT" ? source.value : source.textContent).trim();
       var done = function () {
         var original = copy.textContent;
         copy.textContent = copy.getAttribute("data-copied-text") || "Copied";
@@ -84,6 +85,7 @@
   });
 
   function selectText(node) {
+    if (node.tagName === "INPUT") { node.select(); return; }
     var range = document.createRange();
     range.selectNodeContents(node);
     var selection = window.getSelection();
