@@ -294,7 +294,7 @@ async def test_platform_admin_page_withdraws_and_offers(
         page = await client.get("/admin/plugins")
         assert page.status_code == 200
         assert 'data-testid="platform-plugin-coupon"' in page.text
-        assert "Reward type: fakecoupon" in page.text
+        assert "Reward type: Fake coupon" in page.text  # the type's label
 
         no_csrf = await _post(
             client, "/admin/plugins/coupon/available", {"available": "0"}, csrf=False
