@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 
 from loyalchat import db
+from loyalchat import texts as text
 from loyalchat.bounds import DATE_RANGE_TEXT, in_date_range, storable_text
 from loyalchat.domain import DomainError, NotFound
-from loyalchat.rewards import text
 from loyalchat.rules.calculator import Calculation, calculate
 from loyalchat.rules.policy import expires_at, get_policy, set_policy, zone
 from loyalchat.rules.schemas import MAX_NAME, RuleCreate, RuleOut, RuleUpdate
