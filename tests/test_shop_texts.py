@@ -21,7 +21,7 @@ from loyalchat.rules.schemas import RuleCreate, RuleUpdate
 from loyalchat.rules.tables import RuleKind
 from loyalchat.scoping import scoped_update
 from tests.console_helpers import as_owner, login, open_client, post_form
-from tests.fixtures import World
+from tests.fixtures import World, make_world
 from tests.wallet_helpers import make_member, path_of
 
 COFFEE = {"zh-Hant": "免費咖啡一杯", "en": "One free coffee"}
@@ -234,6 +234,15 @@ async def test_the_rule_form_and_list_show_the_readers_language(tenant_a: World)
 
 
 async def test_the_migration_turns_old_rule_names_into_three_languages(tenant_a: World) -> None:
+    await _migrate_old_names(tenant_a)
+
+
+@pytest.mark.sqlite
+async def test_the_migration_on_sqlite(sqlite_db: object) -> None:
+    await _migrate_old_names(await make_world("sqlite-shop"))
+
+
+async def _migrate_old_names(tenant_a: World) -> None:
     """The rules migration's data step, run again on names stored the old way."""
     migration = importlib.import_module(MIGRATION)
     engine = db.current_engine()
