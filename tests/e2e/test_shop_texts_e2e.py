@@ -108,6 +108,11 @@ async def test_demo_texts_in_the_readers_language_in_wallet_and_console(
             rules_page = await main_text(page)
             check_language(rules_page, locale, "console rules")
             assert WEEKEND_RULE[locale] in rules_page and BASE_RULE[locale] in rules_page
+            await page.get_by_role("link", name=WEEKEND_RULE[locale]).click()
+            await expect_value(page.get_by_test_id(f"rule-name-{locale}"), WEEKEND_RULE[locale])
+            check_language(await main_text(page), locale, "console rule form")
+            assert await no_sideways_scroll(page)
+            await page.screenshot(path=str(shots / f"console-rule-form-{locale}.png"))
             await page.goto("/console/rewards")
             rewards_page = await main_text(page)
             check_language(rewards_page, locale, "console rewards")
