@@ -61,3 +61,37 @@ async def test_empty_reward_form_lists_every_error_at_the_top(
     )
     page.problems.clear()  # type: ignore[attr-defined]  # the refused form came back as a 400
     await context.close()
+
+
+async def test_plugins_page_on_a_phone_in_traditional_chinese(
+    live_server: str, browser: Browser, tenant_a: World, screenshots: Path
+) -> None:
+    context, page = await new_page(browser, live_server, phone=True)
+    await sign_in(page, tenant_a.owner.email)
+    await page.goto("/lang/zh-Hant?next=/console/plugins")
+    coupon = page.get_by_test_id("plugin-coupon")
+    await expect(coupon.get_by_test_id("plugin-title")).to_have_text("優惠券")
+    await expect(coupon.get_by_test_id("plugin-summary")).to_contain_text("收銀")
+    switch = coupon.get_by_role("switch")
+    await expect(switch).to_have_attribute("aria-checked", "true")
+    await expect(page.get_by_text("This plugin needs no settings")).to_have_count(0)
+    assert await page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    await page.screenshot(path=screenshots / "phone-plugins-zh-Hant.png", full_page=True)
+
+    await switch.click()
+    await expect(page.get_by_test_id("plugin-coupon").get_by_role("switch")).to_have_attribute(
+        "aria-checked", "false"
+    )
+    await page.goto("/console/rewards/new")
+    await expect(page.get_by_test_id("reward-type").locator("option[value=coupon]")).to_have_count(
+        0
+    )
+    await page.goto("/console/plugins")
+    await page.get_by_test_id("plugin-coupon").get_by_role("switch").click()
+    await expect(page.get_by_test_id("plugin-coupon").get_by_role("switch")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    assert not page.problems  # type: ignore[attr-defined]
+    await context.close()
