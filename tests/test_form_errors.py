@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberCreate
 from loyalchat.rewards import service as rewards
 from tests.console_helpers import as_owner, login, open_client, post_form
 from tests.fixtures import World
@@ -128,3 +130,28 @@ async def test_sign_in_and_api_key_forms_use_the_summary(tenant_a: World) -> Non
     assert empty_key.status_code == 400
     assert summary_links(empty_key.text) == ["f-name", "f-role"]
     assert "Name: Give the key a name." in summary_text(empty_key.text)
+
+
+async def test_merge_form_links_its_problem_to_the_field(tenant_a: World, tenant_b: World) -> None:
+    with as_owner(tenant_a):
+        keep = await members.create_member(MemberCreate(name="Amy"))
+        other = await members.create_member(MemberCreate(name="Ann"))
+    with as_owner(tenant_b):
+        theirs = await members.create_member(MemberCreate(name="Bob"))
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        unknown = await client.get(f"/console/members/{keep.id}/merge?other=M999999")
+        # Another shop's member is not found here either.
+        foreign = await client.get(f"/console/members/{keep.id}/merge?other={theirs.member_no}")
+        unconfirmed = await post_form(
+            client,
+            f"/console/members/{keep.id}/merge",
+            {"absorb_no": other.member_no, "reason": "same person"},
+        )
+    for page in (unknown, foreign):
+        assert page.status_code == 400
+        assert summary_links(page.text) == ["m-other"]
+        assert re.search(r'id="m-other"[^>]*aria-invalid="true"', page.text)
+    assert unconfirmed.status_code == 400
+    assert summary_links(unconfirmed.text) == ["f-confirm"]
+    assert "Tick the box to confirm the merge." in summary_text(unconfirmed.text)

@@ -335,7 +335,13 @@ class MembersController(Controller):
         return Template(
             "console/members/merge.html",
             context=base_context(
-                request, keep=keep, absorb=absorb, other=other, error=error, form={}
+                request,
+                keep=keep,
+                absorb=absorb,
+                other=other,
+                error=error,
+                error_field="other" if error else "",
+                form={},
             ),
             status_code=HTTP_400_BAD_REQUEST if error else 200,
         )
@@ -361,7 +367,13 @@ class MembersController(Controller):
             return Template(
                 "console/members/merge.html",
                 context=base_context(
-                    request, keep=keep, absorb=absorb, other=absorb_no, error=message, form=form
+                    request,
+                    keep=keep,
+                    absorb=absorb,
+                    other=absorb_no,
+                    error=message,
+                    error_field="confirm" if exc.code == "merge_unconfirmed" else "",
+                    form=form,
                 ),
                 status_code=HTTP_400_BAD_REQUEST,
             )
