@@ -155,3 +155,15 @@ async def test_merge_form_links_its_problem_to_the_field(tenant_a: World, tenant
     assert unconfirmed.status_code == 400
     assert summary_links(unconfirmed.text) == ["f-confirm"]
     assert "Tick the box to confirm the merge." in summary_text(unconfirmed.text)
+
+
+async def test_coupon_check_marks_the_code_it_refused(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.cashier.email)
+        page = await client.get("/console/coupons", params={"code": "ZZZZ-ZZZZ"})
+        blank = await client.get("/console/coupons")
+    assert re.search(
+        r'id="coupon-code"[^>]*aria-invalid="true" aria-describedby="coupon-result"', page.text
+    )
+    assert 'id="coupon-result"' in page.text
+    assert 'aria-invalid="true"' not in blank.text
