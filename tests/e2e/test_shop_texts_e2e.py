@@ -20,6 +20,8 @@ from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberUpdate
 from loyalchat.rewards import service as rewards
+from loyalchat.rewards.tables import Reward
+from loyalchat.scoping import scoped_update
 from tests.e2e.test_console_e2e import no_sideways_scroll, sign_in
 from tests.fixtures import World
 
@@ -49,6 +51,8 @@ async def seed(world: World) -> tuple[str, str, int, str]:
 
     with tenant_context(world.id, OWNER):
         await ensure_demo_programme()
+        # The pictures went to this process's media store, not the server's: none shown.
+        await scoped_update(Reward, {Reward.image: ""}).where(Reward.image != "")
         member = await members.get_member("M000001")
         [grant] = [g for g in await rewards.member_grants(member.id) if g.status == "issued"]
         coffee = next(r for r in (await rewards.list_rewards()).items if r.id == grant.reward_id)
