@@ -150,6 +150,13 @@ async def test_member_page_on_a_phone_in_three_languages(
             await wallet.close()
     await page.goto(detail)  # the wallet set no cookie that changes the console
     await expect(page.get_by_test_id("member-no")).to_have_text(member.member_no)
+    # On a desktop the top cards pair up; nothing is wider than the window either.
+    await page.set_viewport_size({"width": 1366, "height": 860})
+    await page.reload()
+    assert await page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    await page.screenshot(path=screenshots / "desktop-member.png", full_page=True)
     assert page.problems == []  # type: ignore[attr-defined]
     await context.close()
 
