@@ -193,13 +193,17 @@ async def test_tenant_detail_shows_staff_plugins_and_audit(
     assert tenant_a.tenant.display_name in page.text and tenant_a.tenant.slug in page.text
     assert tenant_a.owner.email in page.text and tenant_a.cashier.email in page.text
     assert "Owner" in page.text and "Cashier" in page.text
-    assert "<code>fake</code>" in page.text  # enabled plugins by name only
+    assert 'data-plugin="fake"' in page.text  # enabled plugins, by title; no settings
     assert "acct-9" not in page.text and TOKEN not in page.text and "4321" not in page.text
-    assert "plugin.enable" in page.text and "api_key.create" in page.text  # its audit log
+    # Its audit log, as sentences; the keys only under Details; sign-ins left out.
+    assert "The system turned on Fake" in page.text
+    assert "created the API key" in page.text
+    assert 'data-action="staff.login"' not in page.text
     assert tenant_b.owner.email not in page.text and tenant_b.tenant.slug not in page.text
     assert f'action="/admin/tenants/{tenant_a.id}/status"' in page.text
     assert missing.status_code == 404
     assert "東主" in zh.text and "已啟用的插件" in zh.text
+    assert "建立了 API 金鑰" in zh.text
 
 
 async def test_health_panel_counts_inbound_events_and_queue(

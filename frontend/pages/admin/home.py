@@ -14,10 +14,13 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 from loyalchat import i18n
 from loyalchat.bounds import PathId
 from loyalchat.context import cross_tenant, tenant_context
+from loyalchat.extensions import plugin_info
 from loyalchat.frontend import ui
+from loyalchat.frontend.pages.common import audit_rows
+from loyalchat.frontend.pages.common.display import base_context
 from loyalchat.frontend.ui import STATUS_LABELS
 from loyalchat.i18n import N_
-from loyalchat.tenants import accounts, audit, plugin_access
+from loyalchat.tenants import accounts, plugin_access
 from loyalchat.tenants.auth import platform_admin_required
 from loyalchat.tenants.service import (
     StatusConflict,
@@ -165,21 +168,27 @@ async def _tenant_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """One shop for the platform admin: staff, the plugins it uses (names only: offered
-    and turned on, defaults included), latest audit."""
+    """One shop for the platform admin: staff, the plugins it uses (offered and turned on,
+    defaults included, by title in the admin's language), its latest changes as sentences
+    (sign-ins left out, as in the shop's own audit log)."""
+    pm, locale = request.app.state.plugins, i18n.locale_of(request)
     with cross_tenant("platform admin: one tenant's staff, plugins and audit log"):
         with tenant_context(tenant.id):
             staff = await accounts.staff_of_current_tenant()
-            plugins = sorted(await plugin_access.enabled_plugins(request.app.state.plugins))
-            entries = await audit.recent(limit=30)
+            plugins = [
+                plugin_info.describe(pm, name, locale)
+                for name in sorted(await plugin_access.enabled_plugins(pm))
+            ]
+            entries, _older = await audit_rows.audit_rows(None, None, locale, pm=pm)
     return Template(
         "admin/tenant.html",
-        context={
-            "tenant": tenant,
-            "staff": staff,
-            "plugins": plugins,
-            "entries": entries,
-            "errors": errors or {},
-        },
+        context=base_context(
+            request,
+            tenant=tenant,
+            staff=staff,
+            plugins=plugins,
+            entries=entries,
+            errors=errors or {},
+        ),
         status_code=status_code,
     )

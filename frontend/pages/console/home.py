@@ -10,8 +10,8 @@ from litestar.response import Redirect, Template
 from loyalchat import i18n
 from loyalchat.bounds import PageNumber
 from loyalchat.frontend import ui
+from loyalchat.frontend.pages.common import audit_rows as audit_page
 from loyalchat.frontend.pages.common.display import base_context
-from loyalchat.frontend.pages.console import audit as audit_page
 from loyalchat.i18n import N_
 from loyalchat.tenants.access import ANY_STATUS, NO_WRITES
 from loyalchat.tenants.auth import principal_of, role_required
@@ -82,7 +82,11 @@ class ConsoleController(Controller):
         chosen_kind = audit_page.parse_kind(kind)
         chosen_person = audit_page.parse_person(person)
         rows, has_more = await audit_page.audit_rows(
-            chosen_kind, chosen_person, i18n.locale_of(request), page=page
+            chosen_kind,
+            chosen_person,
+            i18n.locale_of(request),
+            page=page,
+            pm=request.app.state.plugins,
         )
         return Template(
             "console/audit.html",

@@ -1,6 +1,7 @@
-"""The console's audit log: who did what, as a sentence in the reader's language.
+"""The audit log as sentences in the reader's language: who did what.
 
-The audit rows store references (``staff:1``, ``reward:5``); this page asks for a page of
+Read by the console's audit page and the platform admin's shop page. The audit rows
+store references (``staff:1``, ``reward:5``); this module asks for a page of
 rows through :func:`loyalchat.tenants.audit.entries` (filtered by kind and person) and
 for the names those references point at (:mod:`loyalchat.purchases.names`, one query per
 kind of name), and hands the template structured rows it words with the core i18n.
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pluggy
 from babel.dates import format_timedelta
 
 from loyalchat import i18n
+from loyalchat.extensions import plugin_info
 from loyalchat.i18n import N_
 from loyalchat.purchases import names
 from loyalchat.tenants import accounts, audit
@@ -75,9 +78,15 @@ async def staff_choices() -> list[dict[str, Any]]:
 
 
 async def audit_rows(
-    kind: str | None, person: int | None, locale: str, *, page: int = 1
+    kind: str | None,
+    person: int | None,
+    locale: str,
+    *,
+    page: int = 1,
+    pm: pluggy.PluginManager | None = None,
 ) -> tuple[list[AuditRow], bool]:
-    """A page of the log as :class:`AuditRow`; and whether an older page exists."""
+    """A page of the log as :class:`AuditRow`; and whether an older page exists. With
+    ``pm``, a plugin is named by its title in ``locale``."""
     actor = f"staff:{person}" if person is not None else None
     found = await audit.entries(kind, actor, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
     found, has_more = found[:PER_PAGE], len(found) > PER_PAGE
@@ -112,6 +121,8 @@ async def audit_rows(
             target = target or _name(after, locale)
         elif kind_of_target == "plugin":
             target = row["target"].partition(":")[2]
+            if pm is not None:
+                target = plugin_info.describe(pm, target, locale).title
         who = actors.get(row["actor"], names.Actor("system", ""))
         created = row["created_at"]
         rows.append(
