@@ -167,3 +167,17 @@ async def test_coupon_check_marks_the_code_it_refused(tenant_a: World) -> None:
     )
     assert 'id="coupon-result"' in page.text
     assert 'aria-invalid="true"' not in blank.text
+
+
+async def test_admin_suspend_form_lists_its_problem(
+    admin, tenant_a: World, tenant_b: World
+) -> None:
+    async with open_client() as client:
+        await login(client, admin.email)
+        page = await post_form(
+            client, f"/admin/tenants/{tenant_a.id}/status", {"status": "suspended", "reason": " "}
+        )
+    assert page.status_code == 400
+    assert summary_links(page.text) == [f"f-reason-{tenant_a.id}"]
+    assert "Reason: Say why the shop is suspended" in summary_text(page.text)
+    assert f"f-reason-{tenant_b.id}" not in page.text  # only the shop it is about
