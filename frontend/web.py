@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from loyalchat import i18n
+from loyalchat import i18n, texts
 from loyalchat.frontend import ui
 from loyalchat.tenants.tables import Role
 
@@ -63,6 +63,7 @@ def make_environment(extra_dirs: Iterable[Path | str] = ()) -> Environment:
         Role=Role,
     )
     env.filters["datetime"] = pass_context(_datetime_filter)
+    env.filters["in_script"] = pass_context(_in_script_filter)
     return env
 
 
@@ -190,6 +191,11 @@ def _principal(context: Mapping[str, Any]) -> Any:
 
     request = context.get("request")
     return principal_of(request) if request is not None else ANONYMOUS
+
+
+def _in_script_filter(context: Mapping[str, Any], value: Any) -> str:
+    """A name typed once (a shop's) in the reader's Chinese script."""
+    return texts.in_script(str(value or ""), i18n.locale_of(context.get("request")))
 
 
 def _datetime_filter(context: Mapping[str, Any], value: Any) -> str:

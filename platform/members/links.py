@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError, NotFound
@@ -121,6 +121,17 @@ def verify(
         ) from None
     except BadSignature:
         raise LinkInvalid("this link is not valid") from None
+
+
+def unverified_tenant_id(token: str) -> int | None:
+    """The tenant a token that does not verify names, if it names one (a link cut short or
+    altered). NOT trusted: only for answering in that shop's language, never to show data."""
+    try:
+        payload = token.split(".", 1)[0].encode("ascii", "replace")
+        tenant_id = _claim(_serializer().load_payload(payload)).tenant_id
+    except (BadData, LinkInvalid, ValueError, TypeError):
+        return None
+    return tenant_id if 0 < tenant_id <= MAX_VERSION else None
 
 
 async def link_member(claim: LinkClaim) -> MemberOut:

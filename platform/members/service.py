@@ -41,6 +41,7 @@ from loyalchat.tenants.tables import Tenant
 
 __all__ = [
     "add_identity",
+    "choose_language",
     "create_member",
     "find_by_identity",
     "get_member",
@@ -381,3 +382,24 @@ async def update_member(
                 after={name: after[name] for name in sorted(changed)},
             )
     return member_out(row)
+
+
+async def choose_language(member_id: int, locale: str) -> bool:
+    """The member's own choice of language (the wallet's switcher): the wallet's and the
+    chat's language. True when it changed; nothing is written when it is already theirs.
+
+    Not audited: the audit log records staff actions, and this is the member's own (like
+    a chat join). One conditional UPDATE; a merged member is left as it is.
+    """
+    clean = profile.clean_locale(locale)
+    async with db.write_transaction():
+        changed = await (
+            scoped_update(Member, {Member.locale: clean, Member.updated_at: datetime.now(UTC)})
+            .where(
+                (Member.id == member_id)
+                & (Member.locale != clean)
+                & (Member.status != MemberStatus.merged.value)
+            )
+            .returning(Member.id)
+        )
+    return bool(changed)

@@ -35,6 +35,9 @@ TEXT = {
     "zh-Hans": {"redeemed": "兑换成功！奖励已归你所有。", "already": "已兑换"},
 }
 SWITCHER = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
+# The shop's name as each reader sees it: in their own Chinese script.
+SHOP_SEEN = {"en": SHOP, "zh-Hant": SHOP, "zh-Hans": "Demo Café 示范咖啡 铜锣湾分店"}
+DESKTOP = {"width": 1366, "height": 860}
 
 
 async def seed(world: World) -> tuple[str, int]:
@@ -84,6 +87,33 @@ async def shop_name_fits(page: Page) -> dict[str, object]:
     )
 
 
+async def header_boxes(page: Page) -> dict[str, dict[str, float]]:
+    """The bounding boxes of the wallet's top bar, its shop name, its language switcher
+    and the page's content column."""
+    return await page.evaluate(
+        """() => Object.fromEntries(
+            [["top", ".w-top"], ["shop", ".w-top .w-shop"], ["lang", ".w-lang"],
+             ["main", ".w-main"], ["tabs", ".w-tabs"]].map(([name, selector]) => {
+                const box = document.querySelector(selector).getBoundingClientRect();
+                return [name, {left: box.left, right: box.right, top: box.top,
+                               bottom: box.bottom, width: box.width}];
+            }))"""
+    )
+
+
+async def check_header(page: Page, viewport_width: int) -> None:
+    """The name has the bar's whole width, the switcher a line of its own below it; the bar
+    and tabs are no wider than the content column (a desktop's 1366 px too)."""
+    boxes = await header_boxes(page)
+    top, shop, lang, main = boxes["top"], boxes["shop"], boxes["lang"], boxes["main"]
+    assert lang["top"] >= shop["bottom"] - 1, boxes  # not on the name's line
+    padding = 2 * 0.9 * 16
+    assert shop["width"] >= top["width"] - padding - 2, boxes
+    assert abs(top["width"] - main["width"]) <= 1 and abs(top["left"] - main["left"]) <= 1, boxes
+    assert abs(boxes["tabs"]["width"] - main["width"]) <= 1, boxes
+    assert top["width"] <= min(viewport_width, 560) + 0.5, boxes
+
+
 @pytest.mark.parametrize(("browser_locale", "lang", "switch_to"), LANGUAGES)
 async def test_wallet_language_shop_name_and_back_after_redeeming(
     live_server: str,
@@ -104,11 +134,17 @@ async def test_wallet_language_shop_name_and_back_after_redeeming(
     await wallet.goto(link)
     await expect(wallet.locator("html")).to_have_attribute("lang", lang)
     shop = await shop_name_fits(wallet)
-    assert shop["text"] == SHOP
+    assert shop["text"] == SHOP_SEEN[lang]
     assert shop["wide"] and shop["tall"], shop
     assert shop["lines"] <= 2, shop
+    await check_header(wallet, PHONE["width"])
     assert await no_sideways_scroll(wallet)
     await wallet.screenshot(path=shots / "1-card.png", full_page=True)
+    # On a desktop the bar and tabs stay as wide as the content column.
+    await wallet.set_viewport_size(DESKTOP)
+    await check_header(wallet, DESKTOP["width"])
+    await wallet.screenshot(path=shots / "1-card-desktop.png")
+    await wallet.set_viewport_size(PHONE)
 
     # Redeem with the confirm step, then Back: the outcome, not a second live button.
     await wallet.get_by_test_id("tab-rewards").click()

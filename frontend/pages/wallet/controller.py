@@ -26,7 +26,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_403_FORBIDDEN
 
-from loyalchat import i18n
+from loyalchat import i18n, texts
 from loyalchat.bounds import PageNumber, PathId
 from loyalchat.context import Actor, tenant_context
 from loyalchat.domain import DomainError, NotFound
@@ -98,6 +98,14 @@ async def _expired_hints(exc: links.LinkExpired) -> tuple[str | None, str | None
     return member.locale, tenant.locale, tenant.display_name
 
 
+async def _invalid_link_locale(token: str, tenant: TenantInfo | None) -> str | None:
+    """The language of the shop a link that does not work names (a link cut short names
+    it, unverified: used for the language only, never to show the shop)."""
+    if tenant is None and (tenant_id := links.unverified_tenant_id(token)) is not None:
+        tenant = await get_tenant(tenant_id)
+    return tenant.locale if tenant is not None else None
+
+
 @contextlib.asynccontextmanager
 async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
     """Verify the token and run the block as its tenant and member.
@@ -106,6 +114,7 @@ async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
     / :class:`links.LinkInvalid`, which this controller's exception handlers turn into a
     friendly page.
     """
+    tenant: TenantInfo | None = None
     try:
         claim = links.verify(token)
         tenant = await get_tenant(claim.tenant_id)
@@ -116,6 +125,10 @@ async def open_wallet(request: Request, token: str) -> AsyncIterator[Wallet]:
     except links.LinkExpired as exc:
         hints = await _expired_hints(exc)
         exc.extra["member_locale"], exc.extra["shop_locale"], exc.extra["shop"] = hints
+        raise
+    except links.LinkInvalid as exc:
+        # The wallet's order still holds: the browser, then the shop the link names.
+        exc.extra["shop_locale"] = await _invalid_link_locale(token, tenant)
         raise
     actor = Actor("member", member.id, member.name or member.member_no)
     locale = _wallet_locale(request, member.locale, tenant.locale)
@@ -143,7 +156,7 @@ def _page(wallet: Wallet, name: str, tab: str, status_code: int = 200, **context
 def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) -> Response:
     # A revoked link (LinkRevoked) is a LinkExpired: the same page, in the member's language.
     expired = isinstance(exc, links.LinkExpired)
-    hints = exc.extra if expired else {}
+    hints = exc.extra
     _wallet_locale(request, hints.get("member_locale"), hints.get("shop_locale"))
     return _link_page(
         request,
@@ -154,7 +167,7 @@ def _link_error(request: Request, exc: links.LinkInvalid | links.LinkExpired) ->
     )
 
 
-def _link_page(request: Request, status: int, **context: Any) -> Template:
+def _link_page(request: Request, status: int, *, shop: str = "", **context: Any) -> Template:
     chosen = i18n.locale_of(request)
     return Template(
         "wallet/link_error.html",
@@ -162,8 +175,8 @@ def _link_page(request: Request, status: int, **context: Any) -> Template:
             "expired": False,
             "unavailable": False,
             "signed_out": False,
-            "shop": "",
             **context,
+            "shop": texts.in_script(shop, chosen),  # the reader's Chinese script
             "keyword": links.REFRESH_KEYWORDS[chosen],
             "keywords": links.REFRESH_KEYWORDS,
         },
@@ -241,7 +254,7 @@ class WalletController(Controller):
         back = form.get("next", "")
         async with open_wallet(request, token) as wallet:
             if locale is not None and locale != wallet.member.locale:
-                await members.update_member(wallet.member.member_no, MemberUpdate(locale=locale))
+                await members.choose_language(wallet.member.id, locale)  # not audited
         target = back if back.startswith(f"{wallet.base}") and ui.safe_next(back, "") else ""
         return Redirect(target or wallet.base, status_code=303, headers=HEADERS)
 

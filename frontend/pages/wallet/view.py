@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from loyalchat import texts
 from loyalchat.frontend.pages.common.display import Display
 from loyalchat.i18n import N_
 from loyalchat.members.schemas import MemberOut
@@ -59,7 +60,7 @@ def masked_phone(phone: str) -> str:
 
 def card(member: MemberOut, tenant: TenantInfo, locale: str) -> Card:
     return Card(
-        shop=tenant.display_name,
+        shop=texts.in_script(tenant.display_name, locale),  # the reader's Chinese script
         member_no=member.member_no,
         name=member.name,
         phone=masked_phone(member.phone),
