@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -18,6 +20,7 @@ import click
 from loyalchat import db
 from loyalchat.commands.demo_loyalty import ensure_demo_programme
 from loyalchat.context import Actor, tenant_context
+from loyalchat.log import configure_logging
 from loyalchat.settings import get_settings
 from loyalchat.tenants import accounts, apikeys
 from loyalchat.tenants import service as tenants
@@ -133,11 +136,31 @@ def _next_steps(credentials: dict[str, str], wallet_url: str) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def _warnings_only() -> Iterator[None]:
+    """Log warnings and errors only while the demo seeds: its domain events and saved
+    pictures (INFO) would bury the credentials. A DEBUG level asked for is kept."""
+    settings = get_settings()
+    if getattr(logging, settings.log_level.upper(), logging.INFO) <= logging.DEBUG:
+        yield
+        return
+    root = logging.getLogger()
+    was = root.level
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    root.setLevel(max(was, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(was)
+        configure_logging(settings)
+
+
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 def demo_command(as_json: bool) -> None:
     """Create (idempotently) the demo tenant, its owner, a platform admin and an API key."""
-    credentials, wallet_url = asyncio.run(_run(with_wallet=not as_json))
+    with _warnings_only():
+        credentials, wallet_url = asyncio.run(_run(with_wallet=not as_json))
     if as_json:
         click.echo(json.dumps(credentials, ensure_ascii=False))
         return

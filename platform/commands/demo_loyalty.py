@@ -1,7 +1,8 @@
 """The demo tenant's programme: an earning rule, a campaign, rewards and a few members.
 
 Seeded once, when the demo tenant has no earning rules yet, so a newcomer's console shows
-a programme at work: members with points, a history, coupons to redeem, each reward with
+a programme at work: members with points, a history spread over the last month (the
+dashboard's charts), coupons to redeem, each reward with
 a picture drawn for it (:mod:`loyalchat.commands.demo_pictures`). Every text a member or
 the staff read (rule names, reward names and descriptions, coupon benefits and terms) is
 in Traditional Chinese, Simplified Chinese and English; a demo seeded before that gets
@@ -10,17 +11,23 @@ its texts in the three languages on the next run.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import contextlib
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from loyalchat.commands.demo_pictures import add_demo_pictures
 from loyalchat.members import service as members
-from loyalchat.members.schemas import MemberCreate
+from loyalchat.members.schemas import MemberCreate, MemberOut
 from loyalchat.purchases import service as purchases
 from loyalchat.rewards import service as rewards
 from loyalchat.rules import service as rules
 from loyalchat.rules.schemas import RuleCreate, RuleUpdate
 from loyalchat.rules.tables import RuleKind
+from loyalchat.tenants.service import current_tenant
 
 BASE_RULE = {"zh-Hant": "每 HK$1 得 1 分", "zh-Hans": "每 HK$1 得 1 分", "en": "HK$1 = 1 point"}
 WEEKEND_RULE = {"zh-Hant": "週末雙倍積分", "zh-Hans": "周末双倍积分", "en": "Weekend double points"}
@@ -72,11 +79,15 @@ STORED_VALUE = {
 _RULES_BEFORE = {"HK$1 = 1 point": BASE_RULE, "Weekend double points": WEEKEND_RULE}
 _REWARDS_BEFORE = {"Free coffee": COFFEE, "HK$20 off": DISCOUNT, "HK$50 stored value": STORED_VALUE}
 
+# Each member's purchases as (days ago, amount): the dashboard's 30-day charts show a month
+# of activity, not one day. A member joins on the day of their first purchase.
 DEMO_MEMBERS = (
-    ("陳大文", "9123 4567", ("128.50", "86.00", "342.80")),
-    ("Wong Siu Ming", "6123 4567", ("58.00", "1250.00")),
-    ("李嘉欣", "5123 4567", ("33.50",)),
+    ("陳大文", "9123 4567", ((26, "128.50"), (12, "86.00"), (3, "342.80"))),
+    ("Wong Siu Ming", "6123 4567", ((19, "58.00"), (0, "1250.00"))),
+    ("李嘉欣", "5123 4567", ((7, "33.50"),)),
 )
+OPENED_DAYS_AGO = 28  # the rules and rewards were set up before the first purchase
+REDEEMED_DAYS_AGO = 1  # 陳大文's free coffee: its coupon (30 days) is still good
 
 
 async def ensure_demo_programme() -> bool:
@@ -85,6 +96,17 @@ async def ensure_demo_programme() -> bool:
         await add_demo_pictures()  # a demo seeded before the rewards had pictures
         await _texts_in_three_languages()  # ... or before its texts had three languages
         return False
+    tz = ZoneInfo((await current_tenant()).timezone)
+    with _back_in_time(OPENED_DAYS_AGO, 9, tz):
+        coffee_id = await _programme()
+    await _members_over_the_last_month(coffee_id, tz)
+    await members.create_member()  # joined by a scan only (today): unverified
+    await add_demo_pictures()
+    return True
+
+
+async def _programme() -> int:
+    """The earning rules and rewards; the free coffee's id."""
     await rules.create_rule(
         RuleCreate(name=BASE_RULE, kind=RuleKind.ratio, points_per_unit=Decimal(1))
     )
@@ -113,17 +135,42 @@ async def ensure_demo_programme() -> bool:
             "per_member_limit": 1,
         }
     )
-    for name, phone, amounts in DEMO_MEMBERS:
-        member = await members.create_member(MemberCreate(name=name, phone=phone))
-        for n, amount in enumerate(amounts, start=1):
-            await purchases.record_purchase(
-                member.id, Decimal(amount), reference=f"DEMO-{member.member_no}-{n}"
-            )
-        if name == DEMO_MEMBERS[0][0]:
-            await rewards.redeem(member.id, coffee.id, key=f"demo:{member.member_no}")
-    await members.create_member()  # joined by a scan only: unverified
-    await add_demo_pictures()
-    return True
+    return coffee.id
+
+
+async def _members_over_the_last_month(coffee_id: int, tz: ZoneInfo) -> None:
+    """Each demo member joins, buys and redeems on their day through the services, the
+    clock set back to that day (time_machine), oldest first: the ledger is appended in
+    time order and every figure (points of the day, lots, expiries) is that day's."""
+    steps: list[tuple[int, int, int, str, str]] = []  # (days ago, hour, member, what, amount)
+    for index, (_, _, bought) in enumerate(DEMO_MEMBERS):
+        steps.append((bought[0][0], 10 + index, index, "join", ""))
+        steps += [(days, 12 + index, index, "buy", amount) for days, amount in bought]
+    steps.append((REDEEMED_DAYS_AGO, 16, 0, "redeem", ""))
+    made: dict[int, MemberOut] = {}
+    bought_so_far: dict[int, int] = {}
+    for days, hour, index, what, amount in sorted(steps, key=lambda s: (-s[0], s[1])):
+        with _back_in_time(days, hour, tz):
+            if what == "join":
+                name, phone, _ = DEMO_MEMBERS[index]
+                made[index] = await members.create_member(MemberCreate(name=name, phone=phone))
+            elif what == "buy":
+                member = made[index]
+                n = bought_so_far[index] = bought_so_far.get(index, 0) + 1
+                await purchases.record_purchase(
+                    member.id, Decimal(amount), reference=f"DEMO-{member.member_no}-{n}"
+                )
+            else:
+                member = made[index]
+                await rewards.redeem(member.id, coffee_id, key=f"demo:{member.member_no}")
+
+
+def _back_in_time(days: int, hour: int, tz: ZoneInfo) -> contextlib.AbstractContextManager[Any]:
+    """The clock at ``hour`` o'clock (shop time) ``days`` ago; today: the real time."""
+    if days <= 0:
+        return contextlib.nullcontext()
+    day = datetime.now(tz).date() - timedelta(days=days)
+    return time_machine.travel(datetime.combine(day, time(hour), tzinfo=tz), tick=True)
 
 
 async def _texts_in_three_languages() -> None:
