@@ -30,6 +30,7 @@ from typing import Any
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from litestar.connection import ASGIConnection
@@ -182,13 +183,23 @@ def babel_locale(locale: str) -> Locale:
     return Locale.parse(_BABEL_IDS.get(locale, "en"))
 
 
+@functools.cache
+def _datetime_pattern(locale: str) -> str:
+    """Babel's ``medium`` date with its ``short`` time: to the minute, no seconds."""
+    babel = babel_locale(locale)
+    glue = str(get_datetime_format("medium", locale=babel))
+    date_pattern = get_date_format("medium", locale=babel).pattern
+    return glue.replace("{1}", date_pattern).replace("{0}", get_time_format("short", babel).pattern)
+
+
 def format_datetime(value: Any, locale: str, timezone: str = "Asia/Hong_Kong") -> str:
-    """A moment as ``medium`` date and time in ``locale``, in ``timezone``; "" for None."""
+    """A moment as a ``medium`` date and ``short`` time (``Dec 4, 2026, 12:52 AM``,
+    ``2026年12月4日 凌晨12:51``) in ``locale`` and ``timezone``; "" for None."""
     if value is None:
         return ""
     try:
         return babel_format_datetime(
-            value, format="medium", tzinfo=zone(timezone), locale=babel_locale(locale)
+            value, _datetime_pattern(locale), tzinfo=zone(timezone), locale=babel_locale(locale)
         )
     except OverflowError:
         # A moment at the calendar's edge (PostgreSQL's infinity, read as datetime.max)

@@ -22,6 +22,7 @@ from litestar.connection import ASGIConnection
 from loyalchat import api_errors, i18n
 from loyalchat.domain import DomainError
 from loyalchat.i18n import N_
+from loyalchat.rewards import codes
 from loyalchat.rewards import text as reward_text
 from loyalchat.tenants.auth import principal_of
 
@@ -39,8 +40,8 @@ ERROR_MESSAGES = {
     "invalid_rule": N_("Check the rule: %(detail)s"),
     "invalid_policy": N_("Check the points policy: %(detail)s"),
     "invalid_number_format": N_(
-        "A number format is letters, digits, '-', '_' or '.' around {seq}, "
-        "e.g. M{seq:06d} or HK-{seq:05d}, at most 32 characters."
+        "A member number is letters, digits, '-', '_' or '.' around the running number, "
+        "at most 32 characters."
     ),
 }
 OTHER_ERROR = N_("That did not work: %(detail)s")
@@ -133,6 +134,10 @@ class Display:
     def short_day(self, value: date) -> str:
         """A chart label: ``5/3`` style month/day."""
         return f"{value.month}/{value.day}"
+
+    def code(self, code: str | None) -> str:
+        """A coupon code as members and cashiers read it everywhere: ``927H-RSAD``."""
+        return codes.display(code) if code else ""
 
     def text(self, texts: Mapping[str, str] | str | None) -> str:
         """A reward's name or description in this language (falling back sensibly)."""

@@ -46,6 +46,7 @@ PER_PAGE = 20
 # List tabs: all members, real ones (a name and a contact), and those who only scanned.
 SHOWS = {"all": None, "verified": True, "unverified": False}
 RESULT_KEY = "_lc_purchase"
+NAME_OR_PHONE = N_("Enter the member's name or phone number (at least one of them).")
 
 
 def _url(member: MemberOut, anchor: str = "") -> str:
@@ -108,6 +109,8 @@ class MembersController(Controller):
 
     @post("/", status_code=303)
     async def create(self, request: Request) -> Response[Any]:
+        """A member added at the counter: at least a name or a phone number. (The API and
+        the chat may create a blank member on purpose: a chat join knows nothing yet.)"""
         form = await ui.form_data(request)
         data = MemberCreate(
             name=form.get("name", ""),
@@ -116,16 +119,26 @@ class MembersController(Controller):
             marketing_opt_in=ff.checked(form, "marketing_opt_in"),
         )
         try:
+            if not (data.name.strip() or data.phone.strip()):
+                raise ff.FieldError("name", NAME_OR_PHONE)
             member = await members.create_member(data, key=ff.create_key(form, "console-member"))
+        except ff.FieldError as exc:
+            return self._new_member_error(request, form, ff.messages(request, exc))
         except DomainError as exc:
             field, message = _problem(request, exc)
-            return Template(
-                "console/members/new.html",
-                context=base_context(request, form=form, errors={field or "form": message}),
-                status_code=HTTP_400_BAD_REQUEST,
-            )
+            return self._new_member_error(request, form, {field or "form": message})
         ui.flash(request, N_("Member %(no)s added."), "success", no=member.member_no)
         return Redirect(_url(member), status_code=303)
+
+    @staticmethod
+    def _new_member_error(
+        request: Request, form: dict[str, str], errors: dict[str, str]
+    ) -> Template:
+        return Template(
+            "console/members/new.html",
+            context=base_context(request, form=form, errors=errors),
+            status_code=HTTP_400_BAD_REQUEST,
+        )
 
     @get("/{member_id:int}", opt=MEMBER)
     async def detail(self, request: Request, member_id: PathId, hpage: PageNumber = 1) -> Template:
