@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
 from loyalchat.members import links
+from loyalchat.members import service as members
 from loyalchat.members.tables import Member
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant
@@ -153,3 +154,16 @@ def test_an_unverified_token_names_a_tenant_only_for_its_language() -> None:
     assert links.unverified_tenant_id(token[:-4]) == 7
     for junk in ("", "nonsense", "....", "é.x", "WzBd.x", "WyJhIiwxLDBd.x"):
         assert links.unverified_tenant_id(junk) is None, junk
+
+
+async def test_choose_language_touches_only_the_current_tenants_member(
+    tenant_a: World, tenant_b: World
+) -> None:
+    member = await make_member(tenant_a, 0)
+    with tenant_context(tenant_b.id, STAFF):
+        assert await members.choose_language(member.id, "en") is False
+    assert (await _member_row(member.id))["locale"] == ""
+    with tenant_context(tenant_a.id, STAFF):
+        assert await members.choose_language(member.id, "en") is True
+        assert await members.choose_language(member.id, "en") is False
+    assert (await _member_row(member.id))["locale"] == "en"
