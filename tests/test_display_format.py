@@ -9,8 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from loyalchat import i18n
+from loyalchat.context import tenant_context
 from loyalchat.frontend.pages.common.display import Display
 from loyalchat.rewards import codes
+from loyalchat.rewards import service as rewards
+from tests.console_helpers import login, open_client
+from tests.fixtures import World
+from tests.wallet_helpers import STAFF, make_coupon, make_member
 
 MOMENT = datetime(2026, 12, 3, 16, 52, 54, tzinfo=UTC)  # 00:52:54 on Dec 4 in Hong Kong
 SECONDS = re.compile(r"\d:\d\d:\d\d")
@@ -46,3 +51,19 @@ def test_coupon_codes_read_the_same_everywhere() -> None:
     assert codes.normalize(fmt.code("927HRSAD")) == "927HRSAD"  # typed back as shown
     assert fmt.code(None) == "" and fmt.code("") == ""
     assert fmt.code("SHORT") == "SHORT"  # not a code of ours: shown as stored
+
+
+async def test_the_audit_log_names_a_coupon_as_the_wallet_does(tenant_a: World) -> None:
+    member = await make_member(tenant_a, 500)
+    reward = await make_coupon(tenant_a, cost=100)
+    with tenant_context(tenant_a.id, STAFF):
+        grant = await rewards.redeem(member.id, reward.id, key="audit-code")
+        await rewards.use_grant(grant.code)
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        page = await client.get("/console/audit")
+        grants = await client.get(f"/console/rewards/{reward.id}/grants")
+    shown = f"{grant.code[:4]}-{grant.code[4:]}"
+    assert page.status_code == 200 and shown in page.text
+    assert f'<code data-testid="grant-code">{shown}</code>' in grants.text
+    assert not SECONDS.search(re.sub(r"<[^>]+>", " ", grants.text))

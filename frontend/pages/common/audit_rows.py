@@ -21,6 +21,7 @@ from loyalchat import i18n
 from loyalchat.extensions import plugin_info
 from loyalchat.i18n import N_
 from loyalchat.purchases import names
+from loyalchat.rewards.codes import display as display_code
 from loyalchat.tenants import accounts, audit
 
 PER_PAGE = 50
@@ -115,7 +116,7 @@ async def audit_rows(
         elif kind_of_target == "earning_rule":
             target = rules.get(target_id or 0, "") or _name(after, locale) or _name(before, locale)
         elif kind_of_target == "grant":
-            target = codes.get(target_id or 0, "")
+            target = display_code(codes.get(target_id or 0, ""))  # as the wallet shows it
         elif kind_of_target in ("staff", "api_key"):
             target = actors[row["target"]].name if row["target"] in actors else ""
             target = target or _name(after, locale)
