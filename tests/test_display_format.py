@@ -53,7 +53,9 @@ def test_coupon_codes_read_the_same_everywhere() -> None:
     assert fmt.code("SHORT") == "SHORT"  # not a code of ours: shown as stored
 
 
-async def test_the_audit_log_names_a_coupon_as_the_wallet_does(tenant_a: World) -> None:
+async def test_the_audit_log_and_the_coupon_check_read_codes_as_the_wallet_does(
+    tenant_a: World,
+) -> None:
     member = await make_member(tenant_a, 500)
     reward = await make_coupon(tenant_a, cost=100)
     with tenant_context(tenant_a.id, STAFF):
@@ -63,7 +65,12 @@ async def test_the_audit_log_names_a_coupon_as_the_wallet_does(tenant_a: World) 
         await login(client, tenant_a.owner.email)
         page = await client.get("/console/audit")
         grants = await client.get(f"/console/rewards/{reward.id}/grants")
+        await client.get("/lang/zh-Hant", params={"next": "/console"})
+        check = await client.get("/console/coupons", params={"code": grant.code})
     shown = f"{grant.code[:4]}-{grant.code[4:]}"
     assert page.status_code == 200 and shown in page.text
     assert f'<code data-testid="grant-code">{shown}</code>' in grants.text
     assert not SECONDS.search(re.sub(r"<[^>]+>", " ", grants.text))
+    # The coupon check says what the coupon gives once, without a label repeating "coupon".
+    assert check.status_code == 200 and check.text.count("優惠券：免費咖啡一杯") == 1
+    assert "優惠內容" not in check.text and shown in check.text
