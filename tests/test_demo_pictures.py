@@ -1,5 +1,5 @@
 """The demo's rewards have pictures, drawn with Pillow when the demo is made: stored like
-an upload, served as PNGs in the member wallet and the console, kept across demo runs.
+an upload (re-encoded as JPEG, as every reward picture), served in the member wallet and the console, kept across demo runs.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ async def test_demo_rewards_have_pictures_in_the_wallet_and_the_console(
         assert f'src="{base}/media/{reward.image}"' in page
         response = await client.get(f"{base}/media/{reward.image}")
         assert response.status_code == 200
-        assert response.headers["content-type"] == "image/png"
+        assert response.headers["content-type"] == "image/jpeg"
         assert Image.open(io.BytesIO(response.content)).size == (SIZE, SIZE)
 
     # The API's image route serves them to the shop's own software.
@@ -73,8 +73,8 @@ async def test_demo_rewards_have_pictures_in_the_wallet_and_the_console(
         f"/api/v1/rewards/{catalogue[0].id}/image",
         headers={"authorization": f"Bearer {credentials['api_key']}"},
     )
-    assert api.status_code == 200 and api.headers["content-type"] == "image/png"
-    assert api.content.startswith(b"\x89PNG")
+    assert api.status_code == 200 and api.headers["content-type"] == "image/jpeg"
+    assert api.content.startswith(b"\xff\xd8\xff")  # as the API document says
 
     # The console shows the same files to the shop's staff.
     await client.get("/login")
@@ -91,7 +91,7 @@ async def test_demo_rewards_have_pictures_in_the_wallet_and_the_console(
     rewards_page = (await client.get("/console/rewards")).text
     assert catalogue[0].image in rewards_page
     picture = await client.get(f"/console/media/{catalogue[0].image}")
-    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+    assert picture.status_code == 200 and picture.content.startswith(b"\xff\xd8\xff")
 
     # Running the demo again keeps the pictures as they are.
     await ensure_demo()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageFont
 
-from loyalchat.media import store
+from loyalchat.media import images
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.schemas import RewardOut
 
@@ -159,7 +159,9 @@ async def add_demo_pictures() -> int:
     for reward in (await rewards.list_rewards(limit=200)).items:
         if reward.image:
             continue
-        key = await store.save(draw_picture(picture_for(reward)), kind="reward_image")
+        # The way an upload from the console goes: re-encoded as the JPEG every reward
+        # picture is (the API's image route says so).
+        key = await images.save_web_image(draw_picture(picture_for(reward)), kind="reward_image")
         await rewards.update_reward(reward.id, {"image": key})
         added += 1
     return added
