@@ -235,3 +235,14 @@ async def test_other_tenants_rules_are_not_found(tenant_a: World, tenant_b: Worl
     assert _points(partial.text) == "0"
     with as_owner(tenant_b):
         assert len(await rules.list_rules()) == 1
+
+
+async def test_the_rules_list_says_one_point_in_the_singular(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        for name, points in (("Everyday", "1"), ("Weekend", "2")):
+            form = {"name": name, "kind": "ratio", "points_per_unit": points, "active": "1"}
+            assert (await post_form(client, "/console/rules", form)).status_code == 303
+        listing = (await client.get("/console/rules")).text
+    assert "1 point per HK$1.00" in listing and "1 points per" not in listing
+    assert "2 points per HK$1.00" in listing
