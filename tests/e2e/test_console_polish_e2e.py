@@ -152,3 +152,22 @@ async def test_console_small_print_on_a_phone(
     await expect(page.get_by_test_id("member-row")).to_have_count(1)
     assert page.problems == []  # type: ignore[attr-defined]
     await context.close()
+
+
+async def test_console_small_print_on_a_desktop(
+    live_server: str, browser: Browser, tenant_a: World, screenshots: Path
+) -> None:
+    """On a wide screen the search button says "Search"; member numbers read the same."""
+    context = await browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 860}, locale="en-US"
+    )
+    page = await context.new_page()
+    await _sign_in(page, tenant_a.owner.email)
+    await _in_language(page, "zh-Hant", "/console/members")
+    await expect(page.get_by_test_id("member-search-button")).to_have_text("搜尋")
+    assert not await page.get_by_test_id("member-search").evaluate(PLACEHOLDER_CUT)
+    await _in_language(page, "zh-Hant", "/console/members/numbers")
+    assert "{" not in await page.locator("main").inner_text()
+    await expect(page.get_by_test_id("number-preview")).to_have_text("M000123")
+    await page.screenshot(path=screenshots / "desktop-member-numbers-zh-Hant.png", full_page=True)
+    await context.close()
