@@ -53,9 +53,7 @@ async def test_plugins_show_their_title_summary_and_real_state(tenant_a: World) 
     assert "discount" not in zh and "Coupons" not in zh
 
 
-async def test_turning_coupons_off_refuses_coupon_rewards(
-    tenant_a: World, tenant_b: World
-) -> None:
+async def test_turning_coupons_off_refuses_coupon_rewards(tenant_a: World, tenant_b: World) -> None:
     async with open_client() as client:
         await login(client, tenant_a.owner.email)
         off = await post_form(
@@ -105,7 +103,9 @@ def _pm() -> pluggy.PluginManager:
 def test_third_party_plugins_declare_texts_per_language_or_fall_back_to_their_name() -> None:
     pm = _pm()
     assert describe(pm, "birthday_gift", "zh-Hant").title == "會員生日"
-    assert describe(pm, "birthday_gift", "zh-Hans").summary == "Sends a gift on a member's birthday."
+    assert (
+        describe(pm, "birthday_gift", "zh-Hans").summary == "Sends a gift on a member's birthday."
+    )
     silent = describe(pm, "third_party_thing", "zh-Hant")
     assert (silent.title, silent.summary, silent.declared) == ("Third party thing", "", False)
     assert localize("Coupons", "zh-Hant") == "優惠券"
