@@ -181,3 +181,30 @@ async def test_admin_suspend_form_lists_its_problem(
     assert summary_links(page.text) == [f"f-reason-{tenant_a.id}"]
     assert "Reason: Say why the shop is suspended" in summary_text(page.text)
     assert f"f-reason-{tenant_b.id}" not in page.text  # only the shop it is about
+
+
+async def test_member_forms_list_every_bad_field_at_once(tenant_a: World, tenant_b: World) -> None:
+    """The new-member and profile forms: a bad phone, e-mail and birthday are all listed
+    (the members service alone would stop at the first); nothing is saved."""
+    with as_owner(tenant_a):
+        member = await members.create_member(MemberCreate(name="Chan Tai Man"))
+    bad = {"name": "Wong", "phone": "12", "email": "not-an-address"}
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        new = await post_form(client, "/console/members", {"token": "B" * 24, **bad})
+        profile = await post_form(
+            client,
+            f"/console/members/{member.id}/profile",
+            {**bad, "birthday": "2999-01-01", "notes": "", "tags": "", "locale": ""},
+        )
+        await client.get("/lang/zh-Hant", params={"next": "/console"})
+        zh = await post_form(client, "/console/members", {"token": "C" * 24, **bad})
+    assert new.status_code == 400
+    assert summary_links(new.text) == ["f-phone", "f-email"]
+    assert profile.status_code == 400
+    assert sorted(summary_links(profile.text)) == ["f-birthday", "f-email", "f-phone"]
+    assert zh.status_code == 400 and "電話" in summary_text(zh.text)
+    with as_owner(tenant_a):
+        unchanged = await members.get_member(member.member_no)
+        assert (unchanged.name, unchanged.phone) == ("Chan Tai Man", "")
+        assert (await members.search_members("Wong")).total == 0

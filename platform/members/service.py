@@ -49,6 +49,7 @@ __all__ = [
     "identities",
     "join_by_identity",
     "number_format",
+    "profile_problems",
     "remove_identity",
     "search_members",
     "set_number_format",
@@ -92,6 +93,18 @@ async def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         else:
             clean[name] = cleaners[name](value)
     return clean
+
+
+async def profile_problems(fields: dict[str, Any]) -> list[DomainError]:
+    """Every problem in the given profile fields, one error each (the writers stop at the
+    first): for a form that shows them all at once. Empty when all are fine."""
+    problems = []
+    for name, value in fields.items():
+        try:
+            await _clean({name: value})
+        except DomainError as exc:
+            problems.append(exc)
+    return problems
 
 
 def _created_fields(data: MemberCreate | None) -> dict[str, Any]:

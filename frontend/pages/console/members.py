@@ -57,6 +57,12 @@ def _problem(request: Request, exc: DomainError) -> tuple[str, str]:
     return field_of(exc), error_message(request, exc)
 
 
+async def _all_problems(request: Request, fields: dict[str, Any]) -> dict[str, str]:
+    """Every problem of a member form's text fields at once, by field, in the form's
+    language (the service would stop at the first)."""
+    return dict(_problem(request, exc) for exc in await members.profile_problems(fields))
+
+
 def _status(exc: DomainError) -> int:
     """409 when the rules refuse (not enough points), 400 for a mistake in the form."""
     return HTTP_409_CONFLICT if exc.status == HTTP_409_CONFLICT else HTTP_400_BAD_REQUEST
@@ -118,6 +124,11 @@ class MembersController(Controller):
             email=form.get("email", ""),
             marketing_opt_in=ff.checked(form, "marketing_opt_in"),
         )
+        problems = await _all_problems(
+            request, {"name": data.name, "phone": data.phone, "email": data.email}
+        )
+        if problems:
+            return self._new_member_error(request, form, problems)
         try:
             if not (data.name.strip() or data.phone.strip()):
                 raise ff.FieldError("name", NAME_OR_PHONE)
@@ -152,6 +163,20 @@ class MembersController(Controller):
     async def save_profile(self, request: Request, member_id: PathId) -> Response[Any]:
         member = await member_or_404(member_id)
         form = await ui.form_data(request)
+        fields: dict[str, Any] = {name: form[name] for name in _PROFILE_TEXT if name in form}
+        if "birthday" in form:
+            fields["birthday"] = form["birthday"].strip()
+        if "tags" in form:
+            fields["tags"] = ff.tags(form)
+        problems = await _all_problems(request, fields)
+        if problems:
+            return await detail_page(
+                request,
+                member,
+                forms={"profile": form},
+                errors={"profile": problems},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
         try:
             await members.update_member(member.member_no, _profile_update(form))
         except ff.FieldError as exc:
