@@ -191,3 +191,26 @@ async def test_admin_shops_on_a_phone_keep_suspend_on_screen(
     await page.screenshot(path=screenshots / "phone-admin-suspend-open.png", full_page=True)
     assert page.problems == []  # type: ignore[attr-defined]
     await context.close()
+
+
+async def test_admin_plugins_page_on_a_phone_reads_as_cards(
+    live_server: str, browser: Browser, admin: accounts.StaffInfo, screenshots: Path
+) -> None:
+    """Each plugin a card: its title and summary one block beside its label, not squeezed
+    into narrow columns a character or two wide."""
+    context, page = await _phone(browser, live_server)
+    await _sign_in(page, admin.email)
+    for code in LANGUAGES:
+        await _in_language(page, code, "/admin/plugins")
+        titles = page.get_by_test_id("plugin-title")
+        assert await titles.count() >= 2
+        for n in range(await titles.count()):
+            lines = await titles.nth(n).evaluate(
+                "e => { const r = document.createRange(); r.selectNodeContents(e);"
+                " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+            )
+            assert lines <= 2, f"plugin title squeezed onto {lines} lines ({code})"
+        assert await _fits(page), f"admin plugins scroll sideways ({code})"
+        await page.screenshot(path=screenshots / f"phone-admin-plugins-{code}.png", full_page=True)
+    assert page.problems == []  # type: ignore[attr-defined]
+    await context.close()
