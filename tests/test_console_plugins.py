@@ -152,6 +152,8 @@ async def test_saving_settings_encrypts_the_secret_and_never_shows_it(tenant_a: 
         detail = await client.get("/console/plugins/fake")
         listing = await client.get("/console/plugins")
     assert "Settings for Fake saved." in detail.text  # its readable name: it declares no title
+    assert detail.text.count(">Fake</h") == 1  # the page's title once (it was h1 and h2)
+    assert '<h1 id="f-fake-title"' in detail.text
     for page in (detail, listing):
         assert TOKEN not in page.text
         assert "••••••••1234" in page.text  # masked: the last four only
