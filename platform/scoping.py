@@ -8,6 +8,7 @@ tenant-owned table must sit lexically inside ``with cross_tenant("reason"):``.
 
 from __future__ import annotations
 
+import functools
 from string import Formatter
 from typing import Any
 
@@ -102,7 +103,20 @@ def scoped_raw(table: type[Table], sql: str, *args: Any, tenant: int | None = No
         tenant = require_tenant()
     elif tenant != current_tenant_id() and cross_tenant_reason() is None:
         raise PermissionError("scoped_raw() for another tenant outside cross_tenant()")
-    template, values, positional, named = [], [], iter(args), False
+    template, slots = _parsed(sql)
+    if len(args) != len(slots) - slots.count(True):
+        few = len(args) < len(slots) - slots.count(True)
+        raise ValueError(f"scoped_raw(): {'fewer' if few else 'more'} values than placeholders")
+    positional = iter(args)
+    values = [tenant if is_tenant else next(positional) for is_tenant in slots]
+    return table.raw(template, *values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(sql: str) -> tuple[str, tuple[bool, ...]]:
+    """``sql`` as Piccolo's template (``{}`` for each value) and, per placeholder, whether
+    it is the tenant; parsed once per statement text (the hot paths send the same few)."""
+    template, slots = [], []
     for literal, field, spec, conversion in Formatter().parse(sql):
         template.append(literal.replace("{", "{{").replace("}", "}}"))
         if field is None:
@@ -110,22 +124,10 @@ def scoped_raw(table: type[Table], sql: str, *args: Any, tenant: int | None = No
         if spec or conversion or field not in ("", "tenant"):
             raise ValueError(f"scoped_raw(): use {{}} or {{tenant}}, not {{{field}}}")
         template.append("{}")
-        if field == "tenant":
-            named = True
-            values.append(tenant)
-        else:
-            try:
-                values.append(next(positional))
-            except StopIteration:
-                raise ValueError("scoped_raw(): fewer values than placeholders") from None
-    if not named:
+        slots.append(field == "tenant")
+    if True not in slots:
         raise ValueError("scoped_raw(): the SQL must name the tenant as {tenant}")
-    if next(positional, _END) is not _END:
-        raise ValueError("scoped_raw(): more values than placeholders")
-    return table.raw("".join(template), *values)
-
-
-_END = object()
+    return "".join(template), tuple(slots)
 
 
 def unscoped(table: type[Table]) -> type[Table]:
