@@ -5,10 +5,8 @@ an upload (re-encoded as JPEG, as every reward picture), served in the member wa
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image, ImageStat
 
@@ -19,20 +17,10 @@ from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.rewards import service as rewards
 from loyalchat.tenants import service as tenants
-from tests.wallet_helpers import by_testid
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
+from tests.wallet_helpers import (
+    anonymous_client,  # noqa: F401 (the `client` fixture)
+    by_testid,
+)
 
 
 @pytest.mark.parametrize("kind", sorted(DRAWINGS))

@@ -8,11 +8,9 @@ would: forms are read back from the HTML (CSRF token, form token) and submitted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat import i18n
@@ -28,6 +26,7 @@ from loyalchat.tenants.tables import Tenant
 from tests.fixtures import World
 from tests.wallet_helpers import (
     STAFF,
+    anonymous_client,  # noqa: F401 (the `client` fixture)
     balance,
     by_testid,
     decode_svg_qr,
@@ -37,20 +36,6 @@ from tests.wallet_helpers import (
     path_of,
     qr_svgs,
 )
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
-
 
 # --- card and history --------------------------------------------------------------------
 

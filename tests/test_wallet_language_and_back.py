@@ -6,11 +6,8 @@ reload): it shows the grant its spent form made, never a second live form.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 from itsdangerous import URLSafeTimedSerializer
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.members import links
@@ -18,6 +15,7 @@ from loyalchat.settings import get_settings
 from loyalchat.tenants.tables import Tenant
 from tests.fixtures import World
 from tests.wallet_helpers import (
+    anonymous_client,  # noqa: F401 (the `client` fixture)
     balance,
     by_testid,
     form_of,
@@ -25,19 +23,6 @@ from tests.wallet_helpers import (
     make_member,
     path_of,
 )
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
 
 
 def _lang(page: str) -> str:

@@ -9,10 +9,6 @@ the browser's language, else the shop's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
@@ -23,24 +19,18 @@ from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant
 from tests.console_helpers import login, open_client
 from tests.fixtures import World
-from tests.wallet_helpers import STAFF, by_testid, form_of, make_member, path_of
+from tests.wallet_helpers import (
+    STAFF,
+    anonymous_client,  # noqa: F401 (the `client` fixture)
+    by_testid,
+    form_of,
+    make_member,
+    path_of,
+)
 
 HANT = "Demo Café 示範咖啡 銅鑼灣店"
 HANS = "Demo Café 示范咖啡 铜锣湾店"
 FRENCH = {"accept-language": "fr-FR,fr;q=0.9"}
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
 
 
 def _lang(page: str) -> str:

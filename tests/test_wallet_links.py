@@ -8,12 +8,10 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
@@ -27,6 +25,7 @@ from tests.conftest import PG_URL
 from tests.fixtures import PASSWORD, World
 from tests.wallet_helpers import (
     STAFF,
+    anonymous_client,  # noqa: F401 (the `client` fixture)
     balance,
     by_testid,
     form_of,
@@ -36,19 +35,6 @@ from tests.wallet_helpers import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
 
 
 # --- links: expiry, tampering, isolation, merges -------------------------------------------

@@ -7,11 +7,8 @@ A revoked link gets the same friendly page as an expired one; a link made afterw
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from itsdangerous import URLSafeTimedSerializer
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
@@ -21,24 +18,17 @@ from loyalchat.settings import get_settings
 from loyalchat.tenants.tables import AuditLog
 from tests.console_helpers import login, open_client, post_form
 from tests.fixtures import World
-from tests.wallet_helpers import STAFF, by_testid, form_of, make_member
+from tests.wallet_helpers import (
+    STAFF,
+    anonymous_client,  # noqa: F401 (the `client` fixture)
+    by_testid,
+    form_of,
+    make_member,
+)
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
 FORM_RE = re.compile(r'data-testid="wallet-links-form".*?</form>', re.S)
 TOKEN_RE = re.compile(r'name="token" value="([A-Za-z0-9_-]+)"')
-
-
-@pytest.fixture
-def app() -> Litestar:
-    from loyalchat.app import create_app
-
-    return create_app(run_workers=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
 
 
 async def _url_path(world: World, member_id: int) -> str:

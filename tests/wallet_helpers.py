@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 
+import pytest
 import zxingcpp
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from PIL import Image, ImageDraw
 
 from loyalchat.context import Actor, tenant_context
@@ -19,6 +23,14 @@ from loyalchat.rewards.schemas import RewardOut
 from tests.fixtures import World
 
 STAFF = Actor("staff", 1, "Owner")
+
+
+@pytest.fixture(name="client")
+async def anonymous_client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    """A phone's browser, signed in as no one (the app is the suite's ``app`` fixture).
+    Import ``anonymous_client`` into a test module: its tests then get it as ``client``."""
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
 
 
 async def make_member(
