@@ -36,6 +36,7 @@ CORE_APPS = [
     "loyalchat.rules.piccolo_app",
     "loyalchat.rewards.piccolo_app",
     "loyalchat.idempotency.piccolo_app",
+    "loyalchat.conversations.piccolo_app",
 ]
 
 

@@ -15,7 +15,7 @@ from tests.fixtures import World
 # Platform-level tables (no tenant, or an optional one), by design: tenants themselves,
 # staff accounts (a person may work for several shops), the audit log (platform actions
 # have no tenant) and the plugins the platform offers to every tenant.
-PLATFORM_TABLES = {"tenant", "staff_user", "audit_log", "platform_plugin"}
+PLATFORM_TABLES = {"tenant", "staff_user", "audit_log", "platform_plugin", "channel_account"}
 
 
 async def test_services_refuse_without_tenant(tenant_a: World) -> None:
