@@ -58,6 +58,29 @@ class Settings(BaseSettings):
     smtp_url: str = Field(
         "", description="`smtp://user:pass@host:port` for outgoing mail; empty logs mail instead."
     )
+    whatsapp_api_base: str = Field(
+        "https://graph.facebook.com",
+        description="Meta's Graph API: scheme + host (+ port), no path; the WhatsApp channel "
+        "appends `/v<version>/...`. Staging and tests point it at a local fake.",
+    )
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com",
+        description="WeChat's API: scheme + host (+ port), no path; the WeChat channel appends "
+        "`/cgi-bin/...`. Staging and tests point it at a local fake.",
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The platform's own Meta app (one webhook for many shops' numbers, routed "
+        "by phone_number_id): its app secret. Empty: only shops' own apps.",
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        SecretStr(""), description="The platform's Meta app: the webhook verify token."
+    )
+    whatsapp_access_token: SecretStr = Field(
+        SecretStr(""),
+        description="The platform's Meta app: a system user token that may send for the "
+        "numbers it serves (a shop's own token, when set, wins).",
+    )
     mail_from: str = Field("loyalchat <noreply@localhost>", description="Sender of outgoing mail.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(False, description="Log one JSON object per line (for production).")

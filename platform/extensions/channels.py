@@ -67,6 +67,8 @@ class InboundEvent:
     status: str = ""  # delivery: sent / delivered / read / failed
     ref: str = ""  # delivery: provider id of the message it is about
     profile_name: str = ""
+    phone: str = ""  # the sender's phone (E.164 digits) when the channel gives it
+    account: str = ""  # the provider account it was sent to (phone_number_id, gh_ id)
     at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -96,6 +98,10 @@ class OutboundMessage:
     image_type: str = "image/png"
     choices: tuple[Choice, ...] = ()
     key: str = ""  # our outbox id, for providers that deduplicate sends
+    # An approved template (WhatsApp, outside the 24-hour window): name, language, params.
+    template: str = ""
+    template_language: str = ""
+    template_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +116,28 @@ class Media:
 
 
 class ChannelError(Exception):
-    """A provider call failed; ``retryable`` says whether trying again may help."""
+    """A provider call failed; ``retryable`` says whether trying again may help.
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    ``code`` is the provider's error code as a string ("131047", "45015"...) and
+    ``reason`` what the host acts on: ``"rate"`` (slow down, ``retry_after`` seconds),
+    ``"window_closed"`` (outside the customer-service window: a template or nothing),
+    ``"auth"`` (bad token or secret), ``"recipient"`` (cannot reach this person), or "".
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        code: str = "",
+        reason: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.code = code
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 @runtime_checkable
