@@ -1,0 +1,182 @@
+"""The conversation engine: one inbound event in, the replies out (:func:`respond`).
+
+Runs in the tenant's context, for any channel. It may run twice for the same event (a
+replayed webhook, the sweeper after a killed worker) and then does nothing twice: the
+member is found by their channel ids, the redemption key comes from the provider message
+id, and the event is answered from the step it saw the first time
+(:func:`loyalchat.conversations.state.seen_state`).
+
+The order a message is read in:
+
+1. A shop that is not active answers that its programme is paused, and nothing else.
+2. First contact (a follow, "JOIN <code>" or any message) makes the member and welcomes
+   them with their number (then the shop's welcome auto-reply).
+3. Photos get the holding reply unless the receipt pipeline took them; unknown message
+   types a polite "text and photos only".
+4. STOP / START and language switches ("English", "繁體", "简体", "中文") always work.
+5. A tap on a choice, or the number of one in the pending question.
+6. The built-in commands (card, rewards, my coupons, profile, menu, language): they
+   cancel whatever question was pending.
+7. The answer to the pending question (yes/no to a reward, a name, a phone); an answer to
+   a question that expired is told so.
+8. The shop's keyword auto-replies (exact, contains, regex by priority and language).
+9. The shop's default reply, else the bot's ("send menu"); nothing after a welcome.
+
+Built-ins come before the shop's keywords so that a rule can never take STOP or the card
+away from members; a shop's exact keyword still wins over its default reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from loyalchat.bot import card, join, language, menu, optout, profile, rewards, texts, words
+from loyalchat.bot.chat import Chat
+from loyalchat.bot.replies import Reply, Turn
+from loyalchat.conversations import autoreplies, state
+from loyalchat.extensions.channels import EventKind
+from loyalchat.languages import LOCALES
+from loyalchat.tenants.service import current_tenant
+from loyalchat.texts import in_script
+
+__all__ = ["Reply", "Turn", "respond"]
+
+Handler = Callable[[Chat], Awaitable[list[Reply]]]
+
+
+async def _ask_language(chat: Chat) -> list[Reply]:
+    reply = language.ask(chat.locale, chat.with_choices)
+    if chat.with_choices:
+        await chat.wait_for_nothing()
+    else:
+        ids = {str(n): f"lang:{code}" for n, code in enumerate(LOCALES, 1)}
+        await chat.wait_for({"step": "pick", "options": ids})
+    return [reply]
+
+
+COMMANDS: dict[str, Handler] = {
+    "card": card.show,
+    "rewards": rewards.show,
+    "coupons": rewards.coupons,
+    "profile": profile.start,
+    "menu": menu.show,
+    "language": _ask_language,
+    "stop": optout.stop,
+    "start": optout.start,
+}
+
+
+async def respond(turn: Turn) -> list[Reply]:
+    """The bot's replies to one inbound event of the current tenant's conversation."""
+    event = turn.event
+    if event.kind in (EventKind.unfollow, EventKind.delivery):
+        return []
+    shop = await current_tenant()
+    conversation = await state.get_conversation(turn.conversation_id)
+    text = event.text or ""
+    if not shop.is_active:
+        locale = conversation.locale or language.guess(text, shop.locale) or ""
+        locale = language.current(conversation, locale, shop.locale)
+        name = in_script(shop.display_name, locale)
+        return [Reply(text=texts.say(locale, texts.PAUSED, shop=name))]
+    guessed = None
+    if conversation.member_id is None and event.kind == EventKind.text:
+        if words.join_code(text) is None:
+            guessed = language.guess(text, shop.locale)
+    member, joined = await join.member_of(turn, conversation, guessed)
+    if joined is not None:  # the conversation changed: read it again
+        conversation = await state.get_conversation(turn.conversation_id)
+    locale = language.current(conversation, member.locale or guessed or "", shop.locale)
+    seen = state.seen_state(conversation, turn.inbound_event_id)
+    chat = Chat(turn, shop, conversation, member, locale, seen)
+    replies = []
+    if joined is not None:
+        replies += await join.welcome(member, shop, locale, created=joined)
+    return replies + await _answer(chat, welcomed=joined is not None)
+
+
+async def _answer(chat: Chat, *, welcomed: bool) -> list[Reply]:
+    event = chat.turn.event
+    if event.raw.get("unsupported"):
+        return [Reply(text=chat.say(texts.UNSUPPORTED))]
+    if event.kind == EventKind.image:
+        if chat.turn.receipt_taken:
+            return []
+        return [Reply(text=chat.say(texts.RECEIPT_HOLD))]
+    if event.kind == EventKind.follow:
+        return [] if welcomed else await join.welcome(chat.member, chat.shop, chat.locale, False)
+    if event.kind == EventKind.choice and event.choice_id:
+        return await _choose(chat, event.choice_id, event.text)
+    text = event.text or ""
+    if words.join_code(text) is not None:
+        return [] if welcomed else await join.welcome(chat.member, chat.shop, chat.locale, False)
+    return await _read(chat, text, welcomed=welcomed)
+
+
+async def _read(chat: Chat, text: str, *, welcomed: bool, numbers: bool = True) -> list[Reply]:
+    """A typed message, in the order the module's docstring gives (``numbers``: a number
+    may pick a choice of the pending question)."""
+    command = words.command(text)
+    if command in ("stop", "start"):
+        return await COMMANDS[command](chat)
+    asked = words.language_asked(text)
+    if asked:
+        locale = language.resolve_chinese(asked, chat.locale, chat.shop.locale)
+        await chat.wait_for_nothing()
+        return [await language.switch(chat.conversation, chat.member.id, locale)]
+    options = chat.seen.get("options") or {}
+    picked = options.get(words.clean(text)) if numbers and isinstance(options, dict) else None
+    if picked:
+        return await _choose(chat, picked, text)
+    if command:
+        return await COMMANDS[command](chat)
+    pending = await _pending(chat, text)
+    if pending is not None:
+        return pending
+    if chat.conversation.expired_state() and words.yes_or_no(text) is not None:
+        await chat.wait_for_nothing()
+        return [Reply(text=chat.say(texts.EXPIRED))]
+    matched = await autoreplies.find_reply(text, chat.locale)
+    if matched is not None:
+        await chat.wait_for_nothing()
+        return [Reply(text=matched.reply)]
+    if welcomed:
+        return []
+    default = await autoreplies.default_text(chat.locale)
+    return [Reply(text=default or chat.say(texts.DEFAULT))]
+
+
+async def _pending(chat: Chat, text: str) -> list[Reply] | None:
+    """The answer to the question the bot asked, or None when it is not one."""
+    step = chat.seen.get("step")
+    if step in ("confirm", "redeemed"):
+        yes = words.yes_or_no(text)
+        return None if yes is None else await rewards.answer(chat, yes)
+    if step in ("name", "phone"):
+        return await profile.answer(chat, text)
+    return None
+
+
+async def _choose(chat: Chat, choice_id: str, text: str) -> list[Reply]:
+    """A choice by id: ``reward:<id>``, ``confirm:yes|no``, ``lang:<code>``,
+    ``cmd:<command>``, ``rule:<auto-reply id>``; any other id (a menu click's key) is read
+    as if typed."""
+    kind, _, value = choice_id.partition(":")
+    if kind == "reward" and value.isdigit():
+        return await rewards.confirm(chat, int(value))
+    if kind == "confirm" and value in ("yes", "no"):
+        answered = await rewards.answer(chat, value == "yes")
+        if answered is not None:
+            return answered
+        if chat.conversation.expired_state():
+            await chat.wait_for_nothing()
+        return [Reply(text=chat.say(texts.EXPIRED))]
+    if kind == "lang" and value in LOCALES:
+        await chat.wait_for_nothing()
+        return [await language.switch(chat.conversation, chat.member.id, value)]
+    if kind == "cmd" and value in COMMANDS:
+        return await COMMANDS[value](chat)
+    if kind == "rule" and value.isdigit():
+        return await menu.rule_reply(chat, int(value))
+    typed = choice_id if words.command(choice_id) or not text else text
+    return await _read(chat, typed, welcomed=False, numbers=False)

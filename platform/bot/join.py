@@ -1,0 +1,61 @@
+"""First contact: the person writing (or following, or scanning the join QR) becomes a member.
+
+``members.service.join_by_identity`` finds the member by any id the channel gives (the
+sender id; on WhatsApp the phone too) or makes one with the tenant's next number, once even
+when two workers take the same first message. Nothing but the channel ids is stored: a
+person who never gave a name or a phone stays unverified. A member merged into another is
+followed to the one that absorbed it, and the conversation relinked.
+"""
+
+from __future__ import annotations
+
+from loyalchat.bot import texts
+from loyalchat.bot.replies import Reply, Turn
+from loyalchat.conversations import autoreplies, state
+from loyalchat.conversations.state import ConversationOut
+from loyalchat.members import links
+from loyalchat.members import service as members
+from loyalchat.members.schemas import MemberOut
+from loyalchat.tenants.service import TenantInfo
+from loyalchat.texts import in_script
+
+
+async def member_of(
+    turn: Turn, conversation: ConversationOut, locale: str | None
+) -> tuple[MemberOut, bool | None]:
+    """The conversation's member, joining them on first contact.
+
+    Returns ``(member, joined)``: ``joined`` is True when this event made a new member,
+    False when it found an existing one (known by the phone on another conversation), None
+    when the conversation already had its member before this event. ``locale`` (a guess
+    from the first message) becomes a new member's language.
+    """
+    joined = conversation.joined
+    if conversation.member_id is not None:
+        member = await links.wallet_member(conversation.member_id)  # follows merged_into
+        if member.id != conversation.member_id:
+            await state.link_member(conversation, member.id)
+        if joined.get("by") == turn.inbound_event_id:  # this event joined them: again
+            return member, bool(joined.get("new"))
+        return member, None
+    ids = [turn.event.sender]
+    if turn.event.phone:
+        ids.append(turn.event.phone)
+    member, created = await members.join_by_identity(turn.channel, ids, locale=locale or "")
+    await state.link_member(
+        conversation, member.id, event_id=turn.inbound_event_id, created=created
+    )
+    return member, created
+
+
+async def welcome(member: MemberOut, shop: TenantInfo, locale: str, created: bool) -> list[Reply]:
+    """The member's number, then the shop's own welcome auto-reply when it has one."""
+    message = texts.WELCOME if created else texts.WELCOME_BACK
+    shop_name = in_script(shop.display_name, locale)
+    lines = [texts.say(locale, message, member_no=member.member_no, shop=shop_name)]
+    lines.append(texts.say(locale, texts.HELP_HINT))
+    replies = [Reply(text="\n".join(lines))]
+    extra = await autoreplies.welcome_text(locale)
+    if extra:
+        replies.append(Reply(text=extra))
+    return replies

@@ -1,0 +1,82 @@
+"""The language the bot answers in: the conversation's, else the member's, else a guess from
+the first message (Traditional or Simplified characters by OpenCC, Latin letters: English),
+else the shop's. Saying a language ("English", "繁體", "简体", "中文") changes it for the
+conversation and the member (``members.service.choose_language``: the wallet's too).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from loyalchat.bot import texts
+from loyalchat.bot.replies import Reply
+from loyalchat.conversations import state
+from loyalchat.conversations.state import ConversationOut
+from loyalchat.extensions.channels import Choice
+from loyalchat.i18n import LANGUAGE_NAMES
+from loyalchat.languages import LOCALES, to_simplified, to_traditional
+from loyalchat.members import service as members
+from loyalchat.texts import normalize_locale
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+
+
+def guess(text: str, shop_locale: str) -> str | None:
+    """The language a message is written in, or None when it does not say (digits, emoji).
+
+    Chinese in characters of one script only is that script; Chinese whose characters are
+    the same in both ("你好") is the shop's Chinese, else Traditional.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    if _has_cjk(text):
+        simplified, traditional = to_simplified(text), to_traditional(text)
+        if simplified == text and traditional != text:
+            return "zh-Hans"
+        if traditional == text and simplified != text:
+            return "zh-Hant"
+        shop = normalize_locale(shop_locale)
+        return shop if shop.startswith("zh") else "zh-Hant"
+    if any(char.isascii() and char.isalpha() for char in text):
+        return "en"
+    return None
+
+
+def current(conversation: ConversationOut, member_locale: str, shop_locale: str) -> str:
+    """The language to answer in now, without a guess."""
+    for locale in (conversation.locale, member_locale):
+        if locale in LOCALES:
+            return locale
+    return normalize_locale(shop_locale)
+
+
+def resolve_chinese(asked: str, now: str, shop_locale: str) -> str:
+    """``asked`` from :func:`loyalchat.bot.words.language_asked`, with "zh" made a script:
+    the Chinese already in use, else the shop's, else Traditional."""
+    if asked != "zh":
+        return asked
+    if now.startswith("zh"):
+        return now
+    shop = normalize_locale(shop_locale)
+    return shop if shop.startswith("zh") else "zh-Hant"
+
+
+async def switch(conversation: ConversationOut, member_id: int | None, locale: str) -> Reply:
+    """Answer in ``locale`` from now on, in this conversation and for the member."""
+    await state.set_locale(conversation.id, locale)
+    if member_id is not None:
+        await members.choose_language(member_id, locale)
+    return Reply(text=texts.say(locale, texts.LANGUAGE_SET))
+
+
+def ask(locale: str, with_choices: bool) -> Reply:
+    """Which language: one choice per language, each named in its own script."""
+    choices = tuple(Choice(id=f"lang:{code}", title=LANGUAGE_NAMES[code]) for code in LOCALES)
+    question = texts.say(locale, texts.LANGUAGE_ASK)
+    if with_choices:
+        return Reply(text=question, choices=choices)
+    return Reply(text="\n".join([question, *(choice.title for choice in choices)]))
+
+
+__all__ = ["ask", "current", "guess", "resolve_chinese", "switch"]
