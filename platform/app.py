@@ -50,6 +50,8 @@ def create_app(
     ``plugins``: the plugin manager to use (default: one built from ``settings``). It is
     ``app.state.plugins`` and the current manager of every request and embedded task.
     """
+    from loyalchat.conversations import webhooks
+    from loyalchat.conversations.inbound import register_channel_handlers
     from loyalchat.frontend import web
     from loyalchat.idempotency.middleware import IdempotencyMiddleware
     from loyalchat.ledger.controllers import MemberLedgerApiController
@@ -71,6 +73,7 @@ def create_app(
     configure_logging(settings)
     db.configure_database(settings)
     pm = plugins or build_plugin_manager(settings)
+    register_channel_handlers(pm)  # inbox events of every channel, third parties' too
     embedded = settings.embedded_queue if run_workers is None else run_workers
 
     plugin_routes: list[Any] = []
@@ -106,6 +109,7 @@ def create_app(
             RewardApiController,
             MemberRedemptionApiController,
             GrantApiController,
+            *webhooks.route_handlers(),
             *web.route_handlers(),
             *web.plugin_static_routers(plugin_asset_dirs(pm, "static")),
             *plugin_routes,

@@ -95,14 +95,14 @@ def test_inbox_registers_itself(stub_broker: StubBroker) -> None:
 
 async def test_sweep_resends_only_stuck_rows_with_their_tenant(stub_broker: StubBroker) -> None:
     rows = await _world(stub_broker)
-    assert await sweep_once() == {"inbound_event": 2}
+    assert (await sweep_once())["inbound_event"] == 2
     expected = sorted(
         ("process_inbound_event", (rows[name][0],), rows[name][1])
         for name in ("stuck_received", "stuck_processing")
     )
     assert _sent(stub_broker) == expected
     # The claim touched them: the next sweep (a minute later) leaves them alone.
-    assert await sweep_once() == {"inbound_event": 0}
+    assert (await sweep_once())["inbound_event"] == 0
     stuck = await InboundEvent.select(InboundEvent.status).where(
         InboundEvent.id == rows["stuck_processing"][0]
     )

@@ -20,6 +20,7 @@ CORE_ACTOR_MODULES = (
     "loyalchat.ledger.tasks",
     "loyalchat.rewards.tasks",
     "loyalchat.idempotency.tasks",
+    "loyalchat.conversations.tasks",
 )
 
 _extra_actor_modules: list[str] = []

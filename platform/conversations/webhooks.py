@@ -1,0 +1,209 @@
+"""Webhook routes of every chat channel: verify, store, answer at once.
+
+``/hooks/<kind>/<slug>`` is a shop's own app or account; ``/hooks/whatsapp`` is the
+platform's own Meta app, whose events name the shop's number (``phone_number_id``) and are
+routed through :class:`~loyalchat.conversations.tables.ChannelAccount`. Either way a
+request is verified by the channel's adapter over the raw bytes before anything is read,
+each event is stored in the inbox (its unique index makes a provider's retry a no-op) and
+the provider gets its answer (a handshake echo, ``success``) without waiting for the bot:
+an inbox actor does the rest (:mod:`loyalchat.conversations.inbound`).
+
+The slug (or the number) is the only source of the tenant, and an unknown slug, an unknown
+channel or a channel the shop does not use are all the same 404, with nothing stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import pluggy
+import structlog
+from litestar import Request, Response, route
+from litestar.params import FromPath
+
+from loyalchat.context import tenant_context
+from loyalchat.conversations import service
+from loyalchat.conversations.events import to_payload
+from loyalchat.extensions.base import InboundRequest
+from loyalchat.extensions.channels import ChannelAdapter, InboundEvent, ParsedRequest, get_channels
+from loyalchat.inbox.service import record_inbound
+from loyalchat.settings import get_settings
+from loyalchat.tenants.plugin_access import webhook_channel
+from loyalchat.tenants.plugin_settings import runtime_settings
+from loyalchat.tenants.service import SLUG_RE, get_tenant_by_slug
+from loyalchat.tenants.tables import TenantStatus
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024  # far above any provider's batch; larger answers 413
+# Public by signature: no session or key; the isolation harness skips these routes and
+# tests/test_webhooks_*.py prove a request reaches its own tenant and no other.
+WEBHOOK = {"isolation": "public", "auth": "webhook-signature"}
+# Shops whose channels are live: a suspended shop's customers still get a polite answer.
+LIVE = frozenset({TenantStatus.active.value, TenantStatus.suspended.value})
+PLATFORM_KIND = "whatsapp"  # the channel of the platform's own app
+
+
+def _text(body: str, status: int) -> Response:
+    return Response(body, status_code=status, media_type="text/plain")
+
+
+def not_found() -> Response:
+    return _text("not found", 404)
+
+
+def inbound_request(request: Request, body: bytes) -> InboundRequest:
+    """The framework-free request the adapters verify (header names lower-cased)."""
+    return InboundRequest(
+        method=request.method,
+        path=request.url.path,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query={name: value for name, value in request.query_params.items()},
+        body=body,
+    )
+
+
+async def _read(request: Request) -> bytes | Response:
+    try:
+        return await request.body()
+    except Exception as exc:  # a cut connection, a body over the cap
+        status = getattr(exc, "status_code", 400)
+        return _text("request body refused", status if status in (400, 413) else 400)
+
+
+async def _verified_parse(
+    adapter: ChannelAdapter, incoming: InboundRequest, config: Mapping[str, Any]
+) -> ParsedRequest | Response:
+    """The adapter's parse of a request it verified, or the response refusing it."""
+    try:
+        verified = await adapter.verify(incoming, config)
+    except Exception:
+        log.warning("webhook_verify_error", channel=adapter.kind, exc_info=True)
+        verified = False
+    if not verified:
+        log.info("webhook_unverified", channel=adapter.kind, path=incoming.path)
+        return _text("signature check failed", 401)
+    try:
+        return await adapter.parse(incoming, config)
+    except Exception:
+        log.warning("webhook_parse_error", channel=adapter.kind, exc_info=True)
+        return _text("unreadable request", 400)
+
+
+async def store_events(kind: str, events: list[InboundEvent]) -> int:
+    """Record each usable event for the current tenant; returns how many were new."""
+    created = 0
+    for event in events:
+        if not event.provider_id or not (event.sender or event.ref):
+            continue  # nothing to key it on, nobody to answer: a provider's empty entry
+        _, new = await record_inbound(kind, event.provider_id[:255], to_payload(event))
+        created += int(new)
+    return created
+
+
+def _answer(parsed: ParsedRequest) -> Response:
+    return Response(
+        parsed.reply,
+        status_code=parsed.status_code,
+        media_type=parsed.content_type or "text/plain",
+    )
+
+
+@route(
+    "/hooks/{kind:str}/{slug:str}",
+    http_method=["GET", "POST"],
+    opt=WEBHOOK,
+    request_max_body_size=MAX_BODY_BYTES,
+    include_in_schema=False,
+)
+async def tenant_webhook(kind: FromPath[str], slug: FromPath[str], request: Request) -> Response:
+    """A shop's own app or account for channel ``kind``: verify, store, answer."""
+    if not SLUG_RE.match(slug) or len(kind) > 32:
+        return not_found()
+    tenant = await get_tenant_by_slug(slug)
+    if tenant is None or tenant.status not in LIVE:
+        return not_found()
+    pm: pluggy.PluginManager = request.app.state.plugins
+    with tenant_context(tenant.id):
+        adapter = await webhook_channel(kind, pm)
+        if adapter is None:
+            return not_found()
+        body = await _read(request)
+        if isinstance(body, Response):
+            return body
+        config = await runtime_settings(get_channels(pm).owner(kind), pm)
+        parsed = await _verified_parse(adapter, inbound_request(request, body), config)
+        if isinstance(parsed, Response):
+            return parsed
+        try:
+            await store_events(kind, parsed.events)
+        except Exception:
+            log.error("webhook_store_error", channel=kind, tenant=tenant.id, exc_info=True)
+            return _text("try again later", 503)  # the provider retries; nothing half-done
+    return _answer(parsed)
+
+
+def platform_config(adapter: ChannelAdapter) -> dict[str, str]:
+    """The platform's Meta app as a WhatsApp config: its app secret and verify token."""
+    settings = get_settings()
+    config = {field.name: "" for field in adapter.config_fields}
+    config["app_secret"] = settings.whatsapp_app_secret.get_secret_value()
+    config["verify_token"] = settings.whatsapp_verify_token.get_secret_value()
+    config["access_token"] = settings.whatsapp_access_token.get_secret_value()
+    return config
+
+
+@route(
+    "/hooks/whatsapp",
+    http_method=["GET", "POST"],
+    opt=WEBHOOK,
+    request_max_body_size=MAX_BODY_BYTES,
+    include_in_schema=False,
+)
+async def platform_webhook(request: Request) -> Response:
+    """The platform's own Meta app: each event goes to the shop whose number it names."""
+    pm: pluggy.PluginManager = request.app.state.plugins
+    adapter = get_channels(pm).get(PLATFORM_KIND)
+    if adapter is None or not get_settings().whatsapp_app_secret.get_secret_value():
+        return not_found()
+    body = await _read(request)
+    if isinstance(body, Response):
+        return body
+    parsed = await _verified_parse(
+        adapter, inbound_request(request, body), platform_config(adapter)
+    )
+    if isinstance(parsed, Response):
+        return parsed
+    by_account: dict[str, list[InboundEvent]] = defaultdict(list)
+    for event in parsed.events:
+        by_account[event.account].append(event)
+    try:
+        for account, events in by_account.items():
+            await _route_platform_events(account, events, pm)
+    except Exception:
+        log.error("webhook_store_error", channel=PLATFORM_KIND, exc_info=True)
+        return _text("try again later", 503)
+    return _answer(parsed)
+
+
+async def _route_platform_events(
+    account: str, events: list[InboundEvent], pm: pluggy.PluginManager
+) -> None:
+    tenant_id = await service.tenant_for_account(PLATFORM_KIND, account) if account else None
+    if tenant_id is None:
+        log.warning("webhook_unknown_account", channel=PLATFORM_KIND, account=account[:64])
+        return
+    with tenant_context(tenant_id):
+        if not await service.tenant_is_live(tenant_id) or (
+            await webhook_channel(PLATFORM_KIND, pm) is None
+        ):
+            log.warning("webhook_channel_off", channel=PLATFORM_KIND, tenant=tenant_id)
+            return
+        await store_events(PLATFORM_KIND, events)
+
+
+def route_handlers() -> list[Any]:
+    """The webhook routes, for ``create_app``."""
+    return [platform_webhook, tenant_webhook]
