@@ -102,24 +102,29 @@ class Graph:
                 raise ChannelError("the Graph API gave no usable media URL")
             if _size(info.get("file_size")) > limit:
                 raise ChannelError(f"media over {limit} bytes", code="size")
-            # Redirects are followed; httpx drops the token when one leaves the host.
-            async with client.stream("GET", media_url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    await response.aread()
-                    raise error_from(response)
-                if _size(response.headers.get("content-length")) > limit:
-                    raise ChannelError(f"media over {limit} bytes", code="size")
-                data = bytearray()
-                try:
-                    async for chunk in response.aiter_bytes():
-                        data += chunk
-                        if len(data) > limit:
-                            raise ChannelError(f"media over {limit} bytes", code="size")
-                except httpx.HTTPError as exc:
-                    raise ChannelError(f"media download failed: {exc}", retryable=True) from exc
-        content_type = mime if isinstance(mime, str) and mime else ""
-        content_type = content_type or response.headers.get("content-type", "")
-        return Media(bytes(data), content_type.split(";")[0].strip() or "application/octet-stream")
+            try:
+                data = await _read_capped(client, media_url, limit)
+            except httpx.HTTPError as exc:
+                raise ChannelError(f"media download failed: {exc}", retryable=True) from exc
+        content_type = (mime if isinstance(mime, str) else "") or data.content_type
+        return Media(data.data, content_type.split(";")[0].strip() or "application/octet-stream")
+
+
+async def _read_capped(client: httpx.AsyncClient, url: str, limit: int) -> Media:
+    """GET ``url``; stop as soon as more than ``limit`` bytes are announced or arrive."""
+    # Redirects are followed; httpx drops the token when one leaves the host.
+    async with client.stream("GET", url, follow_redirects=True) as response:
+        if response.status_code != 200:
+            await response.aread()
+            raise error_from(response)
+        if _size(response.headers.get("content-length")) > limit:
+            raise ChannelError(f"media over {limit} bytes", code="size")
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise ChannelError(f"media over {limit} bytes", code="size")
+        return Media(bytes(data), response.headers.get("content-type", ""))
 
 
 async def _call(request: Any) -> httpx.Response:
@@ -130,6 +135,8 @@ async def _call(request: Any) -> httpx.Response:
         raise ChannelError("the Graph API did not answer in time", retryable=True) from exc
     except httpx.HTTPError as exc:
         raise ChannelError(f"the Graph API could not be reached: {exc}", retryable=True) from exc
+    except httpx.InvalidURL as exc:  # LOYALCHAT_WHATSAPP_API_BASE is not a URL
+        raise ChannelError(f"bad Graph API address: {exc}") from exc
     if response.status_code >= 300:
         raise error_from(response)
     return response

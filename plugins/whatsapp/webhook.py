@@ -46,7 +46,7 @@ def signature_ok(body: bytes, header: str, app_secret: str) -> bool:
     if not _HEX64.fullmatch(given):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return hmac.compare_digest(expected.encode(), given.encode(errors="replace"))
 
 
 def handshake_ok(query: Mapping[str, str], verify_token: str) -> bool:
@@ -54,7 +54,7 @@ def handshake_ok(query: Mapping[str, str], verify_token: str) -> bool:
     given = str(query.get("hub.verify_token", ""))
     if not verify_token or query.get("hub.mode") != "subscribe" or not challenge(query):
         return False
-    return hmac.compare_digest(verify_token.encode(), given.encode())
+    return hmac.compare_digest(verify_token.encode(), given.encode(errors="replace"))
 
 
 def challenge(query: Mapping[str, str]) -> str:
