@@ -328,6 +328,18 @@ async def test_another_numbers_media_or_a_wrong_token_is_refused(graph_api: Fake
             await adapter.fetch_media(bad, CONFIG)
 
 
+async def test_an_expired_or_refused_media_url_is_an_error(graph_api: FakeGraphApi) -> None:
+    media_id = graph_api.add_media(b"photo")
+    graph_api.media[media_id].download_status = 404
+    with pytest.raises(ChannelError) as caught:
+        await adapter.fetch_media(media_id, CONFIG)
+    assert not caught.value.retryable and caught.value.reason == ""
+    graph_api.media[media_id].download_status = 401
+    with pytest.raises(ChannelError) as caught:
+        await adapter.fetch_media(media_id, CONFIG)
+    assert caught.value.reason == "auth"
+
+
 @pytest.mark.parametrize(
     ("declared", "chunked", "downloads"),
     [

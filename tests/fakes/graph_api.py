@@ -84,6 +84,7 @@ class StoredMedia:
     declared_size: int | None = None  # what GET /<media_id> states (default: the real size)
     chunked: bool = False  # download without Content-Length (the size shows only on reading)
     filename: str = ""
+    download_status: int = 200  # e.g. 404: the URL expired (after 5 minutes at Meta)
 
 
 @dataclass(slots=True)
@@ -281,8 +282,9 @@ class FakeGraphApi:
 
     def _download(self, media_id: str) -> tuple[int, dict, bytes]:
         item = self.media.get(media_id)
-        if item is None:
-            return 404, {"Content-Type": "text/plain"}, b"not found"
+        if item is None or item.download_status != 200:
+            status = 404 if item is None else item.download_status
+            return status, {"Content-Type": "text/plain"}, b"not found"
         headers = {"Content-Type": item.mime_type}
         if item.chunked:
             headers["X-Fake-No-Length"] = "1"
