@@ -341,3 +341,17 @@ async def test_a_replayed_push_keeps_its_provider_id() -> None:
     first = (await adapter.parse(hook.inbound(), config)).events[0]
     again = (await adapter.parse(hook.inbound(), config)).events[0]
     assert first.provider_id == again.provider_id
+
+
+def test_registered_by_entry_point(plugins) -> None:
+    from loyalchat.extensions.channels import get_channels
+    from loyalchat.extensions.tenant_plugins import get_settings_fields
+
+    channels = get_channels(plugins)
+    assert isinstance(channels["wechat"], WeChatAdapter)
+    assert channels.owner("wechat") == "wechat"
+    assert [f.name for f in get_settings_fields(plugins)["wechat"]][:3] == [
+        "appid",
+        "original_id",
+        "secret",
+    ]

@@ -276,3 +276,18 @@ async def test_push_menu(wechat_api: FakeWeChatApi) -> None:
     with pytest.raises(ChannelError) as caught:
         await push_menu(CONFIG, {CARD: "My card"})
     assert caught.value.code == "40018"
+
+
+async def test_redis_outage_is_retryable(
+    wechat_api: FakeWeChatApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOYALCHAT_REDIS_URL", "redis://127.0.0.1:1/0")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ChannelError) as caught:
+            await adapter.send(OutboundMessage(to=OPENID, text="hi"), CONFIG)
+        assert caught.value.retryable
+        assert wechat_api.messages == []
+    finally:
+        monkeypatch.delenv("LOYALCHAT_REDIS_URL")
+        get_settings.cache_clear()

@@ -10,6 +10,7 @@ JSON bodies are sent as UTF-8, not ``\\u`` escapes, which WeChat would show as w
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -131,7 +132,7 @@ async def send(message: OutboundMessage, config: Mapping[str, Any]) -> SendResul
         media_id = await upload_image(config, message.image, message.image_type)
         payload = {"touser": message.to, "msgtype": "image", "image": {"media_id": media_id}}
         provider_id = await _custom_send(config, payload) or provider_id
-    return SendResult(provider_id=provider_id or message.key or f"wechat:{message.to}")
+    return SendResult(provider_id=provider_id or message.key or f"wechat:{uuid.uuid4().hex}")
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> bytes:

@@ -107,6 +107,14 @@ class RedisTokens:
         return aioredis.Redis.from_url(self.url, socket_timeout=5)
 
     async def get(self, key: str, fetch: Fetch) -> str:
+        import redis.exceptions
+
+        try:
+            return await self._get(key, fetch)
+        except redis.exceptions.RedisError as exc:  # an outage delays the send, loses nothing
+            raise ChannelError(f"WeChat token: Redis {type(exc).__name__}", retryable=True) from exc
+
+    async def _get(self, key: str, fetch: Fetch) -> str:
         lock = f"{key}:lock"
         deadline = time.monotonic() + self.wait_seconds
         async with self._client() as client:
@@ -131,8 +139,13 @@ class RedisTokens:
                 await asyncio.sleep(WAIT_STEP)
 
     async def drop(self, key: str, token: str) -> None:
-        async with self._client() as client:
-            await client.eval(_DELETE_IF, 1, key, token)
+        import redis.exceptions
+
+        try:
+            async with self._client() as client:
+                await client.eval(_DELETE_IF, 1, key, token)
+        except redis.exceptions.RedisError as exc:
+            raise ChannelError(f"WeChat token: Redis {type(exc).__name__}", retryable=True) from exc
 
 
 _memory = MemoryTokens()
