@@ -327,7 +327,7 @@ async def test_skipped_pushes_still_answer_success(mode: str) -> None:
     for xml in (
         view_xml(OPENID, "https://example.com/wallet"),
         message_xml(OPENID, "event", Event="TEMPLATESENDJOBFINISH", Status="success"),
-        "<xml><ToUserName>gh_x</ToUserName><MsgType>text</MsgType><Content>no sender</Content></xml>",
+        f"<xml><ToUserName>{ORIGINAL_ID}</ToUserName><MsgType>text</MsgType><Content>no sender</Content></xml>",
     ):
         hook = sign_push(xml, config)
         assert await adapter.verify(hook.inbound(), config)
@@ -355,3 +355,15 @@ def test_registered_by_entry_point(plugins) -> None:
         "original_id",
         "secret",
     ]
+
+
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+async def test_push_for_another_account_refused(mode: str) -> None:
+    """Two shops: a push to shop B's account, posted to shop A's URL with A's token and key,
+    is refused because its ToUserName is not A's original id."""
+    shop_a = wechat_config(mode, original_id="gh_aaaaaaaaaaaa")
+    hook = sign_push(text_xml(OPENID, "hi", to="gh_bbbbbbbbbbbb"), shop_a)
+    assert not await adapter.verify(hook.inbound(), shop_a)
+    assert (await adapter.parse(hook.inbound(), shop_a)).events == []
+    # Without an original id configured, the signature (and in safe mode the appid) decides.
+    assert await adapter.verify(hook.inbound(), shop_a | {"original_id": ""})

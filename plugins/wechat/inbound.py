@@ -112,10 +112,9 @@ def open_request(
     # Compatible mode sends plain fields beside Encrypt: without a key they are what we read.
     encrypted = "Encrypt" in envelope and (safe or bool(key))
     if not encrypted:
-        if safe:
+        if safe or not signature_matches(query.get("signature", ""), token, timestamp, nonce):
             return False, None, ""
-        ok = signature_matches(query.get("signature", ""), token, timestamp, nonce)
-        return ok, envelope if ok else None, ""
+        return _for_account(envelope, config)
     encrypt = envelope.get("Encrypt", "")
     if not encrypt or not signature_matches(msg_signature, token, timestamp, nonce, encrypt):
         return False, None, ""
@@ -123,7 +122,19 @@ def open_request(
         inner = read_fields(decrypt(encrypt, key, appid))
     except CryptoError:
         return False, None, ""
-    return True, inner, ""
+    return _for_account(inner, config) if inner is not None else (True, None, "")
+
+
+def _for_account(
+    fields: dict[str, str], config: Mapping[str, Any]
+) -> tuple[bool, dict[str, str] | None, str]:
+    """Refuse a push addressed to another account than the tenant's ``original_id`` (when
+    set): plain mode signs no body, so this is what keeps one shop's pushes out of another's."""
+    original_id = str(config.get("original_id") or "").strip()
+    to = fields.get("ToUserName", "").strip()
+    if original_id and to and to != original_id:
+        return False, None, ""
+    return True, fields, ""
 
 
 def _provider_id(*parts: str) -> str:
