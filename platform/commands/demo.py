@@ -14,10 +14,12 @@ import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
 from loyalchat import db
+from loyalchat.commands.demo_channels import ensure_demo_channels
 from loyalchat.commands.demo_loyalty import ensure_demo_programme
 from loyalchat.context import Actor, tenant_context
 from loyalchat.log import configure_logging
@@ -37,10 +39,10 @@ def _credentials_file() -> Path:
     return get_settings().var_dir / "demo.json"
 
 
-async def ensure_demo() -> dict[str, str]:
+async def ensure_demo() -> dict[str, Any]:
     """Create or repair the demo data; return the credentials."""
     path = _credentials_file()
-    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     owner_password = saved.get("owner_password") or secrets.token_urlsafe(12)
     admin_password = saved.get("admin_password") or secrets.token_urlsafe(12)
 
@@ -69,8 +71,9 @@ async def ensure_demo() -> dict[str, str]:
                     await apikeys.revoke_key(row["id"])
             api_key = (await apikeys.create_key(KEY_NAME, Role.manager, owner.id)).key
         await ensure_demo_programme()
+        channels = await ensure_demo_channels(DEMO_SLUG)
 
-    credentials = {
+    credentials: dict[str, Any] = {
         "tenant": DEMO_SLUG,
         "tenant_name": DEMO_NAME,
         "api_key": api_key,
@@ -79,6 +82,7 @@ async def ensure_demo() -> dict[str, str]:
         "admin_email": ADMIN_EMAIL,
         "admin_password": admin_password,
         "url": get_settings().public_base_url,
+        "channels": channels,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
@@ -102,7 +106,7 @@ async def _ensure_user(email: str, password: str, name: str, *, admin: bool) -> 
 DEMO_MEMBER = "M000001"  # has purchases and a redemption (demo_loyalty)
 
 
-async def _run(*, with_wallet: bool = False) -> tuple[dict[str, str], str | None]:
+async def _run(*, with_wallet: bool = False) -> tuple[dict[str, Any], str | None]:
     async with db.connected():
         credentials = await ensure_demo()
         if not with_wallet:
@@ -113,7 +117,7 @@ async def _run(*, with_wallet: bool = False) -> tuple[dict[str, str], str | None
         return credentials, await links.wallet_url(DEMO_MEMBER, DEMO_SLUG)
 
 
-def _next_steps(credentials: dict[str, str], wallet_url: str) -> list[str]:
+def _next_steps(credentials: dict[str, Any], wallet_url: str) -> list[str]:
     """What a newcomer does once the server is up: one step per login, and the wallet."""
     base = credentials["url"].rstrip("/")
     loyalchat = ".venv/bin/loyalchat" if Path(".venv/bin/loyalchat").exists() else "loyalchat"
@@ -132,6 +136,11 @@ def _next_steps(credentials: dict[str, str], wallet_url: str) -> list[str]:
         "  3. The platform admin: sign in as Admin on the same page; it lands on",
         f"     {base}/admin (approve and suspend shops, plugins, health). It runs the",
         "     platform, not a shop, so the shop console (/console) answers it with 403.",
+        "  4. The shop's web chat, what a customer without WhatsApp or WeChat uses (say",
+        "     JOIN, then 積分 / points, rewards, my coupons):",
+        f"     {credentials['channels']['webchat']['url']}",
+        "     WhatsApp and WeChat are connected with made-up accounts: their webhook URLs and",
+        f"     secrets are in `{loyalchat} demo --json` (channels).",
         f"The credentials are kept in {saved}.",
     ]
 
