@@ -162,6 +162,7 @@ async def _choose(chat: Chat, choice_id: str, text: str) -> list[Reply]:
     ``cmd:<command>``, ``rule:<auto-reply id>``; any other id (a menu click's key) is read
     as if typed."""
     kind, _, value = choice_id.partition(":")
+    kind = kind.lower()
     if kind == "reward" and value.isdigit():
         return await rewards.confirm(chat, int(value))
     if kind == "confirm" and value in ("yes", "no"):
@@ -174,9 +175,10 @@ async def _choose(chat: Chat, choice_id: str, text: str) -> list[Reply]:
     if kind == "lang" and value in LOCALES:
         await chat.wait_for_nothing()
         return [await language.switch(chat.conversation, chat.member.id, value)]
-    if kind == "cmd" and value in COMMANDS:
-        return await COMMANDS[value](chat)
+    if kind == "cmd" and value.lower() in COMMANDS:
+        return await COMMANDS[value.lower()](chat)
     if kind == "rule" and value.isdigit():
         return await menu.rule_reply(chat, int(value))
-    typed = choice_id if words.command(choice_id) or not text else text
+    key = choice_id.replace("_", " ")  # a WeChat menu click's key: "CARD", "MY_COUPONS"
+    typed = key if words.command(key) or not text else text
     return await _read(chat, typed, welcomed=False, numbers=False)
