@@ -56,6 +56,9 @@
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  // Whether the reader is at the newest message: a picture that loads later keeps them there.
+  var stuck = true;
+  log.addEventListener("scroll", function () { stuck = nearBottom(); });
   function nearBottom() {
     return log.scrollHeight - log.scrollTop - log.clientHeight < 120;
   }
@@ -80,7 +83,7 @@
       var img = document.createElement("img");
       img.src = item.image;
       img.alt = T.picture || "";
-      img.addEventListener("load", function () { if (nearBottom()) toBottom(); });
+      img.addEventListener("load", function () { if (stuck) toBottom(); });
       div.appendChild(img);
     }
     if (item.text) {
@@ -123,7 +126,24 @@
         list.appendChild(li);
       }
     });
+    settleChoices();
     if (stick || items.length) toBottom();
+  }
+
+  // Buttons answer the question they came with: once the visitor has said anything after
+  // it (a tap, or typing), they are spent; the one whose title was said shows as chosen.
+  function settleChoices() {
+    var boxes = list.querySelectorAll(".c-choices");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var next = box.parentNode.nextElementSibling;
+      while (next && !next.classList.contains("c-in")) next = next.nextElementSibling;
+      if (!next) return;
+      var said = next.textContent.trim();
+      Array.prototype.forEach.call(box.children, function (button) {
+        button.disabled = true;
+        if (button.textContent === said) button.classList.add("is-chosen");
+      });
+    });
   }
 
   function note(li, text, retry) {
