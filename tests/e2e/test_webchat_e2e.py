@@ -21,6 +21,7 @@ from loyalchat.tenants.tables import Tenant
 from tests.e2e.test_console_e2e import no_sideways_scroll
 from tests.e2e.test_loyalty_e2e import OWNER, PHONE
 from tests.fixtures import World
+from tests.media_helpers import png
 
 pytestmark = pytest.mark.e2e
 
@@ -130,14 +131,25 @@ async def test_join_card_and_redeem_a_coupon_in_the_chat(
     assert await no_sideways_scroll(page)
     await page.screenshot(path=shots / "6-coupon-qr.png", full_page=True)
 
+    # A photo from the camera: uploaded, sent, shown from the server, answered.
+    answers = await page.locator(".c-out").count()
+    await page.get_by_test_id("chat-photo").set_input_files(
+        {"name": "receipt.png", "mimeType": "image/png", "buffer": png((600, 800), "white")}
+    )
+    mine = page.locator('.c-in img[src*="/chat/media/"]')
+    await expect(mine).to_have_count(1, timeout=ANSWER)  # the stored message, not the preview
+    await expect(page.locator(".c-out")).to_have_count(answers + 1, timeout=ANSWER)
+    await page.screenshot(path=shots / "7-photo.png")
+
     # The same conversation after a reload (the device cookie), and on a desktop.
     await page.reload()
     await expect(shop_says(page, member_no).first).to_be_visible(timeout=ANSWER)
     await expect(page.locator(".c-out img")).to_have_count(1, timeout=ANSWER)
+    await expect(page.locator(".c-in img")).to_have_count(1)
     await expect(page.locator(".c-choice:enabled")).to_have_count(0)  # answered questions
     await expect(page.locator(".c-choice.is-chosen")).to_have_count(2)  # the coffee, yes
     await page.set_viewport_size(DESKTOP)
     assert await no_sideways_scroll(page)
-    await page.screenshot(path=shots / "7-desktop.png")
+    await page.screenshot(path=shots / "8-desktop.png")
     assert problems == []
     await context.close()
