@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from loyalchat.bot import language
 from loyalchat.bot.engine import respond
 from loyalchat.context import tenant_context
 from loyalchat.conversations import state
@@ -166,3 +169,33 @@ async def test_a_merged_member_is_followed(tenant_a: World) -> None:
         row = await conversation_row(conversation)
     assert kept.member_no in card
     assert row["member"] == kept.id
+
+
+@pytest.mark.parametrize(
+    ("text", "shop", "expected"),
+    [
+        ("積分", "en", "zh-Hant"),
+        ("我想兌換禮品", "zh-Hans", "zh-Hant"),
+        ("积分", "zh-Hant", "zh-Hans"),
+        ("你好", "zh-Hans", "zh-Hans"),  # the same in both scripts: the shop's Chinese
+        ("你好", "en", "zh-Hant"),
+        ("Ｈｉ", "zh-Hant", "en"),  # full-width Latin letters
+        ("hello 你好", "zh-Hans", "zh-Hans"),  # any Chinese decides
+        ("123 👍", "zh-Hant", None),
+        ("", "zh-Hant", None),
+    ],
+)
+def test_language_is_guessed_from_the_first_message(text: str, shop: str, expected) -> None:
+    assert language.guess(text, shop) == expected
+
+
+async def test_the_welcome_is_in_the_language_of_the_first_message(tenant_a: World) -> None:
+    with tenant_context(tenant_a.id, CHAT):
+        hant = joined(await say(await open_conversation(sender="1"), "你好嗎", sender="1"))
+        hans = joined(await say(await open_conversation(sender="2"), "你们好", sender="2"))
+        en = joined(await say(await open_conversation(sender="3"), "Hi!", sender="3"))
+        plain = joined(await say(await open_conversation(sender="4"), "👍", sender="4"))
+    assert "歡迎！你是 Alpha-Tea 的會員 M000001。" in hant and "「積分」" in hant
+    assert "欢迎！你是 Alpha-Tea 的会员 M000002。" in hans and "“积分”" in hans
+    assert "Welcome! You are member M000003 of Alpha-Tea." in en
+    assert "會員 M000004" in plain  # nothing to guess from: the shop's language

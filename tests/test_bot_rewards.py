@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from loyalchat import db
 from loyalchat.bot.engine import respond
 from loyalchat.context import tenant_context
 from loyalchat.conversations.tables import Conversation
@@ -184,3 +185,32 @@ async def test_a_conversation_of_one_shop_cannot_redeem_anothers_reward(
         grants_b = await scoped_count(Grant)
     assert "no longer in the catalogue" in answer[0].text
     assert "expired" not in after[0].text and grants_a == grants_b == 0 and left == 500
+
+
+async def test_inside_the_cores_transaction_a_refusal_leaves_no_grant_and_taps_redeem_once(
+    tenant_a: World,
+) -> None:
+    """The core answers an event in one write transaction: the redemption joins it."""
+    with tenant_context(tenant_a.id, CHAT):
+        coffee = await make_reward()
+        conversation, member = await _member_with_points(150)
+        await say(conversation, kind=EventKind.choice, choice_id=f"reward:{coffee.id}")
+        await ledger.debit(member, 100, kind=EntryKind.adjust, key="spent", reason="test")
+        async with db.write_transaction():
+            refused = await say(conversation, "yes")
+        assert "not have enough points" in refused[0].text
+        assert await scoped_count(Grant) == 0 and await balance(member) == 50
+        await ledger.earn(member, 450, key="more")
+        await say(conversation, kind=EventKind.choice, choice_id=f"reward:{coffee.id}")
+        taps = [make_turn(conversation, kind=EventKind.choice, choice_id="confirm:yes")] * 2
+
+    async def run(turn) -> list:
+        with tenant_context(tenant_a.id, CHAT):
+            async with db.write_transaction():
+                return await respond(turn)
+
+    async with pooled():
+        results = await asyncio.gather(*(run(turn) for turn in taps))
+    with tenant_context(tenant_a.id, CHAT):
+        assert await scoped_count(Grant) == 1 and await balance(member) == 400
+    assert len({_without_link(result[0].text) for result in results}) == 1

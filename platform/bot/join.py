@@ -13,6 +13,7 @@ from loyalchat.bot import texts
 from loyalchat.bot.replies import Reply, Turn
 from loyalchat.conversations import autoreplies, state
 from loyalchat.conversations.state import ConversationOut
+from loyalchat.domain import DomainError
 from loyalchat.members import links
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
@@ -39,9 +40,15 @@ async def member_of(
             return member, bool(joined.get("new"))
         return member, None
     ids = [turn.event.sender]
-    if turn.event.phone:
+    if turn.event.phone and turn.event.phone != turn.event.sender:
         ids.append(turn.event.phone)
-    member, created = await members.join_by_identity(turn.channel, ids, locale=locale or "")
+    try:
+        member, created = await members.join_by_identity(turn.channel, ids, locale=locale or "")
+    except DomainError as exc:
+        if exc.code != "invalid_external_id" or len(ids) == 1:
+            raise
+        # A phone the channel gave that is no id: the sender alone identifies them.
+        member, created = await members.join_by_identity(turn.channel, ids[:1], locale=locale or "")
     await state.link_member(
         conversation, member.id, event_id=turn.inbound_event_id, created=created
     )

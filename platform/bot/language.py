@@ -26,16 +26,17 @@ def _has_cjk(text: str) -> bool:
 def guess(text: str, shop_locale: str) -> str | None:
     """The language a message is written in, or None when it does not say (digits, emoji).
 
-    Chinese in characters of one script only is that script; Chinese whose characters are
-    the same in both ("你好") is the shop's Chinese, else Traditional.
+    Chinese with Traditional characters is zh-Hant, with Simplified ones zh-Hans; Chinese
+    whose characters are the same in both ("你好") is the shop's Chinese, else Traditional.
     """
     text = unicodedata.normalize("NFKC", text or "")
     if _has_cjk(text):
-        simplified, traditional = to_simplified(text), to_traditional(text)
-        if simplified == text and traditional != text:
-            return "zh-Hans"
-        if traditional == text and simplified != text:
+        # Characters that change to Simplified are Traditional ones (checked first: the
+        # Hong Kong table also "changes" some Traditional characters, 兌 -> 兑).
+        if to_simplified(text) != text:
             return "zh-Hant"
+        if to_traditional(text) != text:
+            return "zh-Hans"
         shop = normalize_locale(shop_locale)
         return shop if shop.startswith("zh") else "zh-Hant"
     if any(char.isascii() and char.isalpha() for char in text):

@@ -10,13 +10,15 @@ answers the others with the same grant. After the redemption the step becomes
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from babel.dates import format_date
 
-from loyalchat import i18n
+from loyalchat import db, i18n
 from loyalchat.bot import texts
 from loyalchat.bot.chat import Chat
 from loyalchat.bot.replies import Reply
@@ -117,13 +119,34 @@ async def answer(chat: Chat, yes: bool) -> list[Reply] | None:
         await chat.wait_for_nothing()
         return [Reply(text=chat.say(texts.CANCELLED))]
     try:
-        grant = await rewards.redeem(chat.member.id, int(step["reward"]), key=step["key"])
+        grant = await _redeem(chat.member.id, int(step["reward"]), step["key"])
     except DomainError as exc:
         await chat.wait_for_nothing()
         message = texts.REDEEM_ERRORS.get(exc.code, texts.REDEEM_FAILED)
         return [Reply(text=chat.say(message))]
     await chat.wait_for({"step": "redeemed", "key": step["key"]})
     return await _granted(chat, grant)
+
+
+async def _redeem(member_id: int, reward_id: int, key: str) -> GrantOut:
+    """``rewards.redeem`` in a transaction of its own, as the wallet calls it.
+
+    The core answers an event inside one transaction. ``rewards.redeem`` joined to a
+    caller's transaction cannot roll back its own refusal (the grant row it inserted
+    before the balance check would be found by its key and answered as a replay, with no
+    debit), so it runs detached: committed on its own, once per key. If the turn's
+    transaction then fails, the event is answered again from the same step and the key
+    replays the grant.
+    """
+    engine = db.current_engine()
+    if engine.current_transaction.get() is None:
+        return await rewards.redeem(member_id, reward_id, key=key)
+    context = contextvars.copy_context()
+    context.run(engine.current_transaction.set, None)
+    task = asyncio.get_running_loop().create_task(
+        rewards.redeem(member_id, reward_id, key=key), context=context
+    )
+    return await task
 
 
 async def _granted(chat: Chat, grant: GrantOut) -> list[Reply]:

@@ -28,6 +28,7 @@ TIME_LIMIT = 0.25  # seconds one search may take
 START_LIMIT = 30.0  # seconds a child may take to start (imports on a busy machine)
 SLOW_FOR = 600.0  # seconds a pattern that ran out of time is skipped
 MAX_TEXT = 1000  # characters of a message a pattern is run on
+MAX_SLOW = 1000  # patterns remembered as slow
 
 
 def _serve(conn: Connection) -> None:
@@ -106,6 +107,9 @@ async def search(pattern: str, text: str, *, limit: float = TIME_LIMIT) -> bool 
     except ValueError:
         return False  # validated when saved; an unreadable pattern matches nothing
     if found is None:
+        if len(_slow) >= MAX_SLOW:  # bounded: forget the oldest marks first
+            for old in sorted(_slow, key=_slow.__getitem__)[: MAX_SLOW // 2]:
+                del _slow[old]
         _slow[pattern] = now + SLOW_FOR
         log.warning("auto-reply pattern ran out of time", pattern=pattern, limit=limit)
     return found
