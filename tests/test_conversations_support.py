@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+import pytest
+from dramatiq.brokers.stub import StubBroker
 from litestar import Litestar
 
 from loyalchat.context import Actor, tenant_context
+from loyalchat.conversations.inbound import register_channel_handlers
 from loyalchat.extensions.base import InboundRequest
 from loyalchat.extensions.channels import (
     Capability,
@@ -39,7 +42,10 @@ from loyalchat.pluginmanager import (
     install_plugin_manager,
     uninstall_plugin_manager,
 )
+from loyalchat.tasks.embedded import EmbeddedWorker
 from loyalchat.tenants import plugin_settings
+from tests.fixtures import World
+from tests.test_tasks_support import drain, fresh_stub_broker
 
 KIND = "signchat"
 PLUGIN = "signchat_plugin"
@@ -193,3 +199,54 @@ def text_event(n: int | str, text: str = "hello", sender: str = "u1", **more: An
 
 def signed(payload: bytes, slug: str = "alpha-tea") -> dict[str, str]:
     return {"x-signature": sign(payload, SECRETS[slug]), "content-type": "application/json"}
+
+
+# -- fixtures (import them into a test module: ``from ... import chat, stub_broker``) -----
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    yield from fresh_stub_broker()  # type: ignore[misc]
+
+
+@dataclass
+class Chat:
+    """Two shops with the test channel on, the app, and a paused in-process worker."""
+
+    pm: pluggy.PluginManager
+    plugin: SignChatPlugin
+    app: Litestar
+    worker: EmbeddedWorker
+    a: World
+    b: World
+
+    @property
+    def adapter(self) -> SignChat:
+        return self.plugin.adapter
+
+
+@pytest.fixture
+async def chat(tenant_a: World, tenant_b: World, stub_broker: StubBroker) -> AsyncIterator[Chat]:
+    pm, plugin = build(platform_app=PlatformAppPlugin())
+    with installed(pm):
+        register_channel_handlers(pm)
+        await connect(pm, tenant_a.id, "alpha-tea")
+        await connect(pm, tenant_b.id, "bravo-bakery")
+        worker = EmbeddedWorker(stub_broker, threads=2, worker_timeout_ms=50)
+        try:
+            yield Chat(pm, plugin, app_for(pm), worker, tenant_a, tenant_b)
+        finally:
+            worker.stop()
+
+
+async def post(chat: Chat, *events: dict[str, Any], slug: str = "alpha-tea") -> int:
+    """Post signed events to a shop's URL and process them; returns the HTTP status."""
+    from litestar.testing import AsyncTestClient
+
+    payload = body(*events)
+    async with AsyncTestClient(app=chat.app) as client:
+        answer = await client.post(
+            f"/hooks/{KIND}/{slug}", content=payload, headers=signed(payload, slug)
+        )
+    await drain(chat.worker)
+    return answer.status_code

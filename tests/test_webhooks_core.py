@@ -10,71 +10,41 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pluggy
 import pytest
-from dramatiq.brokers.stub import StubBroker
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.context import tenant_context
 from loyalchat.conversations import service
-from loyalchat.conversations.inbound import register_channel_handlers
-from loyalchat.conversations.tables import ChannelAccount, Conversation, InboundMessage
+from loyalchat.conversations.inbound import handle_event
+from loyalchat.conversations.tables import (
+    ChannelAccount,
+    Conversation,
+    InboundMessage,
+    OutboundMessage,
+)
+from loyalchat.inbox.service import InboundEventRow
 from loyalchat.inbox.tables import InboundEvent
 from loyalchat.settings import get_settings
-from loyalchat.tasks.embedded import EmbeddedWorker
 from loyalchat.tenants import service as tenant_service
 from loyalchat.tenants.tables import TenantStatus
-from tests.fixtures import World
+from tests import test_conversations_support as support
 from tests.test_conversations_support import (
     KIND,
-    PlatformAppPlugin,
-    SignChatPlugin,
-    app_for,
+    Chat,
     body,
-    build,
-    connect,
-    installed,
     sign,
     signed,
     text_event,
 )
-from tests.test_tasks_support import drain, fresh_stub_broker
+from tests.test_tasks_support import drain
+
+stub_broker = support.stub_broker  # fixtures
+chat = support.chat
 
 URL_A = f"/hooks/{KIND}/alpha-tea"
 URL_B = f"/hooks/{KIND}/bravo-bakery"
-
-
-@pytest.fixture
-def stub_broker() -> Iterator[StubBroker]:
-    yield from fresh_stub_broker()  # type: ignore[misc]
-
-
-@dataclass
-class Chat:
-    pm: pluggy.PluginManager
-    plugin: SignChatPlugin
-    app: Litestar
-    worker: EmbeddedWorker
-    a: World
-    b: World
-
-
-@pytest.fixture
-async def chat(tenant_a: World, tenant_b: World, stub_broker: StubBroker) -> AsyncIterator[Chat]:
-    pm, plugin = build(platform_app=PlatformAppPlugin())
-    with installed(pm):
-        register_channel_handlers(pm)
-        await connect(pm, tenant_a.id, "alpha-tea")
-        await connect(pm, tenant_b.id, "bravo-bakery")
-        worker = EmbeddedWorker(stub_broker, threads=2, worker_timeout_ms=50)
-        try:
-            yield Chat(pm, plugin, app_for(pm), worker, tenant_a, tenant_b)
-        finally:
-            worker.stop()
 
 
 async def _count(table, tenant_id: int | None = None) -> int:
@@ -165,8 +135,20 @@ async def test_a_replay_is_stored_and_processed_once(chat: Chat) -> None:
     assert await _count(InboundEvent) == 1
     rows = await InboundMessage.select(InboundMessage.text, InboundMessage.tenant)
     assert rows == [{"text": "積分", "tenant": chat.a.id}]
-    events = await InboundEvent.select(InboundEvent.status, InboundEvent.attempts)
-    assert events == [{"status": "done", "attempts": 1}]
+    events = await InboundEvent.select(
+        InboundEvent.id, InboundEvent.status, InboundEvent.attempts, InboundEvent.payload
+    ).output(load_json=True)
+    assert [(e["status"], e["attempts"]) for e in events] == [("done", 1)]
+    replies = await OutboundMessage.select(OutboundMessage.key, OutboundMessage.status)
+    assert replies and {r["status"] for r in replies} == {"sent"}
+    assert {r["key"].rsplit(":", 1)[0] for r in replies} == {f"reply:{events[0]['id']}"}
+    # The handler run again on the same event (a retry after a crash) adds nothing.
+    row = InboundEventRow(events[0]["id"], chat.a.id, KIND, "m-replay", events[0]["payload"])
+    with tenant_context(chat.a.id):
+        await handle_event(row)
+    await drain(chat.worker)
+    assert await _count(InboundMessage) == 1
+    assert await _count(OutboundMessage) == len(replies) == len(chat.adapter.sent)
 
 
 async def test_a_batch_of_many_messages(chat: Chat) -> None:
@@ -190,6 +172,8 @@ async def test_unknown_message_types_are_stored_and_kept(chat: Chat) -> None:
     await drain(chat.worker)
     rows = await InboundMessage.select(InboundMessage.kind, InboundMessage.text)
     assert rows == [{"kind": "unknown", "text": ""}]
+    answers = await OutboundMessage.select(OutboundMessage.text, OutboundMessage.status)
+    assert answers and all(a["text"] and a["status"] == "sent" for a in answers)
 
 
 async def test_two_tenants_never_cross(chat: Chat) -> None:

@@ -121,23 +121,30 @@ def _choices(value: Any) -> list[dict[str, Any]]:
     return list(value) if isinstance(value, list) else []
 
 
-async def thread(conversation_id: int, *, after_id: int = 0, limit: int = 100) -> list[dict]:
+async def thread(
+    conversation_id: int, *, after_id: int = 0, limit: int = 100, after_out_id: int | None = None
+) -> list[dict]:
     """Both directions of a conversation, oldest first, as the console and web chat show
-    them. ``after_id`` is the position of the last item a page already has (the number in
-    ``"in:<id>"``/``"out:<id>"`` ids is per direction, so pass the largest of either:
-    the thread is ordered by time and an item newer than ``after_id`` in time comes back).
-    Another tenant's conversation reads as empty.
+    them; another tenant's conversation reads as empty.
+
+    Item ids are ``"in:<n>"``/``"out:<n>"``, numbered per direction. For exact polling pass
+    the newest inbound number as ``after_id`` and the newest outbound one as
+    ``after_out_id``: only newer rows of each come back. With ``after_id`` alone, items
+    newer in time than the newest item numbered up to ``after_id`` in either direction
+    come back (pass the smaller of the two numbers to skip nothing).
     """
     limit = max(1, min(int(limit), MAX_PAGE))
     conversation = await _conversation(conversation_id)
     if conversation is None:
         return []
-    since = await _since(conversation_id, after_id)
     inbound_q = scoped_select(InboundMessage).where(InboundMessage.conversation == conversation_id)
     outbound_q = scoped_select(OutboundMessage).where(
         OutboundMessage.conversation == conversation_id
     )
-    if since is not None:
+    if after_out_id is not None:
+        inbound_q = inbound_q.where(InboundMessage.id > max(0, int(after_id)))
+        outbound_q = outbound_q.where(OutboundMessage.id > max(0, int(after_out_id)))
+    elif (since := await _since(conversation_id, after_id)) is not None:
         inbound_q = inbound_q.where(InboundMessage.created_at > since)
         outbound_q = outbound_q.where(OutboundMessage.created_at > since)
     inbound = await inbound_q.order_by(InboundMessage.id).limit(limit)
