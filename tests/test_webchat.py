@@ -129,3 +129,17 @@ async def test_photo_upload_checks_the_picture_and_the_device(
     claim = device.read_device(token, tenant_a.id)
     key = device.read_upload(body["photo"], claim)
     assert key in tenant_files(tenant_a.id) and tenant_files(tenant_b.id) == []
+
+
+async def test_a_photo_past_the_request_limit_is_refused_not_a_500(
+    client: AsyncTestClient, tenant_a: World, plugins: pluggy.PluginManager
+) -> None:
+    await enable(tenant_a, plugins)
+    token = await open_chat(client, "alpha-tea")
+    response = await client.post(
+        "/t/alpha-tea/chat/photo",
+        files={"photo": ("big.jpg", too_large(12), "image/jpeg")},
+        headers={device.TOKEN_HEADER: token, "accept": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    assert tenant_files(tenant_a.id) == []
