@@ -20,29 +20,30 @@ def rule(
     return AutoReplyIn(match=match, pattern=pattern, reply=reply, **kw)
 
 
-@pytest.mark.parametrize(
-    ("data", "field"),
-    [
-        (rule(match="sometimes"), "match"),
-        (rule(pattern=""), "pattern"),
-        (rule(pattern="x" * 201), "pattern"),
-        (rule(match="regex", pattern="(unclosed"), "pattern"),
-        (rule(match="default", pattern="hours"), "pattern"),
-        (rule(reply=""), "reply"),
-        (rule(reply={"fr": "bonjour"}), "reply"),
-        (rule(reply="x" * 1001), "reply"),
-        (rule(language="de"), "language"),
-        (rule(priority=5000), "priority"),
-    ],
-)
-async def test_bad_rules_are_refused_by_field(
-    tenant_a: World, data: AutoReplyIn, field: str
-) -> None:
+BAD_RULES = [
+    (rule(match="sometimes"), "match"),
+    (rule(pattern=""), "pattern"),
+    (rule(pattern="x" * 201), "pattern"),
+    (rule(match="regex", pattern="(unclosed"), "pattern"),
+    (rule(match="default", pattern="hours"), "pattern"),
+    (rule(reply=""), "reply"),
+    (rule(reply={"fr": "bonjour"}), "reply"),
+    (rule(reply="x" * 1001), "reply"),
+    (rule(language="de"), "language"),
+    (rule(priority=5000), "priority"),
+]
+
+
+async def test_bad_rules_are_refused_by_field(tenant_a: World) -> None:
     with tenant_context(tenant_a.id, CHAT):
-        with pytest.raises(DomainError) as err:
-            await autoreplies.create_auto_reply(data)
+        for data, field in BAD_RULES:
+            assert field in autoreplies.auto_reply_problems(data), data
+            with pytest.raises(DomainError) as err:
+                await autoreplies.create_auto_reply(data)
+            assert err.value.code == "invalid_auto_reply" and field in err.value.extra["errors"]
         assert await autoreplies.list_auto_replies() == []
-    assert err.value.code == "invalid_auto_reply" and field in err.value.extra["errors"]
+        several = autoreplies.auto_reply_problems(rule(pattern="", reply="", language="xx"))
+    assert set(several) == {"pattern", "reply", "language"}  # all at once, for a form
 
 
 async def test_crud_is_audited_and_fills_the_other_chinese_script(tenant_a: World) -> None:

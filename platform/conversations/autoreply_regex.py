@@ -2,9 +2,10 @@
 
 Python's ``re`` cannot be interrupted from another thread, and a pattern such as
 ``(a+)+$`` backtracks for ever on ``"aaaa…!"``: run in the worker it would hang the worker.
-So patterns run in one long-lived child process per parent process (started with
-``spawn``: no fork of a threaded worker); when a search outlives :data:`TIME_LIMIT` the
-child is killed (a new one starts for the next search) and the search counts as no match.
+So patterns run in one long-lived child process per parent process (a fresh interpreter
+running a few lines of the standard library: no fork of a threaded worker, no import of
+the app); when a search outlives :data:`TIME_LIMIT` the child is killed (a new one starts
+for the next search) and the search counts as no match.
 A pattern that ran out of time is skipped for :data:`SLOW_FOR` seconds in this process, so
 one bad rule does not cost a child per message. (The ``regex`` package's ``timeout`` would
 do this in process; it is not a dependency.)
@@ -13,11 +14,12 @@ do this in process; it is not a dependency.)
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import re
+import json
+import select
+import subprocess
+import sys
 import threading
 import time
-from multiprocessing.connection import Connection
 from typing import Any
 
 import structlog
@@ -25,71 +27,98 @@ import structlog
 log = structlog.get_logger(__name__)
 
 TIME_LIMIT = 0.25  # seconds one search may take
-START_LIMIT = 30.0  # seconds a child may take to start (imports on a busy machine)
+START_LIMIT = 10.0  # seconds a child may take to start (a busy machine)
 SLOW_FOR = 600.0  # seconds a pattern that ran out of time is skipped
 MAX_TEXT = 1000  # characters of a message a pattern is run on
 MAX_SLOW = 1000  # patterns remembered as slow
 
 
-def _serve(conn: Connection) -> None:
-    """The child: compile (cached by ``re``) and search, one request at a time."""
-    conn.send(("ready", None))
-    while True:
-        try:
-            pattern, text = conn.recv()
-        except EOFError:
-            return
-        try:
-            found = re.search(pattern, text) is not None
-            conn.send(("ok", found))
-        except Exception as exc:  # a bad pattern: answered, never raised in the child
-            conn.send(("error", str(exc)))
+# The child: a few lines of the standard library only, so it starts fast and is never
+# the app (no import of loyalchat or of the parent's __main__, however the parent was
+# started). One JSON request a line in, one JSON answer a line out.
+_CHILD = """
+import json, re, sys
+for line in sys.stdin:
+    pattern, text = json.loads(line)
+    try:
+        answer = ["ok", re.search(pattern, text) is not None]
+    except Exception as exc:
+        answer = ["error", str(exc)]
+    sys.stdout.write(json.dumps(answer) + "\\n")
+    sys.stdout.flush()
+"""
 
 
 class _Child:
-    """One child process and its pipe; searches are serialised (one at a time)."""
+    """One child process and its pipes; searches are serialised (one at a time)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: Any = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
-    def _start(self) -> Connection:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child,), daemon=True, name="loyalchat-regex")
-        process.start()
-        child.close()
-        if not parent.poll(START_LIMIT):
-            process.kill()
-            raise RuntimeError("the regex child process did not start")
-        parent.recv()
-        self._process, self._conn = process, parent
-        return parent
+    def _start(self) -> subprocess.Popen[bytes]:
+        # -I: isolated (no user site, no PYTHON* variables); -S: no site-packages at all.
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-I", "-S", "-c", _CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
 
     def _stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.join(5)
-        if self._conn is not None:
-            self._conn.close()
-        self._process = self._conn = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.kill()
+        process.wait(5)
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    def _ask(self, process: subprocess.Popen[bytes], request: list[str], wait: float) -> Any:
+        """One request and its answer; None when none came within ``wait`` seconds."""
+        if process.stdin is None or process.stdout is None:  # pragma: no cover
+            raise _Gone
+        try:
+            process.stdin.write(json.dumps(request).encode() + b"\n")
+            process.stdin.flush()
+        except OSError:
+            raise _Gone from None
+        ready, _, _ = select.select([process.stdout], [], [], wait)
+        if not ready:
+            return None
+        line = process.stdout.readline()
+        if not line:
+            raise _Gone
+        return json.loads(line)
 
     def search(self, pattern: str, text: str, limit: float) -> bool | None:
         """True/False; None when the search ran out of time (the child is replaced)."""
         with self._lock:
-            conn = self._conn
-            if conn is None or self._process is None or not self._process.is_alive():
+            try:
+                process = self._process
+                if process is None or process.poll() is not None:
+                    self._stop()
+                    process = self._process = self._start()
+                    # The interpreter's start is not the pattern's time: wait for it first.
+                    if self._ask(process, ["", ""], START_LIMIT) is None:
+                        raise _Gone
+                answer = self._ask(process, [pattern, text], limit)
+            except _Gone:
                 self._stop()
-                conn = self._start()
-            conn.send((pattern, text))
-            if not conn.poll(limit):
+                raise
+            if answer is None:
                 self._stop()
                 return None
-            status, value = conn.recv()
+            status, value = answer
             if status == "error":
                 raise ValueError(value)
             return bool(value)
+
+
+class _Gone(Exception):
+    """The child process did not start or went away."""
 
 
 _child = _Child()
@@ -106,6 +135,9 @@ async def search(pattern: str, text: str, *, limit: float = TIME_LIMIT) -> bool 
         found = await asyncio.to_thread(_child.search, pattern, text[:MAX_TEXT], limit)
     except ValueError:
         return False  # validated when saved; an unreadable pattern matches nothing
+    except _Gone:
+        log.warning("the auto-reply regex process is not available", pattern=pattern)
+        return None
     if found is None:
         if len(_slow) >= MAX_SLOW:  # bounded: forget the oldest marks first
             for old in sorted(_slow, key=_slow.__getitem__)[: MAX_SLOW // 2]:
