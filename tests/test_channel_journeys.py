@@ -1,0 +1,481 @@
+"""A customer's whole WhatsApp journey through the real product, against the fake Graph API.
+
+Nothing of ours is replaced: the shop connects WhatsApp through its plugin settings, every
+message is a webhook signed with the shop's app secret and posted to the real route, the
+real inbox actor runs the bot, the real outbox actor sends through the real adapter to
+``tests/fakes/graph_api.py`` (a real HTTP server), on PostgreSQL, with the send rate
+limiter on Redis. Queued jobs run as everywhere in the suite: the in-process broker and an
+embedded worker, drained after each webhook. The WeChat journey and pictures on both
+channels are in ``tests/test_channel_journeys_wechat.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from litestar.testing import AsyncTestClient
+
+from loyalchat.bot import texts
+from loyalchat.context import Actor, tenant_context
+from loyalchat.conversations import service
+from loyalchat.conversations.inbound import register_channel_handlers
+from loyalchat.conversations.tables import Conversation, InboundMessage, OutboundMessage
+from loyalchat.inbox.tables import InboundEvent
+from loyalchat.ledger import service as ledger
+from loyalchat.ledger.tables import LedgerEntry
+from loyalchat.media import store
+from loyalchat.members.tables import Member
+from loyalchat.rewards import codes
+from loyalchat.rewards import service as rewards
+from loyalchat.rewards.tables import Grant
+from loyalchat.settings import get_settings
+from loyalchat.tasks.embedded import EmbeddedWorker
+from loyalchat.tenants import plugin_settings
+from tests.fakes import graph_api as fake_graph
+from tests.fakes.graph_api import ACCESS_TOKEN, FakeGraphApi
+from tests.fakes.whatsapp_webhooks import (
+    button_reply,
+    change,
+    entry,
+    envelope,
+    image_message,
+    list_reply,
+    signed,
+    status,
+    text_message,
+    webhook,
+)
+from tests.fixtures import World
+from tests.media_helpers import png
+from tests.test_tasks_support import drain, fresh_stub_broker
+
+graph_api = fake_graph.graph_api  # the fixture: a running fake, the API base pointed at it
+
+SYSTEM = Actor("system", label="journey test")
+HANT = "zh-Hant"  # the shops' language (tenant default): what a JOIN is answered in
+CUSTOMER = "85291234567"
+
+
+# -- fixtures shared with the WeChat journey ---------------------------------------------
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    yield from fresh_stub_broker()  # type: ignore[misc]
+
+
+@pytest.fixture
+def shared_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``LOYALCHAT_REDIS_URL`` set: the send rate limit and WeChat's token live in Redis."""
+    monkeypatch.setenv("LOYALCHAT_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield redis_url
+    monkeypatch.setenv("LOYALCHAT_REDIS_URL", "")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def running(
+    stub_broker: StubBroker, plugins: pluggy.PluginManager, shared_redis: str
+) -> AsyncIterator[tuple[AsyncTestClient, EmbeddedWorker]]:
+    """The app (with every installed channel) and a paused in-process worker."""
+    from loyalchat.app import create_app
+
+    register_channel_handlers(plugins)
+    worker = EmbeddedWorker(stub_broker, threads=1, worker_timeout_ms=50)
+    try:
+        async with AsyncTestClient(app=create_app(run_workers=False, plugins=plugins)) as client:
+            yield client, worker
+    finally:
+        worker.stop()
+
+
+async def connect(
+    world: World, plugin: str, values: dict[str, str], pm: pluggy.PluginManager, account: str
+) -> None:
+    """What the console's Channels page does: save the settings, turn the channel on,
+    claim the provider account."""
+    with tenant_context(world.id, SYSTEM):
+        await plugin_settings.update_settings(plugin, values, pm)
+        await plugin_settings.enable_plugin(plugin, pm)
+        await service.sync_channel_account(plugin, account)
+
+
+async def add_rewards(world: World, count: int, cost: int = 100) -> list[int]:
+    """``count`` coupon rewards; the first has a name far over a list row's 24 characters."""
+    ids = []
+    with tenant_context(world.id, Actor("staff", world.owner.id, "Owner")):
+        for n in range(count):
+            name = f"Free coffee of the day, any size, number {n}" if n == 0 else f"Gift {n}"
+            reward = await rewards.create_reward(
+                {
+                    "name": {"en": name, "zh-Hant": name},
+                    "points_cost": cost + n,
+                    "type": "coupon",
+                    "options": {"benefit": name},
+                }
+            )
+            ids.append(reward.id)
+    return ids
+
+
+async def member_of(world: World, sender: str) -> dict[str, Any]:
+    """The member a conversation with ``sender`` is linked to (with the conversation)."""
+    conversation = (
+        await Conversation.select()
+        .where((Conversation.tenant == world.id) & (Conversation.sender == sender))
+        .first()
+    )
+    assert conversation is not None and conversation["member"] is not None, sender
+    member = await Member.select().where(Member.id == conversation["member"]).first()
+    return {**member, "conversation": conversation}
+
+
+async def give_points(world: World, member_id: int, points: int) -> None:
+    with tenant_context(world.id, SYSTEM):
+        await ledger.earn(member_id, points, key=f"journey:{member_id}:{points}")
+
+
+async def grants_and_debits(world: World, member_id: int) -> tuple[list[dict], int]:
+    grants = await Grant.select().where((Grant.tenant == world.id) & (Grant.member == member_id))
+    debits = await LedgerEntry.count().where(
+        (LedgerEntry.tenant == world.id)
+        & (LedgerEntry.member == member_id)
+        & (LedgerEntry.kind == "redeem")
+    )
+    return grants, debits
+
+
+async def outbound_rows(world: World, sender: str) -> list[dict[str, Any]]:
+    member = await member_of(world, sender)
+    return (
+        await OutboundMessage.select()
+        .where(OutboundMessage.conversation == member["conversation"]["id"])
+        .order_by(OutboundMessage.id)
+    )
+
+
+# -- the WhatsApp journey --------------------------------------------------------------
+
+
+@dataclass
+class Shop:
+    world: World
+    pnid: str
+    display_phone: str
+    secret: str
+
+    @property
+    def slug(self) -> str:
+        return self.world.tenant.slug
+
+
+def whatsapp_values(shop: Shop, **more: str) -> dict[str, str]:
+    """The WhatsApp settings form of a shop with its own Meta app."""
+    return {
+        "phone_number_id": shop.pnid,
+        "display_phone": f"+{shop.display_phone}",
+        "access_token": ACCESS_TOKEN,
+        "app_secret": shop.secret,
+        "verify_token": f"verify-{shop.slug}",
+        **more,
+    }
+
+
+@dataclass
+class WhatsApp:
+    client: AsyncTestClient
+    worker: EmbeddedWorker
+    graph: FakeGraphApi
+    pm: pluggy.PluginManager
+    a: Shop
+    b: Shop
+
+    async def post(
+        self, *items: Any, shop: Shop | None = None, times: int = 1, path: str = ""
+    ) -> int:
+        """A signed webhook with these messages and statuses to the shop's own URL (posted
+        ``times`` times, as Meta's retries do), then every queued job run."""
+        shop = shop or self.a
+        payload = webhook(*items, phone_number_id=shop.pnid, display_phone=shop.display_phone)
+        body, headers = signed(payload, shop.secret)
+        codes_seen = set()
+        for _ in range(times):
+            answer = await self.client.post(
+                path or f"/hooks/whatsapp/{shop.slug}", content=body, headers=headers
+            )
+            codes_seen.add(answer.status_code)
+        await drain(self.worker)
+        assert len(codes_seen) == 1, codes_seen
+        return codes_seen.pop()
+
+    async def say(self, text: str, *, wa_id: str = CUSTOMER, shop: Shop | None = None) -> list:
+        """The customer writes ``text``; the messages the fake received because of it."""
+        before = len(self.graph.sent)
+        assert await self.post(text_message(text, wa_id=wa_id), shop=shop) == 200
+        return self.graph.bodies[before:]
+
+
+def text_of(body: dict[str, Any]) -> str:
+    """What the customer reads in one message the fake accepted."""
+    kind = body["type"]
+    if kind == "text":
+        return body["text"]["body"]
+    if kind == "image":
+        return body["image"].get("caption", "")
+    if kind == "interactive":
+        return body["interactive"]["body"]["text"]
+    if kind == "template":
+        parameters = body["template"].get("components", [{}])[0].get("parameters", [])
+        return " ".join(p["text"] for p in parameters)
+    raise AssertionError(kind)
+
+
+def all_text(bodies: list[dict[str, Any]]) -> str:
+    return "\n".join(text_of(body) for body in bodies)
+
+
+@pytest.fixture
+async def whatsapp(
+    running: tuple[AsyncTestClient, EmbeddedWorker],
+    graph_api: FakeGraphApi,
+    tenant_a: World,
+    tenant_b: World,
+    plugins: pluggy.PluginManager,
+) -> WhatsApp:
+    """Two shops, each with its own number and Meta app, connected as a merchant does."""
+    client, worker = running
+    a = Shop(tenant_a, "106540352242922", "15550783881", "alpha-app-secret")
+    b = Shop(tenant_b, "206540352242933", "15550783882", "bravo-app-secret")
+    for shop in (a, b):
+        await connect(shop.world, "whatsapp", whatsapp_values(shop), plugins, shop.pnid)
+    return WhatsApp(client, worker, graph_api, plugins, a, b)
+
+
+async def test_join_gets_a_member_number_and_the_card_in_three_languages(
+    whatsapp: WhatsApp,
+) -> None:
+    welcome = await whatsapp.say("JOIN ALPHA")
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    assert member["member_no"] == "M000001"
+    expected = texts.say(HANT, texts.WELCOME, member_no="M000001", shop="Alpha-Tea")
+    assert [body["to"] for body in welcome] == [f"+{CUSTOMER}"]
+    assert expected in text_of(welcome[0])
+    assert {sent.phone_number_id for sent in whatsapp.graph.sent} == {whatsapp.a.pnid}
+
+    # Three other customers whose first words pick their language.
+    hant = all_text(await whatsapp.say("積分", wa_id="85290000001"))
+    hans = all_text(await whatsapp.say("积分", wa_id="85290000002"))
+    english = all_text(await whatsapp.say("points", wa_id="85290000003"))
+    assert "積分：0" in hant and "會員卡金額" in hant and "/w/" in hant
+    assert "积分：0" in hans and "会员卡余额" in hans and "/w/" in hans
+    assert "Points: 0" in english and "Stored value" in english and "/w/" in english
+    numbers = [
+        (await member_of(whatsapp.a.world, wa))["member_no"]
+        for wa in ("85290000001", "85290000002", "85290000003")
+    ]
+    assert numbers == ["M000002", "M000003", "M000004"]
+
+    # Points given at the counter show in the next card.
+    await give_points(whatsapp.a.world, member["id"], 1234)
+    card = all_text(await whatsapp.say("積分"))
+    assert "M000001" in card and "積分：1,234" in card
+    assert await Member.count().where(Member.tenant == whatsapp.b.world.id) == 0
+
+
+async def test_rewards_list_confirm_and_one_coupon_however_often_yes_arrives(
+    whatsapp: WhatsApp,
+) -> None:
+    shop = whatsapp.a
+    reward_ids = await add_rewards(shop.world, 12)
+    await whatsapp.say("JOIN ALPHA")
+    member = await member_of(shop.world, CUSTOMER)
+    await give_points(shop.world, member["id"], 1000)
+
+    [listed] = await whatsapp.say("rewards")
+    assert listed["type"] == "interactive" and listed["interactive"]["type"] == "list"
+    rows = [row for s in listed["interactive"]["action"]["sections"] for row in s["rows"]]
+    assert 1 <= len(rows) <= 10
+    assert all(len(row["title"]) <= 24 for row in rows)
+    assert rows[0]["title"].endswith("…")  # the long name, cut
+    assert rows[0]["id"] == f"reward:{reward_ids[0]}"
+
+    before = len(whatsapp.graph.sent)
+    tap = list_reply(rows[0]["id"], rows[0]["title"], wa_id=CUSTOMER)
+    assert await whatsapp.post(tap) == 200
+    [confirm] = whatsapp.graph.bodies[before:]
+    assert confirm["interactive"]["type"] == "button"
+    buttons = [b["reply"] for b in confirm["interactive"]["action"]["buttons"]]
+    assert [b["id"] for b in buttons] == ["confirm:yes", "confirm:no"]
+    assert "100" in text_of(confirm)  # the cost, and the balance after it
+    assert "900" in text_of(confirm)
+
+    # "Yes", delivered five times by Meta (the same message id), then a second tap.
+    before, uploads = len(whatsapp.graph.sent), len(whatsapp.graph.uploads)
+    yes = button_reply("confirm:yes", buttons[0]["title"], wa_id=CUSTOMER)
+    assert await whatsapp.post(yes, times=5) == 200
+    assert await InboundEvent.count().where(InboundEvent.provider_key == yes.message["id"]) == 1
+    coupon = whatsapp.graph.bodies[before:]
+    grants, debits = await grants_and_debits(shop.world, member["id"])
+    assert (len(grants), debits) == (1, 1)
+    code = codes.display(grants[0]["code"])
+    assert code in all_text(coupon)
+    images = [body for body in coupon if body["type"] == "image"]
+    assert len(images) == 1 and len(whatsapp.graph.uploads) == uploads + 1
+    uploaded = whatsapp.graph.media[images[0]["image"]["id"]]
+    assert uploaded.mime_type == "image/png" and uploaded.data.startswith(b"\x89PNG")
+
+    again = button_reply("confirm:yes", buttons[0]["title"], wa_id=CUSTOMER)  # double tap
+    assert await whatsapp.post(again) == 200
+    grants, debits = await grants_and_debits(shop.world, member["id"])
+    assert (len(grants), debits) == (1, 1)
+    assert (await member_of(shop.world, CUSTOMER))["points"] == 900
+
+    mine = all_text(await whatsapp.say("my coupons"))
+    assert texts.say(HANT, texts.COUPONS_HEADER) in mine and code in mine
+
+
+async def test_stop_and_start_and_delivery_statuses_move_forward_only(
+    whatsapp: WhatsApp,
+) -> None:
+    [welcome] = await whatsapp.say("JOIN ALPHA")
+    stopped = all_text(await whatsapp.say("STOP"))
+    assert texts.say(HANT, texts.STOPPED) in stopped
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    assert member["conversation"]["opted_out"] is True
+    assert member["conversation"]["opted_out_at"] is not None
+    assert member["marketing_opt_in"] is False
+    started = all_text(await whatsapp.say("START"))
+    assert texts.say(HANT, texts.STARTED) in started
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    assert member["conversation"]["opted_out"] is False and member["marketing_opt_in"] is True
+
+    wamid = whatsapp.graph.sent[0].wamid
+    row = (await outbound_rows(whatsapp.a.world, CUSTOMER))[0]
+    assert (row["provider_id"], row["status"]) == (wamid, "sent")
+    seen = []
+    for state in ("sent", "delivered", "read", "sent", "delivered"):
+        assert await whatsapp.post(status(wamid, state, recipient=CUSTOMER)) == 200
+        rows = await OutboundMessage.select().where(OutboundMessage.provider_id == wamid)
+        seen.append(rows[0]["status"])
+    assert seen == ["sent", "delivered", "read", "read", "read"]
+    assert welcome["to"] == f"+{CUSTOMER}"
+
+
+async def test_the_platform_app_routes_each_number_to_its_own_shop(
+    whatsapp: WhatsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two shops on the platform's Meta app: one webhook naming both numbers reaches each
+    shop with its own event only, and each answer goes out from that shop's number."""
+    monkeypatch.setenv("LOYALCHAT_WHATSAPP_APP_SECRET", "platform-app-secret")
+    monkeypatch.setenv("LOYALCHAT_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
+    get_settings.cache_clear()
+    try:
+        await _platform_routing(whatsapp)
+    finally:
+        monkeypatch.delenv("LOYALCHAT_WHATSAPP_APP_SECRET")
+        monkeypatch.delenv("LOYALCHAT_WHATSAPP_ACCESS_TOKEN")
+        get_settings.cache_clear()
+
+
+async def _platform_routing(whatsapp: WhatsApp) -> None:
+    a, b = whatsapp.a, whatsapp.b
+    for shop in (a, b):  # on the platform's app: no app secret, token or verify token
+        with tenant_context(shop.world.id, SYSTEM):
+            await plugin_settings.disable_plugin("whatsapp", whatsapp.pm)
+        platform_shop = Shop(shop.world, shop.pnid, shop.display_phone, "")
+        values = whatsapp_values(platform_shop)
+        for secret in ("access_token", "app_secret", "verify_token"):
+            values.pop(secret)
+        await connect(shop.world, "whatsapp", values, whatsapp.pm, shop.pnid)
+    same_person = text_message("JOIN", wa_id=CUSTOMER)
+    payload = envelope(
+        entry(change(text_message("JOIN ALPHA", wa_id=CUSTOMER), phone_number_id=a.pnid)),
+        entry(change(text_message("JOIN BRAVO", wa_id=CUSTOMER), phone_number_id=b.pnid)),
+        entry(change(same_person, phone_number_id="999999999999")),  # nobody's number
+    )
+    body, headers = signed(payload, "platform-app-secret")
+    answer = await whatsapp.client.post("/hooks/whatsapp", content=body, headers=headers)
+    _, forged = signed(payload, a.secret)  # a shop's old secret does not sign for the platform
+    refused = await whatsapp.client.post("/hooks/whatsapp", content=body, headers=forged)
+    await drain(whatsapp.worker)
+    assert (answer.status_code, refused.status_code) == (200, 401)
+    assert await InboundEvent.count() == 2
+
+    for shop, text in ((a, "JOIN ALPHA"), (b, "JOIN BRAVO")):
+        messages = await InboundMessage.select(InboundMessage.text).where(
+            InboundMessage.tenant == shop.world.id
+        )
+        assert messages == [{"text": text}]
+        member = await member_of(shop.world, CUSTOMER)
+        assert member["member_no"] == "M000001" and member["tenant"] == shop.world.id
+    by_number = {sent.phone_number_id: sent.body for sent in whatsapp.graph.sent}
+    assert set(by_number) == {a.pnid, b.pnid}
+    assert "Alpha" in text_of(by_number[a.pnid]) and "Bravo" in text_of(by_number[b.pnid])
+
+    # A's number on B's own URL, signed with the platform's secret: refused (B has no app
+    # secret of its own on the platform's app), nothing stored.
+    payload = webhook(text_message("積分", wa_id=CUSTOMER), phone_number_id=a.pnid)
+    body, headers = signed(payload, "platform-app-secret")
+    crossed = await whatsapp.client.post(f"/hooks/whatsapp/{b.slug}", content=body, headers=headers)
+    assert crossed.status_code == 401
+    assert await InboundEvent.count() == 2
+
+
+async def test_outside_the_window_fails_clearly_or_goes_as_the_template(
+    whatsapp: WhatsApp,
+) -> None:
+    await whatsapp.say("JOIN ALPHA")
+    whatsapp.graph.fail_next(131047)
+    assert await whatsapp.say("points") == []
+    failed = (await outbound_rows(whatsapp.a.world, CUSTOMER))[-1]
+    assert (failed["status"], failed["error_code"]) == ("failed", "131047")
+    assert "no approved template" in failed["error"]
+
+    with tenant_context(whatsapp.a.world.id, SYSTEM):
+        await plugin_settings.update_settings(
+            "whatsapp", {"template_name": "wallet_link", "template_language": "zh_HK"}, whatsapp.pm
+        )
+    whatsapp.graph.fail_next(131047)
+    [sent] = await whatsapp.say("points")
+    row = (await outbound_rows(whatsapp.a.world, CUSTOMER))[-1]
+    assert (row["status"], row["kind"]) == ("sent", "template")
+    assert sent["template"]["name"] == "wallet_link"
+    assert sent["template"]["language"]["code"] == "zh_HK"
+    assert "M000001" in text_of(sent) and "/w/" in text_of(sent)
+    assert row["provider_id"] == whatsapp.graph.sent[-1].wamid
+
+
+async def test_a_rate_limited_send_is_retried_and_sent(whatsapp: WhatsApp) -> None:
+    await whatsapp.say("JOIN ALPHA")
+    whatsapp.graph.fail_next(130429, retry_after=0.05)
+    [card] = await whatsapp.say("points")
+    assert "M000001" in text_of(card)
+    row = (await outbound_rows(whatsapp.a.world, CUSTOMER))[-1]
+    assert (row["status"], row["attempts"], row["error"]) == ("sent", 2, "")
+    assert row["provider_id"] == whatsapp.graph.sent[-1].wamid
+
+
+async def test_a_photo_is_fetched_stored_by_sha256_and_answered(whatsapp: WhatsApp) -> None:
+    await whatsapp.say("JOIN ALPHA")
+    photo = png((600, 800), "white")
+    media_id = whatsapp.graph.add_media(photo, "image/png", phone_number_id=whatsapp.a.pnid)
+    before = len(whatsapp.graph.sent)
+    assert (
+        await whatsapp.post(image_message(media_id, mime_type="image/png", wa_id=CUSTOMER)) == 200
+    )
+    key = hashlib.sha256(photo).hexdigest()
+    stored = await InboundMessage.select().where(InboundMessage.kind == "image")
+    assert [row["media_key"] for row in stored] == [key]
+    with tenant_context(whatsapp.a.world.id):
+        assert await store.read(key) == photo
+    downloads = whatsapp.graph.requests_to(f"/media-download/{media_id}")
+    assert len(downloads) == 1 and downloads[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    [held] = whatsapp.graph.bodies[before:]
+    assert text_of(held) == texts.say(HANT, texts.RECEIPT_HOLD)
