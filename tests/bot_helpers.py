@@ -50,6 +50,7 @@ def make_turn(
     raw: dict[str, Any] | None = None,
     capabilities: frozenset[Capability] = WHATSAPP,
     receipt_taken: bool = False,
+    media_key: str = "",
     event_id: int | None = None,
 ) -> Turn:
     """A Turn for a new inbound event (``event_id`` and the provider id are fresh)."""
@@ -70,6 +71,7 @@ def make_turn(
         capabilities=capabilities,
         event=event,
         inbound_event_id=number,
+        media_key=media_key,
         receipt_taken=receipt_taken,
     )
 

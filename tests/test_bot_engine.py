@@ -146,11 +146,15 @@ async def test_photos_and_unknown_types_are_answered_politely(tenant_a: World) -
     with tenant_context(tenant_a.id, CHAT):
         conversation = await open_conversation()
         await say(conversation, "hi")
-        photo = await say(conversation, kind=EventKind.image)
-        taken = await say(conversation, kind=EventKind.image, receipt_taken=True)
+        photo = await say(conversation, kind=EventKind.image, media_key="a" * 64)
+        lost = await say(conversation, kind=EventKind.image)  # not fetched (too large...)
+        taken = await say(
+            conversation, kind=EventKind.image, media_key="b" * 64, receipt_taken=True
+        )
         sticker = await say(conversation, raw={"unsupported": "sticker"})
         unfollow = await say(conversation, kind=EventKind.unfollow)
     assert "receipt photo" in joined(photo)
+    assert "send it again" in joined(lost)
     assert taken == []
     assert "text messages and photos" in joined(sticker)
     assert unfollow == []

@@ -11,8 +11,9 @@ The order a message is read in:
 1. A shop that is not active answers that its programme is paused, and nothing else.
 2. First contact (a follow, "JOIN <code>" or any message) makes the member and welcomes
    them with their number (then the shop's welcome auto-reply).
-3. Photos get the holding reply unless the receipt pipeline took them; unknown message
-   types a polite "text and photos only".
+3. Photos get the holding reply unless the receipt pipeline took them (a photo that
+   could not be fetched: "please send it again"); unknown message types a polite "text
+   and photos only".
 4. STOP / START and language switches ("English", "繁體", "简体", "中文") always work.
 5. A tap on a choice, or the number of one in the pending question.
 6. The built-in commands (card, rewards, my coupons, profile, menu, language): they
@@ -102,6 +103,8 @@ async def _answer(chat: Chat, *, welcomed: bool) -> list[Reply]:
     if event.kind == EventKind.image:
         if chat.turn.receipt_taken:
             return []
+        if not chat.turn.media_key:  # the download failed or was refused (too large)
+            return [Reply(text=chat.say(texts.PHOTO_LOST))]
         return [Reply(text=chat.say(texts.RECEIPT_HOLD))]
     if event.kind == EventKind.follow:
         return [] if welcomed else await join.welcome(chat.member, chat.shop, chat.locale, False)

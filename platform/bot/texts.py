@@ -21,6 +21,7 @@ HELP_HINT = N_('Send "points" for your card, "rewards" to redeem, or "menu" for 
 PAUSED = N_("%(shop)s's membership programme is paused for now. Please try again later.")
 UNSUPPORTED = N_("Sorry, I can only read text messages and photos.")
 RECEIPT_HOLD = N_("Thanks, we received your receipt photo. It will be checked soon.")
+PHOTO_LOST = N_("Sorry, your photo did not come through. Please send it again.")
 DEFAULT = N_('Sorry, I did not understand. Send "menu" to see what I can do.')
 
 # Language.
