@@ -134,6 +134,7 @@ async def test_photo_upload_checks_the_picture_and_the_device(
 async def test_a_photo_past_the_request_limit_is_refused_not_a_500(
     client: AsyncTestClient, tenant_a: World, plugins: pluggy.PluginManager
 ) -> None:
+    clear_media()
     await enable(tenant_a, plugins)
     token = await open_chat(client, "alpha-tea")
     response = await client.post(

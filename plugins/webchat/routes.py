@@ -123,7 +123,6 @@ async def chat_page(request: Request, slug: FromPath[str]) -> Template:
             "prefill": f"JOIN {join}"[:MAX_TEXT] if join.isprintable() and join else "",
             "max_text": MAX_TEXT,
             "max_upload": images.MAX_UPLOAD_BYTES,
-            "suspended": tenant.status == TenantStatus.suspended.value,
         },
         headers=HEADERS,
         cookies=[cookie],

@@ -186,6 +186,7 @@
       list.appendChild(li);
     }
     pending[body.id] = li;
+    li.sentAt = Date.now();
     toBottom();
     return post(body, li);
   }
@@ -250,6 +251,11 @@
     delay = FAST;
     schedule(400);
   }
+  // An answer is expected for a minute after sending; after that, poll as when idle.
+  function waiting() {
+    var now = Date.now();
+    return Object.keys(pending).some(function (id) { return now - pending[id].sentAt < 60000; });
+  }
   function poll() {
     if (polling) return;
     polling = true;
@@ -265,7 +271,7 @@
       var items = json.items || [];
       if (typeof json.cursor === "string") cursor = json.cursor;
       show(items);
-      delay = items.length || Object.keys(pending).length ? FAST : Math.min(delay * 1.5, SLOW);
+      delay = items.length || waiting() ? FAST : Math.min(delay * 1.5, SLOW);
     }).catch(function () {
       status.hidden = false;
       delay = Math.min(delay * 2, SLOW);
