@@ -73,6 +73,7 @@ class SignChat:
     sent: list[tuple[OutboundMessage, str]] = field(default_factory=list)
     script: list[BaseException] = field(default_factory=list)  # raised by the next sends
     media: dict[str, bytes] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)  # media ids downloaded, in order
 
     async def verify(self, request: InboundRequest, config: Mapping[str, Any]) -> bool:
         # A shop's own secret, or (the platform's own app) the platform's app secret.
@@ -120,6 +121,7 @@ class SignChat:
         return SendResult(provider_id=f"sc-{len(self.sent)}-{message.key}")
 
     async def fetch_media(self, media_id: str, config: Mapping[str, Any]) -> Media:
+        self.fetched.append(media_id)
         if media_id not in self.media:
             raise ChannelError("no such media", code="404")
         return Media(self.media[media_id], "image/png")
@@ -139,9 +141,24 @@ class SignChatPlugin:
         register(self.adapter)
 
     @hookimpl
-    def receipt_received(self, **kwargs: Any) -> object | None:
-        self.receipts.append(kwargs)
-        return kwargs["inbound_message_id"] if self.take_receipts else None
+    def receipt_received(
+        self,
+        tenant_id: int,
+        member_id: int | None,
+        conversation_id: int,
+        media_key: str,
+        inbound_message_id: int,
+    ) -> object | None:
+        self.receipts.append(
+            {
+                "tenant_id": tenant_id,
+                "member_id": member_id,
+                "conversation_id": conversation_id,
+                "media_key": media_key,
+                "inbound_message_id": inbound_message_id,
+            }
+        )
+        return inbound_message_id if self.take_receipts else None
 
 
 class PlatformAppPlugin:

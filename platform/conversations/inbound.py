@@ -31,7 +31,13 @@ from loyalchat.conversations.tables import (
     OutboundMessage,
     OutboundStatus,
 )
-from loyalchat.extensions.channels import ChannelAdapter, EventKind, InboundEvent, get_channels
+from loyalchat.extensions.channels import (
+    ChannelAdapter,
+    ChannelError,
+    EventKind,
+    InboundEvent,
+    get_channels,
+)
 from loyalchat.inbox.service import InboundEventRow, register_inbound_handler
 from loyalchat.media import images, store
 from loyalchat.pluginmanager import current_plugin_manager
@@ -152,7 +158,13 @@ async def _fetch_image(
     if done and done["media_key"]:
         return done["media_key"], ""
     config = await _config(row.source)
-    media = await adapter.fetch_media(event.media_id, config)  # raises: the inbox retries
+    try:
+        media = await adapter.fetch_media(event.media_id, config)
+    except ChannelError as exc:
+        if exc.retryable:
+            raise  # the inbox tries the event again later
+        log.warning("image %s of event %s unavailable: %s", event.media_id[:64], row.id, exc)
+        return "", "unavailable"  # an expired or refused download: answered, not retried
     data = media.data
     if len(data) > MAX_MEDIA_BYTES:
         return "", "too_large"
