@@ -136,7 +136,8 @@ async def _read(chat: Chat, text: str, *, welcomed: bool, numbers: bool = True) 
     pending = await _pending(chat, text)
     if pending is not None:
         return pending
-    if chat.conversation.expired_state() and words.yes_or_no(text) is not None:
+    expired = chat.conversation.expired_state().get("step")
+    if expired in ("confirm", "redeemed") and words.yes_or_no(text) is not None:
         await chat.wait_for_nothing()
         return [Reply(text=chat.say(texts.EXPIRED))]
     matched = await autoreplies.find_reply(text, chat.locale)
