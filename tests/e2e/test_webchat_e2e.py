@@ -141,11 +141,20 @@ async def test_join_card_and_redeem_a_coupon_in_the_chat(
     await expect(page.locator(".c-out")).to_have_count(answers + 1, timeout=ANSWER)
     await page.screenshot(path=shots / "7-photo.png")
 
+    # Markup typed in the chat is shown as typed, never run or rendered.
+    await say(page, '<b>hi</b><img src=x onerror="window.pwned=1">')
+    await expect(page.locator(".c-in").last).to_have_text(
+        '<b>hi</b><img src=x onerror="window.pwned=1">', timeout=ANSWER
+    )
+
     # The same conversation after a reload (the device cookie), and on a desktop.
     await page.reload()
     await expect(shop_says(page, member_no).first).to_be_visible(timeout=ANSWER)
     await expect(page.locator(".c-out img")).to_have_count(1, timeout=ANSWER)
     await expect(page.locator(".c-in img")).to_have_count(1)
+    await expect(page.locator(".c-in").last).to_contain_text("<b>hi</b>")
+    assert await page.locator(".c-log b").count() == 0
+    assert await page.evaluate("window.pwned === undefined")
     await expect(page.locator(".c-choice:enabled")).to_have_count(0)  # answered questions
     await expect(page.locator(".c-choice.is-chosen")).to_have_count(2)  # the coffee, yes
     await page.set_viewport_size(DESKTOP)
