@@ -25,7 +25,7 @@ from loyalchat.members.schemas import MemberCreate
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.rewards import service as rewards
 from loyalchat.rewards.schemas import RewardCreate
-from loyalchat.scoping import scoped_select
+from loyalchat.scoping import new_row, scoped_select
 from loyalchat.tenants import apikeys
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.tables import Role, TenantPlugin
@@ -125,7 +125,61 @@ async def _earning_rule(tenant_id: int) -> int:
     return rule.id
 
 
+async def _conversation(tenant_id: int, sender: str = "planted-sender") -> int:
+    """A WhatsApp conversation with the customer's first message (the console's thread)."""
+    from loyalchat.conversations.tables import Conversation, InboundMessage
+    from loyalchat.scoping import save_row
+
+    with tenant_context(tenant_id, Actor("system")):
+        conversation = new_row(
+            Conversation, channel="whatsapp", sender=sender, profile_name="Planted Chat"
+        )
+        await save_row(conversation)
+        await save_row(
+            new_row(
+                InboundMessage,
+                conversation=conversation.id,
+                provider_id="planted-in",
+                text="planted question",
+            )
+        )
+    return conversation.id
+
+
+async def _outbound_message(tenant_id: int) -> int:
+    """A failed reply in a conversation (what staff may retry)."""
+    from loyalchat.conversations.tables import OutboundMessage
+    from loyalchat.scoping import save_row
+
+    conversation_id = await _conversation(tenant_id, "planted-sender-2")
+    with tenant_context(tenant_id, Actor("system")):
+        row = new_row(
+            OutboundMessage,
+            conversation=conversation_id,
+            key="planted-out",
+            text="planted answer",
+            status="failed",
+            error_code="131026",
+            error="131026: planted error",
+        )
+        await save_row(row)
+    return row.id
+
+
+async def _auto_reply(tenant_id: int) -> int:
+    from loyalchat.conversations import autoreplies
+
+    with tenant_context(tenant_id, Actor("system")):
+        rule = await autoreplies.create_auto_reply(
+            autoreplies.AutoReplyIn(match="contains", pattern="planted", reply={"en": "Planted"})
+        )
+    return rule.id
+
+
 FACTORIES: dict[str, Factory] = {
+    "conversation": _conversation,
+    "outbound_message": _outbound_message,
+    "auto_reply": _auto_reply,
     "api_key": _api_key,
     "tenant_plugin": _tenant_plugin,
     "earning_rule": _earning_rule,

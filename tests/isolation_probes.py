@@ -41,6 +41,8 @@ OBJECT_FIELDS: dict[str, tuple[str, str]] = {
     "key": ("media", "str"),
     "rule_id": ("earning_rule", "int"),
     "key_id": ("api_key", "int"),
+    "auto_reply_id": ("auto_reply", "int"),
+    "conversation": ("conversation", "int"),
     "tenant_id": ("tenant", "int"),
     "tenant": ("tenant", "int"),
 }
@@ -65,7 +67,9 @@ PLAIN_FIELDS: dict[str, Any] = {
         "description stock per_member_limit starts_at ends_at validity_days active position "
         "verified limit offset active_only page hpage show status amount_text next token "
         "form_token action weekdays version rounding expiry expiry_month value_reason "
-        "number_format password viewport robots referrer next_url service_key available".split()
+        "number_format password viewport robots referrer next_url service_key available "
+        # console conversations and auto-replies (issue 10)
+        "text channel match pattern language priority sample try_locale draft".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).

@@ -46,8 +46,12 @@ Handler = Callable[[Chat], Awaitable[list[Reply]]]
 
 
 async def _ask_language(chat: Chat) -> list[Reply]:
-    reply, options = language.ask(chat)
-    await chat.wait_for({"step": "pick", "options": options})
+    reply = language.ask(chat.locale, chat.with_choices)
+    if chat.with_choices:
+        await chat.wait_for_nothing()
+    else:
+        ids = {str(n): f"lang:{code}" for n, code in enumerate(LOCALES, 1)}
+        await chat.wait_for({"step": "pick", "options": ids})
     return [reply]
 
 
