@@ -203,3 +203,11 @@ async def test_the_welcome_is_in_the_language_of_the_first_message(tenant_a: Wor
     assert "欢迎！你是 Alpha-Tea 的会员 M000002。" in hans and "“积分”" in hans
     assert "Welcome! You are member M000003 of Alpha-Tea." in en
     assert "會員 M000004" in plain  # nothing to guess from: the shop's language
+
+
+async def test_a_huge_message_is_read_in_its_first_characters(tenant_a: World) -> None:
+    with tenant_context(tenant_a.id, CHAT):
+        conversation = await open_conversation()
+        await say(conversation, "hi")
+        replies = await say(conversation, "x" * 200_000)
+    assert "did not understand" in joined(replies)

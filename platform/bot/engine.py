@@ -30,6 +30,7 @@ away from members; a shop's exact keyword still wins over its default reply.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from loyalchat.bot import card, join, language, menu, optout, profile, rewards, texts, words
 from loyalchat.bot.chat import Chat
@@ -43,15 +44,12 @@ from loyalchat.texts import in_script
 __all__ = ["Reply", "Turn", "respond"]
 
 Handler = Callable[[Chat], Awaitable[list[Reply]]]
+MAX_TEXT = 4096  # characters of a message the bot reads (WhatsApp's own limit)
 
 
 async def _ask_language(chat: Chat) -> list[Reply]:
-    reply = language.ask(chat.locale, chat.with_choices)
-    if chat.with_choices:
-        await chat.wait_for_nothing()
-    else:
-        ids = {str(n): f"lang:{code}" for n, code in enumerate(LOCALES, 1)}
-        await chat.wait_for({"step": "pick", "options": ids})
+    reply, options = language.ask(chat)
+    await chat.wait_for({"step": "pick", "options": options})
     return [reply]
 
 
@@ -69,6 +67,8 @@ COMMANDS: dict[str, Handler] = {
 
 async def respond(turn: Turn) -> list[Reply]:
     """The bot's replies to one inbound event of the current tenant's conversation."""
+    if len(turn.event.text) > MAX_TEXT:  # no command or answer is longer; spare the work
+        turn = replace(turn, event=replace(turn.event, text=turn.event.text[:MAX_TEXT]))
     event = turn.event
     if event.kind in (EventKind.unfollow, EventKind.delivery):
         return []

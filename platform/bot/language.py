@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from loyalchat.bot import texts
+from loyalchat.bot.chat import Chat
 from loyalchat.bot.replies import Reply
 from loyalchat.conversations import state
 from loyalchat.conversations.state import ConversationOut
@@ -71,13 +72,10 @@ async def switch(conversation: ConversationOut, member_id: int | None, locale: s
     return Reply(text=texts.say(locale, texts.LANGUAGE_SET))
 
 
-def ask(locale: str, with_choices: bool) -> Reply:
+def ask(chat: Chat) -> tuple[Reply, dict[str, str]]:
     """Which language: one choice per language, each named in its own script."""
-    choices = tuple(Choice(id=f"lang:{code}", title=LANGUAGE_NAMES[code]) for code in LOCALES)
-    question = texts.say(locale, texts.LANGUAGE_ASK)
-    if with_choices:
-        return Reply(text=question, choices=choices)
-    return Reply(text="\n".join([question, *(choice.title for choice in choices)]))
+    choices = [Choice(id=f"lang:{code}", title=LANGUAGE_NAMES[code]) for code in LOCALES]
+    return chat.offer(texts.say(chat.locale, texts.LANGUAGE_ASK), choices)
 
 
 __all__ = ["ask", "current", "guess", "resolve_chinese", "switch"]
