@@ -14,8 +14,11 @@ channel or a channel the shop does not use are all the same 404, with nothing st
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
@@ -30,6 +33,7 @@ from loyalchat.extensions.base import InboundRequest
 from loyalchat.extensions.channels import ChannelAdapter, InboundEvent, ParsedRequest, get_channels
 from loyalchat.inbox.service import record_inbound
 from loyalchat.settings import get_settings
+from loyalchat.tenants import plugin_access
 from loyalchat.tenants.plugin_access import webhook_channel
 from loyalchat.tenants.plugin_settings import runtime_settings
 from loyalchat.tenants.service import SLUG_RE, get_tenant_by_slug
@@ -44,6 +48,62 @@ WEBHOOK = {"isolation": "public", "auth": "webhook-signature"}
 # Shops whose channels are live: a suspended shop's customers still get a polite answer.
 LIVE = frozenset({TenantStatus.active.value, TenantStatus.suspended.value})
 PLATFORM_KIND = "whatsapp"  # the channel of the platform's own app
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A shop's channel as its webhook route needs it: looked up once, used for a while."""
+
+    pm: pluggy.PluginManager
+    tenant_id: int
+    adapter: ChannelAdapter
+    config: Mapping[str, Any]
+    at: float
+    access: object  # plugin_access's cache entry of the tenant when this was read
+
+
+# (kind, slug) -> the live shop's channel. The lookups (shop by slug, is the channel on,
+# its decrypted settings) were five statements and a decryption on every webhook: most of
+# a request's time under load (bench/channels.py). They are kept as long as plugin_access
+# keeps its own reads (CACHE_SECONDS), and dropped at once in this process when that cache
+# drops the tenant's entry (every change made through plugin_settings does): another
+# process sees a changed secret, a channel turned off or a closed shop within that time,
+# as it already does for a plugin turned off. Only found targets are kept (a flood of
+# unknown slugs costs what it did and fills nothing).
+_targets: dict[tuple[str, str], _Target] = {}
+MAX_TARGETS = 10_000
+
+
+def forget_targets() -> None:
+    """Drop every cached webhook target (tests that change a shop's status in place)."""
+    _targets.clear()
+
+
+async def _target(kind: str, slug: str, pm: pluggy.PluginManager) -> _Target | None:
+    found = _targets.get((kind, slug))
+    if (
+        found is not None
+        and found.pm is pm
+        and time.monotonic() - found.at < plugin_access.CACHE_SECONDS
+        and plugin_access._tenants.get(found.tenant_id) is found.access
+    ):
+        return found
+    tenant = await get_tenant_by_slug(slug)
+    if tenant is None or tenant.status not in LIVE:
+        _targets.pop((kind, slug), None)
+        return None
+    with tenant_context(tenant.id):
+        adapter = await webhook_channel(kind, pm)
+        if adapter is None:
+            _targets.pop((kind, slug), None)
+            return None
+        access = plugin_access._tenants.get(tenant.id)
+        config = await runtime_settings(get_channels(pm).owner(kind), pm)
+    if len(_targets) >= MAX_TARGETS:
+        _targets.clear()
+    found = _Target(pm, tenant.id, adapter, MappingProxyType(config), time.monotonic(), access)
+    _targets[(kind, slug)] = found
+    return found
 
 
 def _text(body: str, status: int) -> Response:
@@ -122,25 +182,22 @@ async def tenant_webhook(kind: FromPath[str], slug: FromPath[str], request: Requ
     """A shop's own app or account for channel ``kind``: verify, store, answer."""
     if not SLUG_RE.match(slug) or len(kind) > 32:
         return not_found()
-    tenant = await get_tenant_by_slug(slug)
-    if tenant is None or tenant.status not in LIVE:
-        return not_found()
     pm: pluggy.PluginManager = request.app.state.plugins
-    with tenant_context(tenant.id):
-        adapter = await webhook_channel(kind, pm)
-        if adapter is None:
-            return not_found()
+    target = await _target(kind, slug, pm)
+    if target is None:
+        return not_found()
+    with tenant_context(target.tenant_id):
         body = await _read(request)
         if isinstance(body, Response):
             return body
-        config = await runtime_settings(get_channels(pm).owner(kind), pm)
-        parsed = await _verified_parse(adapter, inbound_request(request, body), config)
+        incoming = inbound_request(request, body)
+        parsed = await _verified_parse(target.adapter, incoming, target.config)
         if isinstance(parsed, Response):
             return parsed
         try:
             await store_events(kind, parsed.events)
         except Exception:
-            log.error("webhook_store_error", channel=kind, tenant=tenant.id, exc_info=True)
+            log.error("webhook_store_error", channel=kind, tenant=target.tenant_id, exc_info=True)
             return _text("try again later", 503)  # the provider retries; nothing half-done
     return _answer(parsed)
 
