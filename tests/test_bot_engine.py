@@ -211,3 +211,17 @@ async def test_a_huge_message_is_read_in_its_first_characters(tenant_a: World) -
         await say(conversation, "hi")
         replies = await say(conversation, "x" * 200_000)
     assert "did not understand" in joined(replies)
+
+
+async def test_a_member_found_by_phone_keeps_the_guessed_language_in_this_conversation(
+    tenant_a: World,
+) -> None:
+    with tenant_context(tenant_a.id, CHAT):
+        known, _ = await members.join_by_identity("whatsapp", ["85291234567"])
+        conversation = await open_conversation(sender="bsuid.NEW")
+        first = joined(await say(conversation, "hello", sender="bsuid.NEW", phone="85291234567"))
+        later = joined(await say(conversation, "card", sender="bsuid.NEW"))
+        row = await conversation_row(conversation)
+    assert "Welcome back! You are member M000001" in first
+    assert row["member"] == known.id and row["locale"] == "en"
+    assert "Points: 0" in later

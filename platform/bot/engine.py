@@ -86,6 +86,10 @@ async def respond(turn: Turn) -> list[Reply]:
             guessed = language.guess(text, shop.locale)
     member, joined = await join.member_of(turn, conversation, guessed)
     if joined is not None:  # the conversation changed: read it again
+        if guessed and not member.locale and not conversation.locale:
+            # An existing member without a language (found by their phone): the guess
+            # holds for this conversation.
+            await state.set_locale(conversation.id, guessed)
         conversation = await state.get_conversation(turn.conversation_id)
     locale = language.current(conversation, member.locale or guessed or "", shop.locale)
     seen = state.seen_state(conversation, turn.inbound_event_id)
