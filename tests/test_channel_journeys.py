@@ -360,6 +360,29 @@ async def test_stop_and_start_and_delivery_statuses_move_forward_only(
     assert seen == ["sent", "delivered", "read", "read", "read"]
     assert welcome["to"] == f"+{CUSTOMER}"
 
+    stop_wamid = whatsapp.graph.sent[1].wamid  # Meta could not deliver the STOP answer
+    failed = status(stop_wamid, "failed", error_code=131026, error_title="Message undeliverable")
+    assert await whatsapp.post(failed) == 200
+    row = (await OutboundMessage.select().where(OutboundMessage.provider_id == stop_wamid))[0]
+    assert (row["status"], row["error_code"]) == ("failed", "131026")
+    assert row["error"] == "131026: Message undeliverable"
+
+
+async def test_the_member_is_found_by_phone_when_meta_adds_the_business_scoped_id(
+    whatsapp: WhatsApp,
+) -> None:
+    """The same person, now with a BSUID beside the phone: the same member (found by the
+    phone), answered through ``recipient`` (the BSUID)."""
+    await whatsapp.say("JOIN ALPHA")
+    bsuid = "US.13491208655302741918"
+    before = len(whatsapp.graph.sent)
+    assert await whatsapp.post(text_message("points", wa_id=CUSTOMER, user_id=bsuid)) == 200
+    answers = whatsapp.graph.bodies[before:]
+    assert answers and all(body["recipient"] == bsuid for body in answers)
+    assert "M000001" in all_text(answers)
+    assert (await member_of(whatsapp.a.world, bsuid))["member_no"] == "M000001"
+    assert await Member.count() == 1
+
 
 async def test_a_shops_own_url_takes_only_its_own_number(whatsapp: WhatsApp) -> None:
     """A body signed with A's secret that names B's number reaches nobody."""
