@@ -180,3 +180,49 @@ async def test_the_merchant_reads_and_answers_a_whatsapp_conversation_on_a_phone
 
     await _until(staff_sent, "the staff answer at the fake Graph API")
     assert problems == []
+
+
+async def test_auto_replies_are_edited_and_tried_on_a_phone(
+    live_server: str, browser: Browser, tenant_a: World, screenshots: Path
+) -> None:
+    """A manager adds an auto-reply in Traditional Chinese, sees a bad regular expression
+    refused at the top of the form, and tries the rule as typed before saving it."""
+    context = await browser.new_context(
+        base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-HK"
+    )
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        await page.goto("/login")
+        await page.locator("input[name=email]").fill(tenant_a.owner.email)
+        await page.locator("input[name=password]").fill(PASSWORD)
+        await page.locator("form button[type=submit]").first.click()
+        await expect(page).not_to_have_url(re.compile(r"/login"))
+        await page.goto("/lang/zh-Hant?next=/console/auto-replies/new")
+
+        await page.get_by_test_id("auto-reply-match").select_option("regex")
+        await page.get_by_test_id("auto-reply-pattern").fill("(營業|開門")
+        await page.get_by_test_id("auto-reply-reply-zh-Hant").fill("我們每天 10 時至 6 時營業。")
+        await page.get_by_test_id("auto-reply-save").click()
+        summary = page.get_by_test_id("error-summary")
+        await expect(summary).to_contain_text("正規表示式")
+        await page.screenshot(
+            path=screenshots / "phone-auto-reply-error-zh-Hant.png", full_page=True
+        )
+
+        await page.get_by_test_id("auto-reply-pattern").fill("(營業|開門)")
+        await page.get_by_test_id("try-sample").fill("請問星期日有開門嗎？")
+        await expect(page.get_by_test_id("try-reply")).to_have_text("我們每天 10 時至 6 時營業。")
+        await expect(page.get_by_test_id("try-rule")).to_contain_text("尚未儲存")
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], f"the form is {wide} px wide on a 375 px phone"
+        await page.screenshot(path=screenshots / "phone-auto-reply-try-zh-Hant.png", full_page=True)
+
+        await page.get_by_test_id("auto-reply-save").click()
+        await expect(page.get_by_test_id("auto-reply-row")).to_have_count(1)
+        await expect(page.get_by_test_id("auto-reply-pattern")).to_have_text("(營業|開門)")
+        await page.screenshot(path=screenshots / "phone-auto-replies-zh-Hant.png", full_page=True)
+    finally:
+        await context.close()
+    assert problems == []
