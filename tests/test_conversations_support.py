@@ -9,6 +9,7 @@ secret, and sends are answered from a script of outcomes (a provider saying "slo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -74,6 +75,7 @@ class SignChat:
     script: list[BaseException] = field(default_factory=list)  # raised by the next sends
     media: dict[str, bytes] = field(default_factory=dict)
     fetched: list[str] = field(default_factory=list)  # media ids downloaded, in order
+    send_delay: float = 0.0  # seconds each send takes (a slow provider)
 
     async def verify(self, request: InboundRequest, config: Mapping[str, Any]) -> bool:
         # A shop's own secret, or (the platform's own app) the platform's app secret.
@@ -115,6 +117,8 @@ class SignChat:
         return ParsedRequest(events, reply=b"ok")
 
     async def send(self, message: OutboundMessage, config: Mapping[str, Any]) -> SendResult:
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         if self.script:
             raise self.script.pop(0)
         self.sent.append((message, str(config.get("account_id", ""))))

@@ -159,7 +159,7 @@ async def test_staff_cannot_write_outside_the_window_without_a_template(chat: Ch
     await Conversation.update(
         {Conversation.last_inbound_at: datetime.now(UTC) - timedelta(hours=25)}
     ).where(Conversation.id == conversation)
-    with tenant_context(chat.a.id), pytest.raises(outbox.WindowClosed, match="24 hours"):
+    with tenant_context(chat.a.id), pytest.raises(service.WindowClosed, match="24 hours"):
         await service.queue_reply(conversation, "hi", key="late", sent_by="s")
     await connect(chat.pm, chat.a.id, "alpha-tea", template_name="wallet_link")
     with tenant_context(chat.a.id):
@@ -256,3 +256,19 @@ async def test_thread_reads_both_directions_in_order(chat: Chat) -> None:
     with tenant_context(chat.b.id):
         assert await service.conversations_page() == []
         assert await service.thread(conversation) == []
+
+
+async def test_one_conversations_messages_leave_in_order(chat: Chat) -> None:
+    """Two worker threads and a slow provider: a conversation's rows still go out one
+    after the other, in the order they were stored (a text, then its QR code)."""
+    conversation = await _conversation(chat)
+    chat.adapter.send_delay = 0.05
+    keys = [f"order:{n}" for n in range(6)]
+    with tenant_context(chat.a.id):
+        ids = []
+        for key in keys:
+            row = OutboundMessage(tenant=chat.a.id, conversation=conversation, key=key, text=key)
+            ids.append((await outbox.insert_outbound(row))[0])
+        await outbox.enqueue_sends(list(reversed(ids)))  # even queued the wrong way round
+    await drain(chat.worker)
+    assert [m.key for m, _ in chat.adapter.sent if m.key.startswith("order:")] == keys

@@ -22,7 +22,7 @@ import pluggy
 from loyalchat import db
 from loyalchat.context import require_tenant
 from loyalchat.conversations.events import from_payload, is_unsupported
-from loyalchat.conversations.outbox import enqueue_sends, insert_outbound
+from loyalchat.conversations.queueing import enqueue_sends, insert_outbound, runtime_config
 from loyalchat.conversations.tables import (
     OUTBOUND_ORDER,
     Conversation,
@@ -178,8 +178,6 @@ async def _fetch_image(
 
 
 async def _config(kind: str) -> dict[str, str]:
-    from loyalchat.conversations.outbox import runtime_config
-
     return await runtime_config(kind)
 
 

@@ -11,25 +11,35 @@ message, shown in the console, where staff can :func:`retry_send` it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dramatiq.errors
-import redis.exceptions
-
 from loyalchat.context import require_tenant
+from loyalchat.conversations.queueing import (
+    enqueue_later,
+    enqueue_sends,
+    insert_outbound,
+    runtime_config,
+    set_enqueue,
+)
 from loyalchat.conversations.ratelimit import rate_of, wait_turn
+
+# Staff sending (the console, the web chat) lives in staff.py; also reachable from here.
+from loyalchat.conversations.staff import (
+    WINDOW_HOURS,
+    WindowClosed,
+    queue_reply,
+    retry_send,
+    window_hours,
+)
 from loyalchat.conversations.tables import (
     Conversation,
     MessageKind,
     OutboundMessage,
     OutboundStatus,
 )
-from loyalchat.domain import DomainError, NotFound
 from loyalchat.extensions.channels import (
     Capability,
     ChannelAdapter,
@@ -40,172 +50,17 @@ from loyalchat.extensions.channels import (
 from loyalchat.extensions.channels import OutboundMessage as Message
 from loyalchat.media import store
 from loyalchat.pluginmanager import current_plugin_manager
-from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
+from loyalchat.scoping import scoped_raw, scoped_select, scoped_update
 from loyalchat.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 8
 ERROR_MAX_CHARS = 2000
-# The customer-service window per channel (hours since the person last wrote); a channel
-# not listed has none. An adapter may say otherwise with a ``window_hours`` attribute.
-WINDOW_HOURS = {"whatsapp": 24, "wechat": 48}
 TEMPLATE_PARAM_MAX = 1000
 
-_enqueue: Callable[[int], object] | None = None
-
-
-class WindowClosed(DomainError):
-    """The person last wrote too long ago for this channel to carry a free-form message."""
-
-    code = "window_closed"
-    status = 409
-
-
-def set_enqueue(send: Callable[[int], object]) -> None:
-    """Queue a send with ``send(outbound_id)`` (``send_outbound.send``; see tasks.py)."""
-    global _enqueue
-    _enqueue = send
-
-
-async def enqueue_sends(ids: Sequence[int]) -> None:
-    """Queue the send of each row; an unreachable queue leaves them to the sweeper."""
-    if _enqueue is None:
-        if ids:
-            log.warning("no outbox actor in this process; the sweeper will send %s", list(ids))
-        return
-    for outbound_id in ids:
-        try:
-            await asyncio.to_thread(_enqueue, outbound_id)
-        except (dramatiq.errors.BrokerError, redis.exceptions.RedisError, OSError):
-            log.warning("could not enqueue send %s; the sweeper will", outbound_id, exc_info=True)
-
-
-def window_hours(kind: str, adapter: ChannelAdapter | None) -> float | None:
-    hours = getattr(adapter, "window_hours", None)
-    return float(hours) if isinstance(hours, int | float) else WINDOW_HOURS.get(kind)
-
-
-async def runtime_config(kind: str) -> dict[str, str]:
-    """The current tenant's settings of channel ``kind`` as its adapter reads them. A shop
-    on the platform's own Meta app has no token of its own: the platform's is used."""
-    from loyalchat.tenants.plugin_settings import runtime_settings
-
-    pm = current_plugin_manager()
-    config = dict(await runtime_settings(get_channels(pm).owner(kind), pm))
-    if kind == "whatsapp" and not config.get("access_token"):
-        config["access_token"] = get_settings().whatsapp_access_token.get_secret_value()
-    return config
-
-
-# -- staff -----------------------------------------------------------------------------
-
-
-async def queue_reply(
-    conversation_id: int,
-    text: str,
-    *,
-    key: str,
-    sent_by: str,
-    choices: Sequence[Choice] | Sequence[dict[str, str]] = (),
-    media_key: str = "",
-) -> int:
-    """Store a staff (or web chat) message and queue its send; returns the row's id.
-
-    ``key`` makes a resubmitted form store nothing twice (the same id comes back).
-    Refused with :class:`WindowClosed` outside the channel's customer-service window,
-    unless the shop set an approved template the send can fall back to.
-    """
-    conversation = (
-        await scoped_select(Conversation).where(Conversation.id == conversation_id).first()
-    )
-    if conversation is None:
-        raise NotFound("no such conversation")
-    kind = conversation["channel"]
-    adapter = get_channels(current_plugin_manager()).get(kind)
-    hours = window_hours(kind, adapter)
-    last = conversation["last_inbound_at"]
-    if hours is not None and (last is None or last < datetime.now(UTC) - timedelta(hours=hours)):
-        has_template = adapter is not None and bool(
-            (await runtime_config(kind)).get("template_name")
-        )
-        if not has_template:
-            raise WindowClosed(
-                f"the customer last wrote more than {hours:g} hours ago: {kind} only carries "
-                "an approved template now, and none is set in the channel's settings",
-                hours=hours,
-            )
-    rows = [_choice_dict(choice) for choice in choices]
-    row = new_row(
-        OutboundMessage,
-        conversation=conversation_id,
-        key=key[:200],
-        kind=(
-            MessageKind.choices if rows else MessageKind.image if media_key else MessageKind.text
-        ),
-        text=text,
-        media_key=media_key,
-        choices=json.dumps(rows),
-        sent_by=sent_by[:80],
-    )
-    outbound_id, created = await insert_outbound(row)
-    if created:
-        await enqueue_sends([outbound_id])
-    return outbound_id
-
-
-def _choice_dict(choice: Choice | dict[str, str]) -> dict[str, str]:
-    if isinstance(choice, Choice):
-        return {"id": choice.id, "title": choice.title, "description": choice.description}
-    return {
-        "id": str(choice.get("id", "")),
-        "title": str(choice.get("title", "")),
-        "description": str(choice.get("description", "")),
-    }
-
-
-async def insert_outbound(row: OutboundMessage) -> tuple[int, bool]:
-    """Insert ``row`` unless its key exists; returns ``(id, created)``."""
-    inserted = await (
-        scoped_insert(OutboundMessage, row)
-        .on_conflict(action="DO NOTHING")
-        .returning(OutboundMessage.id)
-    )
-    if inserted:
-        return inserted[0]["id"], True
-    existing = (
-        await scoped_select(OutboundMessage, OutboundMessage.id)
-        .where(OutboundMessage.key == row.key)
-        .first()
-    )
-    if existing is None:  # pragma: no cover - the conflict implies the row
-        raise RuntimeError(f"outbound key {row.key!r} conflicted but is not there")
-    return existing["id"], False
-
-
-async def retry_send(outbound_id: int) -> bool:
-    """Staff: send a failed message again (failed -> queued, re-queued). False when the
-    row is not the current tenant's or not failed."""
-    moved = (
-        await scoped_update(
-            OutboundMessage,
-            {
-                OutboundMessage.status: OutboundStatus.queued.value,
-                OutboundMessage.attempts: 0,
-                OutboundMessage.updated_at: datetime.now(UTC),
-            },
-            use_auto_update=False,
-        )
-        .where(
-            (OutboundMessage.id == outbound_id)
-            & (OutboundMessage.status == OutboundStatus.failed.value)
-        )
-        .returning(OutboundMessage.id)
-    )
-    if moved:
-        await enqueue_sends([outbound_id])
-    return bool(moved)
-
+# Later rows of a conversation wait for earlier ones (a text, then its coupon's QR code).
+ORDER_WAIT_MS = 250
 
 # -- the actor's body ------------------------------------------------------------------
 
@@ -223,6 +78,8 @@ async def deliver(outbound_id: int) -> str:
     ``"sent"``, ``"failed"``, or a no-op (``"not_found"``, ``"not_queued"``). Raises
     :class:`RetryLater` after putting the row back in ``queued``."""
     require_tenant()
+    if await _behind_earlier(outbound_id) and await enqueue_later(outbound_id, ORDER_WAIT_MS):
+        return "waiting"
     row = await _claim(outbound_id)
     if row is None:
         exists = await scoped_select(OutboundMessage, OutboundMessage.id).where(
@@ -260,6 +117,23 @@ async def deliver(outbound_id: int) -> str:
         return await _fail(outbound_id, "", error)
     await _mark(outbound_id, OutboundStatus.sent, provider_id=result.provider_id)
     return OutboundStatus.sent.value
+
+
+async def _behind_earlier(outbound_id: int) -> bool:
+    """Whether an earlier message of the same conversation is still on its way (queued or
+    sending, and not left behind by a dead worker): sends of one conversation keep their
+    order even with many worker threads."""
+    stale = datetime.now(UTC) - timedelta(seconds=get_settings().sweep_after_seconds)
+    rows = await scoped_raw(
+        OutboundMessage,
+        "SELECT 1 FROM outbound_message o JOIN outbound_message e"
+        " ON e.tenant = o.tenant AND e.conversation = o.conversation AND e.id < o.id"
+        " WHERE o.tenant = {tenant} AND o.id = {} AND o.status = 'queued'"
+        " AND e.status IN ('queued', 'sending') AND e.updated_at > {} LIMIT 1",
+        outbound_id,
+        stale,
+    )
+    return bool(rows)
 
 
 async def _claim(outbound_id: int) -> dict[str, Any] | None:
@@ -382,6 +256,7 @@ async def _mark(
 
 __all__ = [
     "MAX_SEND_ATTEMPTS",
+    "WINDOW_HOURS",
     "RetryLater",
     "WindowClosed",
     "deliver",
@@ -389,4 +264,7 @@ __all__ = [
     "insert_outbound",
     "queue_reply",
     "retry_send",
+    "runtime_config",
+    "set_enqueue",
+    "window_hours",
 ]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from loyalchat.context import cross_tenant, require_tenant
-from loyalchat.conversations.outbox import queue_reply, retry_send
+from loyalchat.conversations.staff import WindowClosed, queue_reply, retry_send
 from loyalchat.conversations.tables import (
     ChannelAccount,
     Conversation,
@@ -36,6 +36,7 @@ from loyalchat.tenants.tables import Tenant, TenantStatus
 
 __all__ = [
     "ChannelAccountTaken",
+    "WindowClosed",
     "channel_health",
     "conversations_page",
     "queue_reply",

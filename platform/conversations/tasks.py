@@ -40,7 +40,12 @@ async def send_outbound(outbound_id: int) -> None:
         raise dramatiq.Retry(str(exc), delay=exc.delay_ms) from exc
 
 
-outbox.set_enqueue(send_outbound.send)
+outbox.set_enqueue(
+    send_outbound.send,
+    lambda outbound_id, delay_ms: send_outbound.send_with_options(
+        args=(outbound_id,), delay=delay_ms
+    ),
+)
 
 # Rows left queued (a lost message, Redis down) or sending (a killed worker) are re-sent;
 # a stuck 'sending' row goes back to 'queued' so the claim takes it again.
