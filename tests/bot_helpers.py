@@ -13,11 +13,13 @@ from loyalchat.extensions.channels import Capability, EventKind, InboundEvent
 from loyalchat.scoping import new_row, save_row, scoped_select
 
 CHAT = Actor("system", label="chat")
-# WhatsApp: lists and buttons, images; WeChat: numbered text (no choices), images.
+# WhatsApp: lists and buttons; WeChat: choices too (its adapter numbers them in the text);
+# a channel without choices (a third party's SMS, say): the bot numbers them itself.
 WHATSAPP = frozenset(
     {Capability.text, Capability.image, Capability.choices, Capability.receive_images}
 )
-WECHAT = frozenset({Capability.text, Capability.image, Capability.receive_images})
+WECHAT = WHATSAPP | {Capability.parametric_qr}
+TEXT_ONLY = frozenset({Capability.text})
 _ids = itertools.count(1000)
 
 

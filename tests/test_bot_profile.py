@@ -10,7 +10,7 @@ from loyalchat.extensions.channels import EventKind
 from loyalchat.members import service as members
 from tests.bot_helpers import (
     CHAT,
-    WECHAT,
+    TEXT_ONLY,
     conversation_row,
     joined,
     make_turn,
@@ -114,12 +114,11 @@ async def test_menu_lists_the_bots_entries_and_the_shops_keywords(tenant_a: Worl
         picked = joined(await say(conversation, kind=EventKind.choice, choice_id=f"rule:{rule.id}"))
         card = joined(await say(conversation, kind=EventKind.choice, choice_id="cmd:card"))
         click = joined(await say(conversation, kind=EventKind.choice, choice_id="MY_COUPONS"))
-        wechat = await open_conversation(channel="wechat", sender="oX")
-        await say(wechat, "你好", channel="wechat", sender="oX", capabilities=WECHAT)
-        numbered = joined(
-            await say(wechat, "menu", channel="wechat", sender="oX", capabilities=WECHAT)
-        )
-        second = joined(await say(wechat, "2", channel="wechat", sender="oX", capabilities=WECHAT))
+        sms = {"channel": "sms", "sender": "oX", "capabilities": TEXT_ONLY}
+        wechat = await open_conversation(channel="sms", sender="oX")
+        await say(wechat, "你好", **sms)
+        numbered = joined(await say(wechat, "menu", **sms))
+        second = joined(await say(wechat, "2", **sms))
     ids = [choice.id for choice in shown[0].choices]
     assert ids == [
         "cmd:card",

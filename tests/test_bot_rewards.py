@@ -19,6 +19,7 @@ from loyalchat.rewards.tables import Grant
 from loyalchat.scoping import scoped_count, scoped_select, scoped_update
 from tests.bot_helpers import (
     CHAT,
+    TEXT_ONLY,
     WECHAT,
     conversation_row,
     joined,
@@ -32,7 +33,8 @@ from tests.reward_helpers import balance, make_reward, pooled
 
 async def _member_with_points(points: int, first: str = "hi", **kwargs) -> tuple[int, int]:
     """A conversation whose member (joined by a ``first`` message) holds ``points``."""
-    conversation = await open_conversation(**kwargs)
+    where = {name: kwargs[name] for name in ("channel", "sender") if name in kwargs}
+    conversation = await open_conversation(**where)
     await say(conversation, first, **kwargs)
     member_id = (await conversation_row(conversation))["member"]
     if points:
@@ -115,20 +117,38 @@ async def test_two_workers_taking_yes_at_once_make_one_grant(tenant_a: World) ->
 
 
 async def test_numbered_choices_on_a_channel_without_buttons(tenant_a: World) -> None:
-    wechat = {"channel": "wechat", "sender": "oOPENID", "capabilities": WECHAT}
+    sms = {"channel": "sms", "sender": "85290000000", "capabilities": TEXT_ONLY}
     with tenant_context(tenant_a.id, CHAT):
         await make_reward()
-        conversation, _member = await _member_with_points(
-            300, "你好", channel="wechat", sender="oOPENID"
-        )
-        listed = await say(conversation, "禮品", **wechat)
-        confirm = await say(conversation, "1", **wechat)
-        done = await say(conversation, "1", **wechat)  # 1. Yes
+        conversation, _ = await _member_with_points(300, "你好", **sms)
+        listed = await say(conversation, "禮品", **sms)
+        confirm = await say(conversation, "1", **sms)
+        done = await say(conversation, "1", **sms)  # 1. Yes
         grants = await scoped_count(Grant)
-    assert listed[0].choices == () and "1. 免費咖啡" in listed[0].text
+    assert listed[0].choices == () and "1. 免費咖啡 (100 積分)" in listed[0].text
     assert "請回覆號碼選擇" in listed[0].text
     assert "1. 是" in confirm[0].text and "2. 否" in confirm[0].text
     assert grants == 1 and "完成" in done[0].text
+
+
+async def test_wechat_numbers_its_choices_and_the_number_typed_back_picks(
+    tenant_a: World,
+) -> None:
+    """WeChat's adapter shows choices as numbered text: the member types the number."""
+    wechat = {"channel": "wechat", "sender": "oOPENID", "capabilities": WECHAT}
+    with tenant_context(tenant_a.id, CHAT):
+        coffee = await make_reward()
+        conversation, _ = await _member_with_points(300, "你好", **wechat)
+        listed = await say(conversation, "禮品", **wechat)
+        confirm = await say(conversation, "1", **wechat)
+        languages = await say(conversation, "語言", **wechat)
+        english = await say(conversation, "3", **wechat)
+        grants = await scoped_count(Grant)
+    assert [c.id for c in listed[0].choices] == [f"reward:{coffee.id}"]
+    assert [c.id for c in confirm[0].choices] == ["confirm:yes", "confirm:no"]
+    assert grants == 0  # the language question replaced the pending confirm
+    assert [c.title for c in languages[0].choices] == ["繁體中文", "简体中文", "English"]
+    assert "English" in english[0].text
 
 
 async def test_no_cancels_and_an_expired_question_redeems_nothing(tenant_a: World) -> None:
