@@ -81,7 +81,7 @@ async def running(
     from loyalchat.app import create_app
 
     register_channel_handlers(plugins)
-    worker = EmbeddedWorker(stub_broker, threads=1, worker_timeout_ms=50)
+    worker = EmbeddedWorker(stub_broker, threads=2, worker_timeout_ms=50)
     try:
         async with AsyncTestClient(app=create_app(run_workers=False, plugins=plugins)) as client:
             yield client, worker
