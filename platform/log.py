@@ -35,7 +35,8 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    for noisy in ("piccolo", "aiosqlite", "asyncio"):
+    # httpx logs every request URL at INFO: WeChat puts its access_token in the query.
+    for noisy in ("piccolo", "aiosqlite", "asyncio", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
