@@ -77,3 +77,22 @@ def test_loggable_path_escapes_control_characters_and_masks_wallet_tokens() -> N
 
     assert loggable_path("/console/a\x00b\nc\x7f") == "/console/a\\x00b\\x0ac\\x7f"
     assert loggable_path("/w/tok\x00en/history") == "/w/…/history"
+
+
+def test_outgoing_requests_leave_their_query_out_of_the_log(caplog) -> None:
+    """WeChat's API takes the access token in the query: httpx's request lines (INFO) must
+    not reach the log at the INFO level the app runs at."""
+    import logging
+
+    import httpx
+
+    from loyalchat.log import configure_logging
+
+    configure_logging(Settings(log_level="INFO"))
+    try:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, text="ok"))
+        with caplog.at_level(logging.INFO), httpx.Client(transport=transport) as client:
+            client.get("https://api.weixin.qq.com/cgi-bin/menu/get?access_token=SECRET-TOKEN")
+        assert "SECRET-TOKEN" not in caplog.text
+    finally:
+        configure_logging(Settings(log_level="WARNING"))
