@@ -27,7 +27,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from loyalchat import db, i18n
 from loyalchat.bounds import is_storable
-from loyalchat.conversations import outbox, service, state
+from loyalchat.conversations import service, staff, state
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.extensions.channels import ChannelAdapter, ChannelError, get_channels
 from loyalchat.frontend import ui
@@ -118,7 +118,7 @@ async def _detail(
         "can_edit": _can_edit(request),
         "can_send": _can_send(request),
         "webhook": "" if kind in NO_WEBHOOK else service.webhook_url(kind, tenant.slug),
-        "window_hours": outbox.window_hours(kind, adapter),
+        "window_hours": staff.window_hours(kind, adapter),
         "people": await service.conversations_page(channel=kind, limit=RECENT),
         "test": test
         or {
@@ -356,7 +356,7 @@ async def _queue_test(
         await service.queue_reply(
             conversation_id, text, key=f"test:{token}", sent_by=principal.actor.ref
         )
-    except outbox.WindowClosed as exc:
+    except staff.WindowClosed as exc:
         hours = exc.extra.get("hours", "")
         hours_text = f"{hours:g}" if isinstance(hours, int | float) else str(hours)
         return {"window": i18n.gettext(request, WINDOW_CLOSED, hours=hours_text)}

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loyalchat import i18n
-from loyalchat.conversations import outbox
+from loyalchat.conversations.queueing import runtime_config
 from loyalchat.extensions.channels import ChannelAdapter, ChannelError
 from loyalchat.frontend.pages.common import localized
 from loyalchat.i18n import N_
@@ -87,7 +87,7 @@ async def join_kit(adapter: ChannelAdapter, tenant: TenantInfo) -> JoinKit:
     """Ask the adapter for the link a store QR encodes (an API call for WeChat)."""
     code = join_code(tenant)
     try:
-        config = await outbox.runtime_config(adapter.kind)
+        config = await runtime_config(adapter.kind)
         link = await adapter.join_link(code, config)
     except ChannelError as exc:
         return JoinKit(code, error=str(exc), error_code=exc.code or exc.reason)
@@ -187,7 +187,7 @@ async def push_menu(titles: Mapping[str, Mapping[str, str]], locale: str) -> Non
     from loyalchat.plugins.wechat import MenuEntry
     from loyalchat.plugins.wechat import push_menu as wechat_push_menu
 
-    config = await outbox.runtime_config(MENU_CHANNEL)
+    config = await runtime_config(MENU_CHANNEL)
     entries = [MenuEntry(key, titles[name][locale]) for name, (key, _t) in MENU_BUTTONS.items()]
     await wechat_push_menu(config, entries)
     after: dict[str, Any] = {"locale": locale}
