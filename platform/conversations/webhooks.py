@@ -35,7 +35,7 @@ from loyalchat.inbox.service import record_inbound
 from loyalchat.settings import get_settings
 from loyalchat.tenants import plugin_access
 from loyalchat.tenants.plugin_access import webhook_channel
-from loyalchat.tenants.plugin_settings import runtime_settings
+from loyalchat.tenants.plugin_settings import PluginSettingsError, runtime_settings
 from loyalchat.tenants.service import SLUG_RE, get_tenant_by_slug
 from loyalchat.tenants.tables import TenantStatus
 
@@ -98,7 +98,10 @@ async def _target(kind: str, slug: str, pm: pluggy.PluginManager) -> _Target | N
             _targets.pop((kind, slug), None)
             return None
         access = plugin_access._tenants.get(tenant.id)
-        config = await runtime_settings(get_channels(pm).owner(kind), pm)
+        try:
+            config = await runtime_settings(get_channels(pm).owner(kind), pm)
+        except PluginSettingsError:  # withdrawn by the platform meanwhile
+            return not_found()
     if len(_targets) >= MAX_TARGETS:
         _targets.clear()
     found = _Target(pm, tenant.id, adapter, MappingProxyType(config), time.monotonic(), access)
