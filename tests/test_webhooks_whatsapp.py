@@ -187,3 +187,26 @@ async def test_a_rate_limited_send_is_retried_until_sent(platform: Platform) -> 
     )
     assert rows and all(row["status"] == "sent" for row in rows)
     assert max(row["attempts"] for row in rows) == 2
+
+
+async def test_a_shops_own_url_never_reaches_another_shop(platform: Platform) -> None:
+    """A's own Meta app posting an event that names B's number: signed by A, stored (if at
+    all) for A only; B's conversations and members are untouched."""
+    with tenant_context(platform.a.id, Actor("system")):
+        await plugin_settings.update_settings(
+            "whatsapp", {"app_secret": "alpha-own-secret"}, platform.pm
+        )
+    payload = envelope(
+        entry(change(text_message("points", wa_id="85299990000"), phone_number_id="2220002"))
+    )
+    body, headers = signed(payload, "alpha-own-secret")
+    async with AsyncTestClient(app=platform.app) as client:
+        own = await client.post("/hooks/whatsapp/alpha-tea", content=body, headers=headers)
+        at_b = await client.post("/hooks/whatsapp/bravo-bakery", content=body, headers=headers)
+    await drain(platform.worker)
+    assert own.status_code == 200 and at_b.status_code in (401, 404)
+    assert await Conversation.count().where(Conversation.tenant == platform.b.id) == 0
+    assert await InboundEvent.count().where(InboundEvent.tenant == platform.b.id) == 0
+    from loyalchat.members.tables import Member
+
+    assert await Member.count().where(Member.tenant == platform.b.id) == 0
