@@ -293,6 +293,7 @@ async def test_rewards_list_confirm_and_one_coupon_however_often_yes_arrives(
 
     [listed] = await whatsapp.say("rewards")
     assert listed["type"] == "interactive" and listed["interactive"]["type"] == "list"
+    assert listed["interactive"]["action"]["button"] == "選擇"  # in the list's language
     rows = [row for s in listed["interactive"]["action"]["sections"] for row in s["rows"]]
     assert 1 <= len(rows) <= 10
     assert all(len(row["title"]) <= 24 for row in rows)

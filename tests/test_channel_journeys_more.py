@@ -154,6 +154,7 @@ async def test_wechat_scan_to_join_card_rewards_coupon_and_unfollow(wechat: WeCh
     await give_points(wechat.world, member["id"], 500)
     listed = texts_of(await wechat.say("rewards"))
     assert "1. Free coffee of the day" in listed and "3. Gift 2" in listed
+    assert listed.endswith("請回覆你所選項目的編號。")  # the hint in the list's language
     confirm = texts_of(await wechat.say("1"))
     assert "1. " in confirm and "2. " in confirm and "400" in confirm  # yes/no, points after
 
