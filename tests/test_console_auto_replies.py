@@ -56,6 +56,7 @@ async def test_crud_and_try_it_in_traditional_chinese(tenant_a: World) -> None:
             headers={"hx-request": "true"},
         )
     assert empty.status_code == 200 and '<html lang="zh-Hant">' in empty.text
+    assert 'href="/console/auto-replies/new?match=welcome"' in empty.text
     assert created.status_code == 303, created.text[:2000]
     assert "營業時間" in listing.text and 'data-testid="auto-reply-row"' in listing.text
     assert tried.status_code == 200 and "<html" not in tried.text
@@ -242,3 +243,21 @@ async def test_roles_two_tenants_and_a_suspended_shop(tenant_a: World, tenant_b:
     assert [r.status_code for r in (created, changed, deleted)] == [403, 403, 403]
     assert tried.status_code == 200 and "Alpha only" in tried.text
     assert [r.pattern for r in await _rules(tenant_a)] == ["alpha"]
+
+
+async def test_the_welcome_and_default_replies_are_their_own_entries(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        form = await client.get("/console/auto-replies/new", params={"match": "welcome"})
+        for kind, text in (("welcome", "Welcome to Alpha Tea!"), ("default", "Ask us anything.")):
+            saved = await post_form(
+                client,
+                "/console/auto-replies",
+                {**HOURS, "match": kind, "pattern": "", "reply_zh_Hant": "", "reply_en": text},
+            )
+            assert saved.status_code == 303, saved.text[:1000]
+        listing = await client.get("/console/auto-replies")
+    assert '<option value="welcome" selected>' in form.text
+    assert 'data-testid="new-welcome"' not in listing.text
+    assert 'data-testid="new-default"' not in listing.text
+    assert sorted(rule.match for rule in await _rules(tenant_a)) == ["default", "welcome"]
