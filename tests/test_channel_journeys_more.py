@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from loyalchat.bot import texts
 from loyalchat.context import tenant_context
+from loyalchat.conversations import service
 from loyalchat.conversations.tables import InboundMessage
 from loyalchat.inbox.tables import InboundEvent
 from loyalchat.media import store
@@ -210,6 +211,10 @@ async def test_outside_the_window_fails_clearly_or_goes_as_the_template(
     failed = (await outbound_rows(whatsapp.a.world, CUSTOMER))[-1]
     assert (failed["status"], failed["error_code"]) == ("failed", "131047")
     assert "no approved template" in failed["error"]
+    with tenant_context(whatsapp.a.world.id):  # what the console's thread shows
+        shown = (await service.thread(failed["conversation"]))[-1]
+    assert (shown["id"], shown["status"]) == (f"out:{failed['id']}", "failed")
+    assert "no approved template" in shown["error"]
 
     with tenant_context(whatsapp.a.world.id, SYSTEM):
         await plugin_settings.update_settings(
