@@ -261,3 +261,36 @@ async def test_the_welcome_and_default_replies_are_their_own_entries(tenant_a: W
     assert 'data-testid="new-welcome"' not in listing.text
     assert 'data-testid="new-default"' not in listing.text
     assert sorted(rule.match for rule in await _rules(tenant_a)) == ["default", "welcome"]
+
+
+async def test_odd_inputs_are_answered_never_a_server_error(tenant_a: World) -> None:
+    """Query strings and forms a person (or a script) could send to both consoles' pages."""
+    from tests.isolation_objects import _conversation, _outbound_message
+
+    conversation = await _conversation(tenant_a.id)
+    message = await _outbound_message(tenant_a.id)
+    gets = [
+        "/console/conversations?member=abc",
+        "/console/conversations?member=99999999999999&page=-4&channel=%00",
+        "/console/conversations?page=99999999",
+        f"/console/conversations/{conversation}",
+        "/console/conversations/99999999999",
+        "/console/auto-replies/new?match=%00",
+        "/console/auto-replies/0",
+    ]
+    posts = [
+        (f"/console/conversations/{conversation}/reply", {"token": "t" * 24, "text": "x" * 5000}),
+        (f"/console/conversations/{conversation}/reply", {"token": "bad token", "text": "\x00"}),
+        (f"/console/conversations/messages/{message}/retry", {}),
+        ("/console/auto-replies", {"match": "regex", "pattern": "\x00(", "priority": "9" * 30}),
+        ("/console/auto-replies", {**HOURS, "reply_en": "\x00", "language": "xx"}),
+        ("/console/auto-replies/try", {"sample": "x" * 5000, "try_locale": "\x00"}),
+        ("/console/auto-replies/try", {"draft": "1", "auto_reply_id": "abc", "sample": "hi"}),
+        ("/console/auto-replies/try", {"draft": "1", "auto_reply_id": "99999999999999"}),
+    ]
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        answers = [await client.get(path) for path in gets]
+        answers += [await post_form(client, path, data) for path, data in posts]
+    statuses = [answer.status_code for answer in answers]
+    assert all(status < 500 for status in statuses), statuses
