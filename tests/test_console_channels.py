@@ -316,3 +316,28 @@ async def test_outside_the_window_the_test_is_refused_clearly(
     assert answer.status_code == 409
     assert "more than 24 hours ago" in answer.text
     assert await OutboundMessage.count() == before
+
+
+async def test_values_the_database_cannot_keep_are_form_errors(shop: Shop) -> None:
+    with tenant_context(shop.a.id, Actor("system")):
+        await ps.enable_plugin("webchat", shop.pm)
+    conversation = await Conversation.insert(
+        Conversation(tenant=shop.a.id, channel="webchat", sender="dev-a", locale="en")
+    ).returning(Conversation.id)
+    client = await _client(shop, shop.a.owner.email)
+    try:
+        nul = await post_form(
+            client, "/console/channels/whatsapp/settings", {**WHATSAPP, "waba_id": "1\x002"}
+        )
+        huge = await post_form(
+            client, "/console/channels/whatsapp/settings", {**WHATSAPP, "app_secret": "s" * 5000}
+        )
+        form = {"conversation": str(conversation[0]["id"]), "text": "a\x00b", "token": "n" * 24}
+        text = await post_form(client, "/console/channels/webchat/test", form)
+    finally:
+        await client.__aexit__(None, None, None)
+    # A NUL is refused before the page (the app's form hardening); a page would refuse it too.
+    assert (nul.status_code, huge.status_code, text.status_code) == (400, 400, 400)
+    assert "Check this value." in huge.text
+    assert await _row(shop.a.id, "whatsapp") is None
+    assert await OutboundMessage.count() == 0

@@ -174,3 +174,20 @@ def test_the_bot_reads_the_menu_clicks_as_the_card_and_rewards_words() -> None:
     # if typed (platform/bot/engine.py, _choose).
     assert words.command("CARD") == "card"
     assert words.command("REWARDS") == "rewards"
+
+
+async def test_a_menu_title_with_a_nul_is_refused_and_not_pushed(
+    shop: Shop, wechat_api: FakeWeChatApi
+) -> None:
+    client = await _client(shop, shop.a.owner.email)
+    try:
+        assert (
+            await post_form(client, "/console/channels/wechat/settings", WECHAT)
+        ).status_code == 303
+        answer = await post_form(
+            client, "/console/channels/wechat/menu", _menu_form(card_en="a\x00")
+        )
+    finally:
+        await client.__aexit__(None, None, None)
+    assert answer.status_code == 400  # refused by the app's form hardening or by the page
+    assert wechat_api.menus == []

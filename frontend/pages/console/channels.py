@@ -47,6 +47,7 @@ OWNER = [role_required(Role.owner)]
 ACCOUNT_FIELDS = {"whatsapp": "phone_number_id", "wechat": "original_id"}
 NO_WEBHOOK = frozenset({"webchat"})  # its own page posts to the webhook route
 TEST_TEXT_MAX = 1000
+SETTING_MAX = 4096  # longer than any token, key or id a provider hands out
 RECENT = 30
 
 ACCOUNT_TAKEN = {
@@ -182,25 +183,31 @@ class ChannelsController(Controller):
         form = await ui.form_data(request)
         values = {item.name: form.get(item.name, "") for item in fields}
         account_field = ACCOUNT_FIELDS.get(kind, "")
-        errors: dict[str, str] = {}
-        try:
-            async with db.write_transaction():  # the settings and the account, or neither
-                await ps.update_settings(plugin, values, pm)
-                if account_field:
-                    account = (await ps.runtime_settings(plugin, pm)).get(account_field, "")
-                    await service.sync_channel_account(kind, account)
-        except ps.PluginSettingsError as exc:
-            errors = {
-                name: i18n.gettext(request, PROBLEMS.get(problem, OTHER_PROBLEM))
-                for name, problem in exc.errors.items()
-            }
-        except service.ChannelAccountTaken:
-            errors = {account_field: i18n.gettext(request, ACCOUNT_TAKEN[kind])}
-        except DomainError:
-            errors = {account_field: i18n.gettext(request, OTHER_PROBLEM)}
+        errors = {  # what the database cannot keep (a NUL) or no provider id is this long
+            name: i18n.gettext(request, OTHER_PROBLEM)
+            for name, value in values.items()
+            if len(value) > SETTING_MAX or not is_storable(value)
+        }
+        taken = False
+        if not errors:
+            try:
+                async with db.write_transaction():  # the settings and the account, or neither
+                    await ps.update_settings(plugin, values, pm)
+                    if account_field:
+                        config = await ps.runtime_settings(plugin, pm)
+                        await service.sync_channel_account(kind, config.get(account_field, ""))
+            except ps.PluginSettingsError as exc:
+                errors = {
+                    name: i18n.gettext(request, PROBLEMS.get(problem, OTHER_PROBLEM))
+                    for name, problem in exc.errors.items()
+                }
+            except service.ChannelAccountTaken:
+                errors, taken = {account_field: i18n.gettext(request, ACCOUNT_TAKEN[kind])}, True
+            except DomainError:
+                errors = {account_field: i18n.gettext(request, OTHER_PROBLEM)}
         if errors:
             echo = {item.name: values[item.name] for item in fields if not item.secret}
-            status = HTTP_409_CONFLICT if account_field in errors else HTTP_400_BAD_REQUEST
+            status = HTTP_409_CONFLICT if taken else HTTP_400_BAD_REQUEST
             return await _detail(request, kind, form=echo, errors=errors, status_code=status)
         ui.flash(
             request,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loyalchat import i18n
+from loyalchat.bounds import is_storable
 from loyalchat.conversations.queueing import runtime_config
 from loyalchat.extensions.channels import ChannelAdapter, ChannelError
 from loyalchat.frontend.pages.common import localized
@@ -47,6 +48,7 @@ MENU_BUTTONS: dict[str, tuple[str, str]] = {
 }
 MENU_NAME_BYTES = 16  # WeChat refuses a top-level button name over 16 bytes (UTF-8)
 TITLE_REQUIRED = N_("Give this button a title in every language.")
+TITLE_UNREADABLE = N_("Check this value.")
 TITLE_TOO_LONG = N_(
     "At most 16 bytes in WeChat: 5 Chinese characters or 16 letters (%(language)s)."
 )
@@ -172,6 +174,9 @@ def read_menu(
         titles[name] = texts
         if not all(texts.values()):
             errors[name] = (TITLE_REQUIRED, {})
+            continue
+        if not all(is_storable(text) for text in texts.values()):
+            errors[name] = (TITLE_UNREADABLE, {})
             continue
         for loc in LOCALES:
             if len(texts[loc].encode()) > MENU_NAME_BYTES:
