@@ -100,8 +100,9 @@ async def _target(kind: str, slug: str, pm: pluggy.PluginManager) -> _Target | N
         access = plugin_access._tenants.get(tenant.id)
         try:
             config = await runtime_settings(get_channels(pm).owner(kind), pm)
-        except PluginSettingsError:  # withdrawn by the platform meanwhile
-            return not_found()
+        except PluginSettingsError:  # withdrawn by the platform meanwhile: not found
+            _targets.pop((kind, slug), None)
+            return None
     if len(_targets) >= MAX_TARGETS:
         _targets.clear()
     found = _Target(pm, tenant.id, adapter, MappingProxyType(config), time.monotonic(), access)
