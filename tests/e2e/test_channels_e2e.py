@@ -70,6 +70,18 @@ async def test_owner_connects_whatsapp_and_gets_the_join_qr_on_a_phone(
     assert await no_sideways_scroll(page)
     await page.screenshot(path=shots / "4-poster.png", full_page=True)
 
+    # The same pages in Traditional Chinese: still nothing wider than the phone.
+    await page.goto("/lang/zh-Hant?next=/console/channels/whatsapp")
+    await expect(page.get_by_test_id("channel-title")).to_have_text("WhatsApp")
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    await expect(page.get_by_test_id("verify-token-hint")).to_contain_text("驗證權杖")
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=shots / "6-whatsapp-zh-hant.png", full_page=True)
+    await page.goto("/console/channels/whatsapp/join")
+    await expect(page.get_by_test_id("join-qr")).to_be_visible()
+    assert await no_sideways_scroll(page)
+    await page.goto("/lang/en?next=/console/channels")
+
     # WeChat's page: the menu editor with its default titles, on the phone too.
     await page.goto("/console/channels/wechat")
     menu = page.get_by_test_id("wechat-menu")
