@@ -1,21 +1,28 @@
 """The Channels page's join QR kit (the link, its QR code decoded by ZXing, the SVG file
-and the A6 poster) and WeChat's custom menu, through the real app and the WeChat fake.
+and the A6 poster) and WeChat's custom menu (pushed, then clicked by a follower), through
+the real app and the WeChat fake.
 Fixtures and helpers: tests/test_console_channels.py."""
 
 from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import urlsplit
 
 import numpy
 import zxingcpp
+from litestar.testing import AsyncTestClient
 from PIL import Image, ImageDraw
 
+from loyalchat import i18n
+from loyalchat.bot import texts as bot_texts
 from loyalchat.bot import words
 from loyalchat.context import Actor, tenant_context
+from loyalchat.languages import LOCALES
 from loyalchat.tenants import plugin_settings as ps
 from tests.console_helpers import post_form
 from tests.fakes.wechat_api import FakeWeChatApi, wechat_api
+from tests.fakes.wechat_webhooks import OPENID, click_webhook, subscribe_webhook, wechat_config
 from tests.test_console_channels import (
     WECHAT,
     Shop,
@@ -25,6 +32,7 @@ from tests.test_console_channels import (
     stub_broker,
     value_of,
 )
+from tests.test_tasks_support import drain
 
 __all__ = ["shop", "stub_broker", "wechat_api"]  # fixtures, imported for pytest
 
@@ -191,3 +199,47 @@ async def test_a_menu_title_with_a_nul_is_refused_and_not_pushed(
         await client.__aexit__(None, None, None)
     assert answer.status_code == 400  # refused by the app's form hardening or by the page
     assert wechat_api.menus == []
+
+
+async def test_the_pushed_menus_card_and_rewards_clicks_get_the_bots_answers(
+    shop: Shop, wechat_api: FakeWeChatApi
+) -> None:
+    """Through the webhook URL the page shows: a follower from the join QR, then the
+    menu's CARD and REWARDS clicks, answered through WeChat's customer-service API."""
+    config = wechat_config("plain")
+    client = await _client(shop, shop.a.owner.email)
+    try:
+        assert (
+            await post_form(client, "/console/channels/wechat/settings", config)
+        ).status_code == 303
+        answer = await post_form(client, "/console/channels/wechat/enabled", {"enabled": "1"})
+        assert answer.status_code == 303
+        assert (
+            await post_form(client, "/console/channels/wechat/menu", _menu_form())
+        ).status_code == 303
+        page = await client.get("/console/channels/wechat")
+        path = urlsplit(value_of(page.text, "webhook-url")).path
+        hook = subscribe_webhook(config, OPENID, scene="alpha-tea")
+        assert (
+            await client.post(hook.url(path), content=hook.body, headers=hook.headers)
+        ).status_code == 200
+    finally:
+        await client.__aexit__(None, None, None)
+    await drain(shop.worker)
+    welcomed = len(wechat_api.texts())
+    assert welcomed >= 1
+
+    async def click(key: str) -> list[str]:
+        before = len(wechat_api.texts())
+        hook = click_webhook(config, OPENID, key)
+        async with AsyncTestClient(app=shop.app) as anonymous:
+            sent = await anonymous.post(hook.url(path), content=hook.body, headers=hook.headers)
+        assert sent.status_code == 200
+        await drain(shop.worker)
+        return wechat_api.texts()[before:]
+
+    card = await click("CARD")
+    assert card and any("/w/" in text for text in card)  # the card with a fresh wallet link
+    rewards = await click("REWARDS")
+    empty = {i18n.translations(locale).gettext(bot_texts.REWARDS_EMPTY) for locale in LOCALES}
+    assert rewards and any(text in empty for text in rewards)
