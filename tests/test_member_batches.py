@@ -18,7 +18,7 @@ from loyalchat.ledger import figures, member_batches
 from loyalchat.ledger import service as ledger
 from loyalchat.rewards import service as rewards
 from tests.fixtures import World
-from tests.reward_helpers import OWNER, balance, make_member, make_reward, pooled
+from tests.reward_helpers import OWNER, balance, make_member, make_reward, pooled, refused
 
 
 async def _txid() -> int:
@@ -114,6 +114,29 @@ async def test_inside_a_callers_transaction_the_write_is_the_callers(tenant_a: W
             pass
         assert await balance(member) == 0
         assert await ledger.entry_by_key("nested") is None
+
+
+async def test_a_refused_redemption_inside_a_callers_transaction_leaves_no_grant(
+    tenant_a: World,
+) -> None:
+    """A chat turn runs in a transaction of its own: a redemption refused there (too few
+    points) must leave no grant row, which a retry would otherwise answer as a replay: a
+    coupon with no points taken. The caller's own writes before it are kept."""
+    with tenant_context(tenant_a.id, OWNER):
+        member = await make_member(50)
+        reward = await make_reward(points_cost=100)
+
+        async def turn() -> tuple[str, str]:
+            async with db.write_transaction():
+                await ledger.earn(member, 5, key="turn:before", reason="kept")
+                first = await refused(rewards.redeem(member, reward.id, key="chat:1"))
+                again = await refused(rewards.redeem(member, reward.id, key="chat:1"))
+                return first.code, again.code
+
+        assert await turn() == ("insufficient_points", "insufficient_points")
+        assert await rewards.grant_by_key("chat:1") is None
+        assert await balance(member) == 55
+        assert (await figures.audit_member(member)).ok
 
 
 async def test_hot_member_redemptions_with_twin_keys_and_short_points(tenant_a: World) -> None:

@@ -17,7 +17,8 @@ write ran is skipped. At most ``MAX_PER_TRANSACTION`` writes share a transaction
 lock is never held for long.
 
 PostgreSQL only, and only outside a caller's transaction (SQLite serializes writers
-anyway): :func:`run` falls back to a transaction of its own otherwise.
+anyway): :func:`run` falls back to a transaction of its own on SQLite, and to a savepoint
+inside a caller's transaction, so the write is all or nothing there too.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ async def run(member_id: int, work: Callable[[], Awaitable[T]]) -> T:
     its result once committed. ``work`` runs in the caller's context (tenant, actor) and
     must do all its writes through the current transaction."""
     engine = db.current_engine()
-    if db.database_is_sqlite() or engine.current_transaction.get() is not None:
+    outer = engine.current_transaction.get()
+    if outer is not None:
+        return await _in_savepoint(outer, work)
+    if db.database_is_sqlite():
         async with db.write_transaction():
             return await work()
     loop = asyncio.get_running_loop()
@@ -83,6 +87,20 @@ async def run(member_id: int, work: Callable[[], Awaitable[T]]) -> T:
         runner.add_done_callback(_runners.discard)
     queue.writes.append(write)
     return await write.result
+
+
+async def _in_savepoint(transaction: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """``work()`` inside the caller's transaction, still all or nothing: a savepoint is
+    rolled back when it fails, so a refused write leaves nothing behind for the caller's
+    commit (nor a grant row a retry would take for an earlier, committed request)."""
+    savepoint = await transaction.savepoint()
+    try:
+        result = await work()
+    except BaseException:
+        await savepoint.rollback_to()
+        raise
+    await savepoint.release()
+    return result
 
 
 async def _drain(queues: dict[tuple, _Queue], key: tuple, queue: _Queue, engine: Any) -> None:
