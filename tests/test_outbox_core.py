@@ -8,6 +8,7 @@ test channel of tests/test_conversations_support.py answering from a script of e
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,6 +195,7 @@ async def test_a_killed_worker_is_finished_once_by_the_sweeper(chat: Chat) -> No
     from loyalchat.tasks.sweeper import sweep_once
 
     conversation = await _conversation(chat)
+    await asyncio.to_thread(chat.worker.stop)  # the worker dies: nothing runs until drain
     old = datetime.now(UTC) - timedelta(hours=1)
     # An inbound event a dead worker left 'processing', and a send it left 'sending'.
     with tenant_context(chat.a.id):
