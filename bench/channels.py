@@ -318,7 +318,7 @@ async def ingest_and_drain(args, procs: Processes, port: int, shop: dict, web: i
                   webhook_p95_ms=round(figures["p95_ms"], 1),
                   webhook_p99_ms=round(figures["p99_ms"], 1),
                   webhook_errors=figures["errors"] + figures["refused"],
-                  webhook_cpu_ms=figures["cpu_ms"])  # fmt: skip
+                  webhook_cpu_ms={k: round(v, 3) for k, v in figures["cpu_ms"].items()})  # fmt: skip
     drained = await drain(args, procs, shop)
     result.update(drain_seconds=round(drained["seconds"], 1), drain_processed=drained["processed"],
                   drain_total=drained["total"])  # fmt: skip
