@@ -46,7 +46,9 @@ async def test_first_message_makes_one_member_even_processed_twice(tenant_a: Wor
     assert [reply.text for reply in again] == [reply.text for reply in replies]
     assert [r["external_id"] for r in ids] == ["bsuid.ABC", "85291234567"]
     assert row["member"] == member["id"]
-    assert member["verified"] is False and member["name"] == "" and member["phone"] == ""
+    # The channel's phone is kept (E.164, for search); no name: still unverified.
+    assert member["verified"] is False and member["name"] == ""
+    assert member["phone"] == "+85291234567"
 
 
 async def test_two_workers_on_the_same_first_message_make_one_member(tenant_a: World) -> None:

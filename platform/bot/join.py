@@ -2,8 +2,11 @@
 
 ``members.service.join_by_identity`` finds the member by any id the channel gives (the
 sender id; on WhatsApp the phone too) or makes one with the tenant's next number, once even
-when two workers take the same first message. Nothing but the channel ids is stored: a
-person who never gave a name or a phone stays unverified. A member merged into another is
+when two workers take the same first message. A phone the channel gives becomes the
+member's phone (E.164) when they have none, so staff and ``GET /api/v1/members?q=`` find
+them by it; a phone someone typed is never replaced, and one ``phonenumbers`` calls invalid
+is left out. The channel's profile name is not stored: a person who never gave a name
+stays unverified. A member merged into another is
 followed to the one that absorbed it, and the conversation relinked.
 """
 
@@ -14,7 +17,7 @@ from loyalchat.bot.replies import Reply, Turn
 from loyalchat.conversations import autoreplies, state
 from loyalchat.conversations.state import ConversationOut
 from loyalchat.domain import DomainError
-from loyalchat.members import links
+from loyalchat.members import links, profile
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
 from loyalchat.tenants.service import TenantInfo
@@ -36,23 +39,49 @@ async def member_of(
         member = await links.wallet_member(conversation.member_id)  # follows merged_into
         if member.id != conversation.member_id:
             await state.link_member(conversation, member.id)
+        await _keep_phone(member, turn)
         if joined.get("by") == turn.inbound_event_id:  # this event joined them: again
             return member, bool(joined.get("new"))
         return member, None
     ids = [turn.event.sender]
     if turn.event.phone and turn.event.phone != turn.event.sender:
         ids.append(turn.event.phone)
+    fields = {"locale": locale or ""}
+    phone = channel_phone(turn)
+    if phone:
+        fields["phone"] = phone
     try:
-        member, created = await members.join_by_identity(turn.channel, ids, locale=locale or "")
+        member, created = await members.join_by_identity(turn.channel, ids, **fields)
     except DomainError as exc:
         if exc.code != "invalid_external_id" or len(ids) == 1:
             raise
         # A phone the channel gave that is no id: the sender alone identifies them.
-        member, created = await members.join_by_identity(turn.channel, ids[:1], locale=locale or "")
+        member, created = await members.join_by_identity(turn.channel, ids[:1], **fields)
+    if not created:
+        await _keep_phone(member, turn)
     await state.link_member(
         conversation, member.id, event_id=turn.inbound_event_id, created=created
     )
     return member, created
+
+
+def channel_phone(turn: Turn) -> str:
+    """The phone the channel gave (WhatsApp's wa_id, digits) in E.164, "" when none or
+    when ``phonenumbers`` calls it invalid (the member joins without it)."""
+    raw = (turn.event.phone or "").strip()
+    if not raw:
+        return ""
+    try:
+        return profile.clean_phone(raw if raw.startswith("+") else f"+{raw}", None)
+    except DomainError:
+        return ""
+
+
+async def _keep_phone(member: MemberOut, turn: Turn) -> None:
+    if not member.phone:
+        phone = channel_phone(turn)
+        if phone:
+            await members.fill_phone(member.id, phone)
 
 
 async def welcome(member: MemberOut, shop: TenantInfo, locale: str, created: bool) -> list[Reply]:

@@ -43,6 +43,7 @@ __all__ = [
     "add_identity",
     "choose_language",
     "create_member",
+    "fill_phone",
     "find_by_identity",
     "get_member",
     "get_member_by_id",
@@ -395,6 +396,21 @@ async def update_member(
                 after={name: after[name] for name in sorted(changed)},
             )
     return member_out(row)
+
+
+async def fill_phone(member_id: int, phone: str) -> bool:
+    """A channel's phone (E.164, already cleaned) kept as the member's when they have none,
+    so search and the API find them by it; a phone the member or staff typed is never
+    replaced. Not audited (the member's own contact, like a chat join). True when written.
+    """
+    async with db.write_transaction():
+        row = await lock_row(member_id)
+        if row["phone"] or row["status"] == MemberStatus.merged.value:
+            return False
+        after = {**profile_of(row), "phone": phone}
+        values = {"phone": phone, **derived(after, row["member_no"])}
+        await scoped_update(Member, values).where(Member.id == member_id)
+    return True
 
 
 async def choose_language(member_id: int, locale: str) -> bool:

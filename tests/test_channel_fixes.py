@@ -1,0 +1,56 @@
+"""Channel fixes found after issue 10's pieces met: a WhatsApp member found through the API
+by the phone the channel gave, one conversation when Meta adds a business-scoped id, the
+web chat page's language, and a first contact's picture handed to ``receipt_received``
+with its member.
+
+The real parts of ``tests/test_channel_journeys.py`` (whose fixtures these tests use):
+signed webhooks to the real route, the inbox and outbox actors, the fake Graph API.
+"""
+
+from __future__ import annotations
+
+from loyalchat.conversations.tables import Conversation
+from loyalchat.members.tables import Member
+from tests import test_channel_journeys as journeys
+from tests.api_support import bearer
+from tests.test_channel_journeys import CUSTOMER, WhatsApp, member_of
+
+# Fixtures, from the WhatsApp journey and the fakes.
+stub_broker = journeys.stub_broker
+shared_redis = journeys.shared_redis
+running = journeys.running
+graph_api = journeys.graph_api
+whatsapp = journeys.whatsapp
+
+
+async def test_the_api_finds_a_whatsapp_member_by_the_phone_the_channel_gave(
+    whatsapp: WhatsApp,
+) -> None:
+    await whatsapp.say("JOIN ALPHA")
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    assert member["phone"] == f"+{CUSTOMER}" and member["verified"] is False
+    client = whatsapp.client
+    found = await client.get(
+        "/api/v1/members", params={"q": CUSTOMER}, headers=bearer(whatsapp.a.world.api_key)
+    )
+    assert found.status_code == 200
+    assert [m["member_no"] for m in found.json()["items"]] == [member["member_no"]]
+    other = await client.get(
+        "/api/v1/members", params={"q": CUSTOMER}, headers=bearer(whatsapp.b.world.api_key)
+    )
+    assert other.status_code == 200 and other.json()["total"] == 0
+
+
+async def test_a_phone_someone_typed_is_kept_and_an_invalid_one_never_stops_a_join(
+    whatsapp: WhatsApp,
+) -> None:
+    await whatsapp.say("JOIN ALPHA")
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    await Member.update({Member.phone: "+85298765432"}).where(Member.id == member["id"])
+    await whatsapp.say("points")
+    assert (await member_of(whatsapp.a.world, CUSTOMER))["phone"] == "+85298765432"
+
+    await whatsapp.say("JOIN ALPHA", wa_id="1555")  # no number phonenumbers knows
+    joined = await member_of(whatsapp.a.world, "1555")
+    assert joined["phone"] == "" and joined["member_no"] == "M000002"
+    assert await Conversation.count() == 2
