@@ -120,8 +120,8 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.admin.plugins import AdminPluginsController
     from loyalchat.frontend.pages.common.auth import AuthController, set_language
     from loyalchat.frontend.pages.console.api_keys import ApiKeysController
-    from loyalchat.frontend.pages.console.channels import ChannelsController
     from loyalchat.frontend.pages.console.auto_replies import AutoRepliesController
+    from loyalchat.frontend.pages.console.channels import ChannelsController
     from loyalchat.frontend.pages.console.conversations import ConversationsController
     from loyalchat.frontend.pages.console.coupons import CouponsController
     from loyalchat.frontend.pages.console.dashboard import DashboardController
