@@ -9,11 +9,13 @@ signed webhooks to the real route, the inbox and outbox actors, the fake Graph A
 
 from __future__ import annotations
 
-from loyalchat.conversations.tables import Conversation
+from loyalchat.bot import texts
+from loyalchat.conversations.tables import Conversation, InboundMessage
 from loyalchat.members.tables import Member
 from tests import test_channel_journeys as journeys
 from tests.api_support import bearer
-from tests.test_channel_journeys import CUSTOMER, WhatsApp, member_of
+from tests.fakes.whatsapp_webhooks import text_message
+from tests.test_channel_journeys import CUSTOMER, WhatsApp, all_text, member_of
 
 # Fixtures, from the WhatsApp journey and the fakes.
 stub_broker = journeys.stub_broker
@@ -54,3 +56,26 @@ async def test_a_phone_someone_typed_is_kept_and_an_invalid_one_never_stops_a_jo
     joined = await member_of(whatsapp.a.world, "1555")
     assert joined["phone"] == "" and joined["member_no"] == "M000002"
     assert await Conversation.count() == 2
+
+
+async def test_a_business_scoped_id_added_later_keeps_the_conversation(
+    whatsapp: WhatsApp,
+) -> None:
+    """Known by wa_id only, then Meta adds the BSUID: the same conversation (moved to the
+    new sender), its language and its pending question kept, no "Welcome back"."""
+    await whatsapp.say("JOIN ALPHA")
+    await whatsapp.say("English")
+    asked = await whatsapp.say("name")
+    assert texts.say("en", texts.ASK_NAME) in all_text(asked)
+    [before] = await Conversation.select()
+    bsuid = "US.13491208655302741918"
+    sent = len(whatsapp.graph.sent)
+    answer = text_message("Chan Tai Man", wa_id=CUSTOMER, user_id=bsuid)
+    assert await whatsapp.post(answer) == 200
+    replies = all_text(whatsapp.graph.bodies[sent:])
+    assert "Welcome back" not in replies and "歡迎回來" not in replies
+    [after] = await Conversation.select()
+    assert (after["id"], after["sender"], after["locale"]) == (before["id"], bsuid, "en")
+    member = await member_of(whatsapp.a.world, bsuid)
+    assert member["name"] == "Chan Tai Man" and await Member.count() == 1
+    assert await InboundMessage.count().where(InboundMessage.conversation == after["id"]) == 4

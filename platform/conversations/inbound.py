@@ -75,7 +75,7 @@ async def handle_event(row: InboundEventRow) -> None:
         return
     pm = current_plugin_manager()
     adapter = get_channels(pm).get(row.source)
-    conversation_id = await conversation_for(row.source, event.sender)
+    conversation_id = await conversation_for(row.source, event.sender, phone=event.phone)
     media_key, problem = "", ""
     if event.kind == EventKind.image and adapter is not None:
         media_key, problem = await _fetch_image(row, event, adapter, conversation_id)
@@ -94,9 +94,19 @@ async def handle_event(row: InboundEventRow) -> None:
     await enqueue_sends(created)
 
 
-async def conversation_for(channel: str, sender: str) -> int:
+async def conversation_for(channel: str, sender: str, *, phone: str = "") -> int:
     """The id of the current tenant's conversation with ``sender`` on ``channel``, made
-    if new; concurrent first messages make one row (the unique index decides)."""
+    if new; concurrent first messages make one row (the unique index decides).
+
+    A customer whose earlier messages came with only their phone as the sender (WhatsApp's
+    wa_id) and who now also carries a business-scoped id keeps their conversation (its
+    language, pending question and thread): the row keyed by ``phone`` moves to the new
+    sender in one conditional UPDATE instead of a second conversation starting.
+    """
+    if phone and phone != sender:
+        moved = await _move_to_sender(channel[:32], sender[:128], phone[:128])
+        if moved is not None:
+            return moved
     row = new_row(Conversation, channel=channel[:32], sender=sender[:128])
     inserted = await (
         scoped_insert(Conversation, row).on_conflict(action="DO NOTHING").returning(Conversation.id)
@@ -111,6 +121,30 @@ async def conversation_for(channel: str, sender: str) -> int:
     if found is None:  # pragma: no cover - the conflict implies the row
         raise RuntimeError("conversation conflicted but is not there")
     return found["id"]
+
+
+async def _move_to_sender(channel: str, sender: str, phone: str) -> int | None:
+    """The id of ``sender``'s conversation: the one already there, else the one keyed by
+    ``phone`` moved to ``sender``; None when there is neither (a new one is made)."""
+    has_sender = Conversation.channel == channel
+    existing = (
+        await scoped_select(Conversation, Conversation.id)
+        .where(has_sender & (Conversation.sender == sender))
+        .first()
+    )
+    if existing is not None:
+        return existing["id"]
+    try:
+        moved = await (
+            scoped_update(Conversation, {Conversation.sender: sender}, use_auto_update=False)
+            .where(has_sender & (Conversation.sender == phone))
+            .returning(Conversation.id)
+        )
+    except Exception as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        return None  # a concurrent first message made the sender's row: found below
+    return moved[0]["id"] if moved else None
 
 
 async def apply_delivery(event: InboundEvent) -> int:
