@@ -13,7 +13,9 @@ from loyalchat.bot import texts
 from loyalchat.conversations.tables import Conversation, InboundMessage
 from loyalchat.members.tables import Member
 from tests import test_channel_journeys as journeys
+from tests import test_channel_journeys_more as more
 from tests.api_support import bearer
+from tests.fakes.wechat_webhooks import OPENID, subscribe_webhook
 from tests.fakes.whatsapp_webhooks import text_message
 from tests.test_channel_journeys import CUSTOMER, WhatsApp, all_text, member_of
 
@@ -23,6 +25,8 @@ shared_redis = journeys.shared_redis
 running = journeys.running
 graph_api = journeys.graph_api
 whatsapp = journeys.whatsapp
+wechat_api = more.wechat_api
+wechat = more.wechat
 
 
 async def test_the_api_finds_a_whatsapp_member_by_the_phone_the_channel_gave(
@@ -79,3 +83,16 @@ async def test_a_business_scoped_id_added_later_keeps_the_conversation(
     member = await member_of(whatsapp.a.world, bsuid)
     assert member["name"] == "Chan Tai Man" and await Member.count() == 1
     assert await InboundMessage.count().where(InboundMessage.conversation == after["id"]) == 4
+
+
+async def test_wechat_outside_its_window_says_the_customer_must_write_first(
+    wechat: more.WeChat,
+) -> None:
+    """WeChat has no templates: a 45015 failure says the 48-hour window, not a setting."""
+    assert await wechat.push(subscribe_webhook(more.CONFIG, OPENID, "ALPHA")) == "success"
+    wechat.api.fail_next(45015)
+    assert await wechat.say("points") == []
+    failed = (await journeys.outbound_rows(wechat.world, OPENID))[-1]
+    assert failed["status"] == "failed" and failed["error_code"] == "45015"
+    assert "48-hour window" in failed["error"] and "customer writes first" in failed["error"]
+    assert "template" not in failed["error"].replace("no message templates", "")

@@ -30,8 +30,10 @@ from loyalchat.conversations.ratelimit import rate_of, wait_turn
 from loyalchat.conversations.staff import (
     WINDOW_HOURS,
     WindowClosed,
+    offers_templates,
     queue_reply,
     retry_send,
+    window_closed_reason,
     window_hours,
 )
 from loyalchat.conversations.tables import (
@@ -103,7 +105,7 @@ async def deliver(outbound_id: int) -> str:
         result = await adapter.send(message, config)
     except ChannelError as exc:
         if exc.reason == "window_closed":
-            return await _send_template(outbound_id, row, message, adapter, config, exc)
+            return await _send_template(outbound_id, row, message, adapter, config, exc, kind)
         if exc.retryable and row["attempts"] < MAX_SEND_ATTEMPTS:
             delay = int(exc.retry_after * 1000) if exc.retry_after else None
             await _requeue(outbound_id, exc.code, str(exc))
@@ -187,17 +189,15 @@ async def _send_template(
     adapter: ChannelAdapter,
     config: dict[str, str],
     closed: ChannelError,
+    kind: str,
 ) -> str:
     """Outside the window: the shop's approved template, once, carrying the text (a wallet
-    link, a coupon) as its parameter; no template set -> failed, saying so."""
-    template = config.get("template_name", "")
+    link, a coupon) as its parameter; no template set, or a channel with no templates
+    (WeChat: the customer must write first) -> failed, saying so."""
+    template = config.get("template_name", "") if offers_templates(adapter) else ""
     if not template:
-        return await _fail(
-            outbound_id,
-            closed.code or "window_closed",
-            "outside the customer-service window and no approved template is set "
-            f"in the channel's settings ({closed})",
-        )
+        reason = window_closed_reason(kind, adapter, window_hours(kind, adapter))
+        return await _fail(outbound_id, closed.code or "window_closed", f"{reason} ({closed})")
     text = " ".join((row["text"] or "").split())[:TEMPLATE_PARAM_MAX]
     fallback = Message(
         to=message.to,

@@ -39,6 +39,27 @@ def window_hours(kind: str, adapter: ChannelAdapter | None) -> float | None:
     return float(hours) if isinstance(hours, int | float) else WINDOW_HOURS.get(kind)
 
 
+def offers_templates(adapter: ChannelAdapter | None) -> bool:
+    """Whether the channel can carry an approved template outside its window (WhatsApp's
+    ``template_name`` setting); WeChat and the web chat have none."""
+    fields = getattr(adapter, "config_fields", ()) or ()
+    return any(getattr(field, "name", "") == "template_name" for field in fields)
+
+
+def window_closed_reason(kind: str, adapter: ChannelAdapter | None, hours: float | None) -> str:
+    """Why nothing free-form can be sent now, true for the channel."""
+    span = f"{hours:g}-hour" if hours is not None else "customer-service"
+    if offers_templates(adapter):
+        return (
+            f"outside {kind}'s {span} window (only an approved template can be sent now) "
+            "and no approved template is set in the channel's settings"
+        )
+    return (
+        f"outside {kind}'s {span} window: {kind} has no message templates, so nothing can "
+        "be sent until the customer writes first"
+    )
+
+
 async def queue_reply(
     conversation_id: int,
     text: str,
@@ -64,13 +85,13 @@ async def queue_reply(
     hours = window_hours(kind, adapter)
     last = conversation["last_inbound_at"]
     if hours is not None and (last is None or last < datetime.now(UTC) - timedelta(hours=hours)):
-        has_template = adapter is not None and bool(
+        has_template = offers_templates(adapter) and bool(
             (await runtime_config(kind)).get("template_name")
         )
         if not has_template:
             raise WindowClosed(
-                f"the customer last wrote more than {hours:g} hours ago: {kind} only carries "
-                "an approved template now, and none is set in the channel's settings",
+                f"the customer last wrote more than {hours:g} hours ago; "
+                + window_closed_reason(kind, adapter, hours),
                 hours=hours,
             )
     rows = [_choice_dict(choice) for choice in choices]
