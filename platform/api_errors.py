@@ -141,6 +141,18 @@ MESSAGES: dict[str, str] = {
     "grant_expired": N_("This reward has expired."),
     "grant_void": N_("This reward was cancelled."),
     "grant_refused": N_("This reward cannot be marked used."),
+    # chat channels and auto-replies
+    "window_closed": N_(
+        "The customer last wrote too long ago for this channel to carry a message. Ask them "
+        "to write first (or set an approved template, where the channel has one)."
+    ),
+    "channel_account_taken": N_(
+        "This account is already connected to another shop. Ask the platform's support to "
+        "release it."
+    ),
+    "invalid_account_id": N_("Check the account ID: at most 128 characters."),
+    "invalid_auto_reply": N_("Check the auto-reply: some details are missing or not valid."),
+    "too_many_rules": N_("This shop has as many auto-replies as it can have. Delete one first."),
 }
 
 # Body fields that carry money: a JSON number there gets ``amount_not_string``.

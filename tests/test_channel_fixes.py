@@ -9,8 +9,13 @@ signed webhooks to the real route, the inbox and outbox actors, the fake Graph A
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from loyalchat.api_errors import MESSAGES
 from loyalchat.bot import texts
 from loyalchat.conversations.tables import Conversation, InboundMessage
+from loyalchat.i18n import translations
 from loyalchat.members.tables import Member
 from tests import test_channel_journeys as journeys
 from tests import test_channel_journeys_more as more
@@ -96,3 +101,18 @@ async def test_wechat_outside_its_window_says_the_customer_must_write_first(
     assert failed["status"] == "failed" and failed["error_code"] == "45015"
     assert "48-hour window" in failed["error"] and "customer writes first" in failed["error"]
     assert "template" not in failed["error"].replace("no message templates", "")
+
+
+def test_every_error_code_of_the_chat_core_and_bot_has_a_message_in_three_languages() -> None:
+    """The API and the console show a code's text from ``MESSAGES``, translated."""
+    root = Path(__file__).resolve().parents[1] / "platform"
+    found = set()
+    for folder in ("conversations", "bot"):
+        for path in (root / folder).rglob("*.py"):
+            found |= set(re.findall(r'\bcode\s*=\s*"([a-z_]+)"', path.read_text()))
+    found |= {"out_of_stock", "reward_unavailable"}  # bot/rewards.py picks one of these
+    assert {"window_closed", "channel_account_taken", "invalid_account_id"} <= found
+    for code in sorted(found):
+        assert code in MESSAGES, code
+        for locale in ("zh-Hant", "zh-Hans"):
+            assert translations(locale).gettext(MESSAGES[code]) != MESSAGES[code], (code, locale)
