@@ -14,14 +14,19 @@ from pathlib import Path
 
 from loyalchat.api_errors import MESSAGES
 from loyalchat.bot import texts
+from loyalchat.bot.engine import respond
+from loyalchat.context import tenant_context
+from loyalchat.conversations import state
 from loyalchat.conversations.tables import Conversation, InboundMessage
 from loyalchat.i18n import translations
 from loyalchat.members.tables import Member
 from tests import test_channel_journeys as journeys
 from tests import test_channel_journeys_more as more
 from tests.api_support import bearer
+from tests.bot_helpers import CHAT, joined, make_turn, open_conversation
 from tests.fakes.wechat_webhooks import OPENID, subscribe_webhook
 from tests.fakes.whatsapp_webhooks import text_message
+from tests.fixtures import World
 from tests.test_channel_journeys import CUSTOMER, WhatsApp, all_text, member_of
 
 # Fixtures, from the WhatsApp journey and the fakes.
@@ -116,3 +121,25 @@ def test_every_error_code_of_the_chat_core_and_bot_has_a_message_in_three_langua
         assert code in MESSAGES, code
         for locale in ("zh-Hant", "zh-Hans"):
             assert translations(locale).gettext(MESSAGES[code]) != MESSAGES[code], (code, locale)
+
+
+async def test_the_web_chat_pages_language_is_the_first_guess(tenant_a: World) -> None:
+    """The shop reads Traditional Chinese; the page's language answers a first "JOIN" or
+    an emoji; Chinese the visitor wrote, or a language chosen before, still comes first."""
+
+    async def first(sender: str, text: str, page: str, chosen: str = "") -> str:
+        conversation = await open_conversation(channel="webchat", sender=sender)
+        if chosen:
+            await state.set_locale(conversation, chosen)
+        turn = make_turn(conversation, text, channel="webchat", sender=sender, raw={"locale": page})
+        return joined(await respond(turn))
+
+    with tenant_context(tenant_a.id, CHAT):
+        join_en = await first("dev-1", "JOIN ALPHA", "en")
+        emoji_hans = await first("dev-2", "👍", "zh-Hans")
+        written_hant = await first("dev-3", "你好嗎", "en")
+        chosen_hans = await first("dev-4", "Hi", "en", chosen="zh-Hans")
+    assert "Welcome! You are member M000001 of Alpha-Tea." in join_en
+    assert "欢迎！你是 Alpha-Tea 的会员 M000002。" in emoji_hans
+    assert "歡迎！你是 Alpha-Tea 的會員 M000003。" in written_hant
+    assert "欢迎！你是 Alpha-Tea 的会员 M000004。" in chosen_hans

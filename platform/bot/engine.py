@@ -81,9 +81,9 @@ async def respond(turn: Turn) -> list[Reply]:
         name = in_script(shop.display_name, locale)
         return [Reply(text=texts.say(locale, texts.PAUSED, shop=name))]
     guessed = None
-    if conversation.member_id is None and event.kind == EventKind.text:
-        if words.join_code(text) is None:
-            guessed = language.guess(text, shop.locale)
+    if conversation.member_id is None:
+        says = event.kind == EventKind.text and words.join_code(text) is None
+        guessed = language.first_guess(event, text if says else None, shop.locale)
     member, joined = await join.member_of(turn, conversation, guessed)
     if joined is not None:  # the conversation changed: read it again
         if guessed and not member.locale and not conversation.locale:

@@ -1,19 +1,21 @@
 """The language the bot answers in: the conversation's, else the member's, else a guess from
-the first message (Traditional or Simplified characters by OpenCC, Latin letters: English),
-else the shop's. Saying a language ("English", "繁體", "简体", "中文") changes it for the
+the first message (Traditional or Simplified characters by OpenCC, Latin letters: English)
+and the channel's locale (the web chat page's language, ``event.raw["locale"]``), else the
+shop's. Saying a language ("English", "繁體", "简体", "中文") changes it for the
 conversation and the member (``members.service.choose_language``: the wallet's too).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 
 from loyalchat.bot import texts
 from loyalchat.bot.chat import Chat
 from loyalchat.bot.replies import Reply
 from loyalchat.conversations import state
 from loyalchat.conversations.state import ConversationOut
-from loyalchat.extensions.channels import Choice
+from loyalchat.extensions.channels import Choice, InboundEvent
 from loyalchat.i18n import LANGUAGE_NAMES
 from loyalchat.languages import LOCALES, to_simplified, to_traditional
 from loyalchat.members import service as members
@@ -43,6 +45,23 @@ def guess(text: str, shop_locale: str) -> str | None:
     if any(char.isascii() and char.isalpha() for char in text):
         return "en"
     return None
+
+
+def channel_locale(event: InboundEvent) -> str | None:
+    """The language the channel says the person reads (the web chat page's), or None."""
+    raw = event.raw.get("locale") if isinstance(event.raw, Mapping) else None
+    locale = normalize_locale(raw) if isinstance(raw, str) and raw else ""
+    return locale if locale in LOCALES else None
+
+
+def first_guess(event: InboundEvent, text: str | None, shop_locale: str) -> str | None:
+    """A new conversation's language before anyone chose one: Chinese written in the
+    message (its script tells), else the channel's locale, else the message's letters.
+    ``text`` None: the message says nothing (a join code, a photo)."""
+    written = guess(text, shop_locale) if text is not None else None
+    if written and written.startswith("zh"):
+        return written
+    return channel_locale(event) or written
 
 
 def current(conversation: ConversationOut, member_locale: str, shop_locale: str) -> str:
@@ -78,4 +97,12 @@ def ask(chat: Chat) -> tuple[Reply, dict[str, str]]:
     return chat.offer(texts.say(chat.locale, texts.LANGUAGE_ASK), choices)
 
 
-__all__ = ["ask", "current", "guess", "resolve_chinese", "switch"]
+__all__ = [
+    "ask",
+    "channel_locale",
+    "current",
+    "first_guess",
+    "guess",
+    "resolve_chinese",
+    "switch",
+]
