@@ -143,3 +143,12 @@ async def test_the_web_chat_pages_language_is_the_first_guess(tenant_a: World) -
     assert "欢迎！你是 Alpha-Tea 的会员 M000002。" in emoji_hans
     assert "歡迎！你是 Alpha-Tea 的會員 M000003。" in written_hant
     assert "欢迎！你是 Alpha-Tea 的会员 M000004。" in chosen_hans
+
+
+def test_parse_says_unknown_types_become_unsupported_texts() -> None:
+    """What the first-party adapters and docs/plugins.md do, the protocol says."""
+    from loyalchat.extensions.channels import ChannelAdapter
+
+    doc = " ".join((ChannelAdapter.parse.__doc__ or "").split())
+    assert "skipped" not in doc
+    assert 'text=""' in doc and 'raw={"unsupported": "<type>"}' in doc

@@ -152,7 +152,9 @@ class ChannelAdapter(Protocol):
         ...
 
     async def parse(self, request: InboundRequest, config: Mapping[str, Any]) -> ParsedRequest:
-        """Events in a verified request; unknown message types are skipped, never raised."""
+        """Events in a verified request, never raised for what the channel sends: a message
+        type the adapter does not know becomes a text event with ``text=""`` and
+        ``raw={"unsupported": "<type>"}`` (stored, and answered politely by the bot)."""
         ...
 
     async def send(self, message: OutboundMessage, config: Mapping[str, Any]) -> SendResult:
