@@ -9,6 +9,7 @@ signed webhooks to the real route, the inbox and outbox actors, the fake Graph A
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from loyalchat.bot.engine import respond
 from loyalchat.context import tenant_context
 from loyalchat.conversations import state
 from loyalchat.conversations.tables import Conversation, InboundMessage
+from loyalchat.hookimpl import hookimpl
 from loyalchat.i18n import translations
 from loyalchat.members.tables import Member
 from tests import test_channel_journeys as journeys
@@ -25,9 +27,10 @@ from tests import test_channel_journeys_more as more
 from tests.api_support import bearer
 from tests.bot_helpers import CHAT, joined, make_turn, open_conversation
 from tests.fakes.wechat_webhooks import OPENID, subscribe_webhook
-from tests.fakes.whatsapp_webhooks import text_message
+from tests.fakes.whatsapp_webhooks import image_message, text_message
 from tests.fixtures import World
-from tests.test_channel_journeys import CUSTOMER, WhatsApp, all_text, member_of
+from tests.media_helpers import png
+from tests.test_channel_journeys import CUSTOMER, HANT, WhatsApp, all_text, member_of
 
 # Fixtures, from the WhatsApp journey and the fakes.
 stub_broker = journeys.stub_broker
@@ -152,3 +155,46 @@ def test_parse_says_unknown_types_become_unsupported_texts() -> None:
     doc = " ".join((ChannelAdapter.parse.__doc__ or "").split())
     assert "skipped" not in doc
     assert 'text=""' in doc and 'raw={"unsupported": "<type>"}' in doc
+
+
+class ReceiptRecorder:
+    """A tiny receipt plugin: records what ``receipt_received`` is given, takes nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    @hookimpl
+    def receipt_received(
+        self,
+        tenant_id: int,
+        member_id: int | None,
+        conversation_id: int,
+        media_key: str,
+        inbound_message_id: int,
+    ) -> None:
+        self.calls.append({"tenant_id": tenant_id, "member_id": member_id, "media": media_key})
+
+
+async def test_a_first_contacts_picture_reaches_the_receipt_hook_with_its_member(
+    whatsapp: WhatsApp,
+) -> None:
+    recorder = ReceiptRecorder()
+    whatsapp.pm.register(recorder, name="receipt-recorder")
+    try:
+        photo = png((600, 800), "white")
+        media_id = whatsapp.graph.add_media(photo, "image/png", phone_number_id=whatsapp.a.pnid)
+        sent = len(whatsapp.graph.sent)
+        picture = image_message(media_id, mime_type="image/png", wa_id=CUSTOMER)
+        assert await whatsapp.post(picture) == 200
+    finally:
+        whatsapp.pm.unregister(name="receipt-recorder")
+    member = await member_of(whatsapp.a.world, CUSTOMER)
+    assert recorder.calls == [
+        {
+            "tenant_id": whatsapp.a.world.id,
+            "member_id": member["id"],
+            "media": hashlib.sha256(photo).hexdigest(),
+        }
+    ]
+    replies = all_text(whatsapp.graph.bodies[sent:])  # welcomed, then the holding reply
+    assert member["member_no"] in replies and texts.say(HANT, texts.RECEIPT_HOLD) in replies

@@ -41,7 +41,7 @@ from loyalchat.languages import LOCALES
 from loyalchat.tenants.service import current_tenant
 from loyalchat.texts import in_script
 
-__all__ = ["Reply", "Turn", "respond"]
+__all__ = ["Reply", "Turn", "join_first", "respond"]
 
 Handler = Callable[[Chat], Awaitable[list[Reply]]]
 MAX_TEXT = 4096  # characters of a message the bot reads (WhatsApp's own limit)
@@ -63,6 +63,22 @@ COMMANDS: dict[str, Handler] = {
     "stop": optout.stop,
     "start": optout.start,
 }
+
+
+async def join_first(turn: Turn) -> int | None:
+    """The conversation's member, joined now on first contact (step 2's join without its
+    welcome): the core calls it before ``receipt_received`` so a first contact's picture
+    reaches the receipt pipeline with its member. The join is recorded with this event,
+    so :func:`respond` still welcomes them. None while the shop is not active."""
+    shop = await current_tenant()
+    if not shop.is_active:
+        return None
+    conversation = await state.get_conversation(turn.conversation_id)
+    guessed = None
+    if conversation.member_id is None:
+        guessed = language.first_guess(turn.event, None, shop.locale)
+    member, _ = await join.member_of(turn, conversation, guessed)
+    return member.id
 
 
 async def respond(turn: Turn) -> list[Reply]:

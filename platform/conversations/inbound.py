@@ -84,7 +84,8 @@ async def handle_event(row: InboundEventRow) -> None:
         await _touch(conversation_id, event)
         taken = False
         if media_key:
-            taken = await _receipt_hook(pm, conversation_id, media_key, message_id)
+            member_id = await _join_first(row, event, adapter, conversation_id)
+            taken = await _receipt_hook(pm, conversation_id, media_key, message_id, member_id)
         replies = await _respond(row, event, adapter, conversation_id, media_key, taken)
         created = []
         for n, reply in enumerate(replies):
@@ -264,17 +265,35 @@ async def _touch(conversation_id: int, event: InboundEvent) -> None:
     )
 
 
+async def _join_first(
+    row: InboundEventRow, event: InboundEvent, adapter: ChannelAdapter | None, conversation_id: int
+) -> int | None:
+    """The member a picture is from, joined first on first contact (the bot's join step,
+    so ``receipt_received`` gets them); without a bot, the conversation's linked member."""
+    try:
+        from loyalchat.bot import engine
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("loyalchat.bot", "loyalchat.bot.engine"):
+            raise
+        member = (
+            await scoped_select(Conversation, Conversation.member)
+            .where(Conversation.id == conversation_id)
+            .first()
+        )
+        return member["member"] if member else None
+    return await engine.join_first(_turn(engine, row, event, adapter, conversation_id))
+
+
 async def _receipt_hook(
-    pm: pluggy.PluginManager, conversation_id: int, media_key: str, message_id: int
+    pm: pluggy.PluginManager,
+    conversation_id: int,
+    media_key: str,
+    message_id: int,
+    member_id: int | None,
 ) -> bool:
-    member = (
-        await scoped_select(Conversation, Conversation.member)
-        .where(Conversation.id == conversation_id)
-        .first()
-    )
     result = pm.hook.receipt_received(
         tenant_id=require_tenant(),
-        member_id=member["member"] if member else None,
+        member_id=member_id,
         conversation_id=conversation_id,
         media_key=media_key,
         inbound_message_id=message_id,
@@ -299,7 +318,20 @@ async def _respond(
             raise
         log.warning("no bot installed: event %s is stored and not answered", row.id)
         return []
-    turn = engine.Turn(
+    turn = _turn(engine, row, event, adapter, conversation_id, media_key, taken)
+    return list(await engine.respond(turn))
+
+
+def _turn(
+    engine: Any,
+    row: InboundEventRow,
+    event: InboundEvent,
+    adapter: ChannelAdapter | None,
+    conversation_id: int,
+    media_key: str = "",
+    taken: bool = False,
+) -> Any:
+    return engine.Turn(
         conversation_id=conversation_id,
         channel=row.source,
         capabilities=frozenset(adapter.capabilities) if adapter else frozenset(),
@@ -308,7 +340,6 @@ async def _respond(
         media_key=media_key,
         receipt_taken=taken,
     )
-    return list(await engine.respond(turn))
 
 
 def _reply_row(event_id: int, n: int, conversation_id: int, reply: Any) -> OutboundMessage:
