@@ -118,6 +118,8 @@ class PrincipalMiddleware(ASGIMiddleware):
     should_bypass_for_scope = staticmethod(
         lambda scope: scope["path"].startswith("/static/") or scope["path"] == "/health"
     )
+    # Routes with no principal at all (the channels' webhooks: their tenant is the slug's).
+    exclude_opt_key = "skip_principal"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         principal = await resolve_principal(scope)

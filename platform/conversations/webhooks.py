@@ -43,8 +43,18 @@ log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # far above any provider's batch; larger answers 413
 # Public by signature: no session or key; the isolation harness skips these routes and
-# tests/test_webhooks_*.py prove a request reaches its own tenant and no other.
-WEBHOOK = {"isolation": "public", "auth": "webhook-signature"}
+# tests/test_webhooks_*.py prove a request reaches its own tenant and no other. Litestar's
+# opt keys take them out of the middleware a provider's request never needs: the session
+# (``skip_session``), the CSRF check (``exclude_from_csrf``) and the console's principal
+# (``skip_principal``, tenants.auth: these routes set their tenant from the slug or number).
+# The input guard (NUL and deep JSON, before the body is stored) and the access log stay.
+WEBHOOK = {
+    "isolation": "public",
+    "auth": "webhook-signature",
+    "skip_session": True,
+    "exclude_from_csrf": True,
+    "skip_principal": True,
+}
 # Shops whose channels are live: a suspended shop's customers still get a polite answer.
 LIVE = frozenset({TenantStatus.active.value, TenantStatus.suspended.value})
 PLATFORM_KIND = "whatsapp"  # the channel of the platform's own app
