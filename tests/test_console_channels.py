@@ -314,8 +314,33 @@ async def test_outside_the_window_the_test_is_refused_clearly(
     finally:
         await client.__aexit__(None, None, None)
     assert answer.status_code == 409
-    assert "more than 24 hours ago" in answer.text
+    assert "more than 24 hours ago" in answer.text and "approved template" in answer.text
     assert await OutboundMessage.count() == before
+
+
+async def test_a_wechat_test_outside_the_window_mentions_no_template(shop: Shop) -> None:
+    with tenant_context(shop.a.id, Actor("system")):
+        await ps.update_settings("wechat", WECHAT, shop.pm)
+        await ps.enable_plugin("wechat", shop.pm)
+    rows = await Conversation.insert(
+        Conversation(
+            tenant=shop.a.id,
+            channel="wechat",
+            sender="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            locale="en",
+            last_inbound_at=datetime.now(UTC) - timedelta(hours=49),
+        )
+    ).returning(Conversation.id)
+    client = await _client(shop, shop.a.owner.email)
+    try:
+        form = {"conversation": str(rows[0]["id"]), "text": "Late", "token": "v" * 24}
+        answer = await post_form(client, "/console/channels/wechat/test", form)
+    finally:
+        await client.__aexit__(None, None, None)
+    assert answer.status_code == 409
+    assert "more than 48 hours ago" in answer.text and "no message" in answer.text
+    assert "approved template" not in answer.text
+    assert await OutboundMessage.count() == 0
 
 
 async def test_values_the_database_cannot_keep_are_form_errors(shop: Shop) -> None:

@@ -214,7 +214,37 @@ async def test_outside_the_window_the_form_explains_and_nothing_is_stored(chat: 
     )
     assert "24 hours" in page.text
     assert refused.status_code == 409 and "approved template" in refused.text
+    assert "set an approved template" in page.text
     assert len(await _outbound(conversation["id"])) == count
+
+
+async def test_wechat_outside_its_window_says_the_customer_writes_first(chat: Chat) -> None:
+    """WeChat has no templates and a 48-hour window: no word of a template anywhere."""
+    rows = await Conversation.insert(
+        Conversation(
+            tenant=chat.a.world.id,
+            channel="wechat",
+            sender="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            locale="en",
+            last_inbound_at=datetime.now(UTC) - timedelta(hours=50),
+        )
+    ).returning(Conversation.id)
+    conversation_id = rows[0]["id"]
+    client = chat.client
+    await login(client, chat.a.world.owner.email)
+    page = await client.get(f"/console/conversations/{conversation_id}")
+    refused = await post_form(
+        client,
+        f"/console/conversations/{conversation_id}/reply",
+        {"token": "w" * 24, "text": "Late answer"},
+    )
+    assert 'data-testid="window-closed"' in page.text and "48 hours" in page.text
+    assert "WeChat has no message templates" in page.text
+    assert refused.status_code == 409 and "once the customer writes" in refused.text
+    for answer in (page, refused):
+        assert "template in the channel" not in answer.text
+        assert "approved template" not in answer.text
+    assert await _outbound(conversation_id) == []
 
 
 async def test_pictures_are_shown_from_this_shops_media_only(chat: Chat) -> None:

@@ -60,6 +60,10 @@ WINDOW_CLOSED = N_(
     "This person last wrote more than %(hours)s hours ago: the channel only carries an "
     "approved template now. Ask them to send a message first."
 )
+WINDOW_CLOSED_NO_TEMPLATES = N_(
+    "This person last wrote more than %(hours)s hours ago, and this channel has no message "
+    "templates: it carries nothing until they write again."
+)
 TEST_TEXT = N_("This is a test message from %(shop)s.")
 ENTER_TEXT = N_("Write the message.")
 TEXT_TOO_LONG = N_("At most 1000 characters.")
@@ -366,7 +370,9 @@ async def _queue_test(
     except staff.WindowClosed as exc:
         hours = exc.extra.get("hours", "")
         hours_text = f"{hours:g}" if isinstance(hours, int | float) else str(hours)
-        return {"window": i18n.gettext(request, WINDOW_CLOSED, hours=hours_text)}
+        adapter = _kinds(request).get(kind)
+        closed = WINDOW_CLOSED if staff.offers_templates(adapter) else WINDOW_CLOSED_NO_TEMPLATES
+        return {"window": i18n.gettext(request, closed, hours=hours_text)}
     except NotFound:
         return {"conversation": i18n.gettext(request, NOT_THIS_CHANNEL)}
     return {}

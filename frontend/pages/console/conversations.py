@@ -67,6 +67,11 @@ WINDOW_CLOSED = N_(
     "The customer last wrote more than %(hours)s hours ago. %(channel)s only carries an "
     "approved template now, and none is set in the channel's settings."
 )
+# A channel with no templates (WeChat): only the customer writing opens it again.
+WINDOW_CLOSED_NO_TEMPLATES = N_(
+    "The customer last wrote more than %(hours)s hours ago. %(channel)s has no message "
+    "templates: you can answer again once the customer writes."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ class Window:
     hours: float | None  # None: the channel has no window (web chat)
     closes_at: datetime | None
     template: bool  # the shop set an approved template the send falls back to
+    templates: bool  # the channel carries templates at all (WhatsApp; not WeChat)
 
     @property
     def open(self) -> bool:
@@ -93,19 +99,16 @@ async def _window(conversation: ConversationOut) -> Window:
     hours = outbox.window_hours(conversation.channel, adapter)
     last = conversation.last_inbound_at
     closes = last + timedelta(hours=hours) if hours is not None and last else None
+    templates = outbox.offers_templates(adapter)
     template = False
-    if (
-        hours is not None
-        and adapter is not None
-        and (closes is None or closes <= datetime.now(UTC))
-    ):
+    if hours is not None and templates and (closes is None or closes <= datetime.now(UTC)):
         try:
             template = bool(
                 (await outbox.runtime_config(conversation.channel)).get("template_name")
             )
         except Exception:  # the channel was switched off: no template to fall back to
             template = False
-    return Window(hours, closes, template)
+    return Window(hours, closes, template, templates)
 
 
 async def _conversation_or_404(conversation_id: int) -> ConversationOut:
@@ -218,11 +221,11 @@ class ConversationsController(Controller):
                 sent_by=actor.label or actor.ref,
             )
         except outbox.WindowClosed:
-            hours = "%g" % ((await _window(conversation)).hours or 0)
+            window = await _window(conversation)
             message = i18n.gettext(
                 request,
-                WINDOW_CLOSED,
-                hours=hours,
+                WINDOW_CLOSED if window.templates else WINDOW_CLOSED_NO_TEMPLATES,
+                hours="%g" % (window.hours or 0),
                 channel=i18n.gettext(request, CHANNEL_NAMES.get(conversation.channel, "")),
             )
             return await _thread_page(
