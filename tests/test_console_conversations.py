@@ -247,6 +247,40 @@ async def test_wechat_outside_its_window_says_the_customer_writes_first(chat: Ch
     assert await _outbound(conversation_id) == []
 
 
+async def test_a_long_thread_shows_its_latest_messages(chat: Chat) -> None:
+    rows = await Conversation.insert(
+        Conversation(tenant=chat.a.world.id, channel="whatsapp", sender=CUSTOMER, locale="en")
+    ).returning(Conversation.id)
+    conversation_id = rows[0]["id"]
+    start = datetime.now(UTC) - timedelta(hours=5)
+
+    async def write(numbers: range) -> None:
+        await InboundMessage.insert(
+            *(
+                InboundMessage(
+                    tenant=chat.a.world.id,
+                    conversation=conversation_id,
+                    provider_id=f"wamid.long{n}",
+                    text=f"msg {n:03d}",
+                    created_at=start + timedelta(seconds=n),
+                )
+                for n in numbers
+            )
+        )
+
+    await write(range(200))
+    client = chat.client
+    await login(client, chat.a.world.cashier.email)
+    whole = await client.get(f"/console/conversations/{conversation_id}")
+    assert "msg 000" in whole.text and "msg 199" in whole.text
+    assert 'data-testid="thread-older"' not in whole.text  # all 200 are shown
+    await write(range(200, 205))
+    page = await client.get(f"/console/conversations/{conversation_id}")
+    texts = re.findall(r'data-testid="thread-text">(msg \d+)<', page.text)
+    assert texts == [f"msg {n:03d}" for n in range(5, 205)]  # the latest, oldest first
+    assert 'data-testid="thread-older"' in page.text and "older ones are not" in page.text
+
+
 async def test_pictures_are_shown_from_this_shops_media_only(chat: Chat) -> None:
     media_id = chat.graph.add_media(png(), "image/png", phone_number_id=chat.a.pnid)
     await chat.write(image_message(media_id, mime_type="image/png", wa_id=CUSTOMER))

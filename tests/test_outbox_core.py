@@ -109,6 +109,7 @@ async def test_a_refusal_fails_with_the_providers_words_and_staff_can_retry(chat
     with tenant_context(chat.b.id):  # another shop can neither retry nor see it
         assert await service.retry_send(outbound_id) is False
         assert await service.thread(conversation) == []
+        assert await service.thread(conversation, latest=True) == []
     with tenant_context(chat.a.id):
         assert await service.retry_send(outbound_id) is True
         assert await service.retry_send(outbound_id) is False  # not failed any more
@@ -252,12 +253,15 @@ async def test_thread_reads_both_directions_in_order(chat: Chat) -> None:
         by_time = await service.thread(conversation, after_id=min(first_in, first_out))
         assert [i["id"] for i in by_time] == [i["id"] for i in items[2:]]
         assert await service.thread(conversation, limit=2) == items[:2]
+        assert await service.thread(conversation, limit=2, latest=True) == items[-2:]
+        assert await service.thread(conversation, latest=True) == items
         [listed] = await service.conversations_page()
         assert (listed["unread"], listed["sender"], listed["member_no"]) == (1, "u1", "M000001")
         assert listed["last_direction"] == "out"  # the bot answered "thanks"
     with tenant_context(chat.b.id):
         assert await service.conversations_page() == []
         assert await service.thread(conversation) == []
+        assert await service.thread(conversation, latest=True) == []
 
 
 async def test_one_conversations_messages_leave_in_order(chat: Chat) -> None:

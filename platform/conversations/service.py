@@ -123,10 +123,18 @@ def _choices(value: Any) -> list[dict[str, Any]]:
 
 
 async def thread(
-    conversation_id: int, *, after_id: int = 0, limit: int = 100, after_out_id: int | None = None
+    conversation_id: int,
+    *,
+    after_id: int = 0,
+    limit: int = 100,
+    after_out_id: int | None = None,
+    latest: bool = False,
 ) -> list[dict]:
     """Both directions of a conversation, oldest first, as the console and web chat show
     them; another tenant's conversation reads as empty.
+
+    The first ``limit`` items (after the ``after_*`` filters), or with ``latest`` the
+    newest ``limit`` ones, still oldest first: the console shows a long thread's end.
 
     Item ids are ``"in:<n>"``/``"out:<n>"``, numbered per direction. For exact polling pass
     the newest inbound number as ``after_id`` and the newest outbound one as
@@ -148,13 +156,15 @@ async def thread(
     elif (since := await _since(conversation_id, after_id)) is not None:
         inbound_q = inbound_q.where(InboundMessage.created_at > since)
         outbound_q = outbound_q.where(OutboundMessage.created_at > since)
-    inbound = await inbound_q.order_by(InboundMessage.id).limit(limit)
-    outbound = await outbound_q.order_by(OutboundMessage.id).limit(limit)
+    # The first (or newest) ``limit`` of the merge are among each direction's first
+    # (or newest) ``limit``.
+    inbound = await inbound_q.order_by(InboundMessage.id, ascending=not latest).limit(limit)
+    outbound = await outbound_q.order_by(OutboundMessage.id, ascending=not latest).limit(limit)
     items = [_in_item(row) for row in inbound] + [_out_item(row) for row in outbound]
     items.sort(key=lambda item: (item["created_at"], item["direction"] == "out", item["n"]))
     for item in items:
         item.pop("n")
-    return items[:limit]
+    return items[-limit:] if latest else items[:limit]
 
 
 async def _since(conversation_id: int, after_id: int) -> datetime | None:

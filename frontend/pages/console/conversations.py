@@ -135,7 +135,13 @@ async def _thread_page(
             member = await members.get_member_by_id(conversation.member_id)
         except NotFound:
             member = None
-    items = await conversations.thread(conversation.id, limit=THREAD_LIMIT)
+    # A long thread shows its newest messages (oldest of them first); "more" when the
+    # conversation's very first item is not among them.
+    items = await conversations.thread(conversation.id, limit=THREAD_LIMIT, latest=True)
+    more = False
+    if len(items) >= THREAD_LIMIT:
+        first = await conversations.thread(conversation.id, limit=1)
+        more = bool(first) and first[0]["id"] != items[0]["id"]
     return Template(
         "console/conversations/thread.html",
         context=base_context(
@@ -143,7 +149,7 @@ async def _thread_page(
             conversation=conversation,
             member=member,
             items=items,
-            more=len(items) >= THREAD_LIMIT,
+            more=more,
             window=await _window(conversation),
             form=form,
             errors=errors or {},
