@@ -13,6 +13,7 @@ from typing import Any
 from loyalchat import i18n
 from loyalchat.i18n import N_
 from loyalchat.languages import LOCALES
+from loyalchat.rewards import refusals
 
 # Joining and the shop.
 WELCOME = N_("Welcome! You are member %(member_no)s of %(shop)s.")
@@ -48,15 +49,9 @@ COUPONS_HEADER = N_("Your coupons ready to use:")
 COUPONS_NONE = N_("You have no coupons to use at the moment.")
 COUPON_LINE = N_("%(name)s: %(code)s")
 COUPON_LINE_UNTIL = N_("%(name)s: %(code)s (until %(date)s)")
-# Why a redemption was refused: the wallet's wording.
-REDEEM_ERRORS = {
-    "insufficient_points": N_("You do not have enough points for this reward yet."),
-    "out_of_stock": N_("Sorry, this reward has just run out."),
-    "limit_reached": N_("You have already redeemed this reward as many times as allowed."),
-    "reward_unavailable": N_("This reward is not available at the moment."),
-    "not_found": N_("This reward is no longer in the catalogue."),
-}
-REDEEM_FAILED = N_("The reward could not be redeemed. Please try again.")
+# Why a redemption was refused: the wallet's wording (loyalchat.rewards.refusals).
+REDEEM_ERRORS = refusals.REDEEM_ERRORS
+REDEEM_FAILED = refusals.REDEEM_FAILED
 
 # Profile.
 ASK_NAME = N_("What is your name?")

@@ -17,7 +17,7 @@ from loyalchat import texts
 from loyalchat.frontend.pages.common.display import Display
 from loyalchat.i18n import N_
 from loyalchat.members.schemas import MemberOut
-from loyalchat.rewards import codes, text
+from loyalchat.rewards import codes, refusals, text
 from loyalchat.rewards.schemas import GrantOut, RewardOut
 from loyalchat.tenants.service import TenantInfo
 
@@ -27,16 +27,9 @@ GRANT_LABELS = {
     "expired": N_("Expired"),
     "void": N_("Cancelled"),
 }
-# Why a redemption was refused (service error codes), in words a member understands.
-REDEEM_ERRORS = {
-    "insufficient_points": N_("You do not have enough points for this reward yet."),
-    "out_of_stock": N_("Sorry, this reward has just run out."),
-    "limit_reached": N_("You have already redeemed this reward as many times as allowed."),
-    "reward_unavailable": N_("This reward is not available at the moment."),
-    "not_found": N_("This reward is no longer in the catalogue."),
-    "idempotency_conflict": N_("This form was already used. Please start again."),
-}
-GENERIC_REDEEM_ERROR = N_("The reward could not be redeemed. Please try again.")
+# Why a redemption was refused (service error codes), as the chat bot says it too.
+REDEEM_ERRORS = refusals.REDEEM_ERRORS
+GENERIC_REDEEM_ERROR = refusals.REDEEM_FAILED
 # A verified member's details are changed by the shop, never from a link.
 PROFILE_LOCKED = N_("Your details are confirmed. To change them, please ask the shop.")
 
