@@ -96,3 +96,27 @@ async def test_wait_turn_uses_redis_when_given(redis_url: str) -> None:
 )  # fmt: skip
 def test_rate_from_config(raw: str, rate: float) -> None:
     assert rate_of({"rate_per_second": raw}) == rate
+
+
+def test_the_send_log_admits_at_most_limit_a_second(redis_url: str) -> None:
+    """The log checked as each send goes: ``limit`` sends, then a wait until the oldest is
+    a second old; in memory and in Redis alike."""
+    key = f"test:{uuid.uuid4()}"
+    redis_limiter = RedisLimiter(redis_url)
+    try:
+        for limiter in (MemoryLimiter(), redis_limiter):
+            assert [limiter.admit(key, 3) for _ in range(3)] == [0.0, 0.0, 0.0]
+            wait = limiter.admit(key, 3)
+            assert 0.9 < wait <= 1.0
+    finally:
+        redis.Redis.from_url(redis_url).delete(ratelimit.KEY_PREFIX + "log:" + key)
+        redis_limiter.close()
+
+
+async def test_wait_turn_paces_under_the_configured_rate() -> None:
+    """Slots are PACE of the rate apart: 11 sends at 20/s take 10 / (20 x PACE) seconds."""
+    key = f"test:{uuid.uuid4()}"
+    started = time.monotonic()
+    for _ in range(11):
+        await wait_turn(key, 20.0, redis_url="")
+    assert time.monotonic() - started >= 10 / (20.0 * ratelimit.PACE) * 0.98
