@@ -259,3 +259,18 @@ async def test_an_account_held_by_another_shop_is_refused(chat: Chat) -> None:
         await service.sync_channel_account("whatsapp", "555")  # released by A: free
     assert await service.tenant_for_account("whatsapp", "555") == chat.b.id
     assert service.webhook_url(KIND, "alpha-tea").endswith(URL_A)
+
+
+async def test_secrets_the_keys_cannot_read_are_a_503_not_a_500(chat: Chat) -> None:
+    """A shop's stored secrets that the configured keys cannot decrypt (a lost or rotated
+    key): the provider is told to retry later, nothing is stored, never a 500."""
+    from loyalchat.tenants.tables import TenantPlugin
+
+    await TenantPlugin.update({TenantPlugin.secrets: "gAAAAAnot-a-token"}).where(
+        TenantPlugin.plugin == support.PLUGIN
+    )
+    payload = body(text_event(1))
+    async with AsyncTestClient(app=chat.app) as client:
+        answer = await client.post(URL_A, content=payload, headers=signed(payload, "alpha-tea"))
+    assert answer.status_code == 503
+    assert await _stored_nothing()

@@ -197,7 +197,11 @@ async def tenant_webhook(kind: FromPath[str], slug: FromPath[str], request: Requ
     if not SLUG_RE.match(slug) or len(kind) > 32:
         return not_found()
     pm: pluggy.PluginManager = request.app.state.plugins
-    target = await _target(kind, slug, pm)
+    try:
+        target = await _target(kind, slug, pm)
+    except Exception:  # the database, or stored secrets the configured keys cannot read
+        log.error("webhook_target_error", channel=kind, slug=slug, exc_info=True)
+        return _text("try again later", 503)  # the provider retries; nothing was stored
     if target is None:
         return not_found()
     with tenant_context(target.tenant_id):
