@@ -24,7 +24,8 @@ def _check_pacing(stamps: list[float], rate: float) -> None:
     elapsed = stamps[-1] - stamps[0]
     expected = (len(stamps) - 1) / rate
     assert elapsed >= expected * 0.98, (elapsed, expected)  # never faster (clock jitter)
-    assert elapsed <= expected * 1.25 + 0.1, (elapsed, expected)  # and not much slower
+    # And not much slower: paced at 97% of the rate, with room for a busy machine.
+    assert elapsed <= expected * 1.6 + 0.3, (elapsed, expected)
     # No window of one second holds more than rate + 1 sends.
     for i, start in enumerate(stamps):
         inside = sum(1 for t in stamps[i:] if t - start < 1.0)
