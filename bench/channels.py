@@ -1,7 +1,7 @@
 """Chat channels benchmark: webhook ingest, outbound pacing and reply latency, for real.
 
 Run: ``.venv/bin/python bench/channels.py [--database-url URL] [--redis-url URL]
-[--web-processes 3] [--rate 2000] [--seconds 10] [--json]``.
+[--web-processes 3] [--rate 2000] [--seconds 10] [--only pacing] [--json]``.
 
 It DROPS and rebuilds the ``public`` schema of the PostgreSQL database it is given (default
 ``postgresql://postgres@127.0.0.1:5432/lc_bench_channels``, created if missing) and FLUSHES
@@ -347,15 +347,16 @@ async def run(args: argparse.Namespace) -> dict:
         web = await serve(procs, port, args.web_processes, "web")
         print(f"server: loyalchat serve --port {port} --workers {args.web_processes} "
               f"(uvicorn, PostgreSQL {args.database_url}, Redis {args.redis_url})")  # fmt: skip
-        if args.seconds > 0:
+        if args.seconds > 0 and args.only != "pacing":
             await ingest_and_drain(args, procs, port, shops["ingest"], web.pid, result)
         procs.start("worker2", "worker", "--processes", "1", "--threads", str(args.worker_threads))
         paced = await pacing(args, fake, env, shops["pace"])
         result.update(outbound_rate_per_s=round(paced["rate"], 2),
                       outbound_max_window_per_s=paced["max_window"],
                       outbound_within_5pct=paced["within_5pct"])  # fmt: skip
-        for name, mode_env, key in (("PostgreSQL + Redis", None, "postgres_redis"),
-                                    ("embedded SQLite", "sqlite", "embedded")):  # fmt: skip
+        modes = (("PostgreSQL + Redis", None, "postgres_redis"),
+                 ("embedded SQLite", "sqlite", "embedded"))  # fmt: skip
+        for name, mode_env, key in modes if args.only != "pacing" else ():
             if mode_env:
                 procs.stop_all()
                 env.update(LOYALCHAT_DATABASE_URL=f"sqlite:///{var}/bench.db",
@@ -394,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--replies", type=int, default=50, help="samples per mode")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    parser.add_argument("--only", choices=["pacing"], help="run this phase alone")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     result = asyncio.run(run(args))
