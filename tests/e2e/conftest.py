@@ -16,7 +16,8 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -66,9 +67,10 @@ def _wait_for_startup(process: subprocess.Popen[str], deadline: float) -> list[s
     raise RuntimeError("the server did not start:\n" + "\n".join(seen[-40:]))
 
 
-@pytest.fixture(scope="session")
-def live_server(database: None) -> Iterator[str]:
-    """Base URL of a real loyalchat server (uvicorn subprocess) on a free port."""
+@contextmanager
+def serving(extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A real loyalchat server (uvicorn subprocess) on a free port, for the block; yields
+    its base URL. ``extra_env``: settings (``LOYALCHAT_*`` variables) on top of the usual."""
     port = _free_port()
     env = {
         **os.environ,
@@ -79,6 +81,7 @@ def live_server(database: None) -> Iterator[str]:
         "LOYALCHAT_LOG_LEVEL": "INFO",
         "LOYALCHAT_DATABASE_POOL_SIZE": "5",  # the real server runs with a connection pool
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [
@@ -112,6 +115,21 @@ def live_server(database: None) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(database: None) -> Iterator[str]:
+    """Base URL of a real loyalchat server (uvicorn subprocess) on a free port."""
+    with serving() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def start_server(database: None) -> Callable[..., AbstractContextManager[str]]:
+    """Another real server, for tests whose server needs other settings than
+    ``live_server``'s: ``with start_server({"LOYALCHAT_...": "..."}) as base_url:`` (in a
+    module fixture, so the server lives as long as what its settings point at)."""
+    return serving
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,10 @@ with the shop's app secret, posted to the real server, processed by its embedded
 the bot's answer sent to the fake Graph API), then a cashier opens the conversation on a
 phone, reads the thread and answers; the answer reaches the fake Graph API once.
 
-The server here is our own uvicorn process (not the session's ``live_server``) because it
-must send to this module's fake Graph API (``LOYALCHAT_WHATSAPP_API_BASE``) and read the
-channel secrets the test stored (the same ``LOYALCHAT_VAR_DIR``, so the same encryption key).
+The server here is another one than the session's ``live_server`` (``start_server``,
+the same machinery) because it must send to this module's fake Graph API
+(``LOYALCHAT_WHATSAPP_API_BASE``) and read the channel secrets the test stored (this
+process's ``LOYALCHAT_VAR_DIR``, so the same encryption key).
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pluggy
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from loyalchat.context import Actor, tenant_context
 from loyalchat.conversations import service
 from loyalchat.conversations.tables import OutboundMessage
 from loyalchat.tenants import plugin_settings
-from tests.conftest import PG_URL
-from tests.e2e.conftest import REPO, SERVER_LOG, STARTUP_TIMEOUT, _free_port, _wait_for_startup
+from tests.e2e.conftest import SERVER_LOG
 from tests.fakes.graph_api import ACCESS_TOKEN, FakeGraphApi
 from tests.fakes.whatsapp_webhooks import signed, text_message, webhook
 from tests.fixtures import PASSWORD, World
@@ -53,41 +51,17 @@ def graph() -> Iterator[FakeGraphApi]:
 
 
 @pytest.fixture(scope="module")
-def chat_server(database: None, graph: FakeGraphApi) -> Iterator[str]:
+def chat_server(
+    start_server: Callable[..., AbstractContextManager[str]], graph: FakeGraphApi
+) -> Iterator[str]:
     """A real server (embedded worker) sending WhatsApp messages to the fake Graph API."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LOYALCHAT_DATABASE_URL": PG_URL,
-        "LOYALCHAT_REDIS_URL": "",
-        "LOYALCHAT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    settings = {
         "LOYALCHAT_WHATSAPP_API_BASE": graph.base_url,
-        "LOYALCHAT_LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
+        # This process's: the server decrypts the channel secrets the test stores.
+        "LOYALCHAT_VAR_DIR": os.environ["LOYALCHAT_VAR_DIR"],
     }
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "--factory", "loyalchat.app:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_startup(process, time.monotonic() + STARTUP_TIMEOUT)
-        assert httpx.get(f"{base_url}/health", timeout=5).status_code == 200
-        threading.Thread(target=SERVER_LOG.extend, args=(process.stdout,), daemon=True).start()
+    with start_server(settings) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def _connect(world: World, pm: pluggy.PluginManager) -> None:
@@ -111,6 +85,28 @@ async def _until(check, what: str, seconds: float = 30.0) -> None:
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n" + "\n".join(list(SERVER_LOG)[-40:]))
+
+
+async def _signed_in_on_phone(
+    browser: Browser, base_url: str, email: str
+) -> tuple[BrowserContext, Page, list[str]]:
+    """A phone's browser in Hong Kong, signed in as ``email``; the list gathers page errors."""
+    context = await browser.new_context(
+        base_url=base_url, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-HK"
+    )
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        await page.goto("/login")
+        await page.locator("input[name=email]").fill(email)
+        await page.locator("input[name=password]").fill(PASSWORD)
+        await page.locator("form button[type=submit]").first.click()
+        await expect(page).not_to_have_url(re.compile(r"/login"))
+    except BaseException:
+        await context.close()
+        raise
+    return context, page, problems
 
 
 async def test_the_merchant_reads_and_answers_a_whatsapp_conversation_on_a_phone(
@@ -140,18 +136,10 @@ async def test_the_merchant_reads_and_answers_a_whatsapp_conversation_on_a_phone
     await _until(bot_answered, "the bot's answer to be sent")
     bot_sent = len(graph.sent)
 
-    context = await browser.new_context(
-        base_url=chat_server, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-HK"
+    context, page, problems = await _signed_in_on_phone(
+        browser, chat_server, tenant_a.cashier.email
     )
-    page = await context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
     try:
-        await page.goto("/login")
-        await page.locator("input[name=email]").fill(tenant_a.cashier.email)
-        await page.locator("input[name=password]").fill(PASSWORD)
-        await page.locator("form button[type=submit]").first.click()
-        await expect(page).not_to_have_url(re.compile(r"/login"))
         await page.goto("/lang/zh-Hant?next=/console/conversations")
         await expect(page.get_by_test_id("conversation-row")).to_have_count(1)
         await page.screenshot(path=screenshots / "phone-conversations-zh-Hant.png", full_page=True)
@@ -187,18 +175,8 @@ async def test_auto_replies_are_edited_and_tried_on_a_phone(
 ) -> None:
     """A manager adds an auto-reply in Traditional Chinese, sees a bad regular expression
     refused at the top of the form, and tries the rule as typed before saving it."""
-    context = await browser.new_context(
-        base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-HK"
-    )
-    page = await context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    context, page, problems = await _signed_in_on_phone(browser, live_server, tenant_a.owner.email)
     try:
-        await page.goto("/login")
-        await page.locator("input[name=email]").fill(tenant_a.owner.email)
-        await page.locator("input[name=password]").fill(PASSWORD)
-        await page.locator("form button[type=submit]").first.click()
-        await expect(page).not_to_have_url(re.compile(r"/login"))
         await page.goto("/lang/zh-Hant?next=/console/auto-replies/new")
 
         await page.get_by_test_id("auto-reply-match").select_option("regex")
