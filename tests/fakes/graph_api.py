@@ -4,8 +4,9 @@ It speaks the documented endpoints (``../shared/research/channels.md`` A6, A7, A
 
 * ``POST /<version>/<phone_number_id>/messages``: checks the bearer token and the
   documented limits (text 4096, list rows 10 with titles of 24 and descriptions of 72,
-  buttons 3 with titles of 20...), records the body, answers a fresh ``wamid``; or the Graph
-  error queued with :meth:`FakeGraphApi.fail_next` (130429, 131047, 190, HTTP 500...).
+  buttons 3 with titles of 20...: :mod:`tests.fakes.graph_limits`), records the body,
+  answers a fresh ``wamid``; or the Graph error queued with :meth:`FakeGraphApi.fail_next`
+  (130429, 131047, 190, HTTP 500...).
 * ``POST /<version>/<phone_number_id>/media``: a multipart upload; answers a media id.
 * ``GET /<version>/<media_id>``: the media's ``url``, ``mime_type``, ``file_size``; the
   URL (``/media-download/<id>``) needs the same bearer token.
@@ -35,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.fakes.graph_limits import send_problem
 from tests.fakes.whatsapp_webhooks import *  # noqa: F403 (the webhook builders, for one import)
 from tests.fakes.whatsapp_webhooks import __all__ as _webhook_names
 
@@ -51,7 +53,6 @@ __all__ = [
 ACCESS_TOKEN = "EAAtest-access-token"
 _VERSION = re.compile(r"v\d+\.\d+")
 _DEFAULT_STATUS = {0: 401, 190: 401, 10: 403, 131057: 500, 131000: 500, 131016: 503, 1: 500}
-_LIMITS = {"text": 4096, "caption": 1024, "button_body": 1024, "list_body": 4096}
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,7 @@ class FakeGraphApi:
             body = json.loads(raw)
         except ValueError:
             return _error(400, 100, "Invalid JSON")
-        problem = _problem(body, self.media) if isinstance(body, dict) else "not an object"
+        problem = send_problem(body, self.media) if isinstance(body, dict) else "not an object"
         if problem:
             return _error(400, 131009, f"Parameter value is not valid: {problem}")
         wamid = "wamid." + uuid.uuid4().hex
@@ -289,70 +290,6 @@ class FakeGraphApi:
         if item.chunked:
             headers["X-Fake-No-Length"] = "1"
         return 200, headers, item.data
-
-
-def _problem(body: dict[str, Any], media: dict[str, StoredMedia]) -> str:
-    """Why Meta would refuse this send (its documented limits), or ""."""
-    if body.get("messaging_product") != "whatsapp":
-        return "messaging_product"
-    if not (body.get("to") or body.get("recipient")):
-        return "to"
-    kind = body.get("type")
-    payload = body.get(kind) if isinstance(kind, str) else None
-    if not isinstance(payload, dict):
-        return "type"
-    if kind == "text":
-        text = payload.get("body")
-        return "" if isinstance(text, str) and 0 < len(text) <= _LIMITS["text"] else "text.body"
-    if kind == "image":
-        if payload.get("id") not in media and not payload.get("link"):
-            return "image.id"
-        return "image.caption" if len(payload.get("caption", "")) > _LIMITS["caption"] else ""
-    if kind == "template":
-        language = payload.get("language")
-        ok = payload.get("name") and isinstance(language, dict) and language.get("code")
-        return "" if ok else "template"
-    if kind == "interactive":
-        return _interactive_problem(payload, media)
-    return f"type {kind}"
-
-
-def _interactive_problem(payload: dict[str, Any], media: dict[str, StoredMedia]) -> str:
-    body = (payload.get("body") or {}).get("text")
-    action = payload.get("action") or {}
-    if payload.get("type") == "button":
-        buttons = action.get("buttons") or []
-        replies = [b.get("reply", {}) for b in buttons]
-        titles = [r.get("title", "") for r in replies]
-        ids = [r.get("id", "") for r in replies]
-        header = payload.get("header")
-        if header and (header.get("image") or {}).get("id") not in media:
-            return "header.image.id"
-        if not body or len(body) > _LIMITS["button_body"]:
-            return "body.text"
-        if not 1 <= len(buttons) <= 3 or len(set(ids)) != len(ids) or len(set(titles)) != len(ids):
-            return "buttons"
-        if any(not 0 < len(t) <= 20 for t in titles) or any(not 0 < len(i) <= 256 for i in ids):
-            return "button title or id"
-        return ""
-    if payload.get("type") == "list":
-        sections = action.get("sections") or []
-        rows = [row for section in sections for row in section.get("rows", [])]
-        if not body or len(body) > _LIMITS["list_body"]:
-            return "body.text"
-        if not 0 < len(action.get("button", "")) <= 20:
-            return "action.button"
-        if not 1 <= len(sections) <= 10 or not 1 <= len(rows) <= 10:
-            return "rows"
-        if len({row.get("id") for row in rows}) != len(rows):
-            return "row ids"
-        for row in rows:
-            if not 0 < len(row.get("title", "")) <= 24 or len(row.get("description", "")) > 72:
-                return "row title or description"
-            if not 0 < len(row.get("id", "")) <= 200:
-                return "row id"
-        return ""
-    return "interactive.type"
 
 
 def _json(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
