@@ -24,6 +24,8 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.utils.encoding import dump_json
 
 from loyalchat.context import cross_tenant, require_tenant
+from loyalchat.db import database_is_sqlite
+from loyalchat.inbox import batching
 from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
 from loyalchat.scoping import scoped_raw, scoped_select, scoped_update, unscoped
 from loyalchat.settings import get_settings
@@ -52,6 +54,7 @@ InboundHandler = Callable[[InboundEventRow], Awaitable[None]]
 _handlers: dict[str, InboundHandler] = {}
 # ``process_inbound_event.send``, set by inbox.tasks (see set_enqueue).
 _enqueue: Callable[[int], object] | None = None
+_enqueue_many: Callable[[list[int]], object] | None = None
 
 
 def register_inbound_handler(
@@ -88,10 +91,14 @@ async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[
     """Store an inbound event for the current tenant; returns ``(event_id, created)``.
 
     The insert relies on the unique index (no check-then-insert): concurrent deliveries of
-    one provider key make one row, and only its creator sends ``process_inbound_event``.
-    If the queue is unreachable the row stays ``received`` and the sweeper sends it later.
+    one provider key make one row, and only its creator queues it for processing. On
+    PostgreSQL the events arriving together share one statement and one queue message
+    (:mod:`loyalchat.inbox.batching`). If the queue is unreachable the row stays
+    ``received`` and the sweeper sends it later.
     """
     require_tenant()
+    if not database_is_sqlite():
+        return await batching.record(source, provider_key, payload, _send_process)
     now = datetime.now(UTC)
     inserted = await scoped_raw(
         InboundEvent, INSERT_EVENT, source, provider_key, dump_json(payload), now, now
@@ -106,31 +113,38 @@ async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[
             raise RuntimeError(f"inbound {source} {provider_key!r} conflicted but is not there")
         return existing["id"], False
     event_id = inserted[0]["id"]
-    await _send_process(event_id)
+    await _send_process([event_id])
     return event_id, True
 
 
-def set_enqueue(send: Callable[[int], object]) -> None:
-    """Queue each new event with ``send(event_id)``: the ``process_inbound_event`` actor's.
+def set_enqueue(
+    send: Callable[[int], object], send_many: Callable[[list[int]], object] | None = None
+) -> None:
+    """Queue a new event with ``send(event_id)`` (the ``process_inbound_event`` actor's)
+    and several stored together with ``send_many(event_ids)`` (``process_inbound_events``).
 
     Called by ``inbox.tasks`` when ``import_actors()`` imports it, in every process that
     records events (web app, worker, tests), so this module never imports its actors.
     """
-    global _enqueue
-    _enqueue = send
+    global _enqueue, _enqueue_many
+    _enqueue, _enqueue_many = send, send_many
 
 
-async def _send_process(event_id: int) -> None:
+async def _send_process(event_ids: list[int]) -> None:
     if _enqueue is None:
-        # No actor declared in this process (import_actors() not run): the row stays
-        # ``received`` and the sweeper sends it, as when the queue is unreachable.
-        log.warning("no inbox actor in this process; the sweeper will send event %s", event_id)
+        # No actor declared in this process (import_actors() not run): the rows stay
+        # ``received`` and the sweeper sends them, as when the queue is unreachable.
+        log.warning("no inbox actor in this process; the sweeper will send %s", event_ids)
         return
     try:
         # Off the event loop: a Redis enqueue is network I/O. to_thread copies the tenant.
-        await asyncio.to_thread(_enqueue, event_id)
+        if len(event_ids) == 1 or _enqueue_many is None:
+            for event_id in event_ids:
+                await asyncio.to_thread(_enqueue, event_id)
+        else:
+            await asyncio.to_thread(_enqueue_many, event_ids)
     except (dramatiq.errors.BrokerError, redis.exceptions.RedisError, OSError):
-        log.warning("could not enqueue inbound event %s; the sweeper will", event_id, exc_info=True)
+        log.warning("could not enqueue inbound %s; the sweeper will", event_ids, exc_info=True)
 
 
 async def process_event(event_id: int) -> str:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from loyalchat.context import NoTenantContext
-from loyalchat.inbox import service
+from loyalchat.inbox import batching, service
 from loyalchat.inbox.tables import InboundEvent, InboundStatus
 from loyalchat.tasks import actor, register_periodic, register_sweepable
+
+log = logging.getLogger(__name__)
 
 
 @actor(
@@ -26,7 +32,34 @@ async def process_inbound_event(event_id: int) -> None:
     await service.process_event(event_id)
 
 
-service.set_enqueue(process_inbound_event.send)
+BATCH_CONCURRENCY = 8  # events of one batch in progress at once (each waits on the database)
+
+
+@actor(max_retries=0, time_limit=600_000, throws=(NoTenantContext,))
+async def process_inbound_events(event_ids: list[int]) -> None:
+    """Process events stored together (one webhook batch of a busy moment, one tenant).
+
+    They run side by side, as one message each would on the worker's threads. An event
+    whose handler fails goes on as its own ``process_inbound_event`` message after the
+    first backoff, so its retries and attempt count are exactly a lone event's; if even
+    that cannot be queued, the sweeper finds the row. No retry of the batch itself: every
+    event in it is either done, failed, or handed on.
+    """
+    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+    async def one(event_id: int) -> None:
+        async with gate:
+            try:
+                await service.process_event(event_id)
+            except Exception:
+                log.warning("inbound event %s failed in a batch; retrying alone", event_id)
+                with contextlib.suppress(Exception):
+                    process_inbound_event.send_with_options(args=(event_id,), delay=2_000)
+
+    await asyncio.gather(*(one(int(event_id)) for event_id in event_ids[: batching.MAX_BATCH]))
+
+
+service.set_enqueue(process_inbound_event.send, process_inbound_events.send)
 
 # Rows left in received/processing (lost message, killed worker) are re-sent by the sweeper.
 register_sweepable(
