@@ -110,7 +110,20 @@ async def start_pool(engine: Engine | None = None, settings: Settings | None = N
     if isinstance(engine, PostgresEngine) and engine.pool is None:
         size = (settings or get_settings()).database_pool_size
         if size > 0:
-            await engine.start_connection_pool(min_size=1, max_size=size)
+            await engine.start_connection_pool(min_size=1, max_size=size, reset=keep_session)
+
+
+async def keep_session(connection: object) -> None:
+    """The pool's reset of a connection given back: nothing beyond asyncpg's own.
+
+    asyncpg always rolls back a transaction left open and drops listeners before this
+    runs; its default reset then sends ``RESET ALL; UNLISTEN *; CLOSE ALL;
+    pg_advisory_unlock_all()``, a round trip after EVERY pooled query (a fifth of a
+    redemption's statements, bench/ledger.py). Loyalchat never changes a session's state:
+    no ``SET`` outside a transaction (``SET LOCAL`` ends with it), no ``LISTEN``, no cursor
+    outside a transaction, only transaction-level advisory locks;
+    tests/test_db_session_state.py keeps it so.
+    """
 
 
 async def close_pool(engine: Engine | None = None) -> None:
