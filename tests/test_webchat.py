@@ -51,7 +51,7 @@ async def test_page_sets_a_device_cookie_and_speaks_the_browsers_language(
     assert response.status_code == 200
     page = response.text
     assert '<html lang="zh-Hant">' in page
-    assert 'data-send="/hooks/webchat/alpha-tea"' in page
+    assert 'data-send="/t/alpha-tea/chat/send"' in page
     assert "/static/plugins/webchat/chat.js" in page and "<script>" not in page
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{device.COOKIE}=")

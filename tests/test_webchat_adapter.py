@@ -38,7 +38,7 @@ def request(token: str, body: object) -> InboundRequest:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return InboundRequest(
         method="POST",
-        path="/hooks/webchat/alpha-tea",
+        path="/t/alpha-tea/chat/send",
         headers={device.TOKEN_HEADER: token, "content-type": "application/json"},
         query={},
         body=raw,

@@ -1,5 +1,5 @@
 """The web chat end to end without a browser: the page's messages through the core's
-webhook route (POST /hooks/webchat/<slug>), the inbox actor and the bot, read back through
+send route (POST /t/<slug>/chat/send), the inbox actor and the bot, read back through
 the page's updates route. Real PostgreSQL, the real app, the in-process broker."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.test_tasks_support import drain, fresh_stub_broker
 from tests.test_webchat import enable, open_chat
 from tests.test_webchat_adapter import altered
 
-SEND = "/hooks/webchat/alpha-tea"
+SEND = "/t/alpha-tea/chat/send"
 UPDATES = "/t/alpha-tea/chat/updates"
 
 

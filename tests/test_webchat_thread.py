@@ -3,6 +3,7 @@ its own device's thread (conversations.service.thread) and nothing of another's.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pluggy
@@ -102,3 +103,75 @@ async def test_updates_show_this_devices_thread_and_nothing_else(
         assert (await stranger.get(items[2]["image"])).status_code == 404
         await open_chat(stranger, "alpha-tea")  # its own device: still not its picture
         assert (await stranger.get(items[2]["image"])).status_code == 404
+
+
+async def _rows(world: World, conversation_id: int, inbound: int, outbound: int) -> None:
+    """``inbound`` visitor messages, then ``outbound`` replies, each a moment apart."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    with tenant_context(world.id, SYSTEM):
+        for n in range(inbound):
+            await InboundMessage(
+                tenant=world.id,
+                conversation=conversation_id,
+                provider_id=f"p:{uuid.uuid4()}",
+                text=f"visitor {n}",
+                created_at=start + timedelta(seconds=n),
+            ).save()
+        for n in range(outbound):
+            await OutboundMessage(
+                tenant=world.id,
+                conversation=conversation_id,
+                key=f"reply:{uuid.uuid4()}",
+                text=f"reply {n}",
+                created_at=start + timedelta(seconds=inbound + n),
+            ).save()
+
+
+async def test_polling_follows_a_long_run_of_replies_without_repeats(
+    client: AsyncTestClient, tenant_a: World, plugins: pluggy.PluginManager
+) -> None:
+    """A visitor who wrote once and got 150 replies: the page reads them in pages of 100
+    and reaches the newest; what arrives later comes too, each message once. (The cursor
+    once stuck on the first replies after the visitor's last message.)"""
+    await enable(tenant_a, plugins)
+    token = await open_chat(client, "alpha-tea")
+    claim = device.read_device(token, tenant_a.id)
+    with tenant_context(tenant_a.id, SYSTEM):
+        conversation = Conversation(tenant=tenant_a.id, channel="webchat", sender=claim.device_id)
+        await conversation.save()
+    await _rows(tenant_a, conversation.id, 1, 150)
+    url = "/t/alpha-tea/chat/updates"
+
+    async def poll(cursor: str) -> tuple[list[dict], str]:
+        response = await client.get(
+            url, params={"after": cursor}, headers={device.TOKEN_HEADER: token}
+        )
+        assert response.status_code == 200
+        return response.json()["items"], response.json()["cursor"]
+
+    items, cursor = await poll("")
+    assert [item["text"] for item in items[:2]] == ["visitor 0", "reply 0"]  # oldest first
+    seen = [item["id"] for item in items]
+    items, cursor = await poll(cursor)  # the rest: once, up to the newest
+    seen += [item["id"] for item in items]
+    assert len(seen) == 151 and items[-1]["text"] == "reply 149"
+    assert (await poll(cursor))[0] == []  # nothing new: nothing again
+
+    with tenant_context(tenant_a.id, SYSTEM):  # the visitor writes again; 120 replies
+        await InboundMessage(
+            tenant=tenant_a.id, conversation=conversation.id, provider_id="p:again", text="again"
+        ).save()
+        for n in range(120):
+            await OutboundMessage(
+                tenant=tenant_a.id, conversation=conversation.id, key=f"late:{n}", text=f"late {n}"
+            ).save()
+    pages = []
+    for _ in range(5):
+        items, cursor = await poll(cursor)
+        pages.append(len(items))
+        seen += [item["id"] for item in items]
+        if not items:
+            break
+    assert pages == [100, 21, 0]
+    assert len(seen) == len(set(seen))  # no message twice
+    assert len(seen) == 151 + 121 and seen[151].startswith("in:")  # "again" came first

@@ -1,7 +1,10 @@
 """The web chat channel: the shop's own chat page (``/t/<slug>/chat``) as a ChannelAdapter.
 
-The page posts each message as JSON to the core's webhook route ``POST /hooks/webchat/<slug>``
-with its signed device token in the ``X-Webchat-Token`` header (:mod:`.device`). Bodies:
+The page posts each message as JSON to its own route ``POST /t/<slug>/chat/send``
+(:mod:`.routes`: it holds each device and client address to a rate first) with its signed
+device token in the ``X-Webchat-Token`` header (:mod:`.device`). The core's webhook route
+``/hooks/webchat/<slug>`` knows no client address, so :meth:`WebChatAdapter.verify`
+refuses it: no post gets around the limits. Bodies:
 
 - ``{"id": "<uuid>", "text": "..."}``: a text message;
 - ``{"id": "<uuid>", "choice": "<choice id>", "text": "<its title>"}``: a tap on a button;
@@ -17,6 +20,7 @@ the page reads the thread through its updates route.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -43,6 +47,7 @@ from loyalchat.tenants.service import get_tenant
 MAX_TEXT = 2000  # the page's text box says the same (maxlength)
 MAX_CHOICE_ID = 128
 MAX_BODY = 16_000
+SEND_PATH = re.compile(r"/t/[^/]+/chat/send")  # the page's own route, never /hooks/...
 
 
 def chat_path(slug: str) -> str:
@@ -83,8 +88,9 @@ class WebChatAdapter:
 
     async def verify(self, request: InboundRequest, config: Mapping[str, Any]) -> bool:
         """A device token this app signed for the current shop (its signature compare is
-        constant-time: itsdangerous uses ``hmac.compare_digest``)."""
-        return _claim(request) is not None
+        constant-time: itsdangerous uses ``hmac.compare_digest``), posted to the page's own
+        send route: the core's webhook route cannot apply the rate limits."""
+        return SEND_PATH.fullmatch(request.path) is not None and _claim(request) is not None
 
     async def parse(self, request: InboundRequest, config: Mapping[str, Any]) -> ParsedRequest:
         claim = _claim(request)

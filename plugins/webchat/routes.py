@@ -1,7 +1,12 @@
-"""The web chat's own routes: the page, photo uploads, the thread's updates, its pictures.
+"""The web chat's own routes: the page, its messages and photo uploads, the thread's
+updates, its pictures.
 
-Messages themselves go to the core's webhook route (``POST /hooks/webchat/<slug>``), where
-the adapter verifies the device token. Here every route resolves the shop by its slug
+Messages are posted to ``POST /t/<slug>/chat/send``, not to the core's webhook route: here
+the client's address is known, so each device and each address is held to a rate
+(:mod:`.limits`; a refused post is a 429 with Retry-After and stores nothing), and the
+adapter parses the body and the core's ``store_events`` records it as for any channel
+(the adapter refuses the webhook route, which could not limit). Every route resolves the
+shop by its slug
 (unknown, not yet approved, or web chat turned off: the friendly 404) and the visitor by
 the device token signed for THAT shop, so one shop's token reads nothing of another's.
 A suspended shop still shows its page: the bot answers politely.
@@ -13,6 +18,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie, UploadFile
 from litestar.exceptions import NotFoundException
@@ -22,11 +28,13 @@ from litestar.response import Template
 from loyalchat import i18n, texts
 from loyalchat.context import Actor, tenant_context
 from loyalchat.conversations.tables import Conversation, InboundMessage, OutboundMessage
+from loyalchat.conversations.webhooks import inbound_request, store_events
+from loyalchat.extensions.channels import ChannelAdapter
 from loyalchat.media import images, store
 from loyalchat.media.responses import media_response
-from loyalchat.plugins.webchat import device
-from loyalchat.plugins.webchat.adapter import MAX_TEXT, chat_path
-from loyalchat.plugins.webchat.texts import PAGE
+from loyalchat.plugins.webchat import device, limits
+from loyalchat.plugins.webchat.adapter import MAX_BODY, MAX_TEXT, chat_path
+from loyalchat.plugins.webchat.texts import LIMITED, PAGE
 from loyalchat.scoping import scoped_select
 from loyalchat.tenants import plugin_access
 from loyalchat.tenants.service import TenantInfo, get_tenant_by_slug
@@ -45,6 +53,8 @@ PHOTO_MAX_SIDE = 2048  # a receipt's small print must stay readable
 UPDATES_LIMIT = 100
 VISITOR = Actor("system", label="web chat")
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class Visit:
@@ -54,13 +64,18 @@ class Visit:
 
 async def _shop(request: Request, slug: str) -> TenantInfo:
     """The shop behind ``slug`` when its chat page may show; else the friendly 404."""
+    return (await _shop_channel(request, slug))[0]
+
+
+async def _shop_channel(request: Request, slug: str) -> tuple[TenantInfo, ChannelAdapter]:
     tenant = await get_tenant_by_slug(slug) if len(slug) <= 64 else None
     if tenant is None or tenant.status not in SHOWN_STATUSES:
         raise NotFoundException()
     with tenant_context(tenant.id, VISITOR):
-        if await plugin_access.webhook_channel(KIND, request.app.state.plugins) is None:
-            raise NotFoundException()
-    return tenant
+        adapter = await plugin_access.webhook_channel(KIND, request.app.state.plugins)
+    if adapter is None:
+        raise NotFoundException()
+    return tenant, adapter
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response[dict[str, Any]]:
@@ -116,7 +131,7 @@ async def chat_page(request: Request, slug: FromPath[str]) -> Template:
             "token": token,
             "locale": locale,
             "paths": {
-                "send": f"/hooks/{KIND}/{tenant.slug}",
+                "send": f"{path}/send",
                 "photo": f"{path}/photo",
                 "updates": f"{path}/updates",
             },
@@ -134,13 +149,73 @@ async def _visit(request: Request, slug: str) -> Visit:
     return Visit(tenant, device.read_device(request.headers.get(device.TOKEN_HEADER), tenant.id))
 
 
+def _address(request: Request) -> str:
+    """The client's address (behind a proxy, the one it forwarded: commands/serve.py)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(request: Request, verdict: limits.Verdict, what: str) -> Response[dict[str, Any]]:
+    text = i18n.gettext(request, LIMITED[what])
+    body = {"ok": False, "error": "too_many", "message": text, "retry_after": verdict.retry_after}
+    return Response(
+        body, status_code=429, headers={**HEADERS, "retry-after": str(verdict.retry_after)}
+    )
+
+
+@post(
+    "/t/{slug:str}/chat/send",
+    opt=UPLOAD,
+    include_in_schema=False,
+    status_code=200,
+    request_max_body_size=MAX_BODY,
+)
+async def chat_send(request: Request, slug: FromPath[str]) -> Response[Any]:
+    """A message of the page (the JSON of :mod:`.adapter`): limited, parsed, stored."""
+    tenant, adapter = await _shop_channel(request, slug)
+    claim = device.read_device(request.headers.get(device.TOKEN_HEADER), tenant.id)
+    if claim is None:
+        return _refused("device_token")
+    verdict = await limits.admit(tenant.id, claim.device_id, _address(request), limits.MESSAGE)
+    if not verdict.allowed:
+        return _too_many(request, verdict, "message")
+    try:
+        body = await request.body()
+    except Exception as exc:  # a cut connection, a body over the cap
+        status = getattr(exc, "status_code", 400)
+        return _refused(
+            "too_large" if status == 413 else "unreadable", 413 if status == 413 else 400
+        )
+    incoming = inbound_request(request, body)
+    with tenant_context(tenant.id, VISITOR):
+        if not await adapter.verify(incoming, {}):
+            return _refused("device_token")
+        parsed = await adapter.parse(incoming, {})
+        try:
+            await store_events(KIND, parsed.events)
+        except Exception:
+            log.error("webchat_store_error", tenant=tenant.id, exc_info=True)
+            return _refused("try_again", 503)  # the page says "not sent", tap to retry
+    return Response(
+        parsed.reply,
+        status_code=parsed.status_code,
+        media_type=parsed.content_type,
+        headers=HEADERS,
+    )
+
+
 @post("/t/{slug:str}/chat/photo", opt=UPLOAD, include_in_schema=False, status_code=201)
 async def chat_photo(request: Request, slug: FromPath[str]) -> Response[dict[str, Any]]:
     """A photo from the camera or the album: checked, stored by sha256, and a ticket for
-    this device back; the page then sends ``{"id", "photo": ticket}`` as a message."""
+    this device back; the page then sends ``{"id", "photo": ticket}`` as a message.
+    Limited before its body is read: a refused upload costs nothing to check."""
     visit = await _visit(request, slug)
     if visit.claim is None:
         return _refused("device_token")
+    verdict = await limits.admit(
+        visit.tenant.id, visit.claim.device_id, _address(request), limits.PHOTO
+    )
+    if not verdict.allowed:
+        return _too_many(request, verdict, "photo")
     upload = (await request.form()).get(PHOTO_FIELD)
     if not isinstance(upload, UploadFile):
         return _photo_refused(request, "not_an_image")
@@ -165,7 +240,8 @@ def _photo_refused(request: Request, reason: str) -> Response[dict[str, Any]]:
 
 @get("/t/{slug:str}/chat/updates", opt=CHAT, include_in_schema=False)
 async def chat_updates(request: Request, slug: FromPath[str]) -> Response[dict[str, Any]]:
-    """The conversation's messages after ``?after=<cursor>`` (both directions, oldest first)."""
+    """The conversation's messages after ``?after=<cursor>`` (both directions, oldest first;
+    at most :data:`UPDATES_LIMIT`, the rest on the next poll)."""
     from loyalchat.conversations import service as conversations
 
     visit = await _visit(request, slug)
@@ -177,7 +253,10 @@ async def chat_updates(request: Request, slug: FromPath[str]) -> Response[dict[s
         if conversation_id is None:
             return _json({"ok": True, "items": [], "cursor": _next_cursor([], cursor)})
         items = await conversations.thread(
-            conversation_id, after_id=_after_id(cursor), limit=UPDATES_LIMIT
+            conversation_id,
+            after_id=cursor[0],
+            after_out_id=cursor[1],
+            limit=UPDATES_LIMIT,
         )
         clients = await _client_ids(conversation_id, items)
     path = chat_path(visit.tenant.slug)
@@ -186,22 +265,17 @@ async def chat_updates(request: Request, slug: FromPath[str]) -> Response[dict[s
 
 
 def _cursor(value: str) -> tuple[int, int]:
-    """``"<in>.<out>"``: the newest inbound and outbound numbers the page has."""
+    """``"<in>.<out>"``: the newest inbound and outbound numbers the page has. Each
+    direction is filtered by its own number (``thread``'s exact mode): nothing the page
+    has comes back, and a run of more than a page of replies cannot hold the cursor back
+    (the time-based mode, given the smaller number, returned the same first page again and
+    again once more than 100 replies followed the visitor's last message)."""
     first, _, second = value.partition(".")
     return _whole(first), _whole(second)
 
 
 def _whole(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else 0
-
-
-def _after_id(cursor: tuple[int, int]) -> int:
-    """What to ask ``thread()`` for. Its ``after_id`` is a number of either direction
-    (it reads the time of the newest item numbered up to it in BOTH tables), so the
-    smaller of the two newest numbers is the one that can skip nothing; items the page
-    already has come back again and the page skips them by id."""
-    known = [number for number in cursor if number > 0]
-    return min(known) if len(known) == 2 else (known[0] if known else 0)
 
 
 def _number(item_id: str) -> int:
@@ -283,4 +357,4 @@ async def _in_conversation(conversation_id: int, key: str) -> bool:
     return False
 
 
-ROUTES = [chat_page, chat_photo, chat_updates, chat_media]
+ROUTES = [chat_page, chat_send, chat_photo, chat_updates, chat_media]

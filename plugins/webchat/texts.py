@@ -22,3 +22,9 @@ PAGE = {
     "picture": N_("Picture"),
     "photo_failed": N_("The photo could not be sent. Try again."),
 }
+
+# A post refused by the rate limits (:mod:`.limits`): shown under the refused bubble.
+LIMITED = {
+    "message": N_("You are sending messages too fast. Wait a moment, then try again."),
+    "photo": N_("You are sending photos too fast. Wait a moment, then try again."),
+}

@@ -167,6 +167,13 @@
       headers: { "content-type": "application/json", "x-webchat-token": token, accept: "application/json" },
       body: JSON.stringify(body),
     }).then(function (response) {
+      if (response.status === 429) {
+        // Sending too fast: the server's words (translated), and a tap to try again.
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          li.classList.add("c-failed");
+          note(li, json.message || T.failed, function () { post(body, li); });
+        });
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       note(li, "");
       soon();
@@ -233,8 +240,10 @@
       return response.json().catch(function () { return {}; }).then(function (json) {
         if (response.ok && json.photo) return send({ photo: json.photo }, "", li);
         li.classList.add("c-failed");
-        if (json.message) note(li, json.message);
-        else note(li, T.photo_failed, function () { upload(file, li); });
+        var again = function () { upload(file, li); };
+        if (response.status === 429) note(li, json.message || T.photo_failed, again);
+        else if (json.message) note(li, json.message);
+        else note(li, T.photo_failed, again);
       });
     }).catch(function () {
       li.classList.add("c-failed");
