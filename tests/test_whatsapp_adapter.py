@@ -56,7 +56,7 @@ def test_registered_by_entry_point_as_a_channel() -> None:
     secret = {f.name for f in found.config_fields if f.secret}
     assert secret == {"access_token", "app_secret", "verify_token"}
     assert {c.value for c in found.capabilities} == {
-        "text", "image", "choices", "receive_images", "broadcast",
+        "text", "image", "choices", "receive_images", "broadcast", "verified_phone",
     }  # fmt: skip
 
 

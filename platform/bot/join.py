@@ -2,7 +2,13 @@
 
 ``members.service.join_by_identity`` finds the member by any id the channel gives (the
 sender id; on WhatsApp the phone too) or makes one with the tenant's next number, once even
-when two workers take the same first message. A phone the channel gives becomes the
+when two workers take the same first message. When the adapter declares
+``Capability.verified_phone`` (WhatsApp: the wa_id is a number WhatsApp checked by SMS) and
+no id is linked yet, the shop's member recorded with that phone (the one active member
+with it who is known on no channel) gets the sender's ids and is welcomed back with their
+own number: a shop's existing members are not duplicated when they first write. A phone
+typed in a chat (the web chat, the profile step) never finds a member: it proves nothing,
+and is only stored on the member who typed it. A phone the channel gives becomes the
 member's phone (E.164) when they have none, so staff and ``GET /api/v1/members?q=`` find
 them by it; a phone someone typed is never replaced, and one ``phonenumbers`` calls invalid
 is left out. The channel's profile name is not stored: a person who never gave a name
@@ -17,6 +23,7 @@ from loyalchat.bot.replies import Reply, Turn
 from loyalchat.conversations import autoreplies, state
 from loyalchat.conversations.state import ConversationOut
 from loyalchat.domain import DomainError
+from loyalchat.extensions.channels import Capability
 from loyalchat.members import links, profile
 from loyalchat.members import service as members
 from loyalchat.members.schemas import MemberOut
@@ -50,13 +57,19 @@ async def member_of(
     phone = channel_phone(turn)
     if phone:
         fields["phone"] = phone
+    # Only a phone the provider verified may find the shop's member recorded with it.
+    attested = phone if Capability.verified_phone in turn.capabilities else ""
     try:
-        member, created = await members.join_by_identity(turn.channel, ids, **fields)
+        member, created = await members.join_by_identity(
+            turn.channel, ids, attested_phone=attested, **fields
+        )
     except DomainError as exc:
         if exc.code != "invalid_external_id" or len(ids) == 1:
             raise
         # A phone the channel gave that is no id: the sender alone identifies them.
-        member, created = await members.join_by_identity(turn.channel, ids[:1], **fields)
+        member, created = await members.join_by_identity(
+            turn.channel, ids[:1], attested_phone=attested, **fields
+        )
     if not created:
         await _keep_phone(member, turn)
     await state.link_member(

@@ -4,7 +4,10 @@ wallet (``verified`` = a name and a contact on file: ``members.profile``).
 "name" / "姓名" / "profile" asks for the name, then the phone (read with the shop's
 region: "9123 4567" in a Hong Kong shop). Both go through ``members.service.update_member``
 with ``unverified_only``, as the wallet's profile form: a verified member's details are
-changed by the shop.
+changed by the shop. A phone typed here is the member's own claim, stored on this member
+only: it never joins the chat to another member recorded with that number (typing a
+number proves nothing; only a phone the channel attests finds a member, see
+``members.identities.phone_owner``), and it never makes this member a match later.
 """
 
 from __future__ import annotations

@@ -42,6 +42,11 @@ class Capability(enum.StrEnum):
     receive_images = "receive_images"  # members can send receipt photos
     broadcast = "broadcast"  # message members outside a conversation window
     parametric_qr = "parametric_qr"  # join_link() needs an API call (WeChat follow QR)
+    # ``InboundEvent.phone`` is the sender's number as the PROVIDER verified it (WhatsApp:
+    # the wa_id, checked by SMS when the account was made). A first contact is then linked
+    # to the shop's member recorded with that phone instead of becoming a new member
+    # (``members.service.join_by_identity``). Never declare it for a phone a person typed.
+    verified_phone = "verified_phone"
 
 
 class EventKind(enum.StrEnum):
@@ -67,7 +72,9 @@ class InboundEvent:
     status: str = ""  # delivery: sent / delivered / read / failed
     ref: str = ""  # delivery: provider id of the message it is about
     profile_name: str = ""
-    phone: str = ""  # the sender's phone (E.164 digits) when the channel gives it
+    # The sender's phone (E.164 digits) when the channel gives it; trusted to find an
+    # existing member only when the adapter declares ``Capability.verified_phone``.
+    phone: str = ""
     account: str = ""  # the provider account it was sent to (phone_number_id, gh_ id)
     at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)

@@ -5,26 +5,37 @@ Every function works on the current tenant (``loyalchat.context``) and raises
 gap-free counter in the same transaction that inserts it. ``verified`` and
 ``search_text`` are recomputed on every write of the profile. Points and stored value
 are the ledger's (``loyalchat.ledger``). Merging members is ``purchases.service``
-(the steps on member rows are ``members.merge``).
+(the steps on member rows are ``members.merge``). Chat identities, and whom a phone a
+channel attests belongs to, are ``members.identities`` (its functions are importable
+from here as before).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from loyalchat import db, events
 from loyalchat.context import current_actor, require_tenant
-from loyalchat.domain import Conflict, DomainError, NotFound
+from loyalchat.domain import Conflict, DomainError
 from loyalchat.idempotency.creating import create_once
 from loyalchat.members import numbering, profile
+from loyalchat.members.identities import (
+    add_identity,
+    clean_channel,
+    clean_external_id,
+    find_by_identity,
+    identities,
+    link,
+    link_to_phone_owner,
+    linked,
+    phone_owner,
+    remove_identity,
+)
 from loyalchat.members.numbering import number_format, set_number_format
 from loyalchat.members.queries import (
     derived,
-    identity_out,
     lock_row,
     member_out,
     profile_of,
@@ -32,10 +43,10 @@ from loyalchat.members.queries import (
     row_by_id,
     row_by_no,
 )
-from loyalchat.members.schemas import IdentityOut, MemberCreate, MemberOut, MemberUpdate
+from loyalchat.members.schemas import MemberCreate, MemberOut, MemberUpdate
 from loyalchat.members.search import search_members
 from loyalchat.members.tables import Member, MemberIdentity, MemberStatus
-from loyalchat.scoping import new_row, save_row, scoped_delete, scoped_select, scoped_update
+from loyalchat.scoping import new_row, save_row, scoped_select, scoped_update
 from loyalchat.tenants import audit
 from loyalchat.tenants.tables import Tenant
 
@@ -57,9 +68,6 @@ __all__ = [
     "update_member",
 ]
 
-_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
-_PHONE_ID = re.compile(r"\+?[\d\s\-()]+")
-_MAX_EXTERNAL_ID = 128
 _MAX_JOIN_ATTEMPTS = 3
 
 
@@ -113,122 +121,6 @@ def _created_fields(data: MemberCreate | None) -> dict[str, Any]:
     return {name: getattr(data, name) for name in data.__struct_fields__}
 
 
-# --- identities ------------------------------------------------------------------------
-
-
-def _clean_channel(channel: str) -> str:
-    channel = (channel or "").strip().lower()
-    if not _CHANNEL.fullmatch(channel):
-        raise DomainError("a channel is a short name like whatsapp", code="invalid_channel")
-    return channel
-
-
-def _clean_external_id(channel: str, external_id: str) -> str:
-    value = unicodedata.normalize("NFKC", str(external_id or "")).strip()
-    # WhatsApp's wa_id is the phone number in digits only; accept "+852 9123 4567" too.
-    if channel == "whatsapp" and _PHONE_ID.fullmatch(value):
-        value = re.sub(r"\D", "", value)
-    if not value or len(value) > _MAX_EXTERNAL_ID or not value.isprintable():
-        raise DomainError(
-            "an external id is 1-128 printable characters", code="invalid_external_id"
-        )
-    return value
-
-
-async def _linked(channel: str, external_ids: Sequence[str]) -> dict[str, int]:
-    """``{external_id: member_id}`` for the ids already linked on ``channel``."""
-    rows = await scoped_select(
-        MemberIdentity, MemberIdentity.external_id, MemberIdentity.member
-    ).where(
-        (MemberIdentity.channel == channel) & MemberIdentity.external_id.is_in(list(external_ids))
-    )
-    return {row["external_id"]: row["member"] for row in rows}
-
-
-async def _link(tx: Any, member_id: int, channel: str, external_id: str) -> bool:
-    """Link one id inside a savepoint; False when the id is taken (the transaction lives on)."""
-    savepoint = await tx.savepoint()
-    try:
-        await save_row(
-            new_row(MemberIdentity, member=member_id, channel=channel, external_id=external_id)
-        )
-    except Exception as exc:
-        if not db.is_unique_violation(exc):
-            raise
-        await savepoint.rollback_to()
-        return False
-    await savepoint.release()
-    return True
-
-
-async def find_by_identity(channel: str, external_id: str) -> MemberOut | None:
-    """The member known by this id on ``channel``, or None."""
-    channel = _clean_channel(channel)
-    external_id = _clean_external_id(channel, external_id)
-    member_id = (await _linked(channel, [external_id])).get(external_id)
-    return member_out(await row_by_id(member_id)) if member_id is not None else None
-
-
-async def identities(member_id: int) -> list[IdentityOut]:
-    """A member's identities, oldest first; ``NotFound`` for another tenant's member."""
-    await row_by_id(member_id)
-    rows = (
-        await scoped_select(MemberIdentity)
-        .where(MemberIdentity.member == member_id)
-        .order_by(MemberIdentity.id)
-    )
-    return [identity_out(row) for row in rows]
-
-
-async def add_identity(member_id: int, channel: str, external_id: str) -> IdentityOut:
-    """Link an id to a member; a second call is a no-op. ``Conflict("identity_taken")``
-    when the id belongs to another member."""
-    channel = _clean_channel(channel)
-    external_id = _clean_external_id(channel, external_id)
-    async with db.write_transaction() as tx:
-        refuse_merged(await row_by_id(member_id))
-        if await _link(tx, member_id, channel, external_id):
-            await audit.record(
-                "member.identity_add",
-                f"member:{member_id}",
-                after={"channel": channel, "external_id": external_id},
-            )
-        row = (
-            await scoped_select(MemberIdentity)
-            .where(
-                (MemberIdentity.channel == channel) & (MemberIdentity.external_id == external_id)
-            )
-            .first()
-        )
-    if row["member"] != member_id:
-        raise Conflict("this id already belongs to another member", code="identity_taken")
-    return identity_out(row)
-
-
-async def remove_identity(member_id: int, channel: str, external_id: str) -> None:
-    """Unlink an id from a member (``NotFound`` when it is not linked to that member)."""
-    channel = _clean_channel(channel)
-    external_id = _clean_external_id(channel, external_id)
-    async with db.write_transaction():
-        await row_by_id(member_id)
-        removed = (
-            await scoped_delete(MemberIdentity)
-            .where(
-                (MemberIdentity.member == member_id)
-                & (MemberIdentity.channel == channel)
-                & (MemberIdentity.external_id == external_id)
-            )
-            .returning(MemberIdentity.id)
-        )
-        if not removed:
-            raise NotFound("this member has no such identity", code="not_found")
-        await audit.record(
-            "member.identity_remove",
-            f"member:{member_id}",
-            before={"channel": channel, "external_id": external_id},
-        )
-
-
 # --- creating and joining --------------------------------------------------------------
 
 
@@ -271,13 +163,13 @@ async def create_member(
     fields = await _clean(_created_fields(data))
     channel: str | None = None
     if identity is not None:
-        channel = _clean_channel(identity[0])
-        external_id = _clean_external_id(channel, identity[1])
+        channel = clean_channel(identity[0])
+        external_id = clean_external_id(channel, identity[1])
 
     async def create() -> dict[str, Any]:
         async with db.write_transaction() as tx:
             row = await _insert(fields, key)
-            if channel is not None and not await _link(tx, row["id"], channel, external_id):
+            if channel is not None and not await link(tx, row["id"], channel, external_id):
                 raise Conflict("this id already belongs to another member", code="identity_taken")
             if current_actor().kind in ("staff", "api_key"):  # chat joins are not staff actions
                 await audit.record(
@@ -294,7 +186,7 @@ async def _created_with(key: str) -> dict[str, Any] | None:
 
 
 async def join_by_identity(
-    channel: str, external_ids: Sequence[str], **fields: Any
+    channel: str, external_ids: Sequence[str], *, attested_phone: str = "", **fields: Any
 ) -> tuple[MemberOut, bool]:
     """The member known by ANY of ``external_ids`` on ``channel``, or a new one.
 
@@ -304,33 +196,47 @@ async def join_by_identity(
     when a member is created. Two concurrent joins with the same id make ONE member: the
     loser's insert hits the unique index, is rolled back to a savepoint, and re-reads.
     Returns ``(member, created)``.
+
+    ``attested_phone`` (E.164) is a phone the CHANNEL vouches for (the adapter declares
+    ``Capability.verified_phone``: WhatsApp's wa_id, a number WhatsApp checked by SMS),
+    never one a person typed. When none of the ids is linked yet, the sender's ids are
+    linked to the shop's member recorded with that phone (``identities.phone_owner``:
+    exactly one active member, known on no channel; audited ``member.identity_add`` with
+    reason "channel phone") and ``created`` is False. Otherwise a member is created as
+    without it. The match changes no profile field, so ``verified`` stays what it was.
     """
-    channel = _clean_channel(channel)
-    ids = list(dict.fromkeys(_clean_external_id(channel, value) for value in external_ids))
+    channel = clean_channel(channel)
+    ids = list(dict.fromkeys(clean_external_id(channel, value) for value in external_ids))
     if not ids:
         raise DomainError("at least one external id is needed", code="invalid_external_id")
+    phone = profile.clean_phone(attested_phone, None) if attested_phone else ""
     clean = await _clean(_created_fields(MemberCreate(**fields)))
     async with db.write_transaction() as tx:
-        row, created = await _join(tx, channel, ids, clean)
+        row, created = await _join(tx, channel, ids, clean, phone)
     if created:
         return await _announce(row, channel), True
     return member_out(row), False
 
 
 async def _join(
-    tx: Any, channel: str, ids: list[str], fields: dict[str, Any]
+    tx: Any, channel: str, ids: list[str], fields: dict[str, Any], phone: str
 ) -> tuple[dict[str, Any], bool]:
     for _ in range(_MAX_JOIN_ATTEMPTS):
-        linked = await _linked(channel, ids)
-        if linked:
-            member_id = next(linked[value] for value in ids if value in linked)
+        known = await linked(channel, ids)
+        if known:
+            member_id = next(known[value] for value in ids if value in known)
             row = await row_by_id(member_id)
             while row["status"] == MemberStatus.merged.value and row["merged_into"]:
                 row = await row_by_id(row["merged_into"])
             for value in ids:
-                if value not in linked:
-                    await _link(tx, row["id"], channel, value)
+                if value not in known:
+                    await link(tx, row["id"], channel, value)
             return row, False
+        owner = await phone_owner(phone)
+        if owner is not None:
+            if await link_to_phone_owner(tx, owner, channel, ids):
+                return owner, False
+            continue  # a concurrent join linked these ids first: read whose they are
         savepoint = await tx.savepoint()
         try:
             row = await _insert(fields)

@@ -115,6 +115,7 @@ class WhatsAppAdapter:
             Capability.choices,
             Capability.receive_images,
             Capability.broadcast,
+            Capability.verified_phone,  # the wa_id is the number WhatsApp checked by SMS
         }
     )
 
