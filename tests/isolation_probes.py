@@ -69,7 +69,7 @@ PLAIN_FIELDS: dict[str, Any] = {
         "form_token action weekdays version rounding expiry expiry_month value_reason "
         "number_format password viewport robots referrer next_url service_key available "
         # console conversations and auto-replies (issue 10)
-        "text channel match pattern language priority sample try_locale draft".split()
+        "text channel match pattern language priority sample try_locale draft seen".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).

@@ -5,6 +5,8 @@ Thin: the reads are ``conversations.service`` (thread, conversations_page), the 
 ``conversations.outbox`` (queue_reply, retry_send). A staff reply carries a one-time form
 token that becomes the outbox key ``staff:<token>``, so a double click stores one message.
 Pictures in the thread are served by ``/console/media/<key>`` (this shop's store only).
+The open thread polls ``/live`` (static/js/conversation.js): the same messages as an HTML
+fragment, so new messages and delivery states show without reloading.
 
 Roles: every staff member (cashier and up) reads and answers conversations: answering a
 customer is front-desk work, like adding a purchase. A suspended shop reads, never sends.
@@ -12,6 +14,8 @@ customer is front-desk work, like adding a purchase. A suspended shop reads, nev
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,6 +122,25 @@ async def _conversation_or_404(conversation_id: int) -> ConversationOut:
         raise NotFoundException() from None
 
 
+async def _latest(conversation_id: int) -> tuple[list[dict[str, Any]], bool]:
+    """A long thread's newest messages (oldest of them first), and whether older ones exist
+    ("more": the conversation's very first item is not among them)."""
+    items = await conversations.thread(conversation_id, limit=THREAD_LIMIT, latest=True)
+    more = False
+    if len(items) >= THREAD_LIMIT:
+        first = await conversations.thread(conversation_id, limit=1)
+        more = bool(first) and first[0]["id"] != items[0]["id"]
+    return items, more
+
+
+def _stamp(items: list[dict[str, Any]], more: bool) -> str:
+    """What the thread shows, in short: a new message or a changed delivery state (or
+    error) changes it, so a poll that finds the same stamp gets "nothing new"."""
+    shown = [(i["id"], i.get("status"), i.get("error")) for i in items]
+    raw = json.dumps([shown, more], default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:24]
+
+
 async def _thread_page(
     request: Request,
     conversation: ConversationOut,
@@ -135,13 +158,7 @@ async def _thread_page(
             member = await members.get_member_by_id(conversation.member_id)
         except NotFound:
             member = None
-    # A long thread shows its newest messages (oldest of them first); "more" when the
-    # conversation's very first item is not among them.
-    items = await conversations.thread(conversation.id, limit=THREAD_LIMIT, latest=True)
-    more = False
-    if len(items) >= THREAD_LIMIT:
-        first = await conversations.thread(conversation.id, limit=1)
-        more = bool(first) and first[0]["id"] != items[0]["id"]
+    items, more = await _latest(conversation.id)
     return Template(
         "console/conversations/thread.html",
         context=base_context(
@@ -150,6 +167,7 @@ async def _thread_page(
             member=member,
             items=items,
             more=more,
+            stamp=_stamp(items, more),
             window=await _window(conversation),
             form=form,
             errors=errors or {},
@@ -198,6 +216,24 @@ class ConversationsController(Controller):
     @get("/{conversation_id:int}", opt=CONVERSATION)
     async def show(self, request: Request, conversation_id: PathId) -> Template:
         return await _thread_page(request, await _conversation_or_404(conversation_id))
+
+    @get("/{conversation_id:int}/live", opt=CONVERSATION)
+    async def live(
+        self, request: Request, conversation_id: PathId, seen: FromQuery[str] = ""
+    ) -> Response[Any]:
+        """The thread's messages as the page shows them (an HTML fragment) for its polling,
+        with their stamp in ``X-Thread-Stamp``; 204 when ``?seen=`` is still that stamp."""
+        conversation = await _conversation_or_404(conversation_id)
+        items, more = await _latest(conversation.id)
+        stamp = _stamp(items, more)
+        headers = {"cache-control": "no-store", "x-thread-stamp": stamp}
+        if seen == stamp:
+            return Response(b"", status_code=204, headers=headers)
+        return Template(
+            "console/conversations/_thread_items.html",
+            context=base_context(request, items=items, more=more, DELIVERY=DELIVERY),
+            headers=headers,
+        )
 
     @post("/{conversation_id:int}/reply", opt=CONVERSATION, status_code=303)
     async def reply(self, request: Request, conversation_id: PathId) -> Response[Any]:
