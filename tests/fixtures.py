@@ -11,6 +11,7 @@ import pytest
 
 from loyalchat import db
 from loyalchat.context import Actor, tenant_context
+from loyalchat.conversations import ratelimit
 from loyalchat.pluginmanager import (
     build_plugin_manager,
     install_plugin_manager,
@@ -43,10 +44,11 @@ def plugins() -> Iterator[pluggy.PluginManager]:
 @pytest.fixture(autouse=True)
 async def clean_db(database: None) -> AsyncIterator[None]:
     """Every test starts with empty tables on the PostgreSQL test database (and no cached
-    plugin choices from a previous test's tenants)."""
+    plugin choices or in-memory send buckets from a previous test's tenants)."""
     db.configure_database()
     await truncate_all()
     plugin_access.forget()
+    ratelimit.forget()
     yield
 
 

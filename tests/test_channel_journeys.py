@@ -17,12 +17,13 @@ from typing import Any
 
 import pluggy
 import pytest
+import redis
 from dramatiq.brokers.stub import StubBroker
 from litestar.testing import AsyncTestClient
 
 from loyalchat.bot import texts
 from loyalchat.context import Actor, tenant_context
-from loyalchat.conversations import service
+from loyalchat.conversations import ratelimit, service
 from loyalchat.conversations.inbound import register_channel_handlers
 from loyalchat.conversations.tables import Conversation, OutboundMessage
 from loyalchat.inbox.tables import InboundEvent
@@ -65,7 +66,14 @@ def stub_broker() -> Iterator[StubBroker]:
 
 @pytest.fixture
 def shared_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """``LOYALCHAT_REDIS_URL`` set: the send rate limit and WeChat's token live in Redis."""
+    """``LOYALCHAT_REDIS_URL`` set: the send rate limit and WeChat's token live in Redis
+    (no send buckets of an earlier test's tenants: their ids start again)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(ratelimit.KEY_PREFIX + "*"):
+            client.delete(key)
+    finally:
+        client.close()
     monkeypatch.setenv("LOYALCHAT_REDIS_URL", redis_url)
     get_settings.cache_clear()
     yield redis_url

@@ -2,8 +2,9 @@
 
 :func:`deliver` is the body of the ``send_outbound`` actor. It claims a queued row with one
 conditional UPDATE (two runs never both send it), waits its turn at the account's rate
-(:mod:`loyalchat.conversations.ratelimit`), hands the message to the channel's adapter and
-stores what the provider said. A refusal the provider calls temporary puts the row back in
+(:mod:`loyalchat.conversations.ratelimit`), and the recipient's too when the channel paces
+sends to one person (``recipient_pace``: WhatsApp's pair rate limit), hands the message
+to the channel's adapter and stores what the provider said. A refusal the provider calls temporary puts the row back in
 ``queued`` and asks dramatiq to try later (after ``retry_after`` when the provider gave
 one); anything else, or too many attempts, is ``failed`` with the provider's code and
 message, shown in the console, where staff can :func:`retry_send` it.
@@ -11,6 +12,7 @@ message, shown in the console, where staff can :func:`retry_send` it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,7 @@ from loyalchat.conversations.queueing import (
     runtime_config,
     set_enqueue,
 )
-from loyalchat.conversations.ratelimit import rate_of, wait_turn
+from loyalchat.conversations.ratelimit import paced, rate_of, take_turn
 
 # Staff sending (the console, the web chat) lives in staff.py; also reachable from here.
 from loyalchat.conversations.staff import (
@@ -47,6 +49,7 @@ from loyalchat.extensions.channels import (
     ChannelAdapter,
     ChannelError,
     Choice,
+    RecipientPace,
     get_channels,
 )
 from loyalchat.extensions.channels import OutboundMessage as Message
@@ -63,6 +66,10 @@ TEMPLATE_PARAM_MAX = 1000
 
 # Later rows of a conversation wait for earlier ones (a text, then its coupon's QR code).
 ORDER_WAIT_MS = 250
+# The longest a send sleeps in its worker for the recipient's turn; a longer wait goes
+# back on the queue for then. One person's messages leave one at a time, so a paced chat
+# (WhatsApp: one every 6 s past a burst) would otherwise hold a worker thread per chat.
+RECIPIENT_SLEEP_MAX = 2.0
 
 # -- the actor's body ------------------------------------------------------------------
 
@@ -100,12 +107,15 @@ async def deliver(outbound_id: int) -> str:
     except Exception as exc:  # the plugin was withdrawn from the shop meanwhile
         return await _fail(outbound_id, "no_channel", f"{kind}: {exc}")
     message = await _message(row, conversation["sender"], adapter)
-    await wait_turn(f"{kind}:{require_tenant()}", rate_of(config))
+    account = f"{kind}:{require_tenant()}"
+    if not await _recipient_turn(outbound_id, account, message.to, adapter):
+        return "waiting"
     try:
-        result = await adapter.send(message, config)
+        async with paced(account, rate_of(config)):
+            result = await adapter.send(message, config)
     except ChannelError as exc:
         if exc.reason == "window_closed":
-            return await _send_template(outbound_id, row, message, adapter, config, exc, kind)
+            return await _send_template(outbound_id, row, message, adapter, config, exc, account)
         if exc.retryable and row["attempts"] < MAX_SEND_ATTEMPTS:
             delay = int(exc.retry_after * 1000) if exc.retry_after else None
             await _requeue(outbound_id, exc.code, str(exc))
@@ -136,6 +146,53 @@ async def _behind_earlier(outbound_id: int) -> bool:
         stale,
     )
     return bool(rows)
+
+
+def recipient_pace(adapter: ChannelAdapter) -> RecipientPace | None:
+    """The adapter's ``recipient_pace`` (optional, see ``ChannelAdapter``) when usable."""
+    pace = getattr(adapter, "recipient_pace", None)
+    if isinstance(pace, RecipientPace) and pace.per_second > 0 and pace.burst >= 1:
+        return pace
+    return None
+
+
+async def _recipient_turn(outbound_id: int, account: str, to: str, adapter: ChannelAdapter) -> bool:
+    """Wait for the recipient's token when the channel paces sends to one person (a burst
+    of ``burst`` goes at once); False when the wait is long: the row went back to
+    ``queued``, its claim not counted as an attempt, and its send is queued for then."""
+    pace = recipient_pace(adapter)
+    if pace is None:
+        return True
+    key = f"{account}:to:{to}"
+    wait = await take_turn(key, pace.per_second, pace.burst, max_wait=RECIPIENT_SLEEP_MAX)
+    if wait > RECIPIENT_SLEEP_MAX:
+        await _unclaim(outbound_id)
+        log.info("send %s: %.1f s to its recipient's turn, queued for then", outbound_id, wait)
+        if await enqueue_later(outbound_id, int(wait * 1000) + 1):
+            return False
+        # No queue to come back through (a process without the actor): wait here.
+        wait = await take_turn(key, pace.per_second, pace.burst, max_wait=-1)
+        if await _claim(outbound_id) is None:
+            return False
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return True
+
+
+async def _unclaim(outbound_id: int) -> None:
+    """Back to ``queued`` as it was before :func:`_claim` (the attempt not spent)."""
+    await scoped_update(
+        OutboundMessage,
+        {
+            OutboundMessage.status: OutboundStatus.queued.value,
+            OutboundMessage.attempts: OutboundMessage.attempts - 1,
+            OutboundMessage.updated_at: datetime.now(UTC),
+        },
+        use_auto_update=False,
+    ).where(
+        (OutboundMessage.id == outbound_id)
+        & (OutboundMessage.status == OutboundStatus.sending.value)
+    )
 
 
 async def _claim(outbound_id: int) -> dict[str, Any] | None:
@@ -189,13 +246,14 @@ async def _send_template(
     adapter: ChannelAdapter,
     config: dict[str, str],
     closed: ChannelError,
-    kind: str,
+    account: str,
 ) -> str:
     """Outside the window: the shop's approved template, once, carrying the text (a wallet
     link, a coupon) as its parameter; no template set, or a channel with no templates
     (WeChat: the customer must write first) -> failed, saying so."""
     template = config.get("template_name", "") if offers_templates(adapter) else ""
     if not template:
+        kind = adapter.kind
         reason = window_closed_reason(kind, adapter, window_hours(kind, adapter))
         return await _fail(outbound_id, closed.code or "window_closed", f"{reason} ({closed})")
     text = " ".join((row["text"] or "").split())[:TEMPLATE_PARAM_MAX]
@@ -207,7 +265,8 @@ async def _send_template(
         template_params=(text,) if text else (),
     )
     try:
-        result = await adapter.send(fallback, config)
+        async with paced(account, rate_of(config)):
+            result = await adapter.send(fallback, config)
     except ChannelError as exc:
         return await _fail(outbound_id, exc.code or exc.reason, f"template {template}: {exc}")
     await _mark(

@@ -28,6 +28,7 @@ __all__ = [
     "Media",
     "OutboundMessage",
     "ParsedRequest",
+    "RecipientPace",
     "SendResult",
     "get_channels",
 ]
@@ -117,6 +118,17 @@ class SendResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RecipientPace:
+    """How fast the provider lets one account send to one person: ``per_second`` on
+    average, up to ``burst`` at once (WhatsApp's pair rate limit). The outbox spends a
+    token of a bucket per (account, recipient) before each send, refilled at
+    ``per_second`` up to ``burst``."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
 class Media:
     data: bytes
     content_type: str
@@ -149,6 +161,11 @@ class ChannelError(Exception):
 
 @runtime_checkable
 class ChannelAdapter(Protocol):
+    """A channel's adapter. Optional attributes the host reads when present (an adapter
+    without them works): ``window_hours`` (float, the customer-service window; the host
+    knows WhatsApp's and WeChat's) and ``recipient_pace`` (a :class:`RecipientPace`: the
+    outbox paces sends to one person at it; none: only the account's rate applies)."""
+
     kind: str  # "whatsapp", "wechat"... unique across plugins; stored on conversations
     label: str  # shown to merchants
     config_fields: Sequence[SettingField]  # per-tenant settings it reads from ``config``

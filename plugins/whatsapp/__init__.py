@@ -23,6 +23,7 @@ from loyalchat.extensions.channels import (
     Media,
     OutboundMessage,
     ParsedRequest,
+    RecipientPace,
     SendResult,
 )
 from loyalchat.extensions.plugin_info import PluginInfo
@@ -118,6 +119,13 @@ class WhatsAppAdapter:
             Capability.verified_phone,  # the wa_id is the number WhatsApp checked by SMS
         }
     )
+
+    # Meta's pair rate limit: one message per 6 s to one person; bursts of up to 45 in 6 s
+    # borrow future quota, 131056 beyond. A burst of 20 (Meta's own example) covers a
+    # chat's quick replies (the bot answers with 2 or 3 messages) many times over and
+    # stays well under 45, leaving room for sends we do not see (the same number used by
+    # another tool) and for Meta counting on its own clock.
+    recipient_pace = RecipientPace(per_second=1 / 6, burst=20)
 
     async def verify(self, request: InboundRequest, config: Mapping[str, Any]) -> bool:
         """GET: the subscription handshake; POST: ``X-Hub-Signature-256`` over the raw body."""
