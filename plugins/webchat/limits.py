@@ -31,7 +31,6 @@ from loyalchat.settings import get_settings
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "loyalchat:webchat:limit:"
-IDLE_MS = 3_600_000  # an idle bucket is full again long before this; then it is dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +53,9 @@ PHOTO_DEVICE = Bucket("photo", "device", rate=0.2, burst=5)
 PHOTO_ADDRESS = Bucket("photo", "address", rate=0.5, burst=20)
 MESSAGE = (MESSAGE_DEVICE, MESSAGE_ADDRESS)
 PHOTO = (PHOTO_DEVICE, PHOTO_ADDRESS)
+# Every bucket above is full again after this long idle: forgetting it then changes nothing.
+FULL_AFTER = max(b.burst / b.rate for b in (*MESSAGE, *PHOTO)) + 1
+MAX_MEMORY_KEYS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +107,10 @@ class MemoryPostLimiter:
     def take(self, keys: Sequence[tuple[str, Bucket]]) -> float:
         with self._lock:
             now = time.monotonic()
-            if len(self._buckets) > 100_000:  # a script inventing devices: forget the full
-                self._buckets = {
-                    k: v for k, v in self._buckets.items() if now - v[1] < IDLE_MS / 1000
-                }
+            if len(self._buckets) > MAX_MEMORY_KEYS:  # many devices: forget the full ones
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < FULL_AFTER}
+                if len(self._buckets) > MAX_MEMORY_KEYS:  # never grow without bound
+                    self._buckets.clear()
             levels = []
             wait = 0.0
             for key, bucket in keys:
@@ -141,7 +143,8 @@ class RedisPostLimiter:
         args: list[Any] = []
         for _, bucket in keys:
             args += [bucket.rate, bucket.burst]
-        args.append(IDLE_MS)
+        # Dropped once idle long enough to be full again: a missing bucket reads as full.
+        args.append(int((max(b.burst / b.rate for _, b in keys) + 1) * 1000))
         return float(self._script(keys=[key for key, _ in keys], args=args))
 
     def forget(self) -> None:
