@@ -13,7 +13,8 @@ from loyalchat import db
 from loyalchat.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [*ROOT.joinpath("platform").rglob("*.py"), *ROOT.joinpath("plugins").rglob("*.py")]
+PACKAGES = ("platform", "plugins", "tenants", "billing", "onboarding")  # setup.py's folders
+SOURCES = [path for folder in PACKAGES for path in ROOT.joinpath(folder).rglob("*.py")]
 
 # SQL that outlives its transaction. ``SET LOCAL`` and set_config(..., true) end with it.
 SESSION_STATE = re.compile(

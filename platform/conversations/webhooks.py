@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -72,7 +72,8 @@ class _Target:
     access: object  # plugin_access's cache entry of the tenant when this was read
 
 
-# (kind, slug) -> the live shop's channel. The lookups (shop by slug, is the channel on,
+# (kind, slug), or ("@account", phone_number_id) on the platform's app -> the live shop's
+# channel. The lookups (shop by slug, is the channel on,
 # its decrypted settings) were five statements and a decryption on every webhook: most of
 # a request's time under load (bench/channels.py). They are kept as long as plugin_access
 # keeps its own reads (CACHE_SECONDS), and dropped at once in this process when that cache
@@ -90,7 +91,33 @@ def forget_targets() -> None:
 
 
 async def _target(kind: str, slug: str, pm: pluggy.PluginManager) -> _Target | None:
-    found = _targets.get((kind, slug))
+    """Shop ``slug``'s channel ``kind`` (its own app or account), if live and on."""
+
+    async def shop() -> int | None:
+        tenant = await get_tenant_by_slug(slug)
+        return tenant.id if tenant is not None and tenant.status in LIVE else None
+
+    return await _cached((kind, slug), kind, shop, pm)
+
+
+async def _platform_target(account: str, pm: pluggy.PluginManager) -> _Target | None:
+    """The shop holding ``account`` (a ``phone_number_id``) on the platform's Meta app."""
+
+    async def holder() -> int | None:
+        tenant_id = await service.tenant_for_account(PLATFORM_KIND, account)
+        live = tenant_id is not None and await service.tenant_is_live(tenant_id)
+        return tenant_id if live else None
+
+    return await _cached(("@account", account), PLATFORM_KIND, holder, pm)
+
+
+async def _cached(
+    key: tuple[str, str],
+    kind: str,
+    live_tenant: Callable[[], Awaitable[int | None]],
+    pm: pluggy.PluginManager,
+) -> _Target | None:
+    found = _targets.get(key)
     if (
         found is not None
         and found.pm is pm
@@ -98,25 +125,25 @@ async def _target(kind: str, slug: str, pm: pluggy.PluginManager) -> _Target | N
         and plugin_access._tenants.get(found.tenant_id) is found.access
     ):
         return found
-    tenant = await get_tenant_by_slug(slug)
-    if tenant is None or tenant.status not in LIVE:
-        _targets.pop((kind, slug), None)
+    tenant_id = await live_tenant()
+    if tenant_id is None:
+        _targets.pop(key, None)
         return None
-    with tenant_context(tenant.id):
+    with tenant_context(tenant_id):
         adapter = await webhook_channel(kind, pm)
         if adapter is None:
-            _targets.pop((kind, slug), None)
+            _targets.pop(key, None)
             return None
-        access = plugin_access._tenants.get(tenant.id)
+        access = plugin_access._tenants.get(tenant_id)
         try:
             config = await runtime_settings(get_channels(pm).owner(kind), pm)
         except PluginSettingsError:  # withdrawn by the platform meanwhile: not found
-            _targets.pop((kind, slug), None)
+            _targets.pop(key, None)
             return None
     if len(_targets) >= MAX_TARGETS:
         _targets.clear()
-    found = _Target(pm, tenant.id, adapter, MappingProxyType(config), time.monotonic(), access)
-    _targets[(kind, slug)] = found
+    found = _Target(pm, tenant_id, adapter, MappingProxyType(config), time.monotonic(), access)
+    _targets[key] = found
     return found
 
 
@@ -266,16 +293,11 @@ async def platform_webhook(request: Request) -> Response:
 async def _route_platform_events(
     account: str, events: list[InboundEvent], pm: pluggy.PluginManager
 ) -> None:
-    tenant_id = await service.tenant_for_account(PLATFORM_KIND, account) if account else None
-    if tenant_id is None:
+    target = await _platform_target(account, pm) if account else None
+    if target is None:
         log.warning("webhook_unknown_account", channel=PLATFORM_KIND, account=account[:64])
         return
-    with tenant_context(tenant_id):
-        if not await service.tenant_is_live(tenant_id) or (
-            await webhook_channel(PLATFORM_KIND, pm) is None
-        ):
-            log.warning("webhook_channel_off", channel=PLATFORM_KIND, tenant=tenant_id)
-            return
+    with tenant_context(target.tenant_id):
         await store_events(PLATFORM_KIND, events)
 
 
