@@ -1,7 +1,8 @@
 """Chat channels benchmark: webhook ingest, outbound pacing and reply latency, for real.
 
 Run: ``.venv/bin/python bench/channels.py [--database-url URL] [--redis-url URL]
-[--web-processes 3] [--rate 2000] [--seconds 10] [--only pacing] [--json]``.
+[--web-processes 3] [--rate 2000] [--seconds 10] [--route shop|platform] [--only pacing]
+[--json]``.
 
 It DROPS and rebuilds the ``public`` schema of the PostgreSQL database it is given (default
 ``postgresql://postgres@127.0.0.1:5432/lc_bench_channels``, created if missing) and FLUSHES
@@ -53,6 +54,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import webhook_load  # noqa: E402
 from channels_support import (  # noqa: E402
+    APP_SECRET,
     GraphFake,
     load,
     percentile,
@@ -63,6 +65,8 @@ from channels_support import (  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/lc_bench_channels"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+# Where phase 1 posts: the shop's own Meta app URL, or the platform's app (routed by number).
+ROUTES = {"shop": "/hooks/whatsapp/{slug}", "platform": "/hooks/whatsapp"}
 
 
 def free_port() -> int:
@@ -157,7 +161,7 @@ async def ingest(args, procs: Processes, port: int, shop: dict, web: int) -> dic
     start_at = time.time() + 4 + per
     jobs = [
         {
-            "host": "127.0.0.1", "port": port, "path": f"/hooks/whatsapp/{shop['slug']}",
+            "host": "127.0.0.1", "port": port, "path": ROUTES[args.route].format(slug=shop["slug"]),
             "phone_number_id": shop["phone_number_id"], "app_secret": shop["app_secret"],
             "rate": args.rate / per, "connections": args.connections, "seconds": args.seconds,
             "start_at": start_at, "process": i, "run": "I", "senders": args.senders,
@@ -199,7 +203,8 @@ async def ingest(args, procs: Processes, port: int, shop: dict, web: int) -> dic
     print(
         f"  {accepted} accepted in {elapsed:.1f} s = {figures['accepted_per_s']:.0f}/s "
         f"(target rate {args.rate or 'closed loop'}/s, {per} generator processes x "
-        f"{args.connections} connections, {args.web_processes} web processes); latency from "
+        f"{args.connections} connections, {args.web_processes} web processes, POST "
+        f"{jobs[0]['path']}); latency from "
         f"due time p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 "
         f"{figures['p99_ms']:.1f} ms; non-200 answers {refused} {statuses}, connection "
         f"errors {len(errors)} {errors[:3]}; rows stored {stored}; {loadavg()} after"
@@ -335,6 +340,7 @@ async def run(args: argparse.Namespace) -> dict:
         **os.environ, "LOYALCHAT_DATABASE_URL": args.database_url,
         "LOYALCHAT_REDIS_URL": args.redis_url, "LOYALCHAT_VAR_DIR": str(var),
         "LOYALCHAT_LOG_LEVEL": "WARNING", "LOYALCHAT_WHATSAPP_API_BASE": fake.base_url,
+        "LOYALCHAT_WHATSAPP_APP_SECRET": APP_SECRET,
         "LOYALCHAT_DATABASE_POOL_SIZE": str(args.pool_size), "PYTHONPATH": str(ROOT),
     }  # fmt: skip
     procs = Processes(env, var)
@@ -381,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-processes", type=int, default=3)
     parser.add_argument("--rate", type=float, default=2000, help="webhooks/s (0: closed loop)")
     parser.add_argument("--seconds", type=float, default=10, help="of ingest (0: skip it)")
+    parser.add_argument(
+        "--route", choices=sorted(ROUTES), default="shop",
+        help="webhooks to the shop's own app URL, or to the platform's Meta app (by number)",
+    )  # fmt: skip
     parser.add_argument("--generators", type=int, default=1, help="load generator processes")
     parser.add_argument("--connections", type=int, default=32, help="per generator process")
     parser.add_argument("--senders", type=int, default=500, help="distinct senders per process")
