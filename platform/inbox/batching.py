@@ -87,7 +87,12 @@ class _Batcher:
                 by_tenant: dict[int, list[_Pending]] = {}
                 for item in batch:
                     by_tenant.setdefault(item.tenant, []).append(item)
-                await asyncio.gather(*(self._store(t, items) for t, items in by_tenant.items()))
+                try:
+                    await asyncio.gather(*(self._store(t, i) for t, i in by_tenant.items()))
+                except Exception as exc:  # never leave a caller waiting for an answer
+                    for item in batch:
+                        if not item.done.done():
+                            item.done.set_exception(exc)
         finally:
             self.flushing = False
             if self.queue:  # arrived between the last check and now
