@@ -108,6 +108,7 @@ async def test_bad_bodies_are_refused_never_a_500(phone: Phone) -> None:
         (b"{", 400),
         (b'{"id": "x", "text": "hi"}', 400),
         (b'{"id": "' + str(uuid.uuid4()).encode() + b'", "text": ""}', 400),
+        (b'{"id": "' + str(uuid.uuid4()).encode() + b'", "text": "' + b"a" * 20_000 + b'"}', 413),
     ):
         response = await phone.client.post(SEND, content=body, headers=headers)
         assert response.status_code == status, body
