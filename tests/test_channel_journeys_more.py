@@ -154,8 +154,10 @@ async def test_wechat_scan_to_join_card_rewards_coupon_and_unfollow(wechat: WeCh
     await add_rewards(wechat.world, 3)
     await give_points(wechat.world, member["id"], 500)
     listed = texts_of(await wechat.say("rewards"))
-    assert "1. Free coffee of the day" in listed and "3. Gift 2" in listed
-    assert listed.endswith("請回覆你所選項目的編號。")  # the hint in the list's language
+    # Numbered, each reward a link to it in the wallet (tests/test_wechat_reward_links.py).
+    assert '">Free coffee of the day' in listed and '">Gift 2</a>' in listed
+    assert "\n1. <a href=" in listed and "\n3. <a href=" in listed
+    assert listed.endswith(texts.say(HANT, texts.PICK_NUMBER))  # in the member's language
     confirm = texts_of(await wechat.say("1"))
     assert "1. " in confirm and "2. " in confirm and "400" in confirm  # yes/no, points after
 

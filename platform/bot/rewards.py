@@ -70,7 +70,14 @@ async def show(chat: Chat) -> list[Reply]:
         for reward in affordable
     ]
     question = chat.say(texts.REWARDS_HEADER, points=_points(points))
-    reply, options = chat.offer(question, choices)
+    pages: dict[str, str] = {}
+    wallet = ""
+    if chat.with_text_links:  # each reward a link to its page in the member's wallet
+        wallet = await links.wallet_url(chat.member.id, chat.shop)
+        pages = {f"reward:{reward.id}": f"{wallet}/rewards/{reward.id}" for reward in affordable}
+    reply, options = chat.offer(
+        question, choices, pages=pages, all_url=f"{wallet}/rewards" if wallet else ""
+    )
     await chat.wait_for({"step": "pick", "options": options})
     return [reply]
 

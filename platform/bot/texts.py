@@ -35,6 +35,7 @@ REWARDS_NONE = N_("You have %(points)s points. No reward can be redeemed with th
 REWARDS_EMPTY = N_("There are no rewards to redeem at the moment.")
 REWARD_COST = N_("%(cost)s points")
 PICK_NUMBER = N_("Reply with a number to choose.")
+SEE_ALL = N_("See them all in your wallet")  # a link, after a list cut to fit a message
 CONFIRM = N_("Redeem %(name)s for %(cost)s points? You will have %(after)s points left.")
 YES = N_("Yes")
 NO = N_("No")

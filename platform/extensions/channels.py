@@ -43,6 +43,10 @@ class Capability(enum.StrEnum):
     receive_images = "receive_images"  # members can send receipt photos
     broadcast = "broadcast"  # message members outside a conversation window
     parametric_qr = "parametric_qr"  # join_link() needs an API call (WeChat follow QR)
+    # A text message shows ``<a href="https://...">title</a>`` as a link the member taps
+    # (WeChat). The bot then sends a list of rewards as numbered text, each line a link to
+    # that reward in the member's wallet, instead of ``choices`` (which carry no links).
+    text_links = "text_links"
     # ``InboundEvent.phone`` is the sender's number as the PROVIDER verified it (WhatsApp:
     # the wa_id, checked by SMS when the account was made). A first contact is then linked
     # to the shop's member recorded with that phone instead of becoming a new member

@@ -55,6 +55,7 @@ class WeChatAdapter:
             Capability.choices,
             Capability.receive_images,
             Capability.parametric_qr,
+            Capability.text_links,  # <a href="...">: the reward list links to the wallet
         }
     )
     config_fields = (

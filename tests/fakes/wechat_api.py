@@ -3,10 +3,11 @@
 It answers the paths the WeChat channel calls, with WeChat's JSON shapes and errcodes:
 ``/cgi-bin/stable_token`` (one token per appid while it is valid, as WeChat's stable
 token does; ``token_requests`` counts the calls), ``/cgi-bin/message/custom/send``
-(recorded in ``messages``), ``/cgi-bin/media/upload`` (multipart ``media``),
-``/cgi-bin/media/get`` (bytes of uploaded or added media; errors as JSON text),
-``/cgi-bin/qrcode/create`` and ``/cgi-bin/menu/create`` (recorded). Every call but the
-token's checks ``access_token`` (41001 missing, 40001 unknown, 42001 expired).
+(recorded in ``messages``; a text over 2,048 bytes of UTF-8 answers 45002),
+``/cgi-bin/media/upload`` (multipart ``media``), ``/cgi-bin/media/get`` (bytes of
+uploaded or added media; errors as JSON text), ``/cgi-bin/qrcode/create`` and
+``/cgi-bin/menu/create`` (recorded). Every call but the token's checks ``access_token``
+(41001 missing, 40001 unknown, 42001 expired).
 
     def test_x(wechat_api):               # LOYALCHAT_WECHAT_API_BASE points at it
         wechat_api.fail_next(45015)        # the next custom/send answers 45015
@@ -39,6 +40,7 @@ from loyalchat.settings import get_settings
 
 __all__ = ["FakeWeChatApi", "wechat_api"]
 
+MAX_TEXT_BYTES = 2048  # a customer-service text message's content, UTF-8
 _ENDPOINTS = ("stable_token", "custom_send", "media_upload", "media_get", "qrcode", "menu")
 _MENU_TYPES = {"click", "view", "pic_photo_or_album", "pic_sysphoto", "pic_weixin", "scancode_push"}
 
@@ -132,6 +134,8 @@ class FakeWeChatApi:
             return _error(40003, "invalid openid")
         if msgtype == "text" and not (data.get("text") or {}).get("content"):
             return _error(44004, "empty content")
+        if msgtype == "text" and len(str(data["text"]["content"]).encode()) > MAX_TEXT_BYTES:
+            return _error(45002, "content size out of limit")
         if msgtype == "image":
             media_id = (data.get("image") or {}).get("media_id")
             if media_id not in self.uploads and media_id not in self.media:
