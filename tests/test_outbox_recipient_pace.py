@@ -7,12 +7,7 @@ fixtures), with the send limiters on Redis.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import threading
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,12 +16,12 @@ from loyalchat.conversations import outbox, service
 from loyalchat.conversations.tables import OutboundMessage
 from loyalchat.extensions.channels import RecipientPace
 from loyalchat.plugins.whatsapp import WhatsAppAdapter
-from loyalchat.settings import get_settings
 from tests import test_channel_journeys as journeys
 from tests.fakes.graph_api import FakeGraphApi
 from tests.test_channel_journeys import CUSTOMER, WhatsApp, member_of
 from tests.test_tasks_support import drain
 
+graph_api = journeys.graph_api
 stub_broker = journeys.stub_broker
 shared_redis = journeys.shared_redis
 running = journeys.running
@@ -35,44 +30,9 @@ whatsapp = journeys.whatsapp
 OTHER = "85291230000"
 
 
-class TimedGraphApi(FakeGraphApi):
-    """The fake Graph API, noting when each accepted message arrived and to whom."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.arrivals: list[tuple[float, str]] = []
-        self._arrivals_lock = threading.Lock()
-
-    def _send(self, version: str, pnid: str, raw: bytes, token: str) -> tuple[int, dict, bytes]:
-        arrived = time.monotonic()
-        status, headers, body = super()._send(version, pnid, raw, token)
-        if status == 200:
-            with self._arrivals_lock:
-                sent = json.loads(raw)
-                who = str(sent.get("to") or sent.get("recipient") or "")
-                self.arrivals.append((arrived, who))
-        return status, headers, body
-
-    def times_to(self, to: str) -> list[float]:
-        with self._arrivals_lock:
-            return sorted(t for t, who in self.arrivals if who.endswith(to))
-
-
-@pytest.fixture
-def graph_api() -> Iterator[TimedGraphApi]:
-    fake = TimedGraphApi().start()
-    before = os.environ.get("LOYALCHAT_WHATSAPP_API_BASE")
-    os.environ["LOYALCHAT_WHATSAPP_API_BASE"] = fake.base_url
-    get_settings.cache_clear()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-        if before is None:
-            os.environ.pop("LOYALCHAT_WHATSAPP_API_BASE", None)
-        else:
-            os.environ["LOYALCHAT_WHATSAPP_API_BASE"] = before
-        get_settings.cache_clear()
+def times_to(graph: FakeGraphApi, to: str) -> list[float]:
+    """When each message the fake accepted for ``to`` arrived (read after the drain)."""
+    return sorted(m.at for m in graph.sent if str(m.body.get("to", "")).endswith(to))
 
 
 def test_whatsapp_declares_its_pair_rate_limit() -> None:
@@ -90,8 +50,8 @@ async def test_a_burst_to_one_person_is_paced_and_others_are_not_delayed(
     monkeypatch.setattr(WhatsAppAdapter, "recipient_pace", pace)
     await whatsapp.say("hi")
     await whatsapp.say("hi", wa_id=OTHER)
-    graph: TimedGraphApi = whatsapp.graph  # type: ignore[assignment]
-    already = len(graph.times_to(CUSTOMER))  # the bot's answers to "hi" spent tokens too
+    graph = whatsapp.graph
+    already = len(times_to(graph, CUSTOMER))  # the bot's answers to "hi" spent tokens too
     assert already < pace.burst
     extra = pace.burst + 2 - already  # two past the burst
     conversation = (await member_of(whatsapp.a.world, CUSTOMER))["conversation"]["id"]
@@ -107,12 +67,12 @@ async def test_a_burst_to_one_person_is_paced_and_others_are_not_delayed(
     rows = await OutboundMessage.select().where(OutboundMessage.id.is_in(ids))
     assert {(row["status"], row["attempts"]) for row in rows} == {("sent", 1)}  # no retry spent
     assert "recipient's turn, queued for then" in caplog.text  # no worker held meanwhile
-    times = graph.times_to(CUSTOMER)
+    times = times_to(graph, CUSTOMER)
     assert len(times) == pace.burst + 2
     # Never faster than the bucket: in any stretch, at most the burst plus what refilled.
     for i, start in enumerate(times):
         for j in range(i, len(times)):
             assert j - i + 1 <= pace.burst + (times[j] - start) * pace.per_second + 0.05
     # The other person's message did not wait behind the paced ones.
-    [to_other] = [t for t in graph.times_to(OTHER) if t > times[already]]
+    [to_other] = [t for t in times_to(graph, OTHER) if t > times[already]]
     assert to_other < times[pace.burst]

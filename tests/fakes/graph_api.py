@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -75,6 +76,7 @@ class SentMessage:
     body: dict[str, Any]
     token: str
     wamid: str
+    at: float = 0.0  # when the request arrived (time.monotonic()): pacing tests read it
 
 
 @dataclass(slots=True)
@@ -209,6 +211,7 @@ class FakeGraphApi:
         return _error(400, 100, "Unsupported request: the fake does not know this path.")
 
     def _send(self, version: str, pnid: str, raw: bytes, token: str) -> tuple[int, dict, bytes]:
+        arrived = time.monotonic()
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
         if failure is not None:
@@ -226,7 +229,7 @@ class FakeGraphApi:
             return _error(400, 131009, f"Parameter value is not valid: {problem}")
         wamid = "wamid." + uuid.uuid4().hex
         with self._lock:
-            self.sent.append(SentMessage(pnid, version, body, token, wamid))
+            self.sent.append(SentMessage(pnid, version, body, token, wamid, arrived))
         recipient = body.get("to") or body.get("recipient")
         contact = {"input": recipient}
         if body.get("to"):
