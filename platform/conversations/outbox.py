@@ -55,8 +55,9 @@ from loyalchat.extensions.channels import (
 from loyalchat.extensions.channels import OutboundMessage as Message
 from loyalchat.media import store
 from loyalchat.pluginmanager import current_plugin_manager
-from loyalchat.scoping import scoped_raw, scoped_select, scoped_update
+from loyalchat.scoping import scoped_raw, scoped_select
 from loyalchat.settings import get_settings
+from loyalchat.tasks import claims
 
 log = logging.getLogger(__name__)
 
@@ -181,41 +182,21 @@ async def _recipient_turn(outbound_id: int, account: str, to: str, adapter: Chan
 
 async def _unclaim(outbound_id: int) -> None:
     """Back to ``queued`` as it was before :func:`_claim` (the attempt not spent)."""
-    await scoped_update(
-        OutboundMessage,
-        {
-            OutboundMessage.status: OutboundStatus.queued.value,
-            OutboundMessage.attempts: OutboundMessage.attempts - 1,
-            OutboundMessage.updated_at: datetime.now(UTC),
-        },
-        use_auto_update=False,
-    ).where(
-        (OutboundMessage.id == outbound_id)
-        & (OutboundMessage.status == OutboundStatus.sending.value)
-    )
+    values = {
+        OutboundMessage.status: OutboundStatus.queued.value,
+        OutboundMessage.attempts: OutboundMessage.attempts - 1,
+    }
+    await claims.update_held(OutboundMessage, outbound_id, OutboundStatus.sending.value, values)
 
 
 async def _claim(outbound_id: int) -> dict[str, Any] | None:
-    now = datetime.now(UTC)
-    stale = now - timedelta(seconds=get_settings().sweep_after_seconds)
-    claimable = (OutboundMessage.status == OutboundStatus.queued.value) | (
-        (OutboundMessage.status == OutboundStatus.sending.value)
-        & (OutboundMessage.updated_at < stale)
+    return await claims.claim(
+        OutboundMessage,
+        outbound_id,
+        ready=OutboundStatus.queued.value,
+        working=OutboundStatus.sending.value,
+        returning=OutboundMessage.all_columns(),
     )
-    claimed = (
-        await scoped_update(
-            OutboundMessage,
-            {
-                OutboundMessage.status: OutboundStatus.sending.value,
-                OutboundMessage.attempts: OutboundMessage.attempts + 1,
-                OutboundMessage.updated_at: now,
-            },
-            use_auto_update=False,
-        )
-        .where((OutboundMessage.id == outbound_id) & claimable)
-        .returning(*OutboundMessage.all_columns())
-    )
-    return claimed[0] if claimed else None
 
 
 async def _message(row: dict[str, Any], to: str, adapter: ChannelAdapter) -> Message:
@@ -295,22 +276,17 @@ async def _mark(
     kind: MessageKind | None = None,
 ) -> None:
     """Move the row on, only while this run holds it (``sending``)."""
-    now = datetime.now(UTC)
     values: dict[Any, Any] = {
         OutboundMessage.status: status.value,
         OutboundMessage.error_code: (code or "")[:64],
         OutboundMessage.error: (error or "")[:ERROR_MAX_CHARS],
-        OutboundMessage.updated_at: now,
     }
     if provider_id is not None:
         values[OutboundMessage.provider_id] = provider_id[:255]
-        values[OutboundMessage.sent_at] = now
+        values[OutboundMessage.sent_at] = datetime.now(UTC)
     if kind is not None:
         values[OutboundMessage.kind] = kind.value
-    await scoped_update(OutboundMessage, values, use_auto_update=False).where(
-        (OutboundMessage.id == outbound_id)
-        & (OutboundMessage.status == OutboundStatus.sending.value)
-    )
+    await claims.update_held(OutboundMessage, outbound_id, OutboundStatus.sending.value, values)
 
 
 __all__ = [

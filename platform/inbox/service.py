@@ -27,8 +27,9 @@ from loyalchat.context import cross_tenant, require_tenant
 from loyalchat.db import database_is_sqlite
 from loyalchat.inbox import batching
 from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
-from loyalchat.scoping import scoped_raw, scoped_select, scoped_update, unscoped
+from loyalchat.scoping import scoped_raw, scoped_select, unscoped
 from loyalchat.settings import get_settings
+from loyalchat.tasks import claims
 
 # Runs of one event (all causes: dramatiq retries, sweeper re-sends) before it is failed.
 MAX_ATTEMPTS = 5
@@ -156,35 +157,24 @@ async def process_event(event_id: int) -> str:
     ``last_error`` and is re-raised so dramatiq retries.
     """
     require_tenant()
-    now = datetime.now(UTC)
-    stale = now - timedelta(seconds=get_settings().sweep_after_seconds)
-    claimable = (InboundEvent.status == InboundStatus.received.value) | (
-        (InboundEvent.status == InboundStatus.processing.value) & (InboundEvent.updated_at < stale)
-    )
-    # Claim with one conditional UPDATE: of two concurrent runs, exactly one gets the row.
-    claimed = (
-        await scoped_update(
-            InboundEvent,
-            {
-                InboundEvent.status: InboundStatus.processing.value,
-                InboundEvent.attempts: InboundEvent.attempts + 1,
-                InboundEvent.updated_at: now,
-            },
-            use_auto_update=False,
-        )
-        .where((InboundEvent.id == event_id) & claimable)
-        .returning(
+    # Of two concurrent runs, exactly one gets the row (tasks.claims).
+    claimed = await claims.claim(
+        InboundEvent,
+        event_id,
+        ready=InboundStatus.received.value,
+        working=InboundStatus.processing.value,
+        returning=(
             InboundEvent.id,
             InboundEvent.tenant,
             InboundEvent.source,
             InboundEvent.provider_key,
             InboundEvent.payload,
             InboundEvent.attempts,
-        )
+        ),
     )
-    if not claimed:
+    if claimed is None:
         return await _why_not_claimed(event_id)
-    event = _snapshot(claimed[0])
+    event = _snapshot(claimed)
     handler = _handlers.get(event.source)
     if handler is None:
         await _finish(event_id, InboundStatus.failed, f"no handler for source {event.source}")
@@ -243,10 +233,8 @@ async def _finish(event_id: int, status: InboundStatus, error: str) -> None:
 
 async def _mark(event_id: int, values: dict, error: str) -> None:
     # Only while this run holds the row: if the sweeper took it back, its new run decides.
-    values = {**values, InboundEvent.last_error: error, InboundEvent.updated_at: datetime.now(UTC)}
-    await scoped_update(InboundEvent, values, use_auto_update=False).where(
-        (InboundEvent.id == event_id) & (InboundEvent.status == InboundStatus.processing.value)
-    )
+    values = {**values, InboundEvent.last_error: error}
+    await claims.update_held(InboundEvent, event_id, InboundStatus.processing.value, values)
 
 
 async def get_event(event_id: int) -> dict[str, Any] | None:
