@@ -94,11 +94,11 @@ async def test_the_wechat_join_qr_comes_from_wechat_and_a_refusal_is_shown(
         assert (
             await post_form(client, "/console/channels/wechat/settings", WECHAT)
         ).status_code == 303
-        kit = await client.get("/console/channels/wechat/join")
         wechat_api.fail_next(40013, endpoint="qrcode")
         refused = await client.get("/console/channels/wechat/join")
         wechat_api.fail_next(40013, endpoint="qrcode")
         no_svg = await client.get("/console/channels/wechat/qr.svg")
+        kit = await client.get("/console/channels/wechat/join")
     finally:
         await client.__aexit__(None, None, None)
     link = f"http://weixin.qq.com/q/{b'alpha-tea'.hex()}"
@@ -108,6 +108,34 @@ async def test_the_wechat_join_qr_comes_from_wechat_and_a_refusal_is_shown(
     assert refused.status_code == 200 and 'data-testid="join-error"' in refused.text
     assert "40013" in refused.text
     assert no_svg.status_code == 404
+
+
+async def test_wechat_is_asked_for_the_permanent_qr_once_per_appid(
+    shop: Shop, wechat_api: FakeWeChatApi
+) -> None:
+    """A permanent QR code never changes for its scene and an account has 100,000 of them:
+    the kit and its files shown again ask WeChat nothing more, until the AppID changes."""
+    client = await _client(shop, shop.a.owner.email)
+    try:
+        await post_form(client, "/console/channels/wechat/settings", WECHAT)
+        first = await client.get("/console/channels/wechat/join")
+        again = await client.get("/console/channels/wechat/join")
+        svg = await client.get("/console/channels/wechat/qr.svg")
+        asked = len(wechat_api.qrcodes)
+        other = {**WECHAT, "appid": "wx00000000000000ff"}
+        assert (
+            await post_form(client, "/console/channels/wechat/settings", other)
+        ).status_code == 303
+        moved = await client.get("/console/channels/wechat/join")
+        back = await client.get("/console/channels/wechat/join")
+    finally:
+        await client.__aexit__(None, None, None)
+    link = f"http://weixin.qq.com/q/{b'alpha-tea'.hex()}"
+    assert asked == 1
+    assert value_of(first.text, "join-url") == value_of(again.text, "join-url") == link
+    assert svg.status_code == 200 and decode_svg(svg.text) == link
+    assert len(wechat_api.qrcodes) == 2  # the new account's code: asked once, then kept
+    assert value_of(moved.text, "join-url") == value_of(back.text, "join-url") == link
 
 
 async def test_the_webchat_join_link_is_the_shops_chat_page(shop: Shop) -> None:

@@ -10,6 +10,7 @@ import threading
 import pytest
 import redis
 
+from loyalchat.context import tenant_context
 from loyalchat.extensions.channels import ChannelError, Choice, OutboundMessage
 from loyalchat.plugins.wechat import (
     CARD,
@@ -244,6 +245,34 @@ async def test_join_link_is_the_permanent_qr_url(wechat_api: FakeWeChatApi) -> N
     ]
     with pytest.raises(ChannelError):
         await adapter.join_link("x" * 65, CONFIG)
+
+
+async def test_the_qr_url_is_kept_in_redis_per_shop_and_appid(
+    wechat_api: FakeWeChatApi, shared_redis: redis.Redis
+) -> None:
+    """Asked once per (shop, AppID, scene), shared by every process through Redis."""
+    pattern = "loyalchat:cache:wechat:qr:*"
+    for key in shared_redis.scan_iter(pattern):
+        shared_redis.delete(key)
+    other_app = {**CONFIG, "appid": "wx00000000000000ff"}
+    with tenant_context(101):
+        first = await adapter.join_link("JOIN42", CONFIG)
+        again = await adapter.join_link("JOIN42", CONFIG)
+        moved = await adapter.join_link("JOIN42", other_app)
+        other_scene = await adapter.join_link("JOIN43", CONFIG)
+    with tenant_context(102):
+        other_shop = await adapter.join_link("JOIN42", CONFIG)
+    with tenant_context(101):
+        await adapter.join_link("JOIN42", other_app)  # kept too
+    keys = [key.decode() for key in shared_redis.scan_iter(pattern)]
+    lifetimes = [shared_redis.ttl(key) for key in keys]
+    for key in keys:
+        shared_redis.delete(key)
+    assert first == again == moved == other_shop == "http://weixin.qq.com/q/" + b"JOIN42".hex()
+    assert other_scene.endswith(b"JOIN43".hex())
+    assert len(wechat_api.qrcodes) == 4 and len(keys) == 4
+    assert all(api.QR_CACHE_SECONDS - 60 < ttl <= api.QR_CACHE_SECONDS for ttl in lifetimes)
+    assert any(key.endswith(f"101:{CONFIG['appid']}:JOIN42") for key in keys)
 
 
 def test_menu_json() -> None:

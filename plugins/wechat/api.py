@@ -13,9 +13,12 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from loyalchat import cache
+from loyalchat.context import current_tenant_id
 from loyalchat.extensions.channels import ChannelError, Media, OutboundMessage, SendResult
 from loyalchat.plugins.wechat import tokens
 from loyalchat.plugins.wechat.errors import INVALID_TOKEN, errcode, error_for
@@ -29,6 +32,9 @@ MAX_MEDIA_BYTES = 10 * 1024 * 1024  # what we download of a member's picture
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # WeChat's limit for an uploaded image
 _MAX_ERROR_BYTES = 64 * 1024
 MAX_SCENE_CHARS = 64  # scene_str of a parametric QR code
+# A permanent code's URL is kept this long: it never changes, but a bound lets a code
+# deleted on WeChat's side (or a cache that outlived its account) heal by itself.
+QR_CACHE_SECONDS = 90 * 24 * 60 * 60
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
 
 
@@ -183,11 +189,26 @@ async def fetch_media(media_id: str, config: Mapping[str, Any]) -> Media:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _qr_key(config: Mapping[str, Any], scene: str) -> str:
+    # The API host keeps a staging fake's answers apart; another AppID is another key,
+    # so changing the account's AppID asks WeChat again.
+    host = urlsplit(_base()).netloc
+    return f"wechat:qr:{host}:{current_tenant_id()}:{config.get('appid') or ''}:{scene}"
+
+
 async def join_link(join_code: str, config: Mapping[str, Any]) -> str:
     """What a permanent parametric QR code for ``join_code`` encodes (scanning it opens
-    the account; following, or scanning again, pushes the code as the event's scene)."""
+    the account; following, or scanning again, pushes the code as the event's scene).
+
+    A permanent code never changes for its scene, and an account has at most 100,000:
+    WeChat is asked once per (shop, AppID, scene) and the URL kept
+    (:data:`QR_CACHE_SECONDS`, :mod:`loyalchat.cache`), however often the kit is shown.
+    """
     if not 1 <= len(join_code) <= MAX_SCENE_CHARS:
         raise ChannelError(f"WeChat QR: a scene is 1 to {MAX_SCENE_CHARS} characters")
+    key = _qr_key(config, join_code)
+    if cached := await cache.get(key):
+        return cached
     payload = {
         "action_name": "QR_LIMIT_STR_SCENE",
         "action_info": {"scene": {"scene_str": join_code}},
@@ -196,6 +217,7 @@ async def join_link(join_code: str, config: Mapping[str, Any]) -> str:
     url = data.get("url")
     if not isinstance(url, str) or not url:
         raise ChannelError("WeChat QR: no url in the answer", retryable=True)
+    await cache.put(key, url, QR_CACHE_SECONDS)
     return url
 
 

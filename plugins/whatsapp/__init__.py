@@ -5,7 +5,8 @@ A shop connects its number either with its own Meta app (its webhook URL
 settings) or through the platform's Meta app (``/hooks/whatsapp``, routed by
 ``phone_number_id``; the ``LOYALCHAT_WHATSAPP_*`` settings hold that app's secrets and a
 shop's own access token, when set, wins). The protocol lives in :mod:`.webhook` (signature,
-handshake, events), :mod:`.payloads` (what we send) and :mod:`.graph` (the HTTP calls).
+handshake, events), :mod:`.payloads` (what we send), :mod:`.graph` (the HTTP calls) and
+:mod:`.media` (images uploaded once, their ids kept).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from loyalchat.extensions.plugin_info import PluginInfo
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.i18n import N_
-from loyalchat.plugins.whatsapp import payloads
+from loyalchat.plugins.whatsapp import media, payloads
 from loyalchat.plugins.whatsapp.graph import Graph
 from loyalchat.plugins.whatsapp.webhook import (
     SIGNATURE_HEADER,
@@ -147,26 +148,25 @@ class WhatsAppAdapter:
         return ParsedRequest(events)
 
     async def send(self, message: OutboundMessage, config: Mapping[str, Any]) -> SendResult:
-        """Text, an image (uploaded first), choices (buttons or a list) or a template."""
+        """Text, an image (uploaded once: :mod:`.media`), choices (buttons or a list) or a
+        template."""
         graph = _graph(config)
         if message.template:
             language = _cfg(config, "template_language") or DEFAULT_TEMPLATE_LANGUAGE
             return SendResult(await graph.send(payloads.template_body(message, language)))
-        image_id = ""
-        if message.image:
-            image_id = await graph.upload(message.image, message.image_type or "image/png")
-        if message.choices:
-            if image_id and len(message.choices) > payloads.MAX_BUTTONS:
-                # A list cannot carry an image: the image goes first, on its own.
-                alone = dataclasses.replace(message, text="", choices=())
-                await graph.send(payloads.image_body(alone, image_id))
-                image_id = ""
-            return SendResult(await graph.send(payloads.choices_body(message, image_id)))
-        if image_id:
-            return SendResult(await graph.send(payloads.image_body(message, image_id)))
-        if not message.text.strip():
-            raise ChannelError("nothing to send: no text, image, choices or template")
-        return SendResult(await graph.send(payloads.text_body(message)))
+        if not message.image:
+            return await _deliver(graph, message, "")
+        content_type = message.image_type or "image/png"
+        image_id, kept = await media.image_id(graph, message.image, content_type)
+        try:
+            return await _deliver(graph, message, image_id)
+        except ChannelError as exc:
+            if not (kept and media.refused_media(exc)):
+                raise
+        # Meta no longer has the image we kept the id of: upload it again, once.
+        await media.drop(graph, message.image, image_id)
+        image_id, _ = await media.image_id(graph, message.image, content_type, fresh=True)
+        return await _deliver(graph, message, image_id)
 
     async def fetch_media(self, media_id: str, config: Mapping[str, Any]) -> Media:
         """An inbound image's bytes (at most 10 MB)."""
@@ -180,6 +180,22 @@ class WhatsAppAdapter:
         if not digits:
             raise ChannelError("the shop's WhatsApp number is not set")
         return f"https://wa.me/{digits}?text={quote(f'JOIN {join_code}', safe='')}"
+
+
+async def _deliver(graph: Graph, message: OutboundMessage, image_id: str) -> SendResult:
+    """Send ``message`` with its image already on Meta as ``image_id`` ("" for none)."""
+    if message.choices:
+        if image_id and len(message.choices) > payloads.MAX_BUTTONS:
+            # A list cannot carry an image: the image goes first, on its own.
+            alone = dataclasses.replace(message, text="", choices=())
+            await graph.send(payloads.image_body(alone, image_id))
+            image_id = ""
+        return SendResult(await graph.send(payloads.choices_body(message, image_id)))
+    if image_id:
+        return SendResult(await graph.send(payloads.image_body(message, image_id)))
+    if not message.text.strip():
+        raise ChannelError("nothing to send: no text, image, choices or template")
+    return SendResult(await graph.send(payloads.text_body(message)))
 
 
 def _cfg(config: Mapping[str, Any], name: str) -> str:

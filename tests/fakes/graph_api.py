@@ -7,7 +7,8 @@ It speaks the documented endpoints (``../shared/research/channels.md`` A6, A7, A
   buttons 3 with titles of 20...: :mod:`tests.fakes.graph_limits`), records the body,
   answers a fresh ``wamid``; or the Graph error queued with :meth:`FakeGraphApi.fail_next`
   (130429, 131047, 190, HTTP 500...).
-* ``POST /<version>/<phone_number_id>/media``: a multipart upload; answers a media id.
+* ``POST /<version>/<phone_number_id>/media``: a multipart upload; answers a media id
+  (:meth:`FakeGraphApi.forget_uploads` loses them all, as Meta does after 30 days).
 * ``GET /<version>/<media_id>``: the media's ``url``, ``mime_type``, ``file_size``; the
   URL (``/media-download/<id>``) needs the same bearer token.
 
@@ -166,6 +167,13 @@ class FakeGraphApi:
             self.requests.clear()
             self.sent.clear()
             self._failures.clear()
+
+    def forget_uploads(self) -> None:
+        """Lose every image uploaded so far, as Meta does after 30 days: a send naming one
+        is refused (131009, ``image.id``) until it is uploaded again."""
+        with self._lock:
+            for media_id in self.uploads:
+                self.media.pop(media_id, None)
 
     # -- server ---------------------------------------------------------------------------
 
@@ -358,16 +366,19 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def graph_api() -> Iterator[FakeGraphApi]:
     """A running fake Graph API; ``LOYALCHAT_WHATSAPP_API_BASE`` points at it meanwhile."""
+    from loyalchat import cache
     from loyalchat.settings import get_settings
 
     fake = FakeGraphApi().start()
     before = os.environ.get("LOYALCHAT_WHATSAPP_API_BASE")
     os.environ["LOYALCHAT_WHATSAPP_API_BASE"] = fake.base_url
     get_settings.cache_clear()
+    cache.forget_memory()  # media ids of an earlier fake
     try:
         yield fake
     finally:
         fake.stop()
+        cache.forget_memory()
         if before is None:
             os.environ.pop("LOYALCHAT_WHATSAPP_API_BASE", None)
         else:

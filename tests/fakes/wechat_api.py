@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from loyalchat import cache
 from loyalchat.plugins.wechat.tokens import forget_tokens
 from loyalchat.settings import get_settings
 
@@ -293,7 +294,9 @@ def wechat_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWeChatApi]:
     monkeypatch.setenv("LOYALCHAT_WECHAT_API_BASE", fake.base)
     get_settings.cache_clear()
     forget_tokens()
+    cache.forget_memory()  # QR codes of an earlier fake
     yield fake
     fake.stop()
     get_settings.cache_clear()
     forget_tokens()
+    cache.forget_memory()
