@@ -51,6 +51,7 @@ def create_app(
     ``app.state.plugins`` and the current manager of every request and embedded task.
     """
     from loyalchat.conversations import webhooks
+    from loyalchat.conversations.hookserver import webhooks_first
     from loyalchat.conversations.inbound import register_channel_handlers
     from loyalchat.frontend import web
     from loyalchat.idempotency.middleware import IdempotencyMiddleware
@@ -154,7 +155,8 @@ def create_app(
     )
     # Outside the router and the app's exception handlers, so the access log sees every
     # request and the status actually sent (loyalchat.log.access_logged).
-    app.asgi_handler = access_logged(with_plugins(pm, app.asgi_handler))
+    # The webhook routes are answered before the router (conversations.hookserver).
+    app.asgi_handler = access_logged(with_plugins(pm, webhooks_first(pm, app.asgi_handler)))
     return app
 
 

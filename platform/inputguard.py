@@ -183,14 +183,28 @@ def _checking(scope: Scope, receive: Receive) -> Receive:
         if not message.get("more_body", False):
             body = b"".join(chunks)
             chunks.clear()
-            if kind == "application/x-www-form-urlencoded":
-                check_form(body)
-            elif body.lstrip()[:1] and body.lstrip()[0] in _JSON_START:
-                # JSON whatever the content type says: the handlers decode it regardless.
-                check_json(body)
+            check_body(kind, body)
         return message
 
     return checked
+
+
+def check_body(kind: str, body: bytes) -> None:
+    """Raise for a whole (not multipart) body of content type ``kind`` holding what cannot
+    be stored: a form by :func:`check_form`, anything that looks like JSON by
+    :func:`check_json` (whatever the content type says: handlers decode it regardless)."""
+    if kind == "application/x-www-form-urlencoded":
+        check_form(body)
+    elif body.lstrip()[:1] and body.lstrip()[0] in _JSON_START:
+        check_json(body)
+
+
+def check_target(path: str, query: bytes) -> None:
+    """Raise for a NUL in the decoded path or in the query string."""
+    if "\x00" in path:
+        raise refuse_nul("path")
+    if b"%00" in query or b"\x00" in query:
+        raise refuse_nul("query")
 
 
 def _unicode_digit_id(scope: Scope) -> bool:
@@ -212,11 +226,7 @@ class InputGuardMiddleware(ASGIMiddleware):
     should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if "\x00" in scope["path"]:
-            raise refuse_nul("path")
-        query = scope.get("query_string", b"")
-        if b"%00" in query or b"\x00" in query:
-            raise refuse_nul("query")
+        check_target(scope["path"], scope.get("query_string", b""))
         if _unicode_digit_id(scope):
             raise ValidationException("a number in the path must be written in ASCII digits")
         await next_app(scope, _checking(scope, receive), send)

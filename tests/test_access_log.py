@@ -96,3 +96,16 @@ def test_outgoing_requests_leave_their_query_out_of_the_log(caplog) -> None:
         assert "SECRET-TOKEN" not in caplog.text
     finally:
         configure_logging(Settings(log_level="WARNING"))
+
+
+async def test_webhooks_answered_before_the_router_are_logged(tenant_a: World) -> None:
+    async with logged_client() as client:
+        with capture_logs() as logs:
+            unknown = await client.post("/hooks/whatsapp/no-such-shop", content=b"{}")
+            platform = await client.post("/hooks/whatsapp", content=b"{}")
+    assert (unknown.status_code, platform.status_code) == (404, 404)
+    lines = access_lines(logs)
+    assert [(line["path"], line["status"]) for line in lines] == [
+        ("/hooks/whatsapp/no-such-shop", 404),
+        ("/hooks/whatsapp", 404),
+    ]

@@ -14,6 +14,7 @@ channel or a channel the shop does not use are all the same 404, with nothing st
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
@@ -147,12 +148,140 @@ async def _cached(
     return found
 
 
-def _text(body: str, status: int) -> Response:
-    return Response(body, status_code=status, media_type="text/plain")
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a webhook request gets, whichever server path carried it."""
+
+    status: int
+    body: str | bytes
+    content_type: str = "text/plain"
 
 
-def not_found() -> Response:
-    return _text("not found", 404)
+NOT_FOUND = Answer(404, "not found")
+TRY_LATER = Answer(503, "try again later")  # the provider retries; nothing half-done
+# Reads the request once its target is known (an unknown slug's body is never read): the
+# framework-free request, or the answer refusing it (a body over the cap, a NUL).
+Reader = Callable[[], Awaitable[InboundRequest | Answer]]
+
+
+async def answer_shop(kind: str, slug: str, pm: pluggy.PluginManager, read: Reader) -> Answer:
+    """A shop's own app or account for channel ``kind``: verify, store, answer."""
+    if not SLUG_RE.match(slug) or len(kind) > 32:
+        return NOT_FOUND
+    try:
+        target = await _target(kind, slug, pm)
+    except Exception:  # the database, or stored secrets the configured keys cannot read
+        log.error("webhook_target_error", channel=kind, slug=slug, exc_info=True)
+        return TRY_LATER  # nothing was stored
+    if target is None:
+        return NOT_FOUND
+    with tenant_context(target.tenant_id):
+        incoming = await read()
+        if isinstance(incoming, Answer):
+            return incoming
+        parsed = await _verified_parse(target.adapter, incoming, target.config)
+        if isinstance(parsed, Answer):
+            return parsed
+        try:
+            await store_events(kind, parsed.events)
+        except Exception:
+            log.error("webhook_store_error", channel=kind, tenant=target.tenant_id, exc_info=True)
+            return TRY_LATER
+    return _answer(parsed)
+
+
+async def answer_platform(pm: pluggy.PluginManager, read: Reader) -> Answer:
+    """The platform's own Meta app: each event goes to the shop whose number it names."""
+    adapter = get_channels(pm).get(PLATFORM_KIND)
+    if adapter is None or not get_settings().whatsapp_app_secret.get_secret_value():
+        return NOT_FOUND
+    incoming = await read()
+    if isinstance(incoming, Answer):
+        return incoming
+    parsed = await _verified_parse(adapter, incoming, platform_config(adapter))
+    if isinstance(parsed, Answer):
+        return parsed
+    by_account: dict[str, list[InboundEvent]] = defaultdict(list)
+    for event in parsed.events:
+        by_account[event.account].append(event)
+    try:
+        await asyncio.gather(
+            *(_route_platform_events(account, events, pm) for account, events in by_account.items())
+        )
+    except Exception:
+        log.error("webhook_store_error", channel=PLATFORM_KIND, exc_info=True)
+        return TRY_LATER
+    return _answer(parsed)
+
+
+async def _verified_parse(
+    adapter: ChannelAdapter, incoming: InboundRequest, config: Mapping[str, Any]
+) -> ParsedRequest | Answer:
+    """The adapter's parse of a request it verified, or the answer refusing it."""
+    try:
+        verified = await adapter.verify(incoming, config)
+    except Exception:
+        log.warning("webhook_verify_error", channel=adapter.kind, exc_info=True)
+        verified = False
+    if not verified:
+        log.info("webhook_unverified", channel=adapter.kind, path=incoming.path)
+        return Answer(401, "signature check failed")
+    try:
+        return await adapter.parse(incoming, config)
+    except Exception:
+        log.warning("webhook_parse_error", channel=adapter.kind, exc_info=True)
+        return Answer(400, "unreadable request")
+
+
+async def store_events(kind: str, events: list[InboundEvent]) -> int:
+    """Record each usable event for the current tenant; returns how many were new.
+
+    The events of one body are recorded together (one batch of the inbox on PostgreSQL)."""
+    usable = [event for event in events if event.provider_id and (event.sender or event.ref)]
+    # (An event with nothing to key it on or nobody to answer is a provider's empty entry.)
+    results = await asyncio.gather(
+        *(record_inbound(kind, e.provider_id[:255], to_payload(e)) for e in usable),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(int(new) for _, new in results)  # type: ignore[misc]
+
+
+def _answer(parsed: ParsedRequest) -> Answer:
+    return Answer(parsed.status_code, parsed.reply, parsed.content_type or "text/plain")
+
+
+def platform_config(adapter: ChannelAdapter) -> dict[str, str]:
+    """The platform's Meta app as a WhatsApp config: its app secret and verify token."""
+    settings = get_settings()
+    config = {field.name: "" for field in adapter.config_fields}
+    config["app_secret"] = settings.whatsapp_app_secret.get_secret_value()
+    config["verify_token"] = settings.whatsapp_verify_token.get_secret_value()
+    config["access_token"] = settings.whatsapp_access_token.get_secret_value()
+    return config
+
+
+async def _route_platform_events(
+    account: str, events: list[InboundEvent], pm: pluggy.PluginManager
+) -> None:
+    target = await _platform_target(account, pm) if account else None
+    if target is None:
+        log.warning("webhook_unknown_account", channel=PLATFORM_KIND, account=account[:64])
+        return
+    with tenant_context(target.tenant_id):
+        await store_events(PLATFORM_KIND, events)
+
+
+# -- the routes as Litestar sees them -----------------------------------------------------
+# Registered for the route table, the docs and the isolation harness. A request matching
+# them exactly is answered before Litestar's router by conversations.hookserver (the same
+# functions above, less framework per webhook); these handlers answer the rest.
+
+
+def _response(answer: Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
 
 
 def inbound_request(request: Request, body: bytes) -> InboundRequest:
@@ -166,50 +295,16 @@ def inbound_request(request: Request, body: bytes) -> InboundRequest:
     )
 
 
-async def _read(request: Request) -> bytes | Response:
-    try:
-        return await request.body()
-    except Exception as exc:  # a cut connection, a body over the cap
-        status = getattr(exc, "status_code", 400)
-        return _text("request body refused", status if status in (400, 413) else 400)
+def _reader(request: Request) -> Reader:
+    async def read() -> InboundRequest | Answer:
+        try:
+            body = await request.body()
+        except Exception as exc:  # a cut connection, a body over the cap
+            status = getattr(exc, "status_code", 400)
+            return Answer(status if status in (400, 413) else 400, "request body refused")
+        return inbound_request(request, body)
 
-
-async def _verified_parse(
-    adapter: ChannelAdapter, incoming: InboundRequest, config: Mapping[str, Any]
-) -> ParsedRequest | Response:
-    """The adapter's parse of a request it verified, or the response refusing it."""
-    try:
-        verified = await adapter.verify(incoming, config)
-    except Exception:
-        log.warning("webhook_verify_error", channel=adapter.kind, exc_info=True)
-        verified = False
-    if not verified:
-        log.info("webhook_unverified", channel=adapter.kind, path=incoming.path)
-        return _text("signature check failed", 401)
-    try:
-        return await adapter.parse(incoming, config)
-    except Exception:
-        log.warning("webhook_parse_error", channel=adapter.kind, exc_info=True)
-        return _text("unreadable request", 400)
-
-
-async def store_events(kind: str, events: list[InboundEvent]) -> int:
-    """Record each usable event for the current tenant; returns how many were new."""
-    created = 0
-    for event in events:
-        if not event.provider_id or not (event.sender or event.ref):
-            continue  # nothing to key it on, nobody to answer: a provider's empty entry
-        _, new = await record_inbound(kind, event.provider_id[:255], to_payload(event))
-        created += int(new)
-    return created
-
-
-def _answer(parsed: ParsedRequest) -> Response:
-    return Response(
-        parsed.reply,
-        status_code=parsed.status_code,
-        media_type=parsed.content_type or "text/plain",
-    )
+    return read
 
 
 @route(
@@ -221,40 +316,7 @@ def _answer(parsed: ParsedRequest) -> Response:
 )
 async def tenant_webhook(kind: FromPath[str], slug: FromPath[str], request: Request) -> Response:
     """A shop's own app or account for channel ``kind``: verify, store, answer."""
-    if not SLUG_RE.match(slug) or len(kind) > 32:
-        return not_found()
-    pm: pluggy.PluginManager = request.app.state.plugins
-    try:
-        target = await _target(kind, slug, pm)
-    except Exception:  # the database, or stored secrets the configured keys cannot read
-        log.error("webhook_target_error", channel=kind, slug=slug, exc_info=True)
-        return _text("try again later", 503)  # the provider retries; nothing was stored
-    if target is None:
-        return not_found()
-    with tenant_context(target.tenant_id):
-        body = await _read(request)
-        if isinstance(body, Response):
-            return body
-        incoming = inbound_request(request, body)
-        parsed = await _verified_parse(target.adapter, incoming, target.config)
-        if isinstance(parsed, Response):
-            return parsed
-        try:
-            await store_events(kind, parsed.events)
-        except Exception:
-            log.error("webhook_store_error", channel=kind, tenant=target.tenant_id, exc_info=True)
-            return _text("try again later", 503)  # the provider retries; nothing half-done
-    return _answer(parsed)
-
-
-def platform_config(adapter: ChannelAdapter) -> dict[str, str]:
-    """The platform's Meta app as a WhatsApp config: its app secret and verify token."""
-    settings = get_settings()
-    config = {field.name: "" for field in adapter.config_fields}
-    config["app_secret"] = settings.whatsapp_app_secret.get_secret_value()
-    config["verify_token"] = settings.whatsapp_verify_token.get_secret_value()
-    config["access_token"] = settings.whatsapp_access_token.get_secret_value()
-    return config
+    return _response(await answer_shop(kind, slug, request.app.state.plugins, _reader(request)))
 
 
 @route(
@@ -266,39 +328,7 @@ def platform_config(adapter: ChannelAdapter) -> dict[str, str]:
 )
 async def platform_webhook(request: Request) -> Response:
     """The platform's own Meta app: each event goes to the shop whose number it names."""
-    pm: pluggy.PluginManager = request.app.state.plugins
-    adapter = get_channels(pm).get(PLATFORM_KIND)
-    if adapter is None or not get_settings().whatsapp_app_secret.get_secret_value():
-        return not_found()
-    body = await _read(request)
-    if isinstance(body, Response):
-        return body
-    parsed = await _verified_parse(
-        adapter, inbound_request(request, body), platform_config(adapter)
-    )
-    if isinstance(parsed, Response):
-        return parsed
-    by_account: dict[str, list[InboundEvent]] = defaultdict(list)
-    for event in parsed.events:
-        by_account[event.account].append(event)
-    try:
-        for account, events in by_account.items():
-            await _route_platform_events(account, events, pm)
-    except Exception:
-        log.error("webhook_store_error", channel=PLATFORM_KIND, exc_info=True)
-        return _text("try again later", 503)
-    return _answer(parsed)
-
-
-async def _route_platform_events(
-    account: str, events: list[InboundEvent], pm: pluggy.PluginManager
-) -> None:
-    target = await _platform_target(account, pm) if account else None
-    if target is None:
-        log.warning("webhook_unknown_account", channel=PLATFORM_KIND, account=account[:64])
-        return
-    with tenant_context(target.tenant_id):
-        await store_events(PLATFORM_KIND, events)
+    return _response(await answer_platform(request.app.state.plugins, _reader(request)))
 
 
 def route_handlers() -> list[Any]:
