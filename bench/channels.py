@@ -158,14 +158,15 @@ def loadavg() -> str:
 async def ingest(args, procs: Processes, port: int, shop: dict, web: int) -> dict:
     """Phase 1: the load generators against the running server, then the drain."""
     per = max(1, args.generators)
-    start_at = time.time() + 4 + per
+    start_at = time.time() + 4 + per  # the generators are up; then warm-up, then measured
     jobs = [
         {
             "host": "127.0.0.1", "port": port, "path": ROUTES[args.route].format(slug=shop["slug"]),
             "phone_number_id": shop["phone_number_id"], "app_secret": shop["app_secret"],
             "rate": args.rate / per, "connections": args.connections, "seconds": args.seconds,
             "start_at": start_at, "process": i, "run": "I", "senders": args.senders,
-            "count": int((args.rate / per if args.rate else 8000) * args.seconds * 1.1) + 100,
+            "warmup": args.warmup,
+            "count": int((args.rate / per if args.rate else 8000) * (args.seconds + args.warmup) * 1.1) + 100,
         }
         for i in range(per)
     ]  # fmt: skip
@@ -188,6 +189,7 @@ async def ingest(args, procs: Processes, port: int, shop: dict, web: int) -> dic
     errors = [e for r in results for e in r["errors"]]
     elapsed = max(r["elapsed"] for r in results)
     accepted = statuses.get(200, 0)
+    answered = accepted + sum(r["warmup_answered"] for r in results)  # what the CPU paid for
     refused = sum(count for status, count in statuses.items() if status != 200)
     stored = await load(args.database_url, "SELECT count(*) FROM inbound_event WHERE tenant = $1",
                         shop["id"])  # fmt: skip
@@ -196,19 +198,29 @@ async def ingest(args, procs: Processes, port: int, shop: dict, web: int) -> dic
         "p50_ms": percentile(latencies, 50) * 1000, "p95_ms": percentile(latencies, 95) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000, "refused": refused,
         "errors": len(errors), "stored": stored, "load_after": loadavg(),
-        "cpu_ms": {"web": web_cpu * 1000 / max(accepted, 1),
-                   "postgres": db_cpu * 1000 / max(accepted, 1),
-                   "generator": load_cpu * 1000 / max(accepted, 1)},
+        "cpu_ms": {"web": web_cpu * 1000 / max(answered, 1),
+                   "postgres": db_cpu * 1000 / max(answered, 1),
+                   "generator": load_cpu * 1000 / max(answered, 1)},
     }  # fmt: skip
     print(
         f"  {accepted} accepted in {elapsed:.1f} s = {figures['accepted_per_s']:.0f}/s "
         f"(target rate {args.rate or 'closed loop'}/s, {per} generator processes x "
         f"{args.connections} connections, {args.web_processes} web processes, POST "
-        f"{jobs[0]['path']}); latency from "
+        f"{jobs[0]['path']}, after {args.warmup:g} s of warm-up: {answered - accepted} more "
+        f"answered, not counted); latency from "
         f"due time p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 "
         f"{figures['p99_ms']:.1f} ms; non-200 answers {refused} {statuses}, connection "
-        f"errors {len(errors)} {errors[:3]}; rows stored {stored}; {loadavg()} after"
+        f"errors {len(errors)} {errors[:3]}; rows stored {stored} (warm-up's included); "
+        f"{loadavg()} after"
     )
+    by_second: dict[int, list[float]] = {}
+    for r in results:
+        for offset, latency in zip(r["offsets"], r["latencies"], strict=True):
+            by_second.setdefault(int(offset), []).append(latency)
+    figures["p99_ms_by_second"] = [
+        round(percentile(by_second[s], 99) * 1000, 1) for s in sorted(by_second)
+    ]
+    print(f"  p99 of each second (ms): {figures['p99_ms_by_second']}")
     cpu = figures["cpu_ms"]
     print(
         f"  CPU per accepted webhook (whatever else runs on the machine): web processes "
@@ -387,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-processes", type=int, default=3)
     parser.add_argument("--rate", type=float, default=2000, help="webhooks/s (0: closed loop)")
     parser.add_argument("--seconds", type=float, default=10, help="of ingest (0: skip it)")
+    parser.add_argument(
+        "--warmup", type=float, default=2,
+        help="seconds of ingest at the same rate before the measured ones (not in the figures)",
+    )  # fmt: skip
     parser.add_argument(
         "--route", choices=sorted(ROUTES), default="shop",
         help="webhooks to the shop's own app URL, or to the platform's Meta app (by number)",

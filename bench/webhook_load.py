@@ -71,22 +71,26 @@ async def _drive(job: dict, requests: list[bytes]) -> dict:
     rate, conns, seconds = job["rate"], job["connections"], job["seconds"]
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
+    offsets: list[float] = []  # when each request was due, from the start (seconds)
     errors: list[str] = []
     pending = iter(requests)
     streams = [await asyncio.open_connection(job["host"], job["port"]) for _ in range(conns)]
     await asyncio.sleep(max(0.0, job["start_at"] - time.time()))
-    t0 = time.perf_counter()
+    warmup = job.get("warmup", 0.0)
+    begin = time.perf_counter()
+    t0 = begin + warmup  # the measured window starts after the warm-up
     cpu0 = time.process_time()
     deadline = t0 + seconds
+    warm = 0  # answers during the warm-up (not in the figures)
     last_answer = t0
 
     async def connection(i: int) -> None:
-        nonlocal last_answer
+        nonlocal last_answer, warm
         reader, writer = streams[i]
         n = 0
         while True:
             if rate:
-                due = t0 + (n * conns + i) / rate
+                due = begin + (n * conns + i) / rate
                 if due >= deadline:
                     break
                 wait = due - time.perf_counter()
@@ -117,7 +121,11 @@ async def _drive(job: dict, requests: list[bytes]) -> dict:
                 reader, writer = await asyncio.open_connection(job["host"], job["port"])
                 continue
             now = time.perf_counter()
+            if due < t0:
+                warm += 1
+                continue
             latencies.append(now - due)
+            offsets.append(due - t0)
             statuses[status] += 1
             last_answer = max(last_answer, now)
         writer.close()
@@ -126,7 +134,9 @@ async def _drive(job: dict, requests: list[bytes]) -> dict:
     return {
         "statuses": dict(statuses),
         "latencies": latencies,
+        "offsets": offsets,
         "errors": errors,
         "elapsed": max(last_answer - t0, 1e-9),
         "cpu_seconds": time.process_time() - cpu0,
+        "warmup_answered": warm,
     }

@@ -8,6 +8,8 @@ plugins and imports every actor module. ``broker`` is what the CLI picks up.
 
 from __future__ import annotations
 
+import gc
+
 from loyalchat import db
 from loyalchat.log import configure_logging
 from loyalchat.pluginmanager import build_plugin_manager, install_plugin_manager
@@ -24,6 +26,7 @@ def _bootstrap():  # -> dramatiq.Broker
     # worker's threads run every task with this manager.
     install_plugin_manager(build_plugin_manager(settings))
     import_actors()
+    gc.freeze()  # what lives as long as the process, out of full collections (as app.py)
     return new_broker
 
 
