@@ -1,7 +1,7 @@
 """Chat channels benchmark: webhook ingest, outbound pacing and reply latency, for real.
 
 Run: ``.venv/bin/python bench/channels.py [--database-url URL] [--redis-url URL]
-[--web-processes 3] [--rate 2000] [--seconds 10] [--route shop|platform] [--only pacing]
+[--web-processes 3] [--rate 2000] [--seconds 10] [--route shop|platform] [--only ingest|pacing]
 [--json]``.
 
 It DROPS and rebuilds the ``public`` schema of the PostgreSQL database it is given (default
@@ -367,6 +367,8 @@ async def run(args: argparse.Namespace) -> dict:
               f"(uvicorn, PostgreSQL {args.database_url}, Redis {args.redis_url})")  # fmt: skip
         if args.seconds > 0 and args.only != "pacing":
             await ingest_and_drain(args, procs, port, shops["ingest"], web.pid, result)
+        if args.only == "ingest":
+            return result
         procs.start("worker2", "worker", "--processes", "1", "--threads", str(args.worker_threads))
         paced = await pacing(args, fake, env, shops["pace"])
         result.update(outbound_rate_per_s=round(paced["rate"], 2),
@@ -413,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-size", type=int, default=10, help="PostgreSQL pool per process")
     parser.add_argument("--worker-processes", type=int, default=1)
     parser.add_argument("--worker-threads", type=int, default=8)
-    parser.add_argument("--drain-timeout", type=float, default=120)
+    parser.add_argument("--drain-timeout", type=float, default=240)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--send-rate", type=float, default=80)
     parser.add_argument(
@@ -421,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--replies", type=int, default=50, help="samples per mode")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
-    parser.add_argument("--only", choices=["pacing"], help="run this phase alone")
+    parser.add_argument("--only", choices=["ingest", "pacing"], help="run this phase alone")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     result = asyncio.run(run(args))

@@ -65,8 +65,13 @@ MAX_SEND_ATTEMPTS = 8
 ERROR_MAX_CHARS = 2000
 TEMPLATE_PARAM_MAX = 1000
 
-# Later rows of a conversation wait for earlier ones (a text, then its coupon's QR code).
+# Later rows of a conversation wait for earlier ones (a text, then its coupon's QR code):
+# they look again after ORDER_WAIT_MS per message ahead of them, at most MAX_ORDER_WAIT_MS.
+# A flat 250 ms had every waiting row of a paced chat (48 replies to one person, WhatsApp:
+# one every 6 s past the burst) look four times a second: thousands of runs a second
+# crowded out the inbox (bench/channels.py's drain fell from 186 to 16 events/s).
 ORDER_WAIT_MS = 250
+MAX_ORDER_WAIT_MS = 10_000
 # The longest a send sleeps in its worker for the recipient's turn; a longer wait goes
 # back on the queue for then. One person's messages leave one at a time, so a paced chat
 # (WhatsApp: one every 6 s past a burst) would otherwise hold a worker thread per chat.
@@ -88,7 +93,8 @@ async def deliver(outbound_id: int) -> str:
     ``"sent"``, ``"failed"``, or a no-op (``"not_found"``, ``"not_queued"``). Raises
     :class:`RetryLater` after putting the row back in ``queued``."""
     require_tenant()
-    if await _behind_earlier(outbound_id) and await enqueue_later(outbound_id, ORDER_WAIT_MS):
+    ahead = await _ahead(outbound_id)
+    if ahead and await enqueue_later(outbound_id, min(ORDER_WAIT_MS * ahead, MAX_ORDER_WAIT_MS)):
         return "waiting"
     row = await _claim(outbound_id)
     if row is None:
@@ -132,21 +138,21 @@ async def deliver(outbound_id: int) -> str:
     return OutboundStatus.sent.value
 
 
-async def _behind_earlier(outbound_id: int) -> bool:
-    """Whether an earlier message of the same conversation is still on its way (queued or
-    sending, and not left behind by a dead worker): sends of one conversation keep their
-    order even with many worker threads."""
+async def _ahead(outbound_id: int) -> int:
+    """How many earlier messages of the same conversation are still on their way (queued or
+    sending, and not left behind by a dead worker), counted up to 40: sends of one
+    conversation keep their order even with many worker threads."""
     stale = datetime.now(UTC) - timedelta(seconds=get_settings().sweep_after_seconds)
     rows = await scoped_raw(
         OutboundMessage,
-        "SELECT 1 FROM outbound_message o JOIN outbound_message e"
+        "SELECT count(*) AS n FROM (SELECT 1 FROM outbound_message o JOIN outbound_message e"
         " ON e.tenant = o.tenant AND e.conversation = o.conversation AND e.id < o.id"
         " WHERE o.tenant = {tenant} AND o.id = {} AND o.status = 'queued'"
-        " AND e.status IN ('queued', 'sending') AND e.updated_at > {} LIMIT 1",
+        " AND e.status IN ('queued', 'sending') AND e.updated_at > {} LIMIT 40) AS ahead",
         outbound_id,
         stale,
     )
-    return bool(rows)
+    return int(rows[0]["n"]) if rows else 0
 
 
 def recipient_pace(adapter: ChannelAdapter) -> RecipientPace | None:
