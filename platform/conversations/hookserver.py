@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import pluggy
 import structlog
 
+from loyalchat.asgi import read_body, scope_header
 from loyalchat.conversations.webhooks import (
     MAX_BODY_BYTES,
     TRY_LATER,
@@ -39,7 +40,6 @@ from loyalchat.inputguard import check_body, check_target
 log = structlog.get_logger(__name__)
 
 ASGIApp = Any  # (scope, receive, send) -> None
-BODY_REFUSED = Answer(400, "request body refused")
 TOO_LARGE = Answer(413, "request body too large")
 
 
@@ -119,26 +119,12 @@ async def _body(scope: dict, receive: Any) -> bytes | Answer:
     declared = _header(scope, b"content-length")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return TOO_LARGE
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return BODY_REFUSED
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return TOO_LARGE
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    body = await read_body(receive, MAX_BODY_BYTES)
+    return TOO_LARGE if body is None else body
 
 
 def _header(scope: dict, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return ""
+    return scope_header(scope, name) or ""
 
 
 async def _send(send: Any, answer: Answer) -> None:

@@ -27,6 +27,7 @@ from litestar.params import HeaderParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyalchat.api_errors import encode_payload, error_payload
+from loyalchat.asgi import read_body, scope_header
 from loyalchat.context import current_tenant_id
 from loyalchat.i18n import locale_of
 from loyalchat.idempotency import service
@@ -98,7 +99,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
     should_bypass_for_scope = staticmethod(lambda scope: not _is_api_post(scope))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        raw_key = _header(scope, HEADER)
+        raw_key = scope_header(scope, HEADER)
         connection: ASGIConnection = ASGIConnection(scope, receive)
         credential = credential_of(principal_of(connection))
         if raw_key is None or current_tenant_id() is None or credential is None:
@@ -112,7 +113,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if not service.valid_key(key):
             await _send_error(connection, send, 400, "invalid_idempotency_key")
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         if body is None:
             await _send_error(connection, send, 413, "too_large")
             return
@@ -192,31 +193,6 @@ def _id_of(body: bytes) -> int | None:
         return None
     value = found.get("id") if isinstance(found, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for header, value in scope.get("headers", []):
-        if header == name:
-            return value.decode("latin-1")
-    return None
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None when it is larger than :data:`MAX_BODY`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
