@@ -154,3 +154,30 @@ async def test_a_failing_event_in_a_batch_is_retried_alone(
     assert sorted(e.provider_key for e in HANDLED if e.provider_key != "bad") == [
         f"good-{n}" for n in range(4)
     ]
+
+
+async def test_a_callers_transaction_is_its_own(
+    stub_broker: StubBroker, worker: EmbeddedWorker
+) -> None:
+    """An event recorded inside a transaction commits or rolls back with it, and a batch
+    running at the same moment never joins that transaction."""
+    from loyalchat import db
+
+    shop = await tenant_service.create_tenant("alpha-tea", "Alpha Tea")
+
+    class Abandoned(Exception):
+        pass
+
+    async def inside() -> None:
+        with pytest.raises(Abandoned):
+            async with db.current_engine().transaction():
+                await record_inbound("ok", "in-the-transaction", {})
+                await asyncio.sleep(0.05)  # the batch below runs meanwhile
+                raise Abandoned
+
+    with tenant_context(shop.id):
+        await asyncio.gather(
+            inside(), *(record_inbound("ok", f"outside-{n}", {}) for n in range(5))
+        )
+    statuses = await _statuses(shop.id)
+    assert sorted(statuses) == [f"outside-{n}" for n in range(5)]  # rolled back alone

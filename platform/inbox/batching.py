@@ -18,6 +18,7 @@ committed: each caller's answer comes after its row's statement.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -76,7 +77,8 @@ class _Batcher:
         self.queue.append(item)
         if not self.flushing:
             self.flushing = True
-            self.task = loop.create_task(self._flush_all())
+            # A context of its own: never the first caller's transaction (or anything else).
+            self.task = loop.create_task(self._flush_all(), context=contextvars.Context())
         return await item.done
 
     async def _flush_all(self) -> None:
@@ -97,7 +99,9 @@ class _Batcher:
             self.flushing = False
             if self.queue:  # arrived between the last check and now
                 self.flushing = True
-                self.task = asyncio.get_running_loop().create_task(self._flush_all())
+                self.task = asyncio.get_running_loop().create_task(
+                    self._flush_all(), context=contextvars.Context()
+                )
 
     async def _store(self, tenant: int, items: list[_Pending]) -> None:
         with tenant_context(tenant):

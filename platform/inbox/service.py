@@ -24,7 +24,7 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.utils.encoding import dump_json
 
 from loyalchat.context import cross_tenant, require_tenant
-from loyalchat.db import database_is_sqlite
+from loyalchat.db import current_engine, database_is_sqlite
 from loyalchat.inbox import batching
 from loyalchat.inbox.tables import FINAL_STATUSES, InboundEvent, InboundStatus
 from loyalchat.scoping import scoped_raw, scoped_select, unscoped
@@ -93,13 +93,16 @@ async def record_inbound(source: str, provider_key: str, payload: Any) -> tuple[
 
     The insert relies on the unique index (no check-then-insert): concurrent deliveries of
     one provider key make one row, and only its creator queues it for processing. On
-    PostgreSQL the events arriving together share one statement and one queue message
-    (:mod:`loyalchat.inbox.batching`). If the queue is unreachable the row stays
-    ``received`` and the sweeper sends it later.
+    PostgreSQL the events arriving together outside a transaction share one statement and
+    one queue message (:mod:`loyalchat.inbox.batching`). If the queue is unreachable the
+    row stays ``received`` and the sweeper sends it later.
     """
     require_tenant()
-    if not database_is_sqlite():
+    engine = current_engine()
+    if not database_is_sqlite(engine) and engine.current_transaction.get() is None:
         return await batching.record(source, provider_key, payload, _send_process)
+    # SQLite, or inside the caller's transaction (the row commits or rolls back with it):
+    # one statement of its own.
     now = datetime.now(UTC)
     inserted = await scoped_raw(
         InboundEvent, INSERT_EVENT, source, provider_key, dump_json(payload), now, now
