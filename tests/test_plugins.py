@@ -19,8 +19,9 @@ from loyalchat.extensions.ocr import get_ocr_engines
 from loyalchat.extensions.payments import PaymentRequest, get_payment_providers
 from loyalchat.extensions.receipts import (
     Outcome,
-    ReceiptContext,
+    ReceiptFacts,
     ReceiptProfile,
+    ShopProfile,
     get_receipt_checks,
     get_receipt_parsers,
 )
@@ -89,9 +90,8 @@ async def test_fake_plugin_registered_by_name_is_called() -> None:
     lines = await get_ocr_engines(pm)["fakeocr"].read(b"img")
     fields = await get_receipt_parsers(pm)["fakepos"].parse(lines, ReceiptProfile())
     assert fields.total is not None and fields.total.value == Decimal("12.50")
-    now = datetime.now(UTC)
-    context = ReceiptContext(1, 1, 1, fields, ReceiptProfile(), "sha", "phash", now)
-    result = await get_receipt_checks(pm)["fake_amount"].check(context)
+    facts = ReceiptFacts(fields, received_at=datetime.now(UTC), receipt_id=1, member_id=1)
+    result = await get_receipt_checks(pm)["fake_amount"].check(facts, ShopProfile(tenant_id=1))
     assert result.outcome is Outcome.passed
     start = await get_payment_providers(pm)["fakepay"].start(
         PaymentRequest(7, 1, Decimal("99.00"), "HKD", "plan", "https://x/return")

@@ -92,45 +92,106 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    """One check's answer; ``reason`` and ``params`` make the member's message."""
+
     outcome: Outcome
-    reason: str = ""  # a stable code: not_this_shop, too_old, duplicate, unreadable...
+    reason: str = ""  # a stable code: other_shop, too_old, future_date, screenshot...
     detail: str = ""  # for staff, never shown to members
+    params: Mapping[str, Any] = field(default_factory=dict)  # for the member's message
+    check: str = ""  # the check's name, filled in by the runner
 
     @classmethod
-    def ok(cls) -> CheckResult:
-        return cls(Outcome.passed)
+    def ok(cls, detail: str = "") -> CheckResult:
+        return cls(Outcome.passed, "", detail)
 
     @classmethod
-    def warning(cls, reason: str, detail: str = "") -> CheckResult:
-        return cls(Outcome.warn, reason, detail)
+    def warning(cls, reason: str, detail: str = "", **params: Any) -> CheckResult:
+        return cls(Outcome.warn, reason, detail, params)
 
     @classmethod
-    def failure(cls, reason: str, detail: str = "") -> CheckResult:
-        return cls(Outcome.fail, reason, detail)
+    def failure(cls, reason: str, detail: str = "", **params: Any) -> CheckResult:
+        return cls(Outcome.fail, reason, detail, params)
 
 
 @dataclass(frozen=True, slots=True)
-class ReceiptContext:
-    """Everything a check may look at; it runs with the receipt's tenant in context."""
+class ImageFacts:
+    """What the upload's file says about itself (not its pixels): for the screenshot check.
+
+    Built by ``loyalchat.receipts.checks.screenshot.image_facts`` from the stored bytes.
+    """
+
+    sha256: str = ""
+    phash: str = ""  # perceptual hash, hex ("" until the duplicate check exists)
+    format: str = ""  # "JPEG", "PNG", "WEBP"
+    size: tuple[int, int] = (0, 0)  # (width, height) as uploaded, before EXIF rotation
+    software: str = ""  # EXIF Software, PNG text chunks (Software, XMP): who wrote the file
+    camera: str = ""  # EXIF Make and Model; "" when the file names no camera
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptFacts:
+    """What was read off one receipt photo: the reading engine's output, plus the file.
+
+    The pipeline builds it from ``ReceiptReading`` (``fields``, ``qr``) and the stored
+    image; the ids are set once the receipt has a row (a check may look up others).
+    """
+
+    fields: ReceiptFields
+    qr_payloads: tuple[str, ...] = ()  # decoded QR codes (``ReceiptReading.qr``)
+    image: ImageFacts = field(default_factory=ImageFacts)
+    received_at: datetime | None = None  # aware; when the photo reached us
+    receipt_id: int | None = None
+    member_id: int | None = None
+
+    @property
+    def merchant_lines(self) -> tuple[str, ...]:
+        """The name the parser chose, then the other header lines that could be the name."""
+        name = self.fields.merchant_name
+        first = (name.value,) if name and name.value else ()
+        return first + tuple(c for c in self.fields.merchant_candidates if c not in first)
+
+    @property
+    def all_qr_payloads(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.qr_payloads, *self.fields.qr_payloads)))
+
+
+@dataclass(frozen=True, slots=True)
+class ShopProfile:
+    """The shop a receipt is judged against: its receipt profile plus the tenant's rules.
+
+    ``receipts`` is the profile learned from samples (names as printed, amount range, QR
+    prefix, date order, time zone); the rest comes from the tenant and its settings.
+    """
 
     tenant_id: int
-    receipt_id: int
-    member_id: int
-    fields: ReceiptFields
-    profile: ReceiptProfile
-    image_sha256: str
-    image_phash: str
-    received_at: datetime
-    config: Mapping[str, Any] = field(default_factory=dict)  # the check plugin's settings
+    receipts: ReceiptProfile = field(default_factory=ReceiptProfile)
+    shop_names: tuple[str, ...] = ()  # the tenant's own names, every language
+    branches: tuple[str, ...] = ()  # branch names as printed on receipts
+    join_links: tuple[str, ...] = ()  # the shop's join QR targets (wa.me, web chat links)
+    window_days: int = 7  # a receipt older than this is refused
+    review_limit: Decimal | None = None  # a total above this goes to review
+    config: Mapping[str, Any] = field(default_factory=dict)  # per-check settings, by name
+
+    @property
+    def timezone(self) -> str:
+        return self.receipts.timezone
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name that may be printed on this shop's receipts."""
+        every = (*self.receipts.merchant_names, *self.shop_names, *self.branches)
+        return tuple(dict.fromkeys(n for n in every if n.strip()))
 
 
 @runtime_checkable
 class ReceiptCheck(Protocol):
-    name: str  # "merchant_match", "date_window", "duplicate"...
+    name: str  # "merchant", "date", "amount", "screenshot", "duplicate"...
     label: str
+    order: int  # checks run by ascending order; ties keep registration order
 
-    async def check(self, receipt: ReceiptContext) -> CheckResult:
-        """Judge one receipt. Must not write; the host decides and records the outcome."""
+    async def check(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult:
+        """Judge one receipt. Runs with the receipt's tenant in context, so it may read
+        the database; it must not write (the host decides and records the outcome)."""
         ...
 
 

@@ -21,9 +21,10 @@ from loyalchat.extensions.payments import PaymentRequest, PaymentStart, PaymentS
 from loyalchat.extensions.receipts import (
     CheckResult,
     Found,
-    ReceiptContext,
+    ReceiptFacts,
     ReceiptFields,
     ReceiptProfile,
+    ShopProfile,
 )
 from loyalchat.extensions.rewards import Grant, GrantDisplay, Issued
 from loyalchat.extensions.settings_fields import SettingField
@@ -80,8 +81,9 @@ class FakeParser:
 class FakeCheck:
     name = "fake_amount"
     label = "Amount above zero"
+    order = 50
 
-    async def check(self, receipt: ReceiptContext) -> CheckResult:
+    async def check(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult:
         total = receipt.fields.total
         return CheckResult.ok() if total and total.value > 0 else CheckResult.failure("no_total")
 

@@ -1,0 +1,51 @@
+"""Is the total plausible for this shop? Money is ``Decimal`` only, compared exactly.
+
+Nothing or less is never a purchase, and a total at or above :data:`ABSURD` is a misread
+(a phone number, a card number run together) or a forgery: both fail. Outside the
+profile's usual range, or above the tenant's review limit, staff look first.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from loyalchat.receipts.checks.base import CheckResult, ReceiptFacts, ShopProfile
+
+ABSURD = Decimal("1000000")
+
+
+class AmountCheck:
+    name = "amount"
+    label = "Total is plausible"
+    order = 30
+
+    async def check(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult:
+        found = receipt.fields.total
+        if found is None:
+            return CheckResult.warning("no_amount")
+        total = found.value
+        if not isinstance(total, Decimal) or not total.is_finite():
+            return CheckResult.failure("amount_invalid", f"total {total!r} is not a Decimal")
+        if total <= 0 or total >= ABSURD:
+            return CheckResult.failure("amount_invalid", f"total {total}")
+        limit = shop.review_limit
+        if limit is not None and total > limit:
+            return CheckResult.warning(
+                "amount_over_review_limit",
+                f"total {total} over the limit {limit}",
+                limit=_money(limit, shop),
+            )
+        usual = shop.receipts.amount_range
+        if usual is not None and not usual[0] <= total <= usual[1]:
+            return CheckResult.warning(
+                "amount_out_of_range", f"total {total} outside {usual[0]}-{usual[1]}"
+            )
+        return CheckResult.ok(f"total {total}")
+
+
+def _money(amount: Decimal, shop: ShopProfile) -> str:
+    """ "HK$1,000.00" style for the member's message; other currencies by code."""
+    symbol = {"HKD": "HK$", "CNY": "¥", "TWD": "NT$", "USD": "US$", "MOP": "MOP$"}
+    currency = shop.receipts.currency or "HKD"
+    prefix = symbol.get(currency, f"{currency} ")
+    return f"{prefix}{amount.quantize(Decimal('0.01')):,}"
