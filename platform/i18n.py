@@ -94,6 +94,13 @@ def translations(locale: str) -> gettext_module.NullTranslations:
     return gettext_module.GNUTranslations(buffer)
 
 
+def say(locale: str, message: str, **variables: Any) -> str:
+    """``message`` translated into ``locale`` (zh-Hant, zh-Hans, en; anything else: en),
+    placeholders filled: what a person is told outside a request (the bot, a receipt)."""
+    text = translations(locale if locale in LOCALES else "en").gettext(message)
+    return text % variables if variables else text
+
+
 def _map_tag(tag: str) -> str:
     """Map a browser language tag onto our locale codes where Chinese script matters."""
     parts = tag.strip().lower().replace("_", "-").split("-")

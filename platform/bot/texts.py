@@ -8,11 +8,7 @@ wallet's wording (the same msgids, so the same translations).
 
 from __future__ import annotations
 
-from typing import Any
-
-from loyalchat import i18n
-from loyalchat.i18n import N_
-from loyalchat.languages import LOCALES
+from loyalchat.i18n import N_, say  # noqa: F401 - the bot's texts are said through it
 from loyalchat.rewards import refusals
 
 # Joining and the shop.
@@ -73,9 +69,3 @@ MENU_REWARDS = N_("Rewards")
 MENU_COUPONS = N_("My coupons")
 MENU_PROFILE = N_("My details")
 MENU_LANGUAGE = N_("Language")
-
-
-def say(locale: str, message: str, **variables: Any) -> str:
-    """``message`` translated into ``locale`` (zh-Hant, zh-Hans, en), placeholders filled."""
-    text = i18n.translations(locale if locale in LOCALES else "en").gettext(message)
-    return text % variables if variables else text

@@ -9,7 +9,6 @@ from __future__ import annotations
 from loyalchat import i18n
 from loyalchat.extensions.receipts import CheckResult, Outcome
 from loyalchat.i18n import N_
-from loyalchat.languages import LOCALES
 
 REASONS: dict[str, str] = {
     "other_shop": N_("This receipt is from another shop."),
@@ -34,9 +33,9 @@ REASONS["check_error"] = UNDER_REVIEW
 def reason_text(result: CheckResult, locale: str) -> str:
     """The member's line for ``result`` in ``locale`` (zh-Hant, zh-Hans, en)."""
     fallback = NOT_ACCEPTED if result.outcome is Outcome.fail else UNDER_REVIEW
-    catalogue = i18n.translations(locale if locale in LOCALES else "en")
-    text = catalogue.gettext(REASONS.get(result.reason, fallback))
     try:
-        return text % dict(result.params) if "%(" in text else text
-    except (KeyError, TypeError, ValueError):  # a param missing: say it without the figure
-        return catalogue.gettext(fallback)
+        text = i18n.say(locale, REASONS.get(result.reason, fallback), **dict(result.params))
+    except (KeyError, TypeError, ValueError):
+        text = "%("
+    # A param missing (or none given for a text that needs one): say it without the figure.
+    return text if "%(" not in text else i18n.say(locale, fallback)
