@@ -37,6 +37,8 @@ CORE_APPS = [
     "loyalchat.rewards.piccolo_app",
     "loyalchat.idempotency.piccolo_app",
     "loyalchat.conversations.piccolo_app",
+    "loyalchat.qrkit.piccolo_app",
+    "loyalchat.receipts.piccolo_app",
 ]
 
 
