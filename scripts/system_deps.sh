@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The system packages loyalchat's scripts need, in one place (Debian/Ubuntu package names).
 #
-#   system_deps run    Node.js with npm; python3.X-venv while .venv is still to be made
-#   system_deps test   the same, plus what the tests use: Chromium (/usr/bin/chromium), the Noto
-#                      CJK fonts, Tesseract with its chi_tra, chi_sim and eng data,
+#   system_deps run    Node.js with npm; python3.X-venv while .venv is still to be made; the Noto
+#                      CJK fonts (the QR kit's PDFs embed them)
+#   system_deps test   the same, plus what the tests use: Chromium (/usr/bin/chromium),
+#                      Tesseract with its chi_tra, chi_sim and eng data,
 #                      docker-compose, and a PostgreSQL and a Redis server unless one already
 #                      answers at LOYALCHAT_TEST_DATABASE_URL / LOYALCHAT_TEST_REDIS_URL
 #
@@ -52,9 +53,10 @@ missing_system_packages() {
   if [ ! -x .venv/bin/python ] && ! "$py" -c 'import ensurepip' >/dev/null 2>&1; then
     need+=("$("$py" -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')")
   fi
+  # The QR kit's print files embed a Chinese font (loyalchat.qrkit.fonts); the tests render with it.
+  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
   if [ "$1" = test ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
-    [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
     local langs=""
     if command -v tesseract >/dev/null; then
       langs="$(tesseract --list-langs 2>/dev/null)"
