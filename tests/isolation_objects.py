@@ -176,7 +176,17 @@ async def _auto_reply(tenant_id: int) -> int:
     return rule.id
 
 
+async def _qr_branch(tenant_id: int) -> Mapping[str, int | str]:
+    """A branch of B's QR kit: routes get its id, ``?branch=`` its code (one A lacks)."""
+    from loyalchat.qrkit import branches
+
+    with tenant_context(tenant_id, Actor("system")):
+        branch = await branches.add_branch("planted-b", {"en": "Planted branch"})
+    return {"int": branch.id, "str": branch.code}
+
+
 FACTORIES: dict[str, Factory] = {
+    "qr_branch": _qr_branch,
     "conversation": _conversation,
     "outbound_message": _outbound_message,
     "auto_reply": _auto_reply,

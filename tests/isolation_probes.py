@@ -45,6 +45,7 @@ OBJECT_FIELDS: dict[str, tuple[str, str]] = {
     "conversation": ("conversation", "int"),
     "tenant_id": ("tenant", "int"),
     "tenant": ("tenant", "int"),
+    "branch": ("qr_branch", "str"),  # the QR kit's branch code (?branch=, the add form)
 }
 # Fields reviewed as naming no tenant object, with a valid sample value where one helps.
 PLAIN_FIELDS: dict[str, Any] = {
@@ -69,7 +70,9 @@ PLAIN_FIELDS: dict[str, Any] = {
         "form_token action weekdays version rounding expiry expiry_month value_reason "
         "number_format password viewport robots referrer next_url service_key available "
         # console conversations and auto-replies (issue 10)
-        "text channel match pattern language priority sample try_locale draft seen".split()
+        "text channel match pattern language priority sample try_locale draft seen "
+        # the QR kit (issue 11): which print file
+        "file".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).

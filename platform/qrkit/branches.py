@@ -70,6 +70,16 @@ async def get_branch(code: str) -> Branch | None:
     return _out(row) if row else None
 
 
+async def branch_by_id(branch_id: int) -> Branch:
+    """The shop's branch ``branch_id``; ``NotFound`` otherwise (another shop's too)."""
+    row = (
+        await scoped_select(QrBranch).where(QrBranch.id == branch_id).output(load_json=True).first()
+    )
+    if row is None:
+        raise NotFound("no such branch", code="not_found")
+    return _out(row)
+
+
 def clean_name(value: object) -> dict[str, str]:
     """A branch name as stored (three languages, the other Chinese script filled); raises
     ``DomainError`` when it is empty, too long or holds what cannot be stored."""
@@ -108,7 +118,9 @@ async def add_branch(code: str, name: object) -> Branch:
 
 
 async def rename_branch(branch_id: int, name: object) -> Branch:
-    """New names for the shop's branch ``branch_id`` (its code, printed on QR codes, stays)."""
+    """New names for the shop's branch ``branch_id`` (its code, printed on QR codes, stays);
+    ``NotFound`` before any check of the names."""
+    await branch_by_id(branch_id)
     stored = clean_name(name)
     async with db.write_transaction():
         rows = (

@@ -226,6 +226,10 @@ class QrKitController(Controller):
 
     @post("/branches/{branch_id:int}", guards=MANAGER, opt=QR_BRANCH, status_code=303)
     async def rename_branch(self, request: Request, branch_id: PathId) -> Response[Any]:
+        try:  # another shop's branch is 404 before its form is read
+            await branches.branch_by_id(branch_id)
+        except NotFound:
+            raise NotFoundException() from None
         form = await ui.form_data(request)
         try:
             renamed = await branches.rename_branch(branch_id, localized.form_value(form, "name"))
