@@ -135,7 +135,8 @@ def profile_command(
     timezone: str,
 ) -> None:
     """Propose a receipt profile (JSON) from a merchant's sample receipts."""
-    from loyalchat.receipts.profile import build_profile, profile_to_dict
+    from loyalchat.receipts.profile import profile_to_dict
+    from loyalchat.receipts.samples import profile_from_readings
 
     base = ReceiptProfile(currency=currency.upper(), timezone=timezone)
     reader = _reader(ctx, engine, base, None)
@@ -145,10 +146,11 @@ def profile_command(
         if error:
             click.echo(f"{image}: skipped ({error})", err=True)
             continue
-        readings.append((reading.ocr.lines, reading.fields, list(reading.qr)))
+        readings.append(reading)
     if not readings:
         raise click.ClickException("no sample could be read")
-    profile = build_profile(readings, pos_system, base=base)
+    # The console's receipt profile page and onboarding propose through the same function.
+    profile = profile_from_readings(readings, pos_system, base=base)
     click.echo(json.dumps(profile_to_dict(profile), ensure_ascii=False, indent=2))
 
 
