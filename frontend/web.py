@@ -130,6 +130,7 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.console.member_settings import MemberSettingsController
     from loyalchat.frontend.pages.console.members import MembersController
     from loyalchat.frontend.pages.console.plugins import PluginsController
+    from loyalchat.frontend.pages.console.receipts import ReceiptsController
     from loyalchat.frontend.pages.console.receipt_profile import ReceiptProfileController
     from loyalchat.frontend.pages.console.qrkit import QrKitController
     from loyalchat.frontend.pages.console.rewards import RewardsController
@@ -153,6 +154,7 @@ def route_handlers() -> list[Any]:
         console_media,
         MemberSettingsController,
         MembersController,
+        ReceiptsController,
         ReceiptProfileController,
         RewardsController,
         RulesController,

@@ -185,7 +185,16 @@ async def _qr_branch(tenant_id: int) -> Mapping[str, int | str]:
     return {"int": branch.id, "str": branch.code}
 
 
+async def _receipt(tenant_id: int) -> int:
+    """A receipt of B's waiting for review, its photo in B's media store (no member: the
+    other factories' member numbering stays as it is)."""
+    from tests.receipt_review_helpers import plant_receipt
+
+    return await plant_receipt(tenant_id, None)
+
+
 FACTORIES: dict[str, Factory] = {
+    "receipt": _receipt,
     "qr_branch": _qr_branch,
     "conversation": _conversation,
     "outbound_message": _outbound_message,

@@ -72,7 +72,9 @@ PLAIN_FIELDS: dict[str, Any] = {
         # console conversations and auto-replies (issue 10)
         "text channel match pattern language priority sample try_locale draft seen "
         # the QR kit (issue 11): which print file
-        "file".split()
+        "file "
+        # the receipt review queue (issue 11): its filters and decision forms
+        "since until note receipt_date".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).

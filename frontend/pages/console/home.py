@@ -13,14 +13,14 @@ from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import audit_rows as audit_page
 from loyalchat.frontend.pages.common.display import base_context
 from loyalchat.i18n import N_
+from loyalchat.receipts import queue as receipt_queue
 from loyalchat.tenants.access import ANY_STATUS, NO_WRITES
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.tables import Role
 
 # Areas of the console that are on their way, each shown as a card with an empty state
-# (members, rewards, rules, coupons and the dashboard are live: see the quick links).
+# (members, rewards, rules, coupons, receipts and the dashboard are live: see the quick links).
 UPCOMING_AREAS = (
-    ("receipts", N_("Receipts"), N_("No receipts to review. Photos customers send appear here.")),
     ("channels", N_("Chat channels"), N_("No chat channel connected yet: WhatsApp or WeChat.")),
     ("broadcasts", N_("Broadcasts"), N_("No broadcasts sent. Send news and offers to members.")),
 )
@@ -42,6 +42,8 @@ class ConsoleController(Controller):
             context={
                 "areas": UPCOMING_AREAS,
                 "can_manage": principal.has_role(Role.manager),
+                # Receipts waiting for staff: only once the programme is open.
+                "to_review": await receipt_queue.to_review() if principal.programme_open else 0,
             },
         )
 
