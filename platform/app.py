@@ -59,6 +59,7 @@ def create_app(
     from loyalchat.ledger.controllers import MemberLedgerApiController
     from loyalchat.members.controllers import MemberApiController
     from loyalchat.purchases.controllers import MemberPurchasesApiController
+    from loyalchat.receipts.controllers import MemberReceiptsApiController
     from loyalchat.rewards.controllers import (
         GrantApiController,
         MemberRedemptionApiController,
@@ -115,6 +116,7 @@ def create_app(
             MemberApiController,
             MemberLedgerApiController,
             MemberPurchasesApiController,
+            MemberReceiptsApiController,
             RewardApiController,
             MemberRedemptionApiController,
             GrantApiController,
