@@ -45,6 +45,7 @@ OBJECT_FIELDS: dict[str, tuple[str, str]] = {
     "conversation": ("conversation", "int"),
     "tenant_id": ("tenant", "int"),
     "tenant": ("tenant", "int"),
+    "sample_key": ("media", "str"),  # the receipt profile page's kept sample photos
     "branch": ("qr_branch", "str"),  # the QR kit's branch code (?branch=, the add form)
 }
 # Fields reviewed as naming no tenant object, with a valid sample value where one helps.
@@ -75,6 +76,13 @@ PLAIN_FIELDS: dict[str, Any] = {
         "file "
         # the receipt review queue (issue 11): its filters and decision forms
         "since until note receipt_date".split()
+    ),
+    # the receipt profile page (issue 11): the profile and receipt settings, the photo
+    # inputs, and what was read off each kept sample (JSON; its key is sample_key's)
+    **dict.fromkeys(
+        "photos try_photo pos_system names branches total_labels date_order currency "
+        "amount_low amount_high qr_prefix window_days review_limit confirm_below ask_hours "
+        "review_hours per_hour per_day sample_read".split()
     ),
 }
 # Handler parameters the framework fills (not query strings a caller controls).
