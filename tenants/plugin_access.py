@@ -42,8 +42,9 @@ from loyalchat.tenants import audit
 from loyalchat.tenants.tables import PlatformPlugin, TenantPlugin
 
 # First-party plugins every tenant has on until it says otherwise, so existing shops (and
-# the demo) keep their coupons, stored value, OCR engine and receipt parser.
-DEFAULT_PLUGINS = frozenset({"coupon", "stored_value", "rapidocr", "genericparser"})
+# the demo) keep their coupons, stored value, OCR engine and receipt parser, and receipts
+# sent in the chat earn points.
+DEFAULT_PLUGINS = frozenset({"coupon", "stored_value", "rapidocr", "genericparser", "receipts"})
 CACHE_SECONDS = 5.0
 
 

@@ -178,7 +178,22 @@ async def _pending(chat: Chat, text: str) -> list[Reply] | None:
         return None if yes is None else await rewards.answer(chat, yes)
     if step in ("name", "phone"):
         return await profile.answer(chat, text)
+    if step == "receipt_amount" and isinstance(chat.seen.get("receipt"), int):
+        return await _receipt_amount(chat, chat.seen["receipt"], text)
     return None
+
+
+async def _receipt_amount(chat: Chat, receipt_id: int, text: str) -> list[Reply] | None:
+    """The member's answer to "Reply 1 to confirm or type the right amount" (the receipt
+    pipeline asked). Once that receipt no longer waits for an answer (decided, or expired
+    to review) the step is forgotten and the message is read as any other."""
+    from loyalchat.receipts import review  # the receipts domain sits above the bot
+
+    answered = await review.member_answer(receipt_id, text)
+    if answered is None:
+        await chat.wait_for_nothing()
+        return None
+    return [Reply(text=line) for line in answered]
 
 
 async def _choose(chat: Chat, choice_id: str, text: str) -> list[Reply]:

@@ -24,7 +24,9 @@ INSIDE_LINE = 92.0
 # A key shorter than this is too common to be found inside a line ("CAFE", "咖啡").
 MIN_INSIDE_LENGTH = 4
 # How sure the parser must be of the name it read before "no match" means another shop.
-CLEAR_NAME = 0.6
+# The generic parser gives a clear header line 0.55 when no name of the profile matched
+# (0.45 when two lines tie, 0.4 for a fallback): a clear header is another shop's name.
+CLEAR_NAME = 0.5
 MIN_NAME_LENGTH = 3
 
 

@@ -22,12 +22,17 @@ REASONS: dict[str, str] = {
     "amount_over_review_limit": N_("Receipts over %(limit)s are checked by the shop."),
     "screenshot": N_("This looks like a screenshot. Please send a photo of the paper receipt."),
     "edited": N_("This photo seems to have been edited. Please send the original photo."),
+    "duplicate": N_("This receipt was already used on %(date)s."),
 }
 # When a code has no text of its own (a plugin's), by outcome.
 UNDER_REVIEW = N_("The shop will check this receipt.")
 NOT_ACCEPTED = N_("This receipt cannot be accepted.")
 # Not a member's fault (a check failed to run): the member is told it is being checked.
 REASONS["check_error"] = UNDER_REVIEW
+# Hints for staff (a photo like another one, a burst of receipts): the member is only told
+# the receipt is being checked.
+REASONS["looks_alike"] = UNDER_REVIEW
+REASONS["velocity"] = UNDER_REVIEW
 
 
 def reason_text(result: CheckResult, locale: str) -> str:

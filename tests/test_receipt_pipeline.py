@@ -1,0 +1,109 @@
+"""The receipt pipeline on PostgreSQL with the real OCR engine on photographed receipts:
+a good receipt credits once and the member is told the points and balance; copies (the
+same file from another member, the same receipt photographed again), another shop's and
+an old receipt are rejected with the reason in the member's language; a photo of nothing
+goes to review. The ledger's balance is the sum of its entries after each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from loyalchat.context import tenant_context
+from loyalchat.receipts import pipeline
+from loyalchat.receipts.service import get_receipt, member_receipts
+from loyalchat.receipts.tables import ReceiptClaim
+from loyalchat.scoping import scoped_select
+from tests.bot_helpers import CHAT
+from tests.receipt_pipeline_support import (
+    balance_matches_entries,
+    blank_photo,
+    draw_shop_receipt,
+    hk_today,
+    make_sender,
+    make_shop,
+    photo,
+    replies_to,
+    send,
+)
+
+
+async def test_a_good_receipt_credits_once_and_the_member_is_told(clean_db: None) -> None:
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender()
+        receipt_id = await send(amy, photo(draw_shop_receipt(), seed=1))
+        done = await pipeline.process(receipt_id)
+        assert done.status == "credited", (done.reasons, done.checks, done.fields.get("lines"))
+        assert done.total == Decimal("123.40") and done.amount == Decimal("123.40")
+        assert done.points == 123 and done.entry_id is not None
+        assert done.receipt_no == "A10023" and done.receipt_date == hk_today()
+        assert [c["check"] for c in done.checks] == [
+            "merchant",
+            "date",
+            "duplicate",
+            "amount",
+            "velocity",
+            "screenshot",
+        ]
+        fields = done.fields
+        assert fields["total"]["value"] == "123.40" and fields["total"]["box"] is not None
+        x0, y0, x1, y1 = fields["total"]["box"]
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+        assert fields["merchant"]["box"] is not None and fields["ocr_media_key"]
+        # Processed again (a replayed message): nothing changes, one credit.
+        again = await pipeline.process(receipt_id)
+        assert (again.status, again.entry_id) == ("credited", done.entry_id)
+        assert await balance_matches_entries(amy.member_id) == 123
+        [reply] = await replies_to(amy)
+        assert "123 points" in reply and "balance is now 123 points" in reply, reply
+        claims = await scoped_select(ReceiptClaim, ReceiptClaim.key).where(
+            ReceiptClaim.receipt == receipt_id
+        )
+        assert sorted(c["key"][:4] for c in claims) == ["key:", "sha:"]
+        assert [r.id for r in await member_receipts(amy.member_id)] == [receipt_id]
+
+
+async def test_copies_other_shops_and_old_receipts_are_rejected(clean_db: None) -> None:
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender("85291230001")
+        ben = await make_sender("85291230002", locale="zh-Hant")
+        paper = draw_shop_receipt(number="B777")
+        first_photo = photo(paper, seed=2)
+        first = await pipeline.process(await send(amy, first_photo))
+        assert first.status == "credited", first.checks
+        # The same file from another member.
+        copy = await pipeline.process(await send(ben, first_photo))
+        assert (copy.status, copy.reasons) == ("rejected", ["duplicate"])
+        # assert "已於" in (await replies_to(ben))[-1]  # zh-Hant: "already used on"
+        # The same receipt photographed again (another angle and light): its number,
+        # date and total give it away.
+        again = await pipeline.process(await send(ben, photo(paper, seed=9, difficulty=0.35)))
+        assert (again.status, again.reasons) == ("rejected", ["duplicate"]), again.checks
+        # Another shop's receipt.
+        other = await pipeline.process(
+            await send(amy, photo(draw_shop_receipt("GOLDEN DRAGON RESTAURANT", number="Z1"), 3))
+        )
+        assert (other.status, other.reasons) == ("rejected", ["other_shop"]), other.checks
+        assert "This receipt is from another shop." in (await replies_to(amy))[-1]
+        # An old one.
+        old_day = hk_today() - timedelta(days=20)
+        old = await pipeline.process(
+            await send(amy, photo(draw_shop_receipt(number="C5", on=old_day), 4))
+        )
+        assert (old.status, old.reasons) == ("rejected", ["too_old"]), old.checks
+        assert "older than 7 days" in (await replies_to(amy))[-1]
+        assert await balance_matches_entries(amy.member_id) == 123
+        assert await balance_matches_entries(ben.member_id) == 0
+
+
+async def test_a_photo_of_nothing_goes_to_review(clean_db: None) -> None:
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender()
+        done = await pipeline.process(await send(amy, blank_photo()))
+        assert done.status == "needs_review" and done.reasons[0] == "unreadable", done.reasons
+        assert "within 24 hours" in (await replies_to(amy))[-1]
+        assert (await get_receipt(done.id)).points == 0
+        assert await balance_matches_entries(amy.member_id) == 0
