@@ -113,6 +113,8 @@ class QueueFilter:
             "until": self.until.isoformat() if self.until else "",
             **changes,
         }
+        if values["status"] == DEFAULT_STATUS:
+            values["status"] = ""  # the default: a shorter URL
         return {key: str(value) for key, value in values.items() if value}
 
     @property

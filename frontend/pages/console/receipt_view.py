@@ -62,6 +62,26 @@ CHECK_LABELS = {
     "velocity": N_("Receipts per member"),
     "screenshot": N_("Screenshot or edited"),
 }
+# Reasons as staff need them: what the member is told ("the shop will check this receipt")
+# says nothing to the person checking it. Codes of the pipeline and review; the checks'
+# codes with a text of their own use it (``receipts.checks.texts``).
+STAFF_REASONS = {
+    "looks_alike": N_("Looks like the photo of another receipt"),
+    "velocity": N_("Many receipts from this member in a short time"),
+    "check_error": N_("A check could not run"),
+    "amount_disputed": N_("The member typed another amount"),
+    "no_answer": N_("The member did not confirm the total"),
+    "confirm_total": N_("Waiting for the member to confirm the total"),
+    "clearer_photo": N_("Asked for a clearer photo"),
+    "processing_failed": N_("The photo could not be processed"),
+    "quota_reached": N_("The plan's receipt limit was reached"),
+    "shop_paused": N_("Received while the shop was suspended"),
+    "unreadable": N_("Could not be read"),
+    "no_member": N_("No member to credit"),
+    "photo_missing": N_("The photo is missing"),
+    "not_a_receipt": N_("Not a receipt"),
+    "other": N_("Other reason"),
+}
 OUTCOME_LABELS = {"pass": N_("Pass"), "warn": N_("Check"), "fail": N_("Fail")}
 PASSED = N_("Nothing to note.")
 _PLACEHOLDER = re.compile(r"%\(\w+\)s")
@@ -223,8 +243,11 @@ def check_rows(connection: ASGIConnection, checks: Any) -> list[CheckRow]:
 
 
 def reason_label(connection: ASGIConnection, code: str, checks: Any = ()) -> str:
-    """A status reason in words: the text of the check that gave it (its figures filled
-    in), the plain text of the code, or the code itself for a code with no text."""
+    """A status reason in words for staff: their own wording of the pipeline's codes, else
+    the text of the check that gave it (its figures filled in), the plain text of the
+    code, or the code itself for a code with no text (a plugin's)."""
+    if code in STAFF_REASONS:
+        return i18n.gettext(connection, STAFF_REASONS[code])
     for entry in checks or ():
         if isinstance(entry, Mapping) and entry.get("reason") == code:
             return check_texts.reason_text(_result(entry), i18n.locale_of(connection))
@@ -237,7 +260,7 @@ def reason_label(connection: ASGIConnection, code: str, checks: Any = ()) -> str
 
 def reason_choices(connection: ASGIConnection, seen: list[str]) -> list[tuple[str, str]]:
     """Reason codes to filter by: every code a check has a text for, plus those seen."""
-    codes = sorted(set(check_texts.REASONS) | set(seen))
+    codes = sorted(set(check_texts.REASONS) | set(STAFF_REASONS) | set(seen))
     return [(code, reason_label(connection, code)) for code in codes]
 
 

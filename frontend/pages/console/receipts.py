@@ -37,6 +37,7 @@ from loyalchat.frontend.pages.console import receipt_view as view
 from loyalchat.i18n import N_
 from loyalchat.members import service as members
 from loyalchat.receipts import queue
+from loyalchat.receipts.checks.amount import ABSURD
 from loyalchat.tenants.auth import role_required
 from loyalchat.tenants.tables import Role
 
@@ -45,8 +46,8 @@ CASHIER = (role_required(Role.cashier),)
 PER_PAGE = 30
 RECENT = 8
 MAX_NOTE = 500
-# Numeric(12, 2): ten digits before the point. No till rings up more.
-MAX_AMOUNT = Decimal("9999999999.99")
+# What the amount check calls absurd (and review refuses): no receipt is for that much.
+MAX_AMOUNT = ABSURD - Decimal("0.01")
 FILTER_PARAMS = ("status", "reason", "channel", "member_no", "since", "until")
 
 ALREADY_DECIDED = N_("This receipt was already decided by %(who)s.")
@@ -58,6 +59,14 @@ NOTE_TOO_LONG = N_("At most 500 characters.")
 NOTE_BAD = N_("Remove the control characters from the note.")
 REASON_REQUIRED = N_("Choose a reason.")
 QUEUE_EMPTY = N_("Nothing else to review. Well done!")
+# The review service's refusals, in the console's words (field, message).
+REFUSALS = {
+    "no_member": ("form", N_("This receipt has no member: there is nobody to credit.")),
+    "amount_required": ("amount", AMOUNT_REQUIRED),
+    "invalid_amount": ("amount", AMOUNT_TOO_LARGE),
+    "duplicate": ("form", N_("This receipt was already credited (receipt %(other)s).")),
+    "invalid_reason": ("reason", REASON_REQUIRED),
+}
 
 
 def _filter(request: Request) -> queue.QueueFilter:
@@ -219,7 +228,9 @@ def _note(form: dict[str, str], check: ff.Collect) -> str:
 
 
 def _amount(form: dict[str, str], item: queue.QueueItem, check: ff.Collect) -> Decimal | None:
-    """The amount to credit when staff changed it; None to credit the total as read."""
+    """The amount in the form, which is what gets credited (it starts as the total read);
+    None when left empty and a total was read (the service then takes the member's
+    amount, else the total)."""
     amount = check(ff.amount, form, "amount", required=item.total is None)
     if "amount" in check.errors:
         if item.total is None and not form.get("amount", "").strip():
@@ -231,12 +242,12 @@ def _amount(form: dict[str, str], item: queue.QueueItem, check: ff.Collect) -> D
         check.add("amount", AMOUNT_ZERO)
     elif amount > MAX_AMOUNT:
         check.add("amount", AMOUNT_TOO_LARGE)
-    return None if amount == item.total else amount
+    return amount
 
 
-def _day(form: dict[str, str], item: queue.QueueItem, check: ff.Collect) -> date | None:
-    day = check(lambda: ff.in_window("receipt_date", ff.day(form, "receipt_date")))
-    return None if day == item.receipt_date else day
+def _day(form: dict[str, str], check: ff.Collect) -> date | None:
+    """The receipt's date as typed (None: the date read)."""
+    return check(lambda: ff.in_window("receipt_date", ff.day(form, "receipt_date")))
 
 
 class ReceiptsController(Controller):
@@ -310,7 +321,7 @@ class ReceiptsController(Controller):
         check = ff.Collect()
         check(ff.token, form)
         amount = _amount(form, item, check)
-        day = _day(form, item, check)
+        day = _day(form, check)
         note = _note(form, check)
         try:
             check.done()
@@ -404,12 +415,18 @@ class ReceiptsController(Controller):
         if isinstance(exc, NotFound):
             raise NotFoundException() from None
         fresh = await queue.queue_item(item.id) or item
-        field = str((exc.extra or {}).get("field") or "form")
+        if exc.code in REFUSALS:
+            field, text = REFUSALS[exc.code]
+            other = (exc.extra or {}).get("receipt_id", "")
+            message = i18n.gettext(request, text, other=other)
+        else:
+            field = str((exc.extra or {}).get("field") or "form")
+            message = error_message(request, exc)
         return await _detail_page(
             request,
             fresh,
             chosen,
             form=form,
-            errors={action: {field: error_message(request, exc)}},
+            errors={action: {field: message}},
             status_code=exc.status if 400 <= exc.status < 500 else HTTP_400_BAD_REQUEST,
         )
