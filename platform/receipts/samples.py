@@ -28,7 +28,6 @@ from loyalchat.domain import DomainError
 from loyalchat.extensions.receipts import (
     ReceiptFacts,
     ReceiptProfile,
-    ShopProfile,
     get_receipt_parsers,
 )
 from loyalchat.media import images, store
@@ -46,8 +45,9 @@ from loyalchat.receipts.reading.reader import (
     ReceiptReading,
 )
 from loyalchat.receipts.settings import ReceiptRules
+from loyalchat.receipts.shop import shop_profile
 from loyalchat.tenants.plugin_access import choose_ocr_engine
-from loyalchat.tenants.tables import Tenant
+from loyalchat.tenants.service import current_tenant
 
 MAX_SAMPLES = 5
 MAX_SAMPLE_BYTES = 10 * 1024 * 1024  # a phone photo is 2-6 MB
@@ -257,25 +257,6 @@ async def propose_profile(
     return with_extras(proposed, branches=branches_of(base), samples=samples), samples
 
 
-async def shop_profile(rules: ReceiptRules) -> ShopProfile:
-    """The current tenant as the receipt checks judge it, with ``rules``."""
-    tenant_id = require_tenant()
-    tenant = (
-        await Tenant.select(Tenant.display_name, Tenant.legal_name)
-        .where(Tenant.id == tenant_id)
-        .first()
-    )
-    names = tuple(n for n in (tenant or {}).values() if isinstance(n, str) and n.strip())
-    return ShopProfile(
-        tenant_id=tenant_id,
-        receipts=rules.profile,
-        shop_names=names,
-        branches=branches_of(rules.profile),
-        window_days=rules.window_days,
-        review_limit=rules.review_limit,
-    )
-
-
 @dataclass(frozen=True)
 class TriedReceipt:
     """A receipt tried against a profile: what was read and what the checks say."""
@@ -309,7 +290,9 @@ async def try_receipt(
         image=await asyncio.to_thread(image_facts, photo),
         received_at=datetime.now(UTC),
     )
-    summary = await judge(facts, await shop_profile(rules), first_party_checks())
+    # The shop as the pipeline sees it (its names in both scripts, the branch names).
+    shop = shop_profile(await current_tenant(), rules)
+    summary = await judge(facts, shop, first_party_checks())
     return TriedReceipt(read=sample_read(reading, ""), summary=summary)
 
 
@@ -324,7 +307,6 @@ __all__ = [
     "profile_from_readings",
     "propose_profile",
     "samples_of",
-    "shop_profile",
     "try_receipt",
     "with_extras",
 ]
