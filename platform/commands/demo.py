@@ -20,7 +20,9 @@ import click
 
 from loyalchat import db
 from loyalchat.commands.demo_channels import ensure_demo_channels
+from loyalchat.commands.demo_history import ensure_demo_history
 from loyalchat.commands.demo_loyalty import ensure_demo_programme
+from loyalchat.commands.demo_receipts import ensure_demo_receipts
 from loyalchat.context import Actor, tenant_context
 from loyalchat.log import configure_logging
 from loyalchat.settings import get_settings
@@ -72,6 +74,8 @@ async def ensure_demo() -> dict[str, Any]:
             api_key = (await apikeys.create_key(KEY_NAME, Role.manager, owner.id)).key
         await ensure_demo_programme()
         channels = await ensure_demo_channels(DEMO_SLUG)
+        await ensure_demo_receipts()
+        await ensure_demo_history()  # chats and receipts of the last month, once
 
     credentials: dict[str, Any] = {
         "tenant": DEMO_SLUG,
@@ -164,10 +168,14 @@ def _warnings_only() -> Iterator[None]:
         configure_logging(settings)
 
 
-@click.command("demo")
+@click.group("demo", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
-def demo_command(as_json: bool) -> None:
-    """Create (idempotently) the demo tenant, its owner, a platform admin and an API key."""
+@click.pass_context
+def demo_command(ctx: click.Context, as_json: bool) -> None:
+    """Create (idempotently) the demo tenant, its owner, a platform admin and an API key,
+    with a month of history; ``demo receipt`` draws a photo of one of its receipts."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _warnings_only():
         credentials, wallet_url = asyncio.run(_run(with_wallet=not as_json))
     if as_json:
@@ -181,6 +189,50 @@ def demo_command(as_json: bool) -> None:
     click.echo()
     for line in _next_steps(credentials, wallet_url or ""):
         click.echo(line)
+
+
+@demo_command.command("receipt")
+@click.option("--total", required=True, help="The total printed, e.g. 123.40 (HK$).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date printed (default: today in Hong Kong).",
+)
+@click.option(
+    "--shop",
+    type=click.Choice(["demo", "other"]),
+    default="demo",
+    show_default=True,
+    help="other: another shop's receipt, which the demo refuses.",
+)
+@click.option("--unpaid", is_flag=True, help="No payment line: the bot asks to confirm the total.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Another seed, another photo.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="JPEG file."
+)
+def demo_receipt_command(
+    total: str, on: Any, shop: str, unpaid: bool, seed: int, out: Path
+) -> None:
+    """Draw a photo of a Demo Café receipt (JPEG) to send to the demo shop's chats."""
+    from datetime import datetime
+    from decimal import Decimal, InvalidOperation
+    from zoneinfo import ZoneInfo
+
+    from loyalchat.commands.demo_receipts import DEMO_PROFILE
+    from loyalchat.tools.demo_receipt import draw_demo_receipt
+
+    try:
+        amount = Decimal(total)
+    except InvalidOperation:
+        raise click.BadParameter(f"not an amount: {total!r}", param_hint="--total") from None
+    if not amount.is_finite() or not Decimal("0.01") <= amount <= Decimal("1000000"):
+        raise click.BadParameter("an amount from 0.01 to 1000000", param_hint="--total")
+    day = on.date() if on else datetime.now(ZoneInfo(DEMO_PROFILE.timezone)).date()
+    data = draw_demo_receipt(amount, day, shop=shop, paid=not unpaid, photo_seed=seed)
+    out.write_bytes(data)
+    click.echo(f"{out}: {shop} receipt, HK${amount:,.2f}, {day:%Y-%m-%d}, {len(data):,} bytes")
 
 
 __all__ = ["demo_command", "ensure_demo"]
