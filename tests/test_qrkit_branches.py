@@ -12,6 +12,7 @@ import io
 from urllib.parse import parse_qs, urlsplit
 
 import pluggy
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -154,3 +155,26 @@ async def test_scanning_a_branch_qr_on_wechat_attributes_the_chat(
     )
     with tenant_context(tenant_a.id, SYSTEM):
         assert await branches.branch_of_conversation(row["id"]) == "central"
+
+
+@pytest.mark.sqlite
+async def test_branches_and_the_latest_join_on_sqlite(sqlite_db) -> None:
+    """The embedded mode: the migration's unique index and the join lookup on SQLite."""
+    from loyalchat.domain import Conflict
+    from loyalchat.tenants import service as tenant_service
+    from loyalchat.tenants.tables import TenantStatus
+
+    tenant = await tenant_service.create_tenant("alpha-tea", "Alpha", status=TenantStatus.active)
+    with tenant_context(tenant.id, SYSTEM):
+        await branches.add_branch("central", {"en": "Central"})
+        with pytest.raises(Conflict):
+            await branches.add_branch("central", {"en": "Again"})
+        conversation = new_row(Conversation, channel="whatsapp", sender="u1")
+        await save_row(conversation)
+        for n, text in enumerate(("Join Alpha-Tea#Central", "hello")):
+            await save_row(
+                new_row(
+                    InboundMessage, conversation=conversation.id, provider_id=f"m{n}", text=text
+                )
+            )
+        assert await branches.branch_of_conversation(conversation.id) == "central"

@@ -165,16 +165,15 @@ async def branch_of_conversation(conversation_id: int) -> str:
 
     The receipt pipeline reads it to attribute a receipt to a store.
     """
+    text = InboundMessage.text
+    # SQLite's LIKE already ignores ASCII case (and Piccolo warns on its ILIKE).
+    joins = text.like("join%") if text._meta.engine_type == "sqlite" else text.ilike("join%")
     rows = (
         await scoped_select(InboundMessage, InboundMessage.kind, InboundMessage.text)
         .where(
             (InboundMessage.conversation == conversation_id)
             & InboundMessage.kind.is_in([MessageKind.text.value, MessageKind.event.value])
-            & (
-                InboundMessage.text.ilike("join%")
-                | InboundMessage.text.like("加入%")
-                | InboundMessage.text.like("follow%")
-            )
+            & (joins | text.like("加入%") | text.like("follow%"))
         )
         .order_by(InboundMessage.id, ascending=False)
         .limit(_LOOK_BACK)
