@@ -50,7 +50,6 @@ NO_PHOTO = N_("Choose or take at least one photo of a receipt.")
 TOO_MANY = N_("At most %(limit)s photos at a time.")
 BAD_PHOTO = N_("Photo %(number)s: %(problem)s")
 SAVED = N_("Receipt profile saved. New receipts are checked against it.")
-READ_DONE = N_("Read %(count)s photos. Check the proposal below, then save it.")
 POS_LABELS = {
     "": N_("Other / generic"),
     receipt_samples.HANDWRITTEN: N_("Handwritten receipt book"),
@@ -216,7 +215,6 @@ class ReceiptProfileController(Controller):
                 proposal = pf.rules_form(ReceiptRules(profile=proposed))
                 keep = {k: shown[k] for k in shown if k not in pf.PROFILE_FIELDS}
                 shown = {**proposal, **keep, "pos_system": shown["pos_system"]}
-                ui.flash(request, READ_DONE, "info", count=len(samples))
         if problem:
             return await _page(
                 request,
