@@ -303,3 +303,23 @@ async def test_no_channel_on_no_files(app: Litestar, tenant_a: World) -> None:
         await client.__aexit__(None, None, None)
     assert page.status_code == 200 and "No QR codes to print" in page.text
     assert file.status_code == 404
+
+
+async def test_without_a_cjk_font_a_file_is_a_clear_503(
+    app: Litestar, tenant_a: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loyalchat.qrkit import fonts, kit
+
+    monkeypatch.delenv(fonts.ENV_FONT, raising=False)
+    monkeypatch.setattr(fonts, "CANDIDATES", ())
+    for cached in (fonts.cjk_font, kit._make, kit._preview):
+        cached.cache_clear()  # nothing made with the real font may answer
+    client = await _client(app, tenant_a.cashier.email)
+    try:
+        file = await client.get("/console/qr-kit/file?file=counter-a6&channel=webchat")
+        preview = await client.get("/console/qr-kit/preview?file=receipt-58&channel=webchat")
+    finally:
+        await client.__aexit__(None, None, None)
+        fonts.cjk_font.cache_clear()
+    assert file.status_code == 503 and "fonts-noto-cjk" in file.text
+    assert preview.status_code == 503
