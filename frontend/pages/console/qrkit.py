@@ -104,8 +104,8 @@ async def _page(
     branch = await _branch(branch_code)
     adapters = await connected_channels(request)
     links = await kit.channel_links(tenant, adapters, branch)
-    if channel and channel not in {item.kind for item in links}:
-        raise NotFoundException()
+    if channel not in {item.kind for item in links}:
+        channel = ""  # a channel that is off (a link from its page): the whole kit
     shown = [item for item in links if item.link and (not channel or item.kind == channel)]
     all_branches = await branches.list_branches()
     return Template(
