@@ -141,6 +141,26 @@ async def test_another_shops_receipt_and_photo_are_not_found(
         assert 'data-status="needs_review"' in still.text
 
 
+async def test_a_receipt_still_being_read_cannot_be_decided_yet(tenant_a: World) -> None:
+    member = await member_of(tenant_a.id)
+    receipt = await plant_receipt(tenant_a.id, member.id, status="reading", boxes=False)
+    async with open_client() as client:
+        await login(client, tenant_a.cashier.email)
+        assert _ids((await client.get("/console/receipts?status=all")).text) == []
+        page = await client.get(f"/console/receipts/{receipt}")
+        assert page.status_code == 200 and 'data-testid="in-flight"' in page.text
+        assert 'data-testid="approve-form"' not in page.text
+        token = form_tokens((await client.get(f"/console/receipts/{receipt}")).text)
+        sent = await post_form(
+            client,
+            f"/console/receipts/{receipt}/approve",
+            {"token": token[0] if token else "x" * 24, "amount": "10"},
+        )
+        assert sent.status_code == 303
+        shown = await client.get(sent.headers["location"])
+        assert "still being read" in shown.text
+
+
 async def test_signed_out_and_csrf(tenant_a: World) -> None:
     member = await member_of(tenant_a.id)
     receipt = await plant_receipt(tenant_a.id, member.id)

@@ -24,7 +24,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from loyalchat.domain import Page
-from loyalchat.receipts.tables import Receipt, ReceiptStatus
+from loyalchat.receipts.tables import IN_FLIGHT, Receipt, ReceiptStatus
 from loyalchat.scoping import scoped_count, scoped_select
 
 # The status tabs of the queue page, in order; "all" is every status.
@@ -38,6 +38,8 @@ STATUS_TABS = (
 DEFAULT_STATUS = ReceiptStatus.needs_review.value
 # Waiting for someone: served oldest first (see the module docstring).
 WAITING = (ReceiptStatus.needs_review.value, ReceiptStatus.awaiting_member.value)
+# Still with the pipeline: nothing for staff to decide yet.
+IN_PIPELINE = tuple(status.value for status in IN_FLIGHT)
 REASON_CODE = re.compile(r"[a-z0-9_.-]{1,40}", re.ASCII)
 CHANNEL_CODE = re.compile(r"[a-z0-9_-]{1,32}", re.ASCII)
 MEMBER_NO_MAX = 32

@@ -59,6 +59,7 @@ NOTE_TOO_LONG = N_("At most 500 characters.")
 NOTE_BAD = N_("Remove the control characters from the note.")
 REASON_REQUIRED = N_("Choose a reason.")
 QUEUE_EMPTY = N_("Nothing else to review. Well done!")
+STILL_READING = N_("This receipt is still being read and checked. Reload the page in a moment.")
 # The review service's refusals, in the console's words (field, message).
 REFUSALS = {
     "no_member": ("form", N_("This receipt has no member: there is nobody to credit.")),
@@ -201,7 +202,9 @@ async def _decided(request: Request, receipt_id: int, chosen: queue.QueueFilter)
     """Someone decided first: say who, and show the receipt as it now is."""
     item = await queue.queue_item(receipt_id)
     who = item.decided_by if item else ""
-    if who:
+    if item is not None and item.status in queue.IN_PIPELINE:
+        ui.flash(request, STILL_READING, "info")
+    elif who:
         ui.flash(request, ALREADY_DECIDED, "warning", who=who)
     else:
         ui.flash(request, ALREADY_DECIDED_PIPELINE, "warning")
