@@ -7,6 +7,7 @@ next receipt that waits opens."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -196,3 +197,42 @@ async def test_a_receipt_without_a_total_needs_the_amount(tenant_a: World) -> No
         assert done.status_code == 303
     entries = await _rows(tenant_a, LedgerEntry, LedgerEntry.points, member=member_id)
     assert [e["points"] for e in entries] == [35]
+
+
+async def test_two_people_approving_at_once_credit_once(tenant_a: World) -> None:
+    """The cashier and the owner press Approve on the same receipt at the same moment: one
+    approval credits, the other is told who decided; one ledger entry, one message."""
+    from litestar.testing import AsyncTestClient
+
+    from loyalchat.app import create_app
+
+    member_id, conversation_id = await _shop_with_member(tenant_a)
+    receipt = await plant_receipt(tenant_a.id, member_id, conversation_id=conversation_id)
+    app = create_app(run_workers=False)
+    async with AsyncTestClient(app=app) as cashier, AsyncTestClient(app=app) as owner:
+        await login(cashier, tenant_a.cashier.email)
+        await login(owner, tenant_a.owner.email)
+        tokens = [
+            form_tokens((await who.get(f"/console/receipts/{receipt}")).text)[0]
+            for who in (cashier, owner)
+        ]
+        sent = await asyncio.gather(
+            *(
+                post_form(who, f"/console/receipts/{receipt}/approve", {"token": token})
+                for who, token in zip((cashier, owner), tokens, strict=True)
+            )
+        )
+        assert [r.status_code for r in sent] == [303, 303]
+        pages = [
+            (await who.get(r.headers["location"])).text
+            for who, r in zip((cashier, owner), sent, strict=True)
+        ]
+    approved = [p for p in pages if "Approved: 123 points" in p]
+    refused = [p for p in pages if "This receipt was already decided by" in p]
+    assert len(approved) == 1 and len(refused) == 1
+    row = (await _rows(tenant_a, Receipt, Receipt.decided_by, id=receipt))[0]
+    assert f"already decided by {row['decided_by']}" in refused[0]
+    entries = await _rows(tenant_a, LedgerEntry, LedgerEntry.points, member=member_id)
+    assert [e["points"] for e in entries] == [123]
+    told = await _rows(tenant_a, OutboundMessage, OutboundMessage.id, conversation=conversation_id)
+    assert len(told) == 1
