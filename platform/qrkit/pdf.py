@@ -76,33 +76,42 @@ def _lines(pdf: FPDF, text: str, size: float, *, bold: bool = False, gap: float 
     pdf.set_y(pdf.get_y() + gap)
 
 
+def _counter_page(pdf: FPDF, content: KitContent, qr: KitQr, width: float, scale: float) -> None:
+    """One counter display page's content from the current y down."""
+    if content.logo:
+        pdf.image(io.BytesIO(content.logo), x=(width - 24 * scale) / 2, h=16 * scale)
+        pdf.set_y(pdf.get_y() + 2 * scale)
+    _lines(pdf, content.shop_name(), 20 * scale, bold=True, gap=1.5 * scale)
+    zh, en = content.say(TITLE)
+    _lines(pdf, zh, 14 * scale, bold=True, gap=0)
+    _lines(pdf, en, 11 * scale, gap=2 * scale)
+    side = width * 0.62
+    top = pdf.get_y()
+    _qr(pdf, qr.link, (width - side) / 2, top, side)
+    pdf.set_y(top + side + 1.5 * scale)
+    _lines(pdf, content.label(qr), 9 * scale, bold=True, gap=0.5 * scale)
+    if branch := content.branch_name():
+        _lines(pdf, branch, 9 * scale, gap=0.5 * scale)
+    for text in (*content.step(qr.kind), *content.say(AFTER)):
+        _lines(pdf, text, 7.5 * scale, gap=0.3 * scale)
+
+
 def counter_display(content: KitContent, size: str) -> bytes:
     """The counter display (``size`` "a5" or "a6"): the shop's name, how to join in two
-    languages, one channel's QR per page."""
+    languages, one channel's QR per page, centred on the page."""
     pdf = _document(content, size)
-    width = SIZES[size][0]
+    width, height = SIZES[size]
     scale = width / SIZES["a6"][0]
     margin = 8 * scale
     pdf.set_margins(margin, margin, margin)
     for qr in content.qrs:
         pdf.add_page()
-        pdf.set_y(margin)
-        if content.logo:
-            pdf.image(io.BytesIO(content.logo), x=(width - 24 * scale) / 2, h=16 * scale)
-            pdf.set_y(pdf.get_y() + 2 * scale)
-        _lines(pdf, content.shop_name(), 20 * scale, bold=True, gap=1.5 * scale)
-        zh, en = content.say(TITLE)
-        _lines(pdf, zh, 14 * scale, bold=True, gap=0)
-        _lines(pdf, en, 11 * scale, gap=2 * scale)
-        side = width * 0.6
-        top = pdf.get_y()
-        _qr(pdf, qr.link, (width - side) / 2, top, side)
-        pdf.set_y(top + side + 1.5 * scale)
-        _lines(pdf, content.label(qr), 9 * scale, bold=True, gap=0.5 * scale)
-        if branch := content.branch_name():
-            _lines(pdf, branch, 9 * scale, gap=0.5 * scale)
-        for text in (*content.step(qr.kind), *content.say(AFTER)):
-            _lines(pdf, text, 7.5 * scale, gap=0.3 * scale)
+        with pdf.offset_rendering() as dummy:  # measured first, to centre it
+            dummy.set_y(0)
+            _counter_page(dummy, content, qr, width, scale)
+            used = dummy.get_y()
+        pdf.set_y(max(margin, (height - used) / 2))
+        _counter_page(pdf, content, qr, width, scale)
     return bytes(pdf.output())
 
 
