@@ -55,7 +55,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "members": ("member.",),
     "staff": ("staff.role", "staff.role_revoked", "api_key."),
     "plugins": ("plugin.",),
-    "shop": ("tenant.",),
+    "shop": ("tenant.", "receipt_settings."),
 }
 
 

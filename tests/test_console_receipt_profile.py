@@ -192,7 +192,10 @@ async def test_bad_uploads_get_a_clear_error(tenant_a: World) -> None:
     assert text.status_code == 400 and "This file is not a picture" in text.text
     assert big.status_code == 400 and "The picture is too large: at most 10 MB." in big.text
     assert six.status_code == 400 and "At most 5 photos at a time." in six.text
-    assert mixed.status_code == 400 and "Photo 2: Pictures in this format are not accepted" in mixed.text
+    assert (
+        mixed.status_code == 400
+        and "Photo 2: Pictures in this format are not accepted" in mixed.text
+    )
     assert none.status_code == 400 and "Choose or take at least one photo" in none.text
     for response in (text, big, six, mixed):
         assert 'data-testid="samples-error"' in response.text
@@ -307,3 +310,16 @@ async def test_a_real_photo_proposes_the_printed_shop_name(tenant_a: World) -> N
     assert proposed.status_code == 200, proposed.text[-1500:]
     names = textarea(proposed.text, "names").splitlines()
     assert any(names_match(n, company) for n in names), (company, names)
+
+
+async def test_saving_is_in_the_audit_log_in_words(tenant_a: World) -> None:
+    async with open_client() as client:
+        await login(client, tenant_a.owner.email)
+        saved = await post_form(client, PAGE, settings_form(window_days="14"))
+        shop = await client.get("/console/audit", params={"kind": "shop"})
+    assert saved.status_code == 303
+    assert "Owner changed the receipt profile" in shop.text
+    with as_owner(tenant_a):
+        log = await AuditLog.select().where(AuditLog.action == "receipt_settings.set")
+    before, after = json.loads(log[0]["before"]), json.loads(log[0]["after"])
+    assert after["window_days"] == 14 and before["window_days"] == 7
