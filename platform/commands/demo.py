@@ -192,7 +192,7 @@ def demo_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @demo_command.command("receipt")
-@click.option("--total", required=True, help="The total printed, e.g. 123.40 (HK$).")
+@click.option("--total", default="123.40", show_default=True, help="The total printed (HK$).")
 @click.option(
     "--date",
     "on",
