@@ -1,7 +1,7 @@
 """The receipt review queue in Chromium: a cashier on a 375 px phone opens the queue, opens
 a receipt, sees the OCR boxes of total, date and shop on the photo, zooms in, and approves
 with a corrected amount from the bar at the bottom of the screen; on a desktop the queue is
-a table and the keyboard decides (? help, a approve). The member's conversation then shows
+a table and the keyboard decides (j/k next and previous, ? help, a approve). The member's conversation then shows
 the bot's message with the points. Screenshots of each step.
 
 The server is another one than the session's ``live_server`` because it must read the
@@ -187,6 +187,12 @@ async def test_a_cashier_reviews_receipts_on_a_phone_and_on_a_desktop(
         await expect(page).to_have_url(re.compile(rf"/console/receipts/{second}$"))
         await expect(page.get_by_test_id("decide-bar")).to_be_hidden()
         await _boxes_on_photo(page)
+        # j / k walk the list in its order (All: newest first, so j is the older one).
+        await page.goto(f"/console/receipts/{second}?status=all")
+        await page.keyboard.press("j")
+        await expect(page).to_have_url(re.compile(rf"/console/receipts/{first}\?status=all$"))
+        await page.keyboard.press("k")
+        await expect(page).to_have_url(re.compile(rf"/console/receipts/{second}\?status=all$"))
         await page.keyboard.press("?")
         await expect(page.get_by_test_id("shortcuts")).to_be_visible()
         await page.screenshot(path=screenshots / "desktop-receipt-shortcuts.png")
@@ -196,7 +202,7 @@ async def test_a_cashier_reviews_receipts_on_a_phone_and_on_a_desktop(
         await page.get_by_test_id("approve-amount").fill("50")
         await page.locator("body").click(position={"x": 5, "y": 300})  # out of the field
         await page.keyboard.press("a")
-        await expect(page).to_have_url(re.compile(r"/console/receipts$"))
+        await expect(page).to_have_url(re.compile(r"/console/receipts\?status=all$"))
         await expect(page.locator(".flash-info")).to_contain_text("Nothing else to review")
         await expect(page.get_by_test_id("count-credited")).to_have_text("2")
 
