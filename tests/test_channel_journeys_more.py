@@ -23,6 +23,7 @@ from loyalchat.conversations import service
 from loyalchat.conversations.tables import InboundMessage
 from loyalchat.inbox.tables import InboundEvent
 from loyalchat.media import store
+from loyalchat.receipts.replies import IN_REVIEW
 from loyalchat.rewards import codes
 from loyalchat.settings import get_settings
 from loyalchat.tasks.embedded import EmbeddedWorker
@@ -198,7 +199,8 @@ async def test_wechat_photo_is_fetched_stored_by_sha256_and_answered(wechat: WeC
     assert [row["media_key"] for row in stored] == [key]
     with tenant_context(wechat.world.id):
         assert await store.read(key) == photo
-    assert texts_of(wechat.api.messages[before:]) == texts.say(HANT, texts.RECEIPT_HOLD)
+    # A picture is a receipt: a blank one is unreadable and goes to the shop's review.
+    assert texts_of(wechat.api.messages[before:]) == texts.say(HANT, IN_REVIEW, hours=24)
 
 
 # -- WhatsApp: a photo, and failures a customer would notice ----------------------------
@@ -258,7 +260,7 @@ async def test_a_photo_is_fetched_stored_by_sha256_and_answered(whatsapp: WhatsA
     downloads = whatsapp.graph.requests_to(f"/media-download/{media_id}")
     assert len(downloads) == 1 and downloads[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
     [held] = whatsapp.graph.bodies[before:]
-    assert text_of(held) == texts.say(HANT, texts.RECEIPT_HOLD)
+    assert text_of(held) == texts.say(HANT, IN_REVIEW, hours=24)  # a blank receipt: review
 
 
 # -- WhatsApp: the platform's own Meta app -------------------------------------------

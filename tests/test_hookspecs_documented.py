@@ -59,7 +59,6 @@ def test_docs_describe_no_hook_that_does_not_exist() -> None:
 
 # The families docs/plugins.md ("Which hooks have a host yet") says nothing calls yet.
 NO_HOST_YET = {
-    "get_receipt_checks": "register_receipt_checks",
     "get_payment_providers": "register_payment_providers",
 }
 # Where a family is only collected, listed or looked up, not used.

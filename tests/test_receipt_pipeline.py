@@ -76,7 +76,7 @@ async def test_copies_other_shops_and_old_receipts_are_rejected(clean_db: None) 
         # The same file from another member.
         copy = await pipeline.process(await send(ben, first_photo))
         assert (copy.status, copy.reasons) == ("rejected", ["duplicate"])
-        # assert "已於" in (await replies_to(ben))[-1]  # zh-Hant: "already used on"
+        assert "已於" in (await replies_to(ben))[-1]  # zh-Hant: "already used on"
         # The same receipt photographed again (another angle and light): its number,
         # date and total give it away.
         again = await pipeline.process(await send(ben, photo(paper, seed=9, difficulty=0.35)))

@@ -158,7 +158,13 @@ async def process(
     """
     row = await _claim(receipt_id)
     if row is None:
-        return await get_receipt(receipt_id)
+        current = await get_receipt(receipt_id)
+        if current.status != S.received.value:
+            return current
+        # Stored by a transaction that committed between the claim and the read.
+        row = await _claim(receipt_id)
+        if row is None:
+            return await get_receipt(receipt_id)
     try:
         await _work(row, reading, now)
     except Exception:

@@ -5,6 +5,8 @@ registers this module).
 
 from __future__ import annotations
 
+import asyncio
+
 from loyalchat.context import NoTenantContext
 from loyalchat.domain import NotFound
 from loyalchat.receipts import pipeline, review, service
@@ -12,6 +14,8 @@ from loyalchat.receipts.tables import IN_FLIGHT, Receipt, ReceiptStatus
 from loyalchat.tasks import actor, register_periodic, register_sweepable
 
 EXPIRY_INTERVAL_SECONDS = 300
+VISIBLE_TRIES = 15
+VISIBLE_PAUSE_S = 0.2
 
 
 class NotVisibleYet(Exception):
@@ -31,14 +35,21 @@ class NotVisibleYet(Exception):
 async def process_receipt(receipt_id: int) -> None:
     """Take receipt ``receipt_id`` of the message's tenant through the pipeline.
 
-    Retry policy: an error puts the receipt back to ``received`` and the run is retried
+    A receipt not visible yet is looked for again for a few seconds (its row may still be
+    committing), then the run is retried. Retry policy: an error puts the receipt back to
+    ``received`` and the run is retried
     (backoff 0.5 s .. 60 s); after ``pipeline.MAX_ATTEMPTS`` failed runs it goes to staff
     review. Idempotent: a receipt another run holds, or already decided, is left alone.
     """
-    try:
-        await pipeline.process(receipt_id)
-    except NotFound as exc:
-        raise NotVisibleYet(f"receipt {receipt_id} not found") from exc
+    for _ in range(VISIBLE_TRIES):
+        try:
+            await pipeline.process(receipt_id)
+            return
+        except NotFound:
+            # Queued inside the chat message's transaction, the message may arrive before
+            # that transaction commits (a fraction of a second): look again shortly.
+            await asyncio.sleep(VISIBLE_PAUSE_S)
+    raise NotVisibleYet(f"receipt {receipt_id} not found")
 
 
 @actor(max_retries=0, time_limit=5 * 60_000)
