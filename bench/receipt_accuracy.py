@@ -46,11 +46,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
-
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "receipts"
-MIN_RECEIPTS = 5  # a real company with fewer is only ever "another shop"
+MIN_RECEIPTS = 8  # a real company with fewer is only ever "another shop" (9 shops)
 PROFILE_SAMPLES = 3
 OLD_DAYS = 40
 FINGERPRINT_SEED = 11  # bench/receipt_dupes.py's split of the SROIE companies
@@ -246,20 +244,19 @@ async def _child(job: dict) -> dict:
     tenant_ids: dict[str, int] = {}
     system = Actor("system", label="bench")
     with use_plugin_manager(pm):
-        with click.progressbar(shops.items(), label="shops' profiles", file=sys.stderr) as bar:
-            for n, (key, shop) in enumerate(bar):
-                made = await tenants.create_tenant(f"acc-shop-{n}", shop["name"][:120],
+        for n, (key, shop) in enumerate(progress(list(shops.items()), "shops' profiles")):
+            made = await tenants.create_tenant(f"acc-shop-{n}", shop["name"][:120],
                     status=TenantStatus.active, timezone=shop["timezone"],
                     currency=shop["currency"])  # fmt: skip
-                tenant_ids[key] = made.id
-                with tenant_context(made.id, system):
-                    base = ReceiptProfile(currency=shop["currency"], timezone=shop["timezone"])
-                    proposed, _ = await samples.propose_profile(shop["samples"], base=base, pm=pm)
-                    shop["names"] = list(proposed.merchant_names)
-                    await save_receipt_settings(
-                        ReceiptRules(profile=proposed, per_hour=100, per_day=500)
-                    )
-                    await rules.create_rule(RuleCreate(name="Base", kind=RuleKind.ratio,
+            tenant_ids[key] = made.id
+            with tenant_context(made.id, system):
+                base = ReceiptProfile(currency=shop["currency"], timezone=shop["timezone"])
+                proposed, _ = await samples.propose_profile(shop["samples"], base=base, pm=pm)
+                shop["names"] = list(proposed.merchant_names)
+                await save_receipt_settings(
+                    ReceiptRules(profile=proposed, per_hour=100, per_day=500)
+                )
+                await rules.create_rule(RuleCreate(name="Base", kind=RuleKind.ratio,
                                                        points_per_unit=Decimal(1)))  # fmt: skip
 
         async def send(case: Case) -> None:
@@ -281,13 +278,11 @@ async def _child(job: dict) -> dict:
                                     seconds=time.perf_counter() - t0)  # fmt: skip
 
         first = [c for c in cases]
-        with click.progressbar(first, label="receipts", file=sys.stderr, show_pos=True) as bar:
-            for case in bar:
-                await send(case)
+        for case in progress(first, "receipts"):
+            await send(case)
         dupes = duplicates(first, job["seed"], job["dupes"])
-        with click.progressbar(dupes, label="duplicates", file=sys.stderr, show_pos=True) as bar:
-            for case in bar:
-                await send(case)
+        for case in progress(dupes, "duplicates"):
+            await send(case)
     everything = first + dupes
     return {
         "cases": [
@@ -301,6 +296,16 @@ async def _child(job: dict) -> dict:
         "shops": {k: {"names": s.get("names", []), "group": s["group"]} for k, s in shops.items()},
         "seconds": time.perf_counter() - started,
     }
+
+
+def progress(items: list, label: str):
+    """``items``, with a line on stderr every 10 (and at the end): a log file shows it too."""
+    started = time.perf_counter()
+    for n, item in enumerate(items, 1):
+        yield item
+        if n % 10 == 0 or n == len(items):
+            print(f"  {label}: {n}/{len(items)} in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
 
 
 def spread(cases: list[Case], limit: int) -> list[Case]:
