@@ -2,7 +2,8 @@
 item) and one receipt (the photo with the OCR boxes, the fields read, the checks, the
 member and their recent receipts) with the three decisions.
 
-Thin: the lists are ``receipts.queue``, the decisions ``receipts.review`` (approve, reject,
+Thin: the lists are ``receipts.queue``, the forms are read by ``receipt_forms``, the page's
+shapes come from ``receipt_view``, the decisions are ``receipts.review`` (approve, reject,
 ask for a clearer photo), which tell the member in the chat and write the audit log with
 ``by`` = the signed-in staff member. A decision on a receipt someone already decided
 (a double click, two people at once) is refused by the service with ``already_decided``:
@@ -15,8 +16,6 @@ like adding a purchase by hand. A suspended shop reads the queue and decides not
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,17 +26,17 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from loyalchat import i18n
-from loyalchat.bounds import PageNumber, PathId, is_storable
+from loyalchat.bounds import PageNumber, PathId
 from loyalchat.context import current_actor
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import form_fields as ff
 from loyalchat.frontend.pages.common.display import base_context, display_for, error_message
+from loyalchat.frontend.pages.console import receipt_forms as forms
 from loyalchat.frontend.pages.console import receipt_view as view
 from loyalchat.i18n import N_
 from loyalchat.members import service as members
-from loyalchat.receipts import queue
-from loyalchat.receipts.checks.amount import ABSURD
+from loyalchat.receipts import queue, review
 from loyalchat.tenants.auth import role_required
 from loyalchat.tenants.tables import Role
 
@@ -45,29 +44,11 @@ RECEIPT = {"tenant_object": "receipt"}
 CASHIER = (role_required(Role.cashier),)
 PER_PAGE = 30
 RECENT = 8
-MAX_NOTE = 500
-# What the amount check calls absurd (and review refuses): no receipt is for that much.
-MAX_AMOUNT = ABSURD - Decimal("0.01")
-FILTER_PARAMS = ("status", "reason", "channel", "member_no", "since", "until")
 
 ALREADY_DECIDED = N_("This receipt was already decided by %(who)s.")
 ALREADY_DECIDED_PIPELINE = N_("This receipt was already decided automatically.")
-AMOUNT_REQUIRED = N_("No total was read: enter the amount on the receipt.")
-AMOUNT_ZERO = N_("Enter an amount above zero.")
-AMOUNT_TOO_LARGE = N_("That amount is too large for a receipt.")
-NOTE_TOO_LONG = N_("At most 500 characters.")
-NOTE_BAD = N_("Remove the control characters from the note.")
-REASON_REQUIRED = N_("Choose a reason.")
 QUEUE_EMPTY = N_("Nothing else to review. Well done!")
 STILL_READING = N_("This receipt is still being read and checked. Reload the page in a moment.")
-# The review service's refusals, in the console's words (field, message).
-REFUSALS = {
-    "no_member": ("form", N_("This receipt has no member: there is nobody to credit.")),
-    "amount_required": ("amount", AMOUNT_REQUIRED),
-    "invalid_amount": ("amount", AMOUNT_TOO_LARGE),
-    "duplicate": ("form", N_("This receipt was already credited (receipt %(other)s).")),
-    "invalid_reason": ("reason", REASON_REQUIRED),
-}
 
 
 def _filter(request: Request) -> queue.QueueFilter:
@@ -124,19 +105,8 @@ def _by() -> str:
     return actor.label or actor.ref
 
 
-def _review() -> Any:
-    # The decisions' module (the pipeline's side of issue 11): imported when first used.
-    from loyalchat.receipts import review
-
-    return review
-
-
 def _reject_reasons(request: Request) -> list[tuple[str, str]]:
-    try:
-        reasons = _review().REJECT_REASONS
-    except ImportError:
-        return []
-    return [(code, i18n.gettext(request, text)) for code, text in reasons.items()]
+    return [(code, i18n.gettext(request, text)) for code, text in review.REJECT_REASONS.items()]
 
 
 async def _detail_page(
@@ -221,38 +191,6 @@ async def _onwards(request: Request, receipt_id: int, chosen: queue.QueueFilter)
     return Redirect(_receipt_url(following, chosen), status_code=303)
 
 
-def _note(form: dict[str, str], check: ff.Collect) -> str:
-    note = form.get("note", "").strip()
-    if len(note) > MAX_NOTE:
-        check.add("note", NOTE_TOO_LONG)
-    elif not is_storable(note, multiline=True):
-        check.add("note", NOTE_BAD)
-    return note
-
-
-def _amount(form: dict[str, str], item: queue.QueueItem, check: ff.Collect) -> Decimal | None:
-    """The amount in the form, which is what gets credited (it starts as the total read);
-    None when left empty and a total was read (the service then takes the member's
-    amount, else the total)."""
-    amount = check(ff.amount, form, "amount", required=item.total is None)
-    if "amount" in check.errors:
-        if item.total is None and not form.get("amount", "").strip():
-            check.errors["amount"] = AMOUNT_REQUIRED
-        return None
-    if amount is None:
-        return None
-    if amount <= 0:
-        check.add("amount", AMOUNT_ZERO)
-    elif amount > MAX_AMOUNT:
-        check.add("amount", AMOUNT_TOO_LARGE)
-    return amount
-
-
-def _day(form: dict[str, str], check: ff.Collect) -> date | None:
-    """The receipt's date as typed (None: the date read)."""
-    return check(lambda: ff.in_window("receipt_date", ff.day(form, "receipt_date")))
-
-
 class ReceiptsController(Controller):
     path = "/console/receipts"
     include_in_schema = False
@@ -323,9 +261,9 @@ class ReceiptsController(Controller):
         form = await ui.form_data(request)
         check = ff.Collect()
         check(ff.token, form)
-        amount = _amount(form, item, check)
-        day = _day(form, check)
-        note = _note(form, check)
+        amount = forms.amount(form, item, check)
+        day = forms.day(form, check)
+        note = forms.note(form, check)
         try:
             check.done()
         except ff.FieldError as exc:
@@ -338,7 +276,7 @@ class ReceiptsController(Controller):
                 status_code=HTTP_400_BAD_REQUEST,
             )
         try:
-            out = await _review().approve(item.id, by=_by(), amount=amount, on=day, note=note)
+            out = await review.approve(item.id, by=_by(), amount=amount, on=day, note=note)
         except DomainError as exc:
             return await self._refused(request, item, chosen, form, "approve", exc)
         ui.flash(
@@ -360,8 +298,8 @@ class ReceiptsController(Controller):
         check(ff.token, form)
         reason = form.get("reason", "")
         if reason not in dict(_reject_reasons(request)):
-            check.add("reason", REASON_REQUIRED)
-        note = _note(form, check)
+            check.add("reason", forms.REASON_REQUIRED)
+        note = forms.note(form, check)
         try:
             check.done()
         except ff.FieldError as exc:
@@ -374,7 +312,7 @@ class ReceiptsController(Controller):
                 status_code=HTTP_400_BAD_REQUEST,
             )
         try:
-            await _review().reject(item.id, by=_by(), reason=reason, note=note)
+            await review.reject(item.id, by=_by(), reason=reason, note=note)
         except DomainError as exc:
             return await self._refused(request, item, chosen, form, "reject", exc)
         ui.flash(request, N_("Rejected. The member has been told why."), "success")
@@ -398,7 +336,7 @@ class ReceiptsController(Controller):
                 status_code=HTTP_400_BAD_REQUEST,
             )
         try:
-            await _review().ask_clearer_photo(item.id, by=_by())
+            await review.ask_clearer_photo(item.id, by=_by())
         except DomainError as exc:
             return await self._refused(request, item, chosen, form, "ask", exc)
         ui.flash(request, N_("The member has been asked for a clearer photo."), "success")
@@ -418,8 +356,8 @@ class ReceiptsController(Controller):
         if isinstance(exc, NotFound):
             raise NotFoundException() from None
         fresh = await queue.queue_item(item.id) or item
-        if exc.code in REFUSALS:
-            field, text = REFUSALS[exc.code]
+        if exc.code in forms.REFUSALS:
+            field, text = forms.REFUSALS[exc.code]
             other = (exc.extra or {}).get("receipt_id", "")
             message = i18n.gettext(request, text, other=other)
         else:
