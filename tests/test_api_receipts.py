@@ -168,3 +168,29 @@ async def test_who_may_read_receipts(app: Litestar, tenant_a: World) -> None:
         denied = await client.get(path, headers=bearer(waiting.api_key))
         assert denied.status_code == 403
         assert denied.json()["error"]["code"] == "tenant_not_active"
+
+
+async def test_a_receipt_through_the_pipeline_is_listed_as_read(
+    client: AsyncTestClient, tenant_a: World
+) -> None:
+    """A photo taken by receipts.service.receive and read by the real pipeline (tenant A
+    has no receipt profile naming Demo Café: its merchant check refuses the receipt)."""
+    from loyalchat.media import store
+    from loyalchat.receipts import pipeline, service
+    from loyalchat.tools.demo_receipt import draw_demo_receipt
+
+    member_no = await add_member(tenant_a, name="Chan")
+    with tenant_context(tenant_a.id, SYSTEM):
+        member = await members.get_member(member_no)
+        key = await store.save(draw_demo_receipt("123.40", date.today()), kind="chat_image")
+        receipt_id = await service.receive(media_key=key, member_id=member.id, channel="webchat")
+        done = await pipeline.process(receipt_id)
+
+    listed = (await client.get(f"/api/v1/members/{member_no}/receipts")).json()
+    (shown,) = listed["items"]
+    assert (shown["id"], shown["status"], shown["channel"]) == (receipt_id, done.status, "webchat")
+    assert shown["total"] == "123.40" and shown["merchant"] in ("DEMO CAFE", "示範咖啡")
+    assert shown["fields"]["total"]["value"] == "123.40"
+    assert 0 < shown["fields"]["total"]["confidence"] <= 1
+    assert shown["fields"]["merchant"]["value"] == shown["merchant"]
+    assert shown["checks"] and shown["reasons"] == done.reasons

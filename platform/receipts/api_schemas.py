@@ -7,13 +7,14 @@ boxes, lines and the prepared image are the review page's business.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
 
 from loyalchat.members.api_schemas import MEMBER_NO
+from loyalchat.receipts.service import ReceiptOut
 from loyalchat.receipts.tables import ReceiptStatus
 
 # The fields of Receipt.fields that hold {"value", "confidence", ...} (receipts.pipeline).
@@ -90,22 +91,14 @@ class Receipt(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
-def _money(value: Any) -> str | None:
-    return None if value is None else f"{Decimal(value):.2f}"
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
-def _loaded(value: Any, empty: Any) -> Any:
-    """A JSON column as Python data (SQLite and PostgreSQL give it back differently)."""
-    if isinstance(value, str | bytes):
-        value = msgspec.json.decode(value or b"null")
-    return empty if value is None else value
-
-
-def _fields(raw: Any) -> dict[str, FieldRead]:
-    fields = _loaded(raw, {})
+def _fields(fields: dict[str, Any]) -> dict[str, FieldRead]:
     out: dict[str, FieldRead] = {}
     for name in READ_FIELDS:
-        item = fields.get(name) if isinstance(fields, dict) else None
+        item = fields.get(name)
         if isinstance(item, dict) and item.get("value") not in (None, ""):
             confidence = float(item.get("confidence") or 0.0)
             out[name] = FieldRead(
@@ -114,7 +107,7 @@ def _fields(raw: Any) -> dict[str, FieldRead]:
     return out
 
 
-def _checks(raw: Any) -> list[CheckResult]:
+def _checks(checks: list[Any]) -> list[CheckResult]:
     return [
         CheckResult(
             check=str(c.get("check", "")),
@@ -122,35 +115,34 @@ def _checks(raw: Any) -> list[CheckResult]:
             reason=str(c.get("reason") or ""),
             detail=str(c.get("detail") or ""),
         )
-        for c in _loaded(raw, [])
+        for c in checks
         if isinstance(c, dict)
     ]
 
 
-def receipt_json(row: dict[str, Any], member_no: str) -> Receipt:
-    """A ``receipt`` row (``receipts.listing``) as the API shows it."""
-    fields = _loaded(row["fields"], {})
-    warnings = fields.get("warnings") if isinstance(fields, dict) else None
+def receipt_json(receipt: ReceiptOut) -> Receipt:
+    """A receipt as the API shows it."""
+    warnings = receipt.fields.get("warnings")
     return Receipt(
-        id=row["id"],
-        member_no=member_no,
-        status=row["status"],
-        channel=row["channel"],
-        branch=row["branch"],
-        merchant=row["merchant"],
-        receipt_no=row["receipt_no"],
-        date=row["receipt_date"],
-        total=_money(row["total"]),
-        member_amount=_money(row["member_amount"]),
-        amount=_money(row["amount"]),
-        points=row["points"],
-        reasons=[str(r) for r in _loaded(row["reasons"], [])],
-        checks=_checks(row["checks"]),
-        fields=_fields(fields),
-        warnings=[str(w) for w in warnings or ()],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        note=row["note"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        id=receipt.id,
+        member_no=receipt.member_no,
+        status=receipt.status,
+        channel=receipt.channel,
+        branch=receipt.branch,
+        merchant=receipt.merchant,
+        receipt_no=receipt.receipt_no,
+        date=receipt.receipt_date,
+        total=_money(receipt.total),
+        member_amount=_money(receipt.member_amount),
+        amount=_money(receipt.amount),
+        points=receipt.points,
+        reasons=[str(r) for r in receipt.reasons],
+        checks=_checks(receipt.checks),
+        fields=_fields(receipt.fields),
+        warnings=[str(w) for w in warnings] if isinstance(warnings, list) else [],
+        decided_by=receipt.decided_by,
+        decided_at=receipt.decided_at,
+        note=receipt.note,
+        created_at=receipt.created_at or receipt.updated_at or datetime.now(UTC),
+        updated_at=receipt.updated_at or receipt.created_at or datetime.now(UTC),
     )

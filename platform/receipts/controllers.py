@@ -51,4 +51,4 @@ class MemberReceiptsApiController(Controller):
     ) -> OffsetPagination[Receipt]:
         """The member's receipt photos, newest first: status, what was read and why."""
         page = await member_receipts_page(member.id, status=status, limit=limit, offset=offset)
-        return offset_page(page, lambda row: receipt_json(row, member.member_no))
+        return offset_page(page, receipt_json)
