@@ -24,8 +24,11 @@
   var cursor = "";
   var seen = {}; // thread item id -> true
   var pending = {}; // the page's message id -> its bubble, until the thread has it
-  var FAST = 1500, SLOW = 15000;
+  var FAST = 1500, SLOW = 15000, ANSWER_WAIT = 60000;
   var delay = FAST, timer = null, polling = false;
+  // Until then the visitor waits for the shop's answer (a receipt is read for seconds
+  // after the photo itself is back): poll fast.
+  var answerBy = 0;
 
   function uuid() {
     // crypto.randomUUID needs a secure context; a phone on the shop's LAN may not be one.
@@ -125,6 +128,7 @@
       } else {
         list.appendChild(li);
       }
+      if (item.direction !== "in") answerBy = 0;
     });
     settleChoices();
     if (stick || items.length) toBottom();
@@ -194,6 +198,7 @@
     }
     pending[body.id] = li;
     li.sentAt = Date.now();
+    answerBy = li.sentAt + ANSWER_WAIT;
     toBottom();
     return post(body, li);
   }
@@ -260,10 +265,13 @@
     delay = FAST;
     schedule(400);
   }
-  // An answer is expected for a minute after sending; after that, poll as when idle.
+  // An answer is expected for a minute after sending (the message itself back, then the
+  // shop's reply); after that, poll as when idle.
   function waiting() {
     var now = Date.now();
-    return Object.keys(pending).some(function (id) { return now - pending[id].sentAt < 60000; });
+    return now < answerBy || Object.keys(pending).some(function (id) {
+      return now - pending[id].sentAt < ANSWER_WAIT;
+    });
   }
   function poll() {
     if (polling) return;
