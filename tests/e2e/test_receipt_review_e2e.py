@@ -168,6 +168,14 @@ async def test_a_cashier_reviews_receipts_on_a_phone_and_on_a_desktop(
             f"Approved: 120 points for member {member_no}."
         )
         await page.screenshot(path=screenshots / "phone-receipt-approved.png", full_page=True)
+        # The same page in Chinese: nothing wider than the phone, the decisions in reach.
+        for locale, approve in (("zh-Hant", "批准"), ("zh-Hans", "批准")):
+            await page.goto(f"/lang/{locale}?next=/console/receipts/{second}")
+            await expect(page.get_by_test_id("approve-bar")).to_have_text(approve)
+            wide = await page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= PHONE["width"], f"{locale}: {wide} px wide on a 375 px phone"
+            await page.screenshot(path=screenshots / f"phone-receipt-review-{locale}.png")
+        await page.goto("/lang/en?next=/console")
         assert problems == [], problems
     finally:
         await context.close()
