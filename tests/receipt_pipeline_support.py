@@ -43,19 +43,21 @@ def draw_shop_receipt(
     total: Decimal = Decimal("123.40"),
     on: date | None = None,
     number: str = "A10023",
+    items: int = 2,
 ) -> Image.Image:
     """A paper receipt printing ``shop``, ``number``, ``on`` (default today in Hong Kong)
-    and ``total`` (two items that add up to it)."""
+    and ``total`` (``items`` lines that add up to it: more lines, a longer receipt)."""
     on = on or hk_today()
-    first = (total * Decimal("0.6")).quantize(Decimal("0.01"))
+    names = ["Latte x2", "Cheesecake", "Americano", "Croissant", "Iced tea", "Muffin"]
+    each = (total / items).quantize(Decimal("0.01"))
+    prices = [each] * (items - 1) + [total - each * (items - 1)]
     lines = [
         (shop, 40),
         ("Shop 3, 8 Queen's Road Central", 26),
         ("Tel 2345 6789", 26),
         (f"Receipt No: {number}", 28),
         (f"Date: {on.isoformat()}  12:30", 28),
-        (f"Latte x2          {first:.2f}", 28),
-        (f"Cheesecake        {total - first:.2f}", 28),
+        *((f"{names[i % len(names)]:<18}{price:.2f}", 28) for i, price in enumerate(prices)),
         (f"TOTAL      HK$ {total:.2f}", 34),
         ("CASH", 28),
         ("Thank you!", 28),
