@@ -178,11 +178,12 @@ class _Month:
         elif what == "text":
             await self._event(customer, EventKind.text, text=detail)
         elif what == "photo":
-            today = datetime.now(self.tz).date()
+            now = datetime.now(self.tz)
+            paid_at = max(now - timedelta(minutes=7), now.replace(hour=0, minute=0))
             data = draw_demo_receipt(
                 detail.total,
-                today - timedelta(days=detail.printed_before),
-                at=(datetime.now(self.tz) - timedelta(minutes=7)).time().replace(second=0),
+                now.date() - timedelta(days=detail.printed_before),
+                at=paid_at.time().replace(second=0, microsecond=0),
                 shop=detail.shop,
                 paid=detail.paid,
                 look=HISTORY_LOOKS[detail.seed % len(HISTORY_LOOKS)],
