@@ -41,8 +41,13 @@ def _credentials_file() -> Path:
     return get_settings().var_dir / "demo.json"
 
 
-async def ensure_demo() -> dict[str, Any]:
-    """Create or repair the demo data; return the credentials."""
+async def ensure_demo(*, with_history: bool = False) -> dict[str, Any]:
+    """Create or repair the demo data; return the credentials.
+
+    ``with_history``: also the month of chats and receipts (:mod:`.demo_history`, seeded
+    once; it reads 16 photos with the OCR engine). ``loyalchat demo`` asks for it; the
+    tests that only need the programme and the channels leave it out.
+    """
     path = _credentials_file()
     saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     owner_password = saved.get("owner_password") or secrets.token_urlsafe(12)
@@ -75,7 +80,8 @@ async def ensure_demo() -> dict[str, Any]:
         await ensure_demo_programme()
         channels = await ensure_demo_channels(DEMO_SLUG)
         await ensure_demo_receipts()
-        await ensure_demo_history()  # chats and receipts of the last month, once
+        if with_history:
+            await ensure_demo_history()  # chats and receipts of the last month, once
 
     credentials: dict[str, Any] = {
         "tenant": DEMO_SLUG,
@@ -112,7 +118,7 @@ DEMO_MEMBER = "M000001"  # has purchases and a redemption (demo_loyalty)
 
 async def _run(*, with_wallet: bool = False) -> tuple[dict[str, Any], str | None]:
     async with db.connected():
-        credentials = await ensure_demo()
+        credentials = await ensure_demo(with_history=True)
         if not with_wallet:
             return credentials, None
         from loyalchat.members import links
