@@ -303,6 +303,19 @@ async def _confirmed(receipt: ReceiptOut, who: replies.Audience) -> list[str] | 
         )
     except Moved:
         return None
+    except DomainError as exc:  # the earning rules refused (a merged member): staff decide
+        log.warning("receipt %s not credited on the member's answer: %s", receipt.id, exc)
+        await scoped_update(
+            Receipt,
+            {
+                Receipt.status: S.needs_review.value,
+                Receipt.reasons: [exc.code],
+                Receipt.updated_at: datetime.now(UTC),
+            },
+            use_auto_update=False,
+        ).where((Receipt.id == receipt.id) & (Receipt.status == S.awaiting_member.value))
+        rules = await get_receipt_settings()
+        return [who.say(replies.IN_REVIEW, hours=rules.review_hours)]
     if isinstance(result, Duplicate):
         used = result.used_on
         await scoped_update(
