@@ -6,14 +6,15 @@ goes to review. The ledger's balance is the sum of its entries after each."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from loyalchat.context import tenant_context
 from loyalchat.receipts import pipeline
 from loyalchat.receipts.service import get_receipt, member_receipts
-from loyalchat.receipts.tables import ReceiptClaim
-from loyalchat.scoping import scoped_select
+from loyalchat.receipts.tables import Receipt, ReceiptClaim
+from loyalchat.scoping import scoped_select, scoped_update
 from tests.bot_helpers import CHAT
 from tests.receipt_pipeline_support import (
     balance_matches_entries,
@@ -107,3 +108,23 @@ async def test_a_photo_of_nothing_goes_to_review(clean_db: None) -> None:
         assert "within 24 hours" in (await replies_to(amy))[-1]
         assert (await get_receipt(done.id)).points == 0
         assert await balance_matches_entries(amy.member_id) == 0
+
+
+async def test_already_used_names_the_day_in_the_shops_time_zone(clean_db: None) -> None:
+    """A receipt credited at 01:00 in Hong Kong (17:00 UTC the day before): its copy is
+    "already used on" the Hong Kong day, the day its member saw."""
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender("85291230001")
+        ben = await make_sender("85291230002")
+        first_photo = photo(draw_shop_receipt(number="T1"), seed=5)
+        first = await pipeline.process(await send(amy, first_photo))
+        assert first.status == "credited", first.checks
+        early = datetime.combine(hk_today(), time(1, 0), tzinfo=ZoneInfo("Asia/Hong_Kong"))
+        await scoped_update(
+            Receipt, {Receipt.decided_at: early, Receipt.created_at: early}, use_auto_update=False
+        ).where(Receipt.id == first.id)
+        copy = await pipeline.process(await send(ben, first_photo))
+        assert (copy.status, copy.reasons) == ("rejected", ["duplicate"])
+        [failed] = [c for c in copy.checks if c["outcome"] == "fail"]
+        assert failed["params"]["date"] == hk_today().isoformat(), failed

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalchat import db
 from loyalchat.domain import DomainError
 from loyalchat.purchases.service import record_purchase
+from loyalchat.receipts.settings import get_receipt_settings
 from loyalchat.receipts.tables import Receipt, ReceiptClaim, ReceiptStatus
 from loyalchat.scoping import new_row, scoped_delete, scoped_insert, scoped_select, scoped_update
 
@@ -71,8 +73,17 @@ async def _claim_keys(receipt_id: int, keys: Sequence[str]) -> Duplicate | None:
             continue
         await _release(receipt_id)
         used = holder["created_at"]
-        return Duplicate(holder["receipt"], used.date() if used else None, key)
+        return Duplicate(holder["receipt"], await _shop_day(used) if used else None, key)
     return None
+
+
+async def _shop_day(moment: datetime) -> date:
+    """The day of ``moment`` in the shop's time zone: "already used on" is the member's day."""
+    zone_name = (await get_receipt_settings()).profile.timezone
+    try:
+        return moment.astimezone(ZoneInfo(zone_name)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment.date()
 
 
 async def _release(receipt_id: int) -> None:

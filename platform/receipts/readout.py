@@ -28,7 +28,7 @@ from loyalchat.extensions.receipts import Found, ReceiptProfile, get_receipt_par
 from loyalchat.media import store
 from loyalchat.receipts.checks.merchant import names_match
 from loyalchat.receipts.profile import profile_to_dict
-from loyalchat.receipts.reading.image import encode_png, prepare
+from loyalchat.receipts.reading.image import encode_jpeg, prepare
 from loyalchat.receipts.reading.parse.amounts import find_amounts
 from loyalchat.receipts.reading.parse.dates import default_order, find_dates
 from loyalchat.receipts.reading.reader import (
@@ -152,7 +152,7 @@ def _shown(value: Any) -> Any:
 async def fields_json(reading: ReceiptReading, profile: ReceiptProfile) -> dict[str, Any]:
     """``Receipt.fields`` (see the module docstring); saves the upright image it refers to."""
     ocr = reading.ocr
-    upright = await asyncio.to_thread(lambda: encode_png(ocr.image.rotated(ocr.rotation)))
+    upright = await asyncio.to_thread(lambda: encode_jpeg(ocr.image.rotated(ocr.rotation)))
     ocr_key = await store.save(upright, kind="receipt_ocr")
     lines = list(ocr.lines)
     f = reading.fields

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalchat.receipts.checks.base import CheckResult, ReceiptFacts, ShopProfile
+from loyalchat.receipts.checks.dates import shop_zone
 from loyalchat.receipts.checks.merchant import merchant_key, names_match
 from loyalchat.receipts.fingerprint import REVIEW_DISTANCE, distance
 from loyalchat.receipts.tables import Receipt, ReceiptClaim, ReceiptStatus
@@ -70,9 +71,12 @@ def sha_key(sha256: str) -> str:
     return f"sha:{sha256}"
 
 
-def _used_on(row: dict[str, Any]) -> str:
+def _used_on(row: dict[str, Any], shop: ShopProfile) -> str:
+    """The day the other receipt was used, in the shop's time zone (as its member saw it)."""
     when = row.get("decided_at") or row.get("created_at")
-    return when.date().isoformat() if isinstance(when, dt.datetime) else ""
+    if not isinstance(when, dt.datetime):
+        return ""
+    return when.astimezone(shop_zone(shop)).date().isoformat()
 
 
 def _earlier_or_held(receipt_id: int | None):
@@ -92,7 +96,7 @@ class DuplicateCheck:
     order = 25
 
     async def check(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult:
-        if found := await self._same_file(receipt):
+        if found := await self._same_file(receipt, shop):
             return found
         if found := await self._same_key(receipt, shop):
             return found
@@ -100,7 +104,7 @@ class DuplicateCheck:
             return found
         return CheckResult.ok()
 
-    async def _same_file(self, receipt: ReceiptFacts) -> CheckResult | None:
+    async def _same_file(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult | None:
         sha = receipt.image.sha256
         if not sha:
             return None
@@ -113,7 +117,7 @@ class DuplicateCheck:
         if other is None:
             return None
         return CheckResult.failure(
-            "duplicate", f"same file as receipt {other['id']}", date=_used_on(other)
+            "duplicate", f"same file as receipt {other['id']}", date=_used_on(other, shop)
         )
 
     async def _same_key(self, receipt: ReceiptFacts, shop: ShopProfile) -> CheckResult | None:
@@ -152,7 +156,7 @@ class DuplicateCheck:
         return CheckResult.failure(
             "duplicate",
             f"same number, date and total as receipt {other['id']}",
-            date=_used_on(other),
+            date=_used_on(other, shop),
         )
 
     async def _looks_alike(self, receipt: ReceiptFacts) -> CheckResult | None:

@@ -193,6 +193,14 @@ def encode_png(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+def encode_jpeg(array: np.ndarray, quality: int = 85) -> bytes:
+    """A JPEG of an RGB array, for keeping (the image staff see with the OCR boxes):
+    a tenth of the size of :func:`encode_png`'s output, and text stays legible."""
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Read the header only and check format and pixel count before any decoding."""
     try:
