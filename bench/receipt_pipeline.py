@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy-db", choices=["sqlite", "pg"], default="sqlite")
     parser.add_argument("--seed", type=int, default=20261205, help="accuracy: generated receipts")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # figures reach a log file as they come
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     header(args)
     if not args.skip_latency:
