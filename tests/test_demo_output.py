@@ -22,10 +22,12 @@ from zoneinfo import ZoneInfo
 from loyalchat import db
 from loyalchat.commands.demo import DEMO_MEMBER, DEMO_SLUG
 from loyalchat.context import Actor, tenant_context
+from loyalchat.conversations.tables import Conversation, InboundMessage, OutboundMessage
 from loyalchat.ledger import figures
 from loyalchat.ledger.tables import LedgerEntry
 from loyalchat.members import service as members
 from loyalchat.members import stats
+from loyalchat.receipts.tables import Receipt
 from loyalchat.tenants.service import get_tenant_by_slug
 
 async def main():
@@ -39,11 +41,16 @@ async def main():
             kinds = [row["kind"] for row in await LedgerEntry.select(LedgerEntry.kind).where(
                 LedgerEntry.member == member.id)]
             entries = await LedgerEntry.count().where(LedgerEntry.tenant == tenant.id)
+            receipts = sorted(r["status"] for r in await Receipt.select(Receipt.status).where(
+                Receipt.tenant == tenant.id))
+            chats = [await table.count().where(table.tenant == tenant.id)
+                     for table in (Conversation, InboundMessage, OutboundMessage)]
         print(json.dumps({
             "earned_days": [str(t.day) for t in totals if t.earned],
             "redeemed_days": [str(t.day) for t in totals if t.redeemed],
             "joined_days": [str(j.day) for j in joined if j.count],
             "kinds": kinds, "entries": entries, "points": member.points,
+            "receipts": receipts, "chats": chats,
         }))
 
 asyncio.run(main())
@@ -82,6 +89,9 @@ def test_demo_prints_the_credentials_first_and_seeds_a_month(tmp_path: Path) -> 
     # M000001 keeps purchases and a redemption (its history, the wallet link's member).
     assert seeded["kinds"].count("earn") == 3 and seeded["kinds"].count("redeem") == 1
     assert seeded["points"] > 0
+    # The month in the chats (demo_history): receipts in each outcome, conversations.
+    assert {"credited", "rejected", "needs_review"} <= set(seeded["receipts"]), seeded
+    assert all(count > 0 for count in seeded["chats"]), seeded
 
     again = cli(tmp_path, "demo")
     assert again.returncode == 0 and again.stderr == "", again.stderr

@@ -45,7 +45,7 @@ async def ensure_demo(*, with_history: bool = False) -> dict[str, Any]:
     """Create or repair the demo data; return the credentials.
 
     ``with_history``: also the month of chats and receipts (:mod:`.demo_history`, seeded
-    once; it reads 16 photos with the OCR engine). ``loyalchat demo`` asks for it; the
+    once; it reads 15 photos with the OCR engine). ``loyalchat demo`` asks for it; the
     tests that only need the programme and the channels leave it out.
     """
     path = _credentials_file()
