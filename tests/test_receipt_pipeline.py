@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from loyalchat.context import tenant_context
 from loyalchat.receipts import pipeline
+from loyalchat.receipts.fingerprint import REVIEW_DISTANCE, distance
 from loyalchat.receipts.service import get_receipt, member_receipts
 from loyalchat.receipts.tables import Receipt, ReceiptClaim
 from loyalchat.scoping import scoped_select, scoped_update
@@ -128,3 +129,21 @@ async def test_already_used_names_the_day_in_the_shops_time_zone(clean_db: None)
         assert (copy.status, copy.reasons) == ("rejected", ["duplicate"])
         [failed] = [c for c in copy.checks if c["outcome"] == "fail"]
         assert failed["params"]["date"] == hk_today().isoformat(), failed
+
+
+async def test_another_receipt_of_the_same_shop_and_layout_is_credited(clean_db: None) -> None:
+    """One shop's receipts share a layout, so their photos' perceptual hashes are close;
+    a second, different receipt (another number and total) is credited, not held as a
+    look-alike."""
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender("85291230001")
+        first = await pipeline.process(
+            await send(amy, photo(draw_shop_receipt(number="L1", total=Decimal("88.00")), 6))
+        )
+        second = await pipeline.process(
+            await send(amy, photo(draw_shop_receipt(number="L2", total=Decimal("64.50")), 7))
+        )
+        assert (first.status, second.status) == ("credited", "credited"), second.checks
+        assert distance(first.phash, second.phash) <= REVIEW_DISTANCE  # the layout's closeness
+        assert await balance_matches_entries(amy.member_id) == 88 + 64

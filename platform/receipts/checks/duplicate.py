@@ -6,8 +6,9 @@ Three looks, strongest first:
   still waiting (review, the member's answer, or sent earlier and in flight): fail;
 - the same merchant, receipt number, date and total (when a number was read) as a
   credited receipt (its ``key:`` claim) or a waiting one: fail, "already used on <date>";
-- a perceptual hash close to another receipt's (:func:`loyalchat.receipts.fingerprint.looks_alike`):
-  a hint only (re-captures and other receipts of one shop overlap), so staff look.
+- a perceptual hash close to another receipt's with the same total
+  (:func:`loyalchat.receipts.fingerprint.looks_alike`): a hint only (re-captures and
+  other receipts of one shop overlap), so staff look.
 
 Reads the database, writes nothing: the credit's own claims (``receipt_claim``, unique per
 tenant) are what make a receipt count once when two arrive at the same moment.
@@ -160,14 +161,22 @@ class DuplicateCheck:
         )
 
     async def _looks_alike(self, receipt: ReceiptFacts) -> CheckResult | None:
+        """A photo close to another receipt's with the same total: staff look.
+
+        The total must agree: one shop's receipts share a printed layout, and their
+        perceptual hashes are often as close as two photos of one receipt (8-22 bits
+        apart on the demo's), so the hash alone would send half a shop's receipts to
+        review. A receipt whose total was not read goes to review anyway."""
         phash = receipt.image.phash
-        if not phash:
+        total = receipt.fields.total.value if receipt.fields.total else None
+        if not phash or not isinstance(total, Decimal) or not total.is_finite():
             return None
         since = (receipt.received_at or dt.datetime.now(dt.UTC)) - dt.timedelta(days=LOOKALIKE_DAYS)
         rows = (
             await scoped_select(Receipt, Receipt.id, Receipt.phash)
             .where(
                 (Receipt.phash != "")
+                & (Receipt.total == total)
                 & (Receipt.created_at >= since)
                 & _earlier_or_held(receipt.receipt_id)
             )
@@ -181,6 +190,6 @@ class DuplicateCheck:
                 continue
             if gap <= REVIEW_DISTANCE:
                 return CheckResult.warning(
-                    "looks_alike", f"looks like receipt {row['id']} (distance {gap})"
+                    "looks_alike", f"looks like receipt {row['id']} (distance {gap}, same total)"
                 )
         return None
