@@ -168,6 +168,39 @@ async def _detail_page(
     )
 
 
+async def _decision_form(
+    request: Request, receipt_id: int
+) -> tuple[queue.QueueItem, queue.QueueFilter, dict[str, str], ff.Collect]:
+    """What every decision starts from: the receipt (404 when it is not this shop's), the
+    list's filters to go on with, and the form with its token read into ``check``."""
+    item = await _item_or_404(receipt_id)
+    chosen = _filter(request)
+    form = await ui.form_data(request)
+    check = ff.Collect()
+    check(ff.token, form)
+    return item, chosen, form, check
+
+
+async def _form_refused(
+    request: Request,
+    item: queue.QueueItem,
+    chosen: queue.QueueFilter,
+    form: dict[str, str],
+    action: str,
+    exc: ff.FieldError,
+) -> Template:
+    """A decision's form did not read: the page again (400), the form as typed, and what is
+    wrong under that decision's form (``action``: approve, reject, ask)."""
+    return await _detail_page(
+        request,
+        item,
+        chosen,
+        form=form,
+        errors={action: ff.messages(request, exc)},
+        status_code=HTTP_400_BAD_REQUEST,
+    )
+
+
 async def _decided(request: Request, receipt_id: int, chosen: queue.QueueFilter) -> Redirect:
     """Someone decided first: say who, and show the receipt as it now is."""
     item = await queue.queue_item(receipt_id)
@@ -256,25 +289,14 @@ class ReceiptsController(Controller):
     @post("/{receipt_id:int}/approve", opt=RECEIPT, status_code=303)
     async def approve(self, request: Request, receipt_id: PathId) -> Response[Any]:
         """Credit the receipt (the amount and date as read, or as corrected here)."""
-        item = await _item_or_404(receipt_id)
-        chosen = _filter(request)
-        form = await ui.form_data(request)
-        check = ff.Collect()
-        check(ff.token, form)
+        item, chosen, form, check = await _decision_form(request, receipt_id)
         amount = forms.amount(form, item, check)
         day = forms.day(form, check)
         note = forms.note(form, check)
         try:
             check.done()
         except ff.FieldError as exc:
-            return await _detail_page(
-                request,
-                item,
-                chosen,
-                form=form,
-                errors={"approve": ff.messages(request, exc)},
-                status_code=HTTP_400_BAD_REQUEST,
-            )
+            return await _form_refused(request, item, chosen, form, "approve", exc)
         try:
             out = await review.approve(item.id, by=_by(), amount=amount, on=day, note=note)
         except DomainError as exc:
@@ -291,11 +313,7 @@ class ReceiptsController(Controller):
     @post("/{receipt_id:int}/reject", opt=RECEIPT, status_code=303)
     async def reject(self, request: Request, receipt_id: PathId) -> Response[Any]:
         """Refuse the receipt with one of the reasons members are told in their language."""
-        item = await _item_or_404(receipt_id)
-        chosen = _filter(request)
-        form = await ui.form_data(request)
-        check = ff.Collect()
-        check(ff.token, form)
+        item, chosen, form, check = await _decision_form(request, receipt_id)
         reason = form.get("reason", "")
         if reason not in dict(_reject_reasons(request)):
             check.add("reason", forms.REASON_REQUIRED)
@@ -303,14 +321,7 @@ class ReceiptsController(Controller):
         try:
             check.done()
         except ff.FieldError as exc:
-            return await _detail_page(
-                request,
-                item,
-                chosen,
-                form=form,
-                errors={"reject": ff.messages(request, exc)},
-                status_code=HTTP_400_BAD_REQUEST,
-            )
+            return await _form_refused(request, item, chosen, form, "reject", exc)
         try:
             await review.reject(item.id, by=_by(), reason=reason, note=note)
         except DomainError as exc:
@@ -321,20 +332,11 @@ class ReceiptsController(Controller):
     @post("/{receipt_id:int}/ask", opt=RECEIPT, status_code=303)
     async def ask_clearer_photo(self, request: Request, receipt_id: PathId) -> Response[Any]:
         """Ask the member in the chat for a clearer photo of the receipt."""
-        item = await _item_or_404(receipt_id)
-        chosen = _filter(request)
-        form = await ui.form_data(request)
+        item, chosen, form, check = await _decision_form(request, receipt_id)
         try:
-            ff.token(form)
+            check.done()
         except ff.FieldError as exc:
-            return await _detail_page(
-                request,
-                item,
-                chosen,
-                form=form,
-                errors={"ask": ff.messages(request, exc)},
-                status_code=HTTP_400_BAD_REQUEST,
-            )
+            return await _form_refused(request, item, chosen, form, "ask", exc)
         try:
             await review.ask_clearer_photo(item.id, by=_by())
         except DomainError as exc:
