@@ -149,6 +149,27 @@ def _named(file: str) -> kit.KitFile:
     return kit.FILES[file]
 
 
+async def _kit_file(
+    request: Request, file: str, branch: str, channel: str, *, preview: bool
+) -> Response[bytes]:
+    """The file ``file`` for the branch and channel asked for, as a download, or a PNG of
+    its first page (``preview``); 503 in plain words when the server lacks the fonts."""
+    named = _named(file)
+    content = await _content(request, branch, channel)
+    make = kit.make_preview if preview else kit.make_file
+    try:
+        data = await make(content, named.name)
+    except FontMissing as exc:
+        return Response(str(exc).encode(), status_code=503, media_type="text/plain")
+    if preview:
+        return _file_response(request, data, "image/png", "", attachment=False)
+    tenant = principal_of(request).tenant
+    assert tenant is not None
+    parts = [tenant.slug, named.name, branch, channel]
+    filename = "-".join(part for part in parts if part) + "." + named.extension
+    return _file_response(request, data, named.media_type, filename, attachment=True)
+
+
 def _problems(request: Request, exc: DomainError) -> dict[str, str]:
     if isinstance(exc, Conflict):
         return {"branch": i18n.gettext(request, CODE_TAKEN)}
@@ -180,17 +201,7 @@ class QrKitController(Controller):
         channel: FromQuery[str] = "",
     ) -> Response[bytes]:
         """One print file, made on request (cached per process, with an ETag)."""
-        named = _named(file)
-        content = await _content(request, branch, channel)
-        try:
-            data = await kit.make_file(content, named.name)
-        except FontMissing as exc:
-            return Response(str(exc).encode(), status_code=503, media_type="text/plain")
-        tenant = principal_of(request).tenant
-        assert tenant is not None
-        parts = [tenant.slug, named.name, branch, channel]
-        filename = "-".join(part for part in parts if part) + "." + named.extension
-        return _file_response(request, data, named.media_type, filename, attachment=True)
+        return await _kit_file(request, file, branch, channel, preview=False)
 
     @get("/preview")
     async def preview(
@@ -201,13 +212,7 @@ class QrKitController(Controller):
         channel: FromQuery[str] = "",
     ) -> Response[bytes]:
         """A PNG of the file's first page, for the page's previews."""
-        named = _named(file)
-        content = await _content(request, branch, channel)
-        try:
-            data = await kit.make_preview(content, named.name)
-        except FontMissing as exc:
-            return Response(str(exc).encode(), status_code=503, media_type="text/plain")
-        return _file_response(request, data, "image/png", "", attachment=False)
+        return await _kit_file(request, file, branch, channel, preview=True)
 
     @post("/branches", guards=MANAGER, status_code=303)
     async def add_branch(self, request: Request) -> Response[Any]:
