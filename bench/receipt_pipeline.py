@@ -23,6 +23,17 @@ The shop's photos are drawn by ``loyalchat.tools.receipt_synth`` with the shop's
 (``receipt_pipeline_support.py``). PostgreSQL database ``--database-url`` (default
 ``bench_receipts``) is DROPPED and rebuilt, Redis ``--redis-url`` (default db 11) FLUSHED.
 The load average is printed with each phase: other work on the machine slows every figure.
+
+Run on 2 cores, 5 Dec 2026 (load 1.5-4.7 from other work; 3 rounds of 10, 30 at once):
+the targets are missed in both modes. Embedded: p50 13.0 s, p95 16.6 s, one photo alone
+2.0 s, 26.6 receipts/min; PostgreSQL + Redis, two workers: p50 12.9 s, p95 22.8 s, 34.8/min,
+or with ``--ocr-threads 1`` p50 14.8 s, p95 19.5 s, 46.8/min (23.4 per minute per core).
+Why: OCR is 1.2 s wall / 2.3 s CPU a photo alone (1.8 s / 1.8 s on one thread), one photo
+at a time per process (the rapidocr runner's lock), so ten at once queue behind each other
+(10 x 2.2 s CPU / 2 cores is 11 s for the last, whatever the settings); replies wait
+behind the receipts for a free worker thread (decided -> reply p95 8-10 s); a worker
+prefetches 8 messages, so the first worker takes most of a burst; and two workers at the
+default ONNX Runtime threads oversubscribe the cores (2.9 s CPU a photo instead of 2.2 s).
 """
 
 from __future__ import annotations
