@@ -19,13 +19,16 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1366, "height": 860}
 
 
-async def new_page(browser: Browser, base_url: str, *, phone: bool) -> tuple[BrowserContext, Page]:
+async def new_page(
+    browser: Browser, base_url: str, *, phone: bool, locale: str = "en-US"
+) -> tuple[BrowserContext, Page]:
+    """A page on a phone or a desktop whose script errors collect in ``page.problems``."""
     context = await browser.new_context(
         base_url=base_url,
         viewport=PHONE if phone else DESKTOP,
         is_mobile=phone,
         has_touch=phone,
-        locale="en-US",
+        locale=locale,
     )
     page = await context.new_page()
     problems: list[str] = []

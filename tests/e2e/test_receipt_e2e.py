@@ -47,12 +47,11 @@ from loyalchat.tenants import plugin_access, plugin_settings
 from loyalchat.tenants.service import current_tenant
 from loyalchat.tenants.tables import Tenant
 from loyalchat.tools.demo_receipt import draw_demo_receipt
-from tests.e2e.test_console_e2e import no_sideways_scroll
+from tests.e2e.test_console_e2e import new_page, no_sideways_scroll
 from tests.fixtures import World
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 375, "height": 812}
 SHOP = "Demo Café 示範咖啡"
 ZONE = ZoneInfo("Asia/Hong_Kong")
 LOCALE = "zh-Hant"  # a Hong Kong phone (zh-HK): the chat and the bot speak Traditional Chinese
@@ -153,13 +152,8 @@ async def test_a_customer_sends_a_receipt_photo_from_the_web_chat_and_gets_point
     today = _hk_today()
     photo = draw_demo_receipt(Decimal("123.40"), today, receipt_no="E2E-0001")
 
-    context = await browser.new_context(
-        base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-HK"
-    )
-    page = await context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    context, page = await new_page(browser, live_server, phone=True, locale="zh-HK")
+    problems: list[str] = page.problems  # type: ignore[attr-defined]
     try:
         # The phone scanned the join QR. The server is another process: it sees the web
         # chat turned on within plugin_access.CACHE_SECONDS.
