@@ -24,7 +24,18 @@ What is sent, each by a member of its own, through ``receipts.service.receive`` 
   must not credit; reject (duplicate) or review are both right.
 
 A real receipt is "sent" the day after its printed date (``now`` given to ``process``),
-an old one 40 days after. Velocity limits are raised (one receipt per member here).
+an old one 40 days after. Velocity limits are raised (one receipt per member here). The
+proposed profiles are saved as proposed: the merchant's confirmation of the names, which the
+console asks for, is skipped.
+
+Run 5 Dec 2026 (seed 20261205, all 191 receipts, ``--dupes 4``): 110 of 122 good receipts
+credited right, 11 to review, none wrongly rejected; 2 wrongly credited: another shop's
+receipt whose header read "CASH", which the proposed profile of SYARIKAT PERNIAGAAN GIN KEE
+holds as a name (its samples print CASH near the top), and a GARDENIA credit note (total
+-1.73) credited 14.40. With ``--limit 80 --dupes 2`` a re-photographed MR. D.I.Y. receipt
+was credited twice: no receipt number was read, so no (merchant, number, date, total) key
+was claimed, and the perceptual hash did not flag it. Old real receipts go to review
+(15 of 19: a date read less surely only warns), not rejected.
 """
 
 from __future__ import annotations
