@@ -104,3 +104,19 @@ def test_json_round_trip() -> None:
     assert profile_from_dict({}) == ReceiptProfile()
     with pytest.raises(ValueError, match="date_order"):
         profile_from_dict({"date_order": "dym"})
+
+
+def test_payment_words_and_column_headings_are_never_proposed_as_names() -> None:
+    """Printed on every receipt of a shop, "CASH" or "Item Qty Total" would pass as its
+    name: proposed, another shop's receipt paid in cash would be this shop's."""
+    samples = [
+        layout(["GIN KEE TRADING", "CASH", "Bill To:", "SETAPAK,", "Item Qty Total", line])
+        for line in ("Date: 01/03/2026", "Date: 02/03/2026", "Date: 03/03/2026")
+    ]
+    plain = ReceiptProfile(timezone="Asia/Kuala_Lumpur")
+    readings = [
+        (lines, parse_lines(lines, plain, now=datetime(2026, 3, 5)), []) for lines in samples
+    ]
+    names = build_profile(readings).merchant_names
+    assert "GIN KEE TRADING" in names
+    assert not {"CASH", "Bill To:", "SETAPAK,", "Item Qty Total"} & set(names), names

@@ -10,6 +10,7 @@ these, and the verification step uses the aliases to tell this shop's receipts a
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
@@ -49,10 +50,24 @@ def build_profile(
     )
 
 
+# Header lines that are a label, a payment word or a column heading, never a shop's name:
+# proposed as a name, "CASH" would make every receipt paid in cash this shop's.
+_NOT_A_NAME = re.compile(
+    r"(?<![A-Z])(?:CASH|CARD|VISA|MASTER(?:CARD)?|CHANGE|ITEMS?|QTY|QUANTITY|TOTAL|SUBTOTAL|"
+    r"AMOUNT|PRICE|DESC(?:RIPTION)?|BILL|OWNED|PAYMENT|ROUNDING|DISCOUNT|BALANCE|SERVER|"
+    r"STAFF|OPERATOR|CUSTOMER)(?![A-Z])|現金|现金|合計|合计|總計|总计|找續|找零|數量|数量|"
+    r"單價|单价|金額|金额|[:：]|[,，]$"
+)
+
+
 def _header_lines(lines: Sequence[OcrLine]) -> list[str]:
     rows = group_rows(lines)
     texts = [strip_registration(r.text) for r in rows[:10]]
-    return [t for t in texts if not is_noise(t) and len(name_key(t)) >= 2]
+    return [
+        t
+        for t in texts
+        if not is_noise(t) and len(name_key(t)) >= 2 and not _NOT_A_NAME.search(t.upper())
+    ]
 
 
 def _aliases(readings: Sequence[Reading]) -> tuple[str, ...]:
