@@ -7,6 +7,7 @@ languages from the committed catalogues.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -190,6 +191,25 @@ async def test_no_date_or_an_unsure_bad_date_goes_to_review() -> None:
 async def test_amount_bounds(total: Decimal | None, outcome: Outcome, reason: str) -> None:
     result = await AmountCheck().check(facts(total=total), SHOP)
     assert (result.outcome, result.reason) == (outcome, reason)
+
+
+@pytest.mark.parametrize(
+    ("line", "held"),
+    [
+        ("CREDIT NOTE", True),
+        ("** REFUND **", True),
+        ("VOID", True),
+        ("退款單", True),
+        ("GOODS SOLD ARE NOT RETURNABLE", False),
+        ("AVOID PARKING AT THE DOOR", False),
+    ],
+)
+async def test_a_refund_void_or_credit_note_goes_to_staff(line: str, held: bool) -> None:
+    printed = replace(facts(), lines=("DEMO CAFE", line, "TOTAL 123.40"))
+    result = await AmountCheck().check(printed, SHOP)
+    assert (result.outcome, result.reason) == (
+        (Outcome.warn, "refund") if held else (Outcome.passed, "")
+    )
 
 
 async def test_over_the_review_limit_names_the_limit_in_money() -> None:

@@ -142,6 +142,7 @@ class ReceiptFacts:
     received_at: datetime | None = None  # aware; when the photo reached us
     receipt_id: int | None = None
     member_id: int | None = None
+    lines: tuple[str, ...] = ()  # every OCR line's text, top to bottom
 
     @property
     def merchant_lines(self) -> tuple[str, ...]:

@@ -234,6 +234,7 @@ async def _work(row: dict[str, Any], reading: ReceiptReading | None, now: dateti
         received_at=now or row["created_at"],
         receipt_id=receipt_id,
         member_id=row["member"],
+        lines=tuple(line.text for line in reading.ocr.lines),
     )
     summary = await judge(facts, profile, await checks_for(pm))
     await _decide(row, shop, rules, who, f, summary.verdict, list(summary.results), profile)

@@ -289,6 +289,7 @@ async def try_receipt(
         qr_payloads=reading.qr,
         image=await asyncio.to_thread(image_facts, photo),
         received_at=datetime.now(UTC),
+        lines=tuple(line.text for line in reading.ocr.lines),
     )
     # The shop as the pipeline sees it (its names in both scripts, the branch names).
     shop = shop_profile(await current_tenant(), rules)

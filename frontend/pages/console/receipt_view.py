@@ -67,6 +67,7 @@ CHECK_LABELS = {
 # codes with a text of their own use it (``receipts.checks.texts``).
 STAFF_REASONS = {
     "looks_alike": N_("Looks like the photo of another receipt"),
+    "refund": N_("A refund, void or credit note"),
     "velocity": N_("Many receipts from this member in a short time"),
     "check_error": N_("A check could not run"),
     "amount_disputed": N_("The member typed another amount"),

@@ -2,16 +2,23 @@
 
 Nothing or less is never a purchase, and a total at or above :data:`ABSURD` is a misread
 (a phone number, a card number run together) or a forgery: both fail. Outside the
-profile's usual range, or above the tenant's review limit, staff look first.
+profile's usual range, or above the tenant's review limit, staff look first; so do a
+refund, a void and a credit note (their total is money going back, whatever was read).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from loyalchat.receipts.checks.base import CheckResult, ReceiptFacts, ShopProfile
 
 ABSURD = Decimal("1000000")
+# Printed on a refund, a void or a credit note ("NOT RETURNABLE" is not one of them).
+REFUND = re.compile(
+    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|VOID(?:ED)?)(?![A-Z])|退款|退貨|退货|作廢|作废|沖正|冲正",
+    re.IGNORECASE,
+)
 
 
 class AmountCheck:
@@ -28,6 +35,9 @@ class AmountCheck:
             return CheckResult.failure("amount_invalid", f"total {total!r} is not a Decimal")
         if total <= 0 or total >= ABSURD:
             return CheckResult.failure("amount_invalid", f"total {total}")
+        refund = next((line for line in receipt.lines if REFUND.search(line)), None)
+        if refund is not None:
+            return CheckResult.warning("refund", f"printed {refund[:80]!r}")
         limit = shop.review_limit
         if limit is not None and total > limit:
             return CheckResult.warning(

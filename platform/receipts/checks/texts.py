@@ -33,6 +33,7 @@ REASONS["check_error"] = UNDER_REVIEW
 # the receipt is being checked.
 REASONS["looks_alike"] = UNDER_REVIEW
 REASONS["velocity"] = UNDER_REVIEW
+REASONS["refund"] = UNDER_REVIEW  # a refund or void: staff decide, nothing to explain
 
 
 def reason_text(result: CheckResult, locale: str) -> str:
