@@ -130,9 +130,9 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.console.member_settings import MemberSettingsController
     from loyalchat.frontend.pages.console.members import MembersController
     from loyalchat.frontend.pages.console.plugins import PluginsController
-    from loyalchat.frontend.pages.console.receipts import ReceiptsController
-    from loyalchat.frontend.pages.console.receipt_profile import ReceiptProfileController
     from loyalchat.frontend.pages.console.qrkit import QrKitController
+    from loyalchat.frontend.pages.console.receipt_profile import ReceiptProfileController
+    from loyalchat.frontend.pages.console.receipts import ReceiptsController
     from loyalchat.frontend.pages.console.rewards import RewardsController
     from loyalchat.frontend.pages.console.rules import RulesController
     from loyalchat.frontend.pages.wallet.controller import WalletController

@@ -147,3 +147,21 @@ async def test_another_receipt_of_the_same_shop_and_layout_is_credited(clean_db:
         assert (first.status, second.status) == ("credited", "credited"), second.checks
         assert distance(first.phash, second.phash) <= REVIEW_DISTANCE  # the layout's closeness
         assert await balance_matches_entries(amy.member_id) == 88 + 64
+
+
+async def test_a_receipt_without_a_number_photographed_again_goes_to_staff(
+    clean_db: None,
+) -> None:
+    """No receipt number read, so no (merchant, number, date, total) key: the same day and
+    total as a credited receipt, at the same printed time, is held for staff, never
+    credited a second time."""
+    shop = await make_shop()
+    with tenant_context(shop.id, CHAT):
+        amy = await make_sender("85291230001")
+        ben = await make_sender("85291230002")
+        paper = draw_shop_receipt(number="", total=Decimal("50.00"))
+        first = await pipeline.process(await send(amy, photo(paper, seed=11)))
+        assert first.status == "credited" and not first.receipt_no, first.checks
+        again = await pipeline.process(await send(ben, photo(paper, seed=12, difficulty=0.35)))
+        assert (again.status, again.reasons) == ("needs_review", ["looks_alike"]), again.checks
+        assert await balance_matches_entries(ben.member_id) == 0

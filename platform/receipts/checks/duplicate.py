@@ -80,6 +80,13 @@ def _used_on(row: dict[str, Any], shop: ShopProfile) -> str:
     return when.astimezone(shop_zone(shop)).date().isoformat()
 
 
+def _printed_time(fields: Any) -> str:
+    """``HH:MM`` of the time read on a stored receipt (``Receipt.fields``), or ""."""
+    found = fields.get("time") if isinstance(fields, dict) else None
+    value = found.get("value") if isinstance(found, dict) else None
+    return value[:5] if isinstance(value, str) else ""
+
+
 def _earlier_or_held(receipt_id: int | None):
     """Other receipts that were credited or wait for a decision, or came in before this one
     and are still being read (of two sent at once, the later one is the duplicate)."""
@@ -100,6 +107,8 @@ class DuplicateCheck:
         if found := await self._same_file(receipt, shop):
             return found
         if found := await self._same_key(receipt, shop):
+            return found
+        if found := await self._same_day_and_total(receipt):
             return found
         if found := await self._looks_alike(receipt):
             return found
@@ -159,6 +168,35 @@ class DuplicateCheck:
             f"same number, date and total as receipt {other['id']}",
             date=_used_on(other, shop),
         )
+
+    async def _same_day_and_total(self, receipt: ReceiptFacts) -> CheckResult | None:
+        """No receipt number read: another receipt of the same day and total (and the
+        same time, when both printed one) may be this one photographed again; staff look.
+        (With a number, :meth:`_same_key` decides: two numbers are two receipts.)"""
+        fields = receipt.fields
+        if fields.receipt_number or fields.date is None or fields.total is None:
+            return None
+        total = fields.total.value
+        if not isinstance(total, Decimal) or not total.is_finite():
+            return None
+        rows = await (
+            scoped_select(Receipt, Receipt.id, Receipt.fields)
+            .where(
+                (Receipt.receipt_date == fields.date.value)
+                & (Receipt.total == total)
+                & _earlier_or_held(receipt.receipt_id)
+            )
+            .output(load_json=True)
+        )
+        mine = fields.time.value.strftime("%H:%M") if fields.time else ""
+        for row in rows:
+            theirs = _printed_time(row["fields"])
+            if mine and theirs and mine != theirs:
+                continue  # two purchases of the same amount on one day
+            return CheckResult.warning(
+                "looks_alike", f"same date and total as receipt {row['id']}, no number read"
+            )
+        return None
 
     async def _looks_alike(self, receipt: ReceiptFacts) -> CheckResult | None:
         """A photo close to another receipt's with the same total: staff look.
