@@ -14,10 +14,15 @@ from decimal import Decimal
 from loyalchat.receipts.checks.base import CheckResult, ReceiptFacts, ShopProfile
 
 ABSURD = Decimal("1000000")
-# Printed on a refund, a void or a credit note ("NOT RETURNABLE" is not one of them).
+# Printed on a refund, a void, a credit or adjustment note; not in a "no refunds" notice
+# ("NO REFUND", "GOODS SOLD ARE NOT REFUNDABLE", "恕不退款"), which many receipts print.
 REFUND = re.compile(
-    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|VOID(?:ED)?)(?![A-Z])|退款|退貨|退货|作廢|作废|沖正|冲正",
+    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|ADJUSTMENT\s?NOTE|VOID(?:ED)?)(?![A-Z])|"
+    r"退款|退貨|退货|作廢|作废|沖正|冲正",
     re.IGNORECASE,
+)
+NOTICE = re.compile(
+    r"(?<![A-Z])(?:NO\s+(?:REFUND|EXCHANGE)|NOT|NON[\s-]?REFUND)(?![A-Z])|不", re.IGNORECASE
 )
 
 
@@ -35,7 +40,10 @@ class AmountCheck:
             return CheckResult.failure("amount_invalid", f"total {total!r} is not a Decimal")
         if total <= 0 or total >= ABSURD:
             return CheckResult.failure("amount_invalid", f"total {total}")
-        refund = next((line for line in receipt.lines if REFUND.search(line)), None)
+        refund = next(
+            (line for line in receipt.lines if REFUND.search(line) and not NOTICE.search(line)),
+            None,
+        )
         if refund is not None:
             return CheckResult.warning("refund", f"printed {refund[:80]!r}")
         limit = shop.review_limit
