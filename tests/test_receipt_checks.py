@@ -200,7 +200,8 @@ async def test_amount_bounds(total: Decimal | None, outcome: Outcome, reason: st
         ("** REFUND **", True),
         ("VOID", True),
         ("退款單", True),
-        ("TAX INVOICE / ADJUSTMENT NOTE", True),
+        ("TAX INVOICE / ADJUSTMENT NOTE", False),  # a supplier's usual title
+        ("TAX INVOICE / ADJUSTMENT NOTE\n-1.73", True),  # ... with a negative amount: a return
         ("REFUND NO.: R0012", True),
         ("Non-refundable deposit", False),
         ("GOODS SOLD ARE NOT RETURNABLE", False),
@@ -212,7 +213,7 @@ async def test_amount_bounds(total: Decimal | None, outcome: Outcome, reason: st
     ],
 )
 async def test_a_refund_void_or_credit_note_goes_to_staff(line: str, held: bool) -> None:
-    printed = replace(facts(), lines=("DEMO CAFE", line, "TOTAL 123.40"))
+    printed = replace(facts(), lines=("DEMO CAFE", *line.split("\n"), "TOTAL 123.40"))
     result = await AmountCheck().check(printed, SHOP)
     assert (result.outcome, result.reason) == (
         (Outcome.warn, "refund") if held else (Outcome.passed, "")

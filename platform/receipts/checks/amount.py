@@ -14,13 +14,17 @@ from decimal import Decimal
 from loyalchat.receipts.checks.base import CheckResult, ReceiptFacts, ShopProfile
 
 ABSURD = Decimal("1000000")
-# Printed on a refund, a void, a credit or adjustment note; not in a "no refunds" notice
-# ("NO REFUND", "GOODS SOLD ARE NOT REFUNDABLE", "恕不退款"), which many receipts print.
+# Printed on a refund, a void or a credit note; not in a "no refunds" notice ("NO REFUND",
+# "GOODS SOLD ARE NOT REFUNDABLE", "恕不退款"), which many receipts print.
 REFUND = re.compile(
-    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|ADJUSTMENT\s?NOTE|VOID(?:ED)?)(?![A-Z])|"
+    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|VOID(?:ED)?)(?![A-Z])|"
     r"退款|退貨|退货|作廢|作废|沖正|冲正",
     re.IGNORECASE,
 )
+# Some suppliers title every invoice "TAX INVOICE / ADJUSTMENT NOTE": it is a return only
+# when amounts on it are negative.
+ADJUSTMENT = re.compile(r"(?<![A-Z])ADJUSTMENT\s?NOTE(?![A-Z])", re.IGNORECASE)
+NEGATIVE = re.compile(r"(?<![\w.])-\s?\d+[.,]\d{2}(?!\d)")
 NOTICE = re.compile(
     r"(?<![A-Z])(?:NO\s+(?:REFUND|EXCHANGE)|NOT|NON[\s-]?REFUND)(?![A-Z])|不", re.IGNORECASE
 )
@@ -44,6 +48,8 @@ class AmountCheck:
             (line for line in receipt.lines if REFUND.search(line) and not NOTICE.search(line)),
             None,
         )
+        if refund is None and any(ADJUSTMENT.search(line) for line in receipt.lines):
+            refund = next((line for line in receipt.lines if NEGATIVE.search(line)), None)
         if refund is not None:
             return CheckResult.warning("refund", f"printed {refund[:80]!r}")
         limit = shop.review_limit
