@@ -200,8 +200,9 @@ async def test_amount_bounds(total: Decimal | None, outcome: Outcome, reason: st
         ("** REFUND **", True),
         ("VOID", True),
         ("退款單", True),
-        ("TAX INVOICE / ADJUSTMENT NOTE", False),  # a supplier's usual title
-        ("TAX INVOICE / ADJUSTMENT NOTE\n-1.73", True),  # ... with a negative amount: a return
+        ("TAX INVOICE / ADJUSTMENT NOTE\nMUFFIN -9 -11.25", False),  # returns on an invoice
+        ("Total Payable:\n-1.73", True),  # ... but less than nothing to pay: a return
+        ("合計 -88.00", True),
         ("REFUND NO.: R0012", True),
         ("Non-refundable deposit", False),
         ("GOODS SOLD ARE NOT RETURNABLE", False),

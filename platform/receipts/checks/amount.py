@@ -21,9 +21,14 @@ REFUND = re.compile(
     r"退款|退貨|退货|作廢|作废|沖正|冲正",
     re.IGNORECASE,
 )
-# Some suppliers title every invoice "TAX INVOICE / ADJUSTMENT NOTE": it is a return only
-# when amounts on it are negative.
-ADJUSTMENT = re.compile(r"(?<![A-Z])ADJUSTMENT\s?NOTE(?![A-Z])", re.IGNORECASE)
+# A total to pay that is negative: a return, whatever the document is called (a supplier
+# titles every invoice "TAX INVOICE / ADJUSTMENT NOTE" and lists returned goods as
+# negative lines on ordinary invoices; only the amount due tells).
+DUE = re.compile(
+    r"(?<![A-Z])(?:TOTAL\s*(?:PAYABLE|DUE|AMOUNT)|GRAND\s*TOTAL|NETT?\s*TOTAL|AMOUNT\s*DUE)"
+    r"(?![A-Z])|應付|应付|實收|实收|合計|合计|總計|总计",
+    re.IGNORECASE,
+)
 NEGATIVE = re.compile(r"(?<![\w.])-\s?\d+[.,]\d{2}(?!\d)")
 NOTICE = re.compile(
     r"(?<![A-Z])(?:NO\s+(?:REFUND|EXCHANGE)|NOT|NON[\s-]?REFUND)(?![A-Z])|不", re.IGNORECASE
@@ -48,8 +53,8 @@ class AmountCheck:
             (line for line in receipt.lines if REFUND.search(line) and not NOTICE.search(line)),
             None,
         )
-        if refund is None and any(ADJUSTMENT.search(line) for line in receipt.lines):
-            refund = next((line for line in receipt.lines if NEGATIVE.search(line)), None)
+        if refund is None:
+            refund = _negative_due(receipt.lines)
         if refund is not None:
             return CheckResult.warning("refund", f"printed {refund[:80]!r}")
         limit = shop.review_limit
@@ -73,3 +78,13 @@ def _money(amount: Decimal, shop: ShopProfile) -> str:
     currency = shop.receipts.currency or "HKD"
     prefix = symbol.get(currency, f"{currency} ")
     return f"{prefix}{amount.quantize(Decimal('0.01')):,}"
+
+
+def _negative_due(lines: tuple[str, ...]) -> str | None:
+    """The amount-due line when its amount (on it, or on the next line) is negative."""
+    for n, line in enumerate(lines):
+        if DUE.search(line):
+            for text in lines[n : n + 2]:
+                if NEGATIVE.search(text):
+                    return f"{line} {text}" if text != line else line
+    return None
