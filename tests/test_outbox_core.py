@@ -222,7 +222,9 @@ async def test_a_killed_worker_is_finished_once_by_the_sweeper(chat: Chat) -> No
     ).where(OutboundMessage.id == outbound_id)
     counts = await sweep_once()
     assert (counts["inbound_event"], counts["outbound_message"]) == (1, 1)
-    assert await sweep_once() == {"inbound_event": 0, "outbound_message": 0}
+    again = await sweep_once()  # other tables (receipts...) register when their module loads
+    assert (again["inbound_event"], again["outbound_message"]) == (0, 0)
+    assert sum(again.values()) == 0
     await drain(chat.worker)
     texts = await InboundMessage.select(InboundMessage.text).where(
         InboundMessage.provider_id == "m-dead"
