@@ -1,0 +1,176 @@
+"""A real SMTP server in-process (aiosmtpd) that keeps what it receives.
+
+It speaks SMTP on a free local port, plain, with STARTTLS, or over implicit TLS
+(``smtps``), with AUTH PLAIN/LOGIN for one user when asked. The TLS certificate is made
+at start for ``localhost``/127.0.0.1 and trusted through ``SSL_CERT_FILE``, which the
+standard library's default context reads, so the mailer verifies it as it would a real one.
+
+    def test_x(smtp_server):                 # LOYALCHAT_SMTP_URL points at it
+        await send_mail(...)
+        smtp_server.messages[0]              # email.message.EmailMessage
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from loyalchat.settings import get_settings
+
+USER, PASSWORD = "mailer", "s3cret pass"
+
+
+@dataclass
+class Recorder:
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    reject_next: bool = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.reject_next:
+            self.reject_next = False
+            return "554 5.7.1 refused by the test"
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        self.messages.append(message)  # type: ignore[arg-type]
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1: (cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """One running aiosmtpd server; ``url`` is what LOYALCHAT_SMTP_URL should say."""
+
+    def __init__(self, folder: Path, mode: str = "plain", auth: bool = False) -> None:
+        self.recorder = Recorder()
+        self.mode = mode
+        self.auth = auth
+        self.cert, self.key = make_certificate(folder)
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_tls.load_cert_chain(self.cert, self.key)
+        self.port = _free_port()
+        options: dict[str, Any] = {
+            "hostname": "127.0.0.1",
+            "port": self.port,
+            "server_hostname": "localhost",
+            "ready_timeout": 10,
+        }
+        if mode == "smtps":
+            options["ssl_context"] = server_tls
+        elif mode == "starttls":
+            options["tls_context"] = server_tls
+            options["require_starttls"] = True
+        if auth:
+            options["authenticator"] = _authenticate
+            options["auth_required"] = True
+            # aiosmtpd counts only STARTTLS as TLS; implicit TLS (smtps) is encrypted anyway.
+            options["auth_require_tls"] = mode == "starttls"
+        self.controller = Controller(self.recorder, **options)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.recorder.messages
+
+    @property
+    def url(self) -> str:
+        scheme = "smtps" if self.mode == "smtps" else "smtp"
+        login = f"{USER}:{PASSWORD.replace(' ', '%20')}@" if self.auth else ""
+        query = "?starttls=1" if self.mode == "starttls" else ""
+        return f"{scheme}://{login}localhost:{self.port}{query}"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Start servers by mode ("plain", "starttls", "smtps"); the last one is configured."""
+    started: list[SmtpServer] = []
+
+    def start(mode: str = "plain", auth: bool = False) -> SmtpServer:
+        folder = tmp_path / f"smtp{len(started)}"
+        folder.mkdir()
+        server = SmtpServer(folder, mode, auth)
+        server.start()
+        started.append(server)
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+        monkeypatch.setenv("LOYALCHAT_SMTP_URL", server.url)
+        get_settings.cache_clear()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp_server(smtp_factory: Any) -> SmtpServer:
+    return smtp_factory("plain")
