@@ -16,6 +16,8 @@ from loyalchat.tasks import actor, register_periodic, register_sweepable
 EXPIRY_INTERVAL_SECONDS = 300
 VISIBLE_TRIES = 15
 VISIBLE_PAUSE_S = 0.2
+RECEIPT_QUEUE = "receipts"
+RECEIPT_PRIORITY = 50
 
 
 class NotVisibleYet(Exception):
@@ -31,6 +33,11 @@ class NotVisibleYet(Exception):
     # takes a live run for a dead one.
     time_limit=180_000,
     throws=(NoTenantContext,),
+    # Photos have a queue of their own, so replies and chat messages are never fetched
+    # behind a burst of photos; and among the jobs a worker holds, a photo runs after the
+    # quick ones (lower runs first): a reply must not wait for a thread while photos read.
+    queue_name=RECEIPT_QUEUE,
+    priority=RECEIPT_PRIORITY,
 )
 async def process_receipt(receipt_id: int) -> None:
     """Take receipt ``receipt_id`` of the message's tenant through the pipeline.
