@@ -39,6 +39,7 @@ CORE_APPS = [
     "loyalchat.conversations.piccolo_app",
     "loyalchat.qrkit.piccolo_app",
     "loyalchat.receipts.piccolo_app",
+    "loyalchat.billing.piccolo_app",
     "loyalchat.onboarding.piccolo_app",
 ]
 

@@ -128,6 +128,18 @@ class Settings(BaseSettings):
         description="Inbound webhook events are deleted this many days after they were "
         "processed (done or failed); unprocessed ones are kept.",
     )
+    billing_grace_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description="Days a shop keeps working after a failed or missing plan payment; "
+        "then it is suspended until a payment arrives.",
+    )
+    manual_payment_instructions: str = Field(
+        "",
+        description="Bank transfer / FPS details shown to a merchant paying by hand "
+        "(account name and number, FPS id); the payment reference is added below them.",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -76,6 +76,27 @@ class PaymentProvider(Protocol):
         ...
 
 
+@runtime_checkable
+class PaymentPortal(Protocol):
+    """OPTIONAL, beside :class:`PaymentProvider`: a provider with its own page where the
+    merchant changes the card, reads invoices or cancels (Stripe's Billing Portal)."""
+
+    async def portal_url(self, tenant_id: int, return_url: str = "") -> str:
+        """A link to the provider's page for this tenant, coming back to ``return_url``;
+        raise :class:`PaymentError` when the tenant has nothing there (never paid)."""
+        ...
+
+
+async def portal_url(provider: PaymentProvider, tenant_id: int, return_url: str = "") -> str | None:
+    """The provider's portal link for the tenant, or None (no portal, or nothing in it)."""
+    if not isinstance(provider, PaymentPortal):
+        return None
+    try:
+        return await provider.portal_url(tenant_id, return_url) or None
+    except PaymentError:
+        return None
+
+
 def get_payment_providers(pm: pluggy.PluginManager) -> Registry[PaymentProvider]:
     """Every registered payment provider, by ``name``."""
     return collect(pm, "register_payment_providers", PaymentProvider, what="payment provider")

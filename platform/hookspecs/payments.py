@@ -17,5 +17,6 @@ def register_payment_providers(register: Callable[[PaymentProvider], None]) -> N
 
     Call ``register(provider)`` once per provider. ``provider`` implements
     :class:`loyalchat.extensions.payments.PaymentProvider`: a unique ``name`` and async
-    ``start``, ``verify`` and ``handle_webhook``. Return nothing.
+    ``start``, ``verify`` and ``handle_webhook``; optionally ``portal_url``
+    (:class:`loyalchat.extensions.payments.PaymentPortal`). Return nothing.
     """

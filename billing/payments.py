@@ -1,0 +1,358 @@
+"""Payments: choose a plan and start paying, apply what providers report, once.
+
+"Once" is decided by the database: a provider event is applied only if its
+(provider, event_id) row could be inserted, in the same transaction as its effects, and a
+payment moves from ``pending`` by one conditional UPDATE; so a replayed webhook or two
+admins confirming at once make one payment and one activation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from loyalchat import db
+from loyalchat.billing import notify
+from loyalchat.billing.plans import get_plan, get_plan_by_code
+from loyalchat.billing.tables import (
+    Payment,
+    PaymentEvent,
+    PaymentRowStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from loyalchat.context import (
+    cross_tenant,
+    current_tenant_id,
+    tenant_context,
+)
+from loyalchat.domain import DomainError, NotFound
+from loyalchat.extensions.payments import (
+    PaymentError,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentStart,
+    PaymentUpdate,
+    get_payment_providers,
+)
+from loyalchat.i18n import N_
+from loyalchat.pluginmanager import current_plugin_manager
+from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
+from loyalchat.settings import get_settings
+from loyalchat.tenants import audit
+
+log = logging.getLogger(__name__)
+
+MANUAL = "manual"
+REUSE_PENDING = timedelta(minutes=30)  # a second click on "pay" gets the same payment
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInfo:
+    id: int
+    tenant_id: int
+    plan_id: int | None
+    provider: str
+    provider_ref: str
+    amount: Decimal
+    currency: str
+    status: str
+    instructions: str
+    redirect_url: str
+    invoice_url: str
+    reference: str
+    slip_key: str
+    slip_preview_key: str
+    slip_content_type: str
+    slip_filename: str
+    slip_uploaded_at: datetime | None
+    decided_by: str
+    decided_at: datetime | None
+    period_start: datetime | None
+    period_end: datetime | None
+    created_at: datetime
+
+
+def payment_info(row: dict[str, Any]) -> PaymentInfo:
+    return PaymentInfo(
+        id=row["id"],
+        tenant_id=row["tenant"],
+        plan_id=row["plan"],
+        provider=row["provider"],
+        provider_ref=row["provider_ref"],
+        amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
+        currency=row["currency"],
+        status=row["status"],
+        instructions=row["instructions"],
+        redirect_url=row["redirect_url"],
+        invoice_url=row["invoice_url"],
+        reference=row["reference"],
+        slip_key=row["slip_key"],
+        slip_preview_key=row["slip_preview_key"],
+        slip_content_type=row["slip_content_type"],
+        slip_filename=row["slip_filename"],
+        slip_uploaded_at=row["slip_uploaded_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        created_at=row["created_at"],
+    )
+
+
+@contextlib.contextmanager
+def as_tenant(tenant_id: int) -> Iterator[None]:
+    """Work as ``tenant_id``: the request's own tenant, or (no tenant set: an admin page,
+    a job) that tenant. A request of another tenant is refused."""
+    current = current_tenant_id()
+    if current == tenant_id:
+        yield
+    elif current is None:
+        with tenant_context(tenant_id):
+            yield
+    else:
+        raise PermissionError("billing: another tenant's payments")
+
+
+def providers() -> dict[str, PaymentProvider]:
+    """The installed payment providers by name."""
+    return dict(get_payment_providers(current_plugin_manager()))
+
+
+async def subscription_row(tenant_id: int) -> dict[str, Any] | None:
+    with as_tenant(tenant_id):
+        return await scoped_select(Subscription).first()
+
+
+async def payment_state(tenant_id: int) -> str:
+    """ "none" | "pending" | "paid" | "past_due" | "cancelled": where the tenant's plan
+    stands (the wizard and the admin's review read it)."""
+    sub = await subscription_row(tenant_id)
+    if sub is None:
+        return "none"
+    status = sub["status"]
+    if status == SubscriptionStatus.active.value:
+        return "paid"
+    if status in (SubscriptionStatus.past_due.value, SubscriptionStatus.cancelled.value):
+        return status
+    return "pending"
+
+
+async def list_payments(tenant_id: int, limit: int = 50) -> list[PaymentInfo]:
+    """The tenant's payments and invoices, newest first."""
+    with as_tenant(tenant_id):
+        rows = await scoped_select(Payment).order_by(Payment.id, ascending=False).limit(limit)
+    return [payment_info(row) for row in rows]
+
+
+async def get_payment(tenant_id: int, payment_id: int) -> PaymentInfo:
+    with as_tenant(tenant_id):
+        row = await scoped_select(Payment).where(Payment.id == payment_id).first()
+    if row is None:
+        raise NotFound(N_("No such payment."))
+    return payment_info(row)
+
+
+async def choose_plan(
+    tenant_id: int, plan_code: str, provider: str, *, return_url: str | None = None
+) -> PaymentStart:
+    """Start paying for ``plan_code`` through ``provider``: a Subscription row (the first
+    time), a pending Payment and ``provider.start()``. The plan changes when it is paid."""
+    plan = await get_plan_by_code(plan_code)
+    if not plan.active:
+        raise NotFound(N_("No such plan."))
+    found = providers().get(provider)
+    if found is None:
+        raise DomainError(N_("This payment method is not available."), code="no_provider")
+    base = get_settings().public_base_url.rstrip("/")
+    with as_tenant(tenant_id):
+        await scoped_insert(
+            Subscription, new_row(Subscription, plan=plan.id, provider=provider)
+        ).on_conflict(action="DO NOTHING")
+        recent = datetime.now(UTC) - REUSE_PENDING
+        again = (
+            await scoped_select(Payment)
+            .where(
+                (Payment.plan == plan.id)
+                & (Payment.provider == provider)
+                & (Payment.status == PaymentRowStatus.pending.value)
+                & (Payment.provider_ref != "")
+                & (Payment.created_at > recent)
+            )
+            .order_by(Payment.id, ascending=False)
+            .first()
+        )
+        if again is not None:
+            return PaymentStart(again["provider_ref"], again["redirect_url"], again["instructions"])
+        row = new_row(
+            Payment,
+            plan=plan.id,
+            provider=provider,
+            amount=plan.monthly_price,
+            currency=plan.currency,
+        )
+        payment_id = (await scoped_insert(Payment, row).returning(Payment.id))[0]["id"]
+        request = PaymentRequest(
+            payment_id=payment_id,
+            tenant_id=tenant_id,
+            amount=plan.monthly_price,
+            currency=plan.currency,
+            description=f"{plan.name} ({plan.code})",
+            return_url=return_url or f"{base}/console/billing",
+            metadata={
+                "tenant_id": str(tenant_id),
+                "plan": plan.code,
+                "stripe_price_id": plan.stripe_price_id,
+                "trial_days": str(plan.trial_days),
+            },
+        )
+        try:
+            start = await found.start(request)
+        except PaymentError as exc:
+            await scoped_update(
+                Payment,
+                {
+                    Payment.status: PaymentRowStatus.cancelled.value,
+                    Payment.failure_reason: str(exc)[:500],
+                },
+            ).where(Payment.id == payment_id)
+            log.warning("payment %s could not start with %s: %s", payment_id, provider, exc)
+            raise DomainError(
+                N_("The payment could not be started; try again in a moment."),
+                code="payment_start_failed",
+            ) from None
+        await scoped_update(
+            Payment,
+            {
+                Payment.provider_ref: start.provider_ref[:200],
+                Payment.redirect_url: start.redirect_url,
+                Payment.instructions: start.instructions,
+            },
+        ).where(Payment.id == payment_id)
+        await audit.record(
+            "billing.plan_chosen",
+            f"payment:{payment_id}",
+            after={
+                "plan": plan.code,
+                "provider": provider,
+                "amount": str(plan.monthly_price),
+                "currency": plan.currency,
+            },
+        )
+    return start
+
+
+async def _find_payment(provider: str, update: PaymentUpdate) -> dict[str, Any] | None:
+    """The payment an update is about: by provider reference, else the payment id the
+    provider echoes (``raw["payment_id"]``)."""
+    with cross_tenant("payment provider update: find the payment by its reference"):
+        if update.provider_ref:
+            row = await (
+                Payment.select()
+                .where(
+                    (Payment.provider == provider) & (Payment.provider_ref == update.provider_ref)
+                )
+                .order_by(Payment.id, ascending=False)
+                .first()
+            )
+            if row is not None:
+                return row
+        payment_id = _int(update.raw.get("payment_id"))
+        if payment_id is not None:
+            return await (
+                Payment.select()
+                .where((Payment.provider == provider) & (Payment.id == payment_id))
+                .first()
+            )
+    return None
+
+
+async def _find_subscription(provider: str, update: PaymentUpdate) -> dict[str, Any] | None:
+    from loyalchat.billing.lifecycle import raw_value
+
+    ref = str(raw_value(update, "subscription_id", "subscription_ref") or update.provider_ref or "")
+    if not ref:
+        return None
+    with cross_tenant("payment provider update: find the subscription by its reference"):
+        return await (
+            Subscription.select()
+            .where((Subscription.provider == provider) & (Subscription.provider_ref == ref))
+            .first()
+        )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def _amount(value: Any, fallback: Decimal) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return fallback
+    if not amount.is_finite() or amount < 0 or amount > Decimal("9999999999.99"):
+        return fallback
+    return amount.quantize(Decimal("0.01"))
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    number = _int(value)
+    return datetime.fromtimestamp(number, UTC) if number else None
+
+
+async def apply_payment_update(provider: str, update: PaymentUpdate) -> bool:
+    """Apply one provider event, once per (provider, event_id); False for a replay (or an
+    update about nothing billing knows). ``update.raw`` may carry ``payment_id``,
+    ``subscription_id``, ``invoice_id``, ``invoice_url``, ``amount`` (a decimal string)
+    or ``amount_paid`` (cents), ``currency``, ``current_period_start`` /
+    ``current_period_end`` (Unix seconds) and ``event_type``. A success activates the subscription on the payment's plan and
+    reactivates a tenant suspended for non-payment; a failure starts the grace period."""
+    from loyalchat.billing import lifecycle
+
+    payment = await _find_payment(provider, update)
+    sub = None if payment is not None else await _find_subscription(provider, update)
+    tenant_id = payment["tenant"] if payment is not None else sub["tenant"] if sub else None
+    if tenant_id is None:
+        log.warning("%s update %s is about no known payment", provider, update.event_id)
+        return False
+    with tenant_context(tenant_id):
+        try:
+            async with db.write_transaction():
+                await PaymentEvent.insert(
+                    PaymentEvent(
+                        provider=provider,
+                        event_id=update.event_id[:255],
+                        tenant=tenant_id,
+                        payment=payment["id"] if payment else None,
+                        status=update.status.value,
+                        raw={k: str(v)[:500] for k, v in list(update.raw.items())[:50]},
+                    )
+                )
+                effects = await lifecycle.apply(provider, update, payment, sub)
+        except Exception as exc:
+            if db.is_unique_violation(exc):
+                return False
+            raise
+        await notify.after_payment(tenant_id, effects)
+    return True
+
+
+async def plan_of(tenant_id: int):
+    """The plan the tenant has now (its subscription's), or None."""
+    sub = await subscription_row(tenant_id)
+    if sub is None or sub["plan"] is None:
+        return None
+    if sub["status"] == SubscriptionStatus.pending.value:
+        return None
+    return await get_plan(sub["plan"])

@@ -1,0 +1,83 @@
+"""Billing's public face: plans, payments, usage and limits (see spec12.md).
+
+The rules live in the modules named below; callers (the wizard, the admin's review, the
+payment plugins, the console, the receipt pipeline) import from here.
+"""
+
+from __future__ import annotations
+
+from loyalchat.billing.grace import enforce_grace
+from loyalchat.billing.manual import (
+    attach_slip,
+    confirm_manual_payment,
+    manual_payment,
+    pending_manual_payments,
+    reject_manual_payment,
+)
+from loyalchat.billing.payments import (
+    MANUAL,
+    PaymentInfo,
+    apply_payment_update,
+    choose_plan,
+    get_payment,
+    list_payments,
+    payment_state,
+    plan_of,
+    providers,
+    subscription_row,
+)
+from loyalchat.billing.plans import (
+    CURRENCIES,
+    METRICS,
+    PlanError,
+    PlanInfo,
+    PlanInput,
+    create_plan,
+    get_plan,
+    get_plan_by_code,
+    list_plans,
+    update_plan,
+)
+from loyalchat.billing.usage import (
+    Usage,
+    check_limits,
+    count_usage,
+    limit_reached,
+    receipt_over_quota,
+    usage,
+)
+
+__all__ = [
+    "CURRENCIES",
+    "MANUAL",
+    "METRICS",
+    "PaymentInfo",
+    "PlanError",
+    "PlanInfo",
+    "PlanInput",
+    "Usage",
+    "apply_payment_update",
+    "attach_slip",
+    "check_limits",
+    "choose_plan",
+    "confirm_manual_payment",
+    "count_usage",
+    "create_plan",
+    "enforce_grace",
+    "get_payment",
+    "get_plan",
+    "get_plan_by_code",
+    "limit_reached",
+    "list_payments",
+    "list_plans",
+    "manual_payment",
+    "payment_state",
+    "pending_manual_payments",
+    "plan_of",
+    "providers",
+    "receipt_over_quota",
+    "reject_manual_payment",
+    "subscription_row",
+    "update_plan",
+    "usage",
+]
