@@ -302,3 +302,14 @@ def test_an_unknown_code_or_missing_param_still_gives_a_sentence() -> None:
         reason_text(CheckResult.warning("plugin_code"), "en") == "The shop will check this receipt."
     )
     assert reason_text(CheckResult.failure("too_old"), "en") == "This receipt cannot be accepted."
+
+
+async def test_a_join_link_proves_its_branches_not_a_shop_whose_link_starts_alike() -> None:
+    branch = await MerchantCheck().check(
+        facts(None, qr=("https://wa.me/85290000000?text=JOIN-DEMO%23b1",)), SHOP
+    )
+    assert branch.outcome is Outcome.passed
+    alike = await MerchantCheck().check(
+        facts("STARBUCKS", qr=("https://wa.me/85290000000?text=JOIN-DEMO2",)), SHOP
+    )
+    assert alike.reason == "other_shop"

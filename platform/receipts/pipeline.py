@@ -59,7 +59,7 @@ from loyalchat.receipts.reading.reader import ReceiptReading, UnknownEngine
 from loyalchat.receipts.readout import fields_json, read_photo
 from loyalchat.receipts.service import ReceiptOut, get_receipt
 from loyalchat.receipts.settings import ReceiptRules, get_receipt_settings
-from loyalchat.receipts.shop import claim_keys, shop_profile
+from loyalchat.receipts.shop import claim_keys, join_links, shop_profile
 from loyalchat.receipts.tables import Receipt, ReceiptStatus
 from loyalchat.scoping import scoped_update
 from loyalchat.settings import get_settings
@@ -75,13 +75,15 @@ RECEIPTS_PLUGIN = "receipts"  # the built-in plugin registering builtin_checks()
 S = ReceiptStatus
 
 
-def quota_reached() -> bool:
-    """Whether the shop has used up the receipts its plan allows this period.
-
-    No plans exist yet: always False. Billing (issue 12) answers here; a receipt over the
-    quota is kept and goes to review with reason ``quota_reached``, never dropped.
+async def quota_reached(receipt_id: int) -> bool:
+    """Whether receipt ``receipt_id`` is past the receipts the shop's plan allows this
+    month (billing counts them from the receipt table). A receipt over the quota is kept
+    and goes to review with reason ``quota_reached``, never dropped.
     """
-    return False
+    from loyalchat.billing.service import receipt_over_quota
+    from loyalchat.context import require_tenant
+
+    return await receipt_over_quota(require_tenant(), receipt_id)
 
 
 async def checks_for(pm: pluggy.PluginManager) -> list[ReceiptCheck]:
@@ -195,7 +197,7 @@ async def _work(row: dict[str, Any], reading: ReceiptReading | None, now: dateti
         # The bot already told the member the programme is paused.
         await _to_review(receipt_id, S.reading.value, ["shop_paused"], who, rules, tell=False)
         return
-    if quota_reached():
+    if await quota_reached(receipt_id):
         await _to_review(receipt_id, S.reading.value, ["quota_reached"], who, rules)
         return
     try:
@@ -226,7 +228,7 @@ async def _work(row: dict[str, Any], reading: ReceiptReading | None, now: dateti
     }
     if not await _move(receipt_id, S.reading.value, values):
         return  # the sweeper gave the row to another run meanwhile
-    profile = shop_profile(shop, rules)
+    profile = shop_profile(shop, rules, await join_links(shop))
     facts = ReceiptFacts(
         f,
         qr_payloads=reading.qr,

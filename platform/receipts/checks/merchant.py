@@ -63,9 +63,19 @@ def qr_proves_shop(payloads: Iterable[str], shop: ShopProfile) -> str:
         if prefix and payload.strip().startswith(prefix):
             return payload
         key = _link_key(payload)
-        if any(key == link or key.startswith(link) for link in links):
+        if any(_same_link(key, link) for link in links):
             return payload
     return ""
+
+
+def _same_link(key: str, link: str) -> bool:
+    """``key`` is ``link``, or ``link`` for one of its branches (``JOIN%20demo%23b1``,
+    ``?join=demo#b1``) or with more parameters; never another shop's link that merely
+    starts alike (``/chat/demo2`` is not ``/chat/demo``)."""
+    if not key.startswith(link):
+        return False
+    rest = key[len(link) :]
+    return not rest or rest[0] in "#&" or rest.startswith("%23")
 
 
 class MerchantCheck:
