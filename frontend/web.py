@@ -135,6 +135,8 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.console.receipts import ReceiptsController
     from loyalchat.frontend.pages.console.rewards import RewardsController
     from loyalchat.frontend.pages.console.rules import RulesController
+    from loyalchat.frontend.pages.onboarding.uploads import OnboardingUploadsController
+    from loyalchat.frontend.pages.onboarding.wizard import OnboardingController
     from loyalchat.frontend.pages.wallet.controller import WalletController
 
     return [
@@ -158,6 +160,8 @@ def route_handlers() -> list[Any]:
         ReceiptProfileController,
         RewardsController,
         RulesController,
+        OnboardingController,
+        OnboardingUploadsController,
         WalletController,
         *static_routers(),
     ]

@@ -252,6 +252,21 @@ async def get_document(tenant_id: int, document_id: int) -> DocumentInfo | None:
     return _document(row) if row else None
 
 
+async def document_has_key(tenant_id: int, key: str) -> bool:
+    """Whether one of the tenant's documents (current or replaced) is or previews ``key``."""
+    if not isinstance(key, str) or len(key) != 64:
+        return False
+    with _scope(tenant_id):
+        row = (
+            await scoped_select(ApplicationDocument, ApplicationDocument.id)
+            .where(
+                (ApplicationDocument.media_key == key) | (ApplicationDocument.preview_key == key)
+            )
+            .first()
+        )
+    return row is not None
+
+
 async def add_document(
     tenant_id: int, kind: DocumentKind | str, *, actor: str | None = None, **values: Any
 ) -> DocumentInfo:
