@@ -32,6 +32,9 @@ VENDOR_ASSETS = {
     # QR scanning in the console (BarcodeDetector ponyfill) and the WebAssembly it loads.
     "/static/vendor/barcode-detector": "barcode-detector/dist/iife",
     "/static/vendor/zxing-wasm": "zxing-wasm/dist/reader",
+    # The admin's business registration viewer: build/ (library and worker), cmaps/ and
+    # standard_fonts/ (Chinese PDFs without embedded fonts), wasm/ (image decoders).
+    "/static/vendor/pdfjs": "pdfjs-dist",
 }
 
 
@@ -116,6 +119,7 @@ def static_routers() -> list[Any]:
 
 def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
+    from loyalchat.frontend.pages.admin.applications import ApplicationsController
     from loyalchat.frontend.pages.admin.home import AdminController
     from loyalchat.frontend.pages.admin.plugins import AdminPluginsController
     from loyalchat.frontend.pages.common.auth import AuthController, set_language
@@ -149,6 +153,7 @@ def route_handlers() -> list[Any]:
         QrKitController,
         AdminController,
         AdminPluginsController,
+        ApplicationsController,
         AutoRepliesController,
         ConversationsController,
         CouponsController,

@@ -16,6 +16,7 @@ from loyalchat.bounds import PathId
 from loyalchat.context import cross_tenant, tenant_context
 from loyalchat.extensions import plugin_info
 from loyalchat.frontend import ui
+from loyalchat.frontend.pages.admin.applications import platform_figures
 from loyalchat.frontend.pages.common import audit_rows
 from loyalchat.frontend.pages.common.display import base_context
 from loyalchat.frontend.ui import STATUS_LABELS
@@ -104,12 +105,14 @@ class AdminController(Controller):
         ]
         return Template(
             "admin/home.html",
-            context={
-                "tenants": tenants,
-                "per_status": per_status,
-                "max_count": max([row["count"] for row in per_status] + [1]),
-                "health": await health_items(request),
-            },
+            context=base_context(
+                request,
+                tenants=tenants,
+                per_status=per_status,
+                max_count=max([row["count"] for row in per_status] + [1]),
+                health=await health_items(request),
+                figures=await platform_figures(request),
+            ),
         )
 
     @get("/platform-status", opt=PLATFORM)

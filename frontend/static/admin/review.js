@@ -10,7 +10,7 @@ async function showPdf(viewer) {
   const error = viewer.querySelector("[data-pdf=error]");
   let pdf;
   let page = 1;
-  let scale = 1.25;
+  let scale = 1;
   try {
     const pdfjs = await import(`${PDFJS}/build/pdf.min.mjs`);
     pdfjs.GlobalWorkerOptions.workerSrc = `${PDFJS}/build/pdf.worker.min.mjs`;
@@ -29,6 +29,10 @@ async function showPdf(viewer) {
     return;
   }
   let rendering = null;
+  // Start at the width of the frame (a phone shows the whole page width), at most 150 %.
+  const first = (await pdf.getPage(1)).getViewport({ scale: 1 });
+  const room = canvas.parentElement.clientWidth - 16;
+  if (room > 0) scale = Math.max(0.5, Math.min(1.5, room / first.width));
 
   async function draw() {
     if (rendering) await rendering.promise.catch(() => {});
