@@ -121,6 +121,7 @@ def route_handlers() -> list[Any]:
     """Every page controller and static router, for ``Litestar(route_handlers=...)``."""
     from loyalchat.frontend.pages.admin.applications import ApplicationsController
     from loyalchat.frontend.pages.admin.home import AdminController
+    from loyalchat.frontend.pages.admin.outbox import AdminOutboxController
     from loyalchat.frontend.pages.admin.plugins import AdminPluginsController
     from loyalchat.frontend.pages.common.auth import AuthController, set_language
     from loyalchat.frontend.pages.console.api_keys import ApiKeysController
@@ -139,6 +140,10 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.console.receipts import ReceiptsController
     from loyalchat.frontend.pages.console.rewards import RewardsController
     from loyalchat.frontend.pages.console.rules import RulesController
+    from loyalchat.frontend.pages.console.staff import StaffController
+    from loyalchat.frontend.pages.signup.invite import InviteController
+    from loyalchat.frontend.pages.signup.password import PasswordController
+    from loyalchat.frontend.pages.signup.signup import SignupController
     from loyalchat.frontend.pages.onboarding.uploads import OnboardingUploadsController
     from loyalchat.frontend.pages.onboarding.wizard import OnboardingController
     from loyalchat.frontend.pages.wallet.controller import WalletController
@@ -168,6 +173,11 @@ def route_handlers() -> list[Any]:
         OnboardingController,
         OnboardingUploadsController,
         WalletController,
+        SignupController,
+        PasswordController,
+        InviteController,
+        StaffController,
+        AdminOutboxController,
         *static_routers(),
     ]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from loyalchat import security
 from loyalchat.context import cross_tenant
 from loyalchat.scoping import new_row, scoped_delete, scoped_insert, scoped_select, scoped_update
-from loyalchat.tenants import audit
+from loyalchat.tenants import account_tokens, audit
 from loyalchat.tenants.tables import Role, StaffRole, StaffUser, Tenant
 
 
@@ -24,6 +24,7 @@ class StaffInfo:
     locale: str | None
     is_platform_admin: bool
     is_active: bool
+    email_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ def _info(row: dict) -> StaffInfo:
         locale=row["locale"],
         is_platform_admin=row["is_platform_admin"],
         is_active=row["is_active"],
+        email_verified_at=row.get("email_verified_at"),
     )
 
 
@@ -105,6 +107,60 @@ async def set_password(user_id: int, password: str) -> None:
         raise AccountError(f"password: {problem}")
     password_hash = await security.hash_password_async(password)
     await StaffUser.update({StaffUser.password_hash: password_hash}).where(StaffUser.id == user_id)
+
+
+async def mark_email_verified(user_id: int, email: str) -> bool:
+    """Record that ``email`` (still the user's address) was verified now; False when it
+    was verified before or the address has changed since the link was sent."""
+    rows = await (
+        StaffUser.update({StaffUser.email_verified_at: datetime.now(UTC)})
+        .where(
+            (StaffUser.id == user_id)
+            & (StaffUser.email == email)
+            & StaffUser.email_verified_at.is_null()
+        )
+        .returning(StaffUser.id)
+    )
+    return bool(rows)
+
+
+async def password_fingerprint(user_id: int) -> str | None:
+    """What a password reset link binds to (None: no such active user)."""
+    row = await (
+        StaffUser.select(StaffUser.password_hash, StaffUser.is_active)
+        .where(StaffUser.id == user_id)
+        .first()
+    )
+    if not row or not row["is_active"]:
+        return None
+    return account_tokens.password_fingerprint(row["password_hash"])
+
+
+async def reset_password(user_id: int, fingerprint: str, password: str) -> bool:
+    """Set a new password if the current one is still the one the link was made for.
+
+    One conditional UPDATE on the old hash: of two uses of the same link, one wins.
+    Raises :class:`AccountError` for a weak password.
+    """
+    if problem := security.password_problem(password):
+        raise AccountError(f"password: {problem}")
+    row = await (
+        StaffUser.select(StaffUser.password_hash, StaffUser.is_active)
+        .where(StaffUser.id == user_id)
+        .first()
+    )
+    if not row or not row["is_active"]:
+        return False
+    old_hash = row["password_hash"]
+    if not security.constant_time_equal(account_tokens.password_fingerprint(old_hash), fingerprint):
+        return False
+    new_hash = await security.hash_password_async(password)
+    rows = await (
+        StaffUser.update({StaffUser.password_hash: new_hash})
+        .where((StaffUser.id == user_id) & (StaffUser.password_hash == old_hash))
+        .returning(StaffUser.id)
+    )
+    return bool(rows)
 
 
 async def set_locale(user_id: int, locale: str | None) -> None:

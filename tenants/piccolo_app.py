@@ -6,6 +6,7 @@ from loyalchat.tenants.tables import (
     ApiKey,
     AuditLog,
     PlatformPlugin,
+    StaffInvitation,
     StaffRole,
     StaffUser,
     Tenant,
@@ -17,7 +18,16 @@ CURRENT_DIRECTORY = Path(__file__).parent
 APP_CONFIG = AppConfig(
     app_name="tenants",
     migrations_folder_path=str(CURRENT_DIRECTORY / "piccolo_migrations"),
-    table_classes=[Tenant, StaffUser, StaffRole, ApiKey, TenantPlugin, PlatformPlugin, AuditLog],
+    table_classes=[
+        Tenant,
+        StaffUser,
+        StaffRole,
+        ApiKey,
+        TenantPlugin,
+        PlatformPlugin,
+        AuditLog,
+        StaffInvitation,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -67,6 +67,8 @@ class StaffUser(Table, tablename="staff_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    # When the person opened the link of the verification mail (None: not yet).
+    email_verified_at = Timestamptz(null=True, default=None)
 
 
 class StaffRole(Table, tablename="staff_role"):
@@ -74,6 +76,24 @@ class StaffRole(Table, tablename="staff_role"):
     user = ForeignKey(references=StaffUser, null=False, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=16, default=Role.cashier.value)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffInvitation(Table, tablename="staff_invitation"):
+    """An owner's invitation to work in the shop with a role, sent by e-mail.
+
+    The mailed link is signed and carries ``nonce``; it works once (``accepted_at``) and
+    not after ``revoked_at``. One pending invitation per (tenant, email): a unique index.
+    """
+
+    tenant = ForeignKey(references=Tenant, null=False, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254)  # lower-cased
+    role = Varchar(length=16, default=Role.cashier.value)
+    nonce = Varchar(length=64)
+    invited_by = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class ApiKey(Table, tablename="api_key"):

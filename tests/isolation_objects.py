@@ -193,7 +193,32 @@ async def _receipt(tenant_id: int) -> int:
     return await plant_receipt(tenant_id, None)
 
 
+async def _staff(tenant_id: int) -> int:
+    """A cashier of B's (the staff page removes people by user id)."""
+    from loyalchat.tenants import accounts
+
+    user = await accounts.create_staff_user(
+        f"planted-{tenant_id}-{os.urandom(4).hex()}@staff.test", "planted password 123"
+    )
+    with tenant_context(tenant_id, Actor("system")):
+        await accounts.grant_role(user.id, Role.cashier)
+    return user.id
+
+
+async def _staff_invitation(tenant_id: int) -> int:
+    """A pending invitation of B's (the staff page withdraws invitations by id)."""
+    from loyalchat.tenants import invitations
+
+    with tenant_context(tenant_id, Actor("system")):
+        invitation, _token = await invitations.invite(
+            f"invited-{os.urandom(4).hex()}@staff.test", Role.cashier, invited_by=None
+        )
+    return invitation.id
+
+
 FACTORIES: dict[str, Factory] = {
+    "staff": _staff,
+    "staff_invitation": _staff_invitation,
     "receipt": _receipt,
     "qr_branch": _qr_branch,
     "conversation": _conversation,

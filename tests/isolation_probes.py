@@ -75,7 +75,9 @@ PLAIN_FIELDS: dict[str, Any] = {
         # the QR kit (issue 11): which print file
         "file "
         # the receipt review queue (issue 11): its filters and decision forms
-        "since until note receipt_date".split()
+        "since until note receipt_date "
+        # sign-up, password reset and staff invitations (issue 12)
+        "shop_name slug password_confirm".split()
     ),
     # the receipt profile page (issue 11): the profile and receipt settings, the photo
     # inputs, and what was read off each kept sample (JSON; its key is sample_key's)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -174,3 +175,40 @@ def smtp_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
 @pytest.fixture
 def smtp_server(smtp_factory: Any) -> SmtpServer:
     return smtp_factory("plain")
+
+
+# -- the embedded outbox, read as a person reads their mail -------------------------------
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def clear_outbox() -> None:
+    """Forget every mail in ``<var_dir>/outbox`` (tests share one var_dir)."""
+    folder = get_settings().var_dir / "outbox"
+    if folder.is_dir():
+        for path in folder.iterdir():
+            path.unlink()
+
+
+def outbox_mails(to: str | None = None) -> list[EmailMessage]:
+    """The outbox's mails (to ``to`` when given), oldest first, parsed as RFC 5322."""
+    folder = get_settings().var_dir / "outbox"
+    if not folder.is_dir():
+        return []
+    mails = [
+        BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        for path in sorted(folder.glob("*.eml"))
+    ]
+    return [m for m in mails if to is None or str(m["To"]).lower() == to.lower()]  # type: ignore[misc]
+
+
+def last_link(to: str, contains: str) -> str:
+    """The path (and query) of the newest link containing ``contains`` mailed to ``to``."""
+    base = get_settings().public_base_url.rstrip("/")
+    for message in reversed(outbox_mails(to)):
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for link in _LINK.findall(text):
+            if contains in link:
+                assert link.startswith(base + "/"), f"link not absolute from the base: {link}"
+                return link[len(base) :]
+    raise AssertionError(f"no mail to {to} with a link containing {contains!r}")

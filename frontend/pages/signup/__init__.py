@@ -1,0 +1,1 @@
+"""Public account pages: sign up, e-mail verification, password reset, staff invitations."""
