@@ -24,7 +24,7 @@ from loyalchat.extensions.payments import (
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins.stripe import StripeProvider, records
 from loyalchat.settings import get_settings
-from tests.fakes.stripe_api import PRICE, FakeStripeApi, stripe_api
+from tests.fakes.stripe_api import PRICE, PRICE_PRO, FakeStripeApi, stripe_api
 from tests.fixtures import World
 
 __all__ = ["stripe_api"]  # the fixture, imported for this module's tests
@@ -150,6 +150,29 @@ async def test_verify_reads_the_session(stripe_api: FakeStripeApi, tenant_a: Wor
         await provider.verify("cs_test_unknown")
     with pytest.raises(PaymentError):
         await provider.verify("../v1/customers")
+
+
+async def test_another_plan_moves_a_running_subscription_and_an_ended_one_checks_out_anew(
+    stripe_api: FakeStripeApi, tenant_a: World
+) -> None:
+    provider = StripeProvider()
+    first = await provider.start(request(tenant_a, 1))
+    stripe_api.complete_checkout(first.provider_ref)
+    subscription = stripe_api.sessions[first.provider_ref]["subscription"]
+    with tenant_context(tenant_a.id):  # what the first event about it does
+        await records.link_subscription(1, subscription)
+    change = await provider.start(request(tenant_a, 2, stripe_price_id=PRICE_PRO))
+    assert change.provider_ref == f"{subscription}:2"
+    assert stripe_api.subscriptions[subscription]["items"]["data"][0]["price"]["id"] == PRICE_PRO
+    assert stripe_api.subscriptions[subscription]["metadata"]["payment_id"] == "2"
+    assert await provider.verify(change.provider_ref) is PaymentStatus.succeeded
+    assert await provider.verify(f"{subscription}:1") is PaymentStatus.pending  # superseded
+    with pytest.raises(PaymentError):
+        await provider.verify(f"{subscription}:x")
+    stripe_api.set_subscription_status(subscription, "canceled")
+    again = await provider.start(request(tenant_a, 3))
+    assert again.provider_ref.startswith("cs_test_")
+    assert len(stripe_api.sessions) == 2
 
 
 async def test_portal_link_is_for_the_tenants_own_customer(

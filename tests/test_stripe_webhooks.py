@@ -29,7 +29,14 @@ from loyalchat.inbox.tables import InboundEvent
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.scoping import unscoped
 from loyalchat.tasks.embedded import EmbeddedWorker
-from tests.fakes.stripe_api import PRICE, FakeStripeApi, deliver, signed_event, stripe_api
+from tests.fakes.stripe_api import (
+    PRICE,
+    PRICE_PRO,
+    FakeStripeApi,
+    deliver,
+    signed_event,
+    stripe_api,
+)
 from tests.fixtures import World
 from tests.test_conversations_support import app_for, installed
 from tests.test_tasks_support import drain, fresh_stub_broker
@@ -105,6 +112,32 @@ async def test_a_paid_checkout_activates_the_plan(shop: Shop) -> None:
     # The first invoice is the same payment, not another one.
     assert await shop.post(events["invoice.paid"]) == 200
     assert len(await payments(shop.a)) == 1
+
+
+async def test_a_plan_change_moves_the_running_subscription(shop: Shop) -> None:
+    session = await shop.checkout(shop.a)
+    await shop.post(shop.stripe.complete_checkout(session)["checkout.session.completed"])
+    pro = await billing.create_plan(
+        billing.PlanInput(
+            code="pro", name="Pro", monthly_price=Decimal("599.00"), stripe_price_id=PRICE_PRO
+        )
+    )
+    change = await billing.choose_plan(shop.a.id, "pro", "stripe")
+    subscription = stripe_sub(shop, session)
+    assert change.provider_ref.startswith(f"{subscription}:")
+    assert "checkout=changed" in change.redirect_url
+    assert len(shop.stripe.sessions) == 1  # no second checkout, no second subscription
+    [call] = shop.stripe.calls("POST", f"/v1/subscriptions/{subscription}")
+    assert call.params["proration_behavior"] == "always_invoice"
+    assert call.params["items"][0]["price"] == PRICE_PRO
+    assert (await billing.subscription_row(shop.a.id))["plan"] != pro.id  # not paid yet
+    [events] = shop.stripe.changes
+    assert await shop.post(events["customer.subscription.updated"]) == 200
+    assert await shop.post(events["invoice.paid"]) == 200
+    assert (await billing.subscription_row(shop.a.id))["plan"] == pro.id
+    assert await billing.payment_state(shop.a.id) == "paid"
+    statuses = {p["provider_ref"]: p["status"] for p in await payments(shop.a)}
+    assert statuses[session] == statuses[change.provider_ref] == "succeeded"
 
 
 async def test_a_bad_signature_is_400_with_nothing_stored(shop: Shop) -> None:

@@ -24,6 +24,7 @@ from loyalchat.extensions.payments import (
 )
 from loyalchat.i18n import N_
 from loyalchat.plugins.stripe import records
+from loyalchat.plugins.stripe.change import change_plan, change_status, parse_change_ref
 from loyalchat.plugins.stripe.config import StripeConfig, stripe_client, stripe_config
 from loyalchat.settings import get_settings
 
@@ -44,11 +45,18 @@ class StripeProvider:
         return self._config or stripe_config()
 
     async def start(self, payment: PaymentRequest) -> PaymentStart:
-        """A Checkout Session in subscription mode for the plan's Stripe price."""
+        """A Checkout Session in subscription mode for the plan's Stripe price; for a shop
+        whose card subscription runs, that subscription moved to the price (:mod:`.change`)."""
         price = await _price_id(payment)
-        config = self.config
+        back = absolute(payment.return_url or DEFAULT_RETURN_PATH)
         try:
-            async with stripe_client(config) as client:
+            async with stripe_client(self.config) as client:
+                key = idempotency_key("change", payment.payment_id)
+                changed = await change_plan(
+                    client, payment, price, key, _with_query(back, checkout="changed")
+                )
+                if changed is not None:
+                    return changed
                 customer = await _customer_for(client, payment)
                 session = await client.v1.checkout.sessions.create_async(
                     _session_params(payment, price, customer),
@@ -61,11 +69,15 @@ class StripeProvider:
         return PaymentStart(provider_ref=session.id, redirect_url=session.url or "")
 
     async def verify(self, provider_ref: str) -> PaymentStatus:
-        """Where a Checkout Session stands: paid, still open, or expired."""
-        if not provider_ref.startswith("cs_"):
+        """Where a Checkout Session stands (paid, still open, expired), or a plan change."""
+        change = parse_change_ref(provider_ref)
+        if not provider_ref.startswith("cs_") and change is None:
             raise PaymentError("not a Stripe Checkout Session id")
         try:
             async with stripe_client(self.config) as client:
+                if change is not None:
+                    subscription = await client.v1.subscriptions.retrieve_async(change[0])
+                    return change_status(subscription.to_dict(), change[1])
                 session = await client.v1.checkout.sessions.retrieve_async(provider_ref)
         except stripe.StripeError as exc:
             raise _payment_error(exc) from exc

@@ -44,6 +44,17 @@ async def checkout_for_subscription(subscription_id: str) -> dict | None:
     )
 
 
+async def running_subscription() -> str:
+    """The current tenant's latest Stripe subscription id (it may have ended since), or ""."""
+    row = (
+        await scoped_select(StripeCheckout, StripeCheckout.subscription_id)
+        .where(StripeCheckout.subscription_id != "")
+        .order_by(StripeCheckout.updated_at, ascending=False)
+        .first()
+    )
+    return row["subscription_id"] if row else ""
+
+
 async def link_subscription(payment_id: int, subscription_id: str) -> None:
     await scoped_update(
         StripeCheckout,

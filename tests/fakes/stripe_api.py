@@ -5,7 +5,8 @@ bracket keys, ``Authorization: Bearer <secret key>``, ``Idempotency-Key``):
 
 * ``POST /v1/customers``; ``POST /v1/checkout/sessions`` (a known price, absolute URLs,
   an existing customer); ``GET /v1/checkout/sessions/<id>``;
-  ``POST /v1/billing_portal/sessions``; ``GET /v1/subscriptions/<id>``.
+  ``POST /v1/billing_portal/sessions``; ``GET /v1/subscriptions/<id>``;
+  ``POST /v1/subscriptions/<id>`` (a plan change: the item's price, prorated).
 * Errors in Stripe's shape (``{"error": {"type", "message", "code", "param"}}``): 401 for
   a wrong key, 404 ``resource_missing``, 400 ``parameter_missing``/``url_invalid``, 400
   ``idempotency_error`` when a key comes back with other parameters; a key coming back
@@ -46,6 +47,7 @@ import stripe
 SECRET_KEY = "sk_test_fake_0123456789"
 WEBHOOK_SECRET = "whsec_fake_0123456789abcdef"
 PRICE = "price_test_basic"
+PRICE_PRO = "price_test_pro"
 MONTH = 30 * 24 * 3600
 
 
@@ -90,12 +92,16 @@ class FakeStripeApi:
     def __init__(self, secret_key: str = SECRET_KEY, webhook_secret: str = WEBHOOK_SECRET):
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
-        self.prices: dict[str, dict[str, Any]] = {PRICE: {"unit_amount": 29900, "currency": "hkd"}}
+        self.prices: dict[str, dict[str, Any]] = {
+            PRICE: {"unit_amount": 29900, "currency": "hkd"},
+            PRICE_PRO: {"unit_amount": 59900, "currency": "hkd"},
+        }
         self.customers: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
         self.portal_sessions: list[dict[str, Any]] = []
+        self.changes: list[dict[str, Any]] = []  # the events of each plan change, by type
         self.requests: list[StripeRequest] = []
         self.webhook_url = ""  # where a browser's payment sends its events
         self._replays: dict[str, tuple[str, dict[str, Any], int, dict[str, Any]]] = {}
@@ -269,6 +275,8 @@ class FakeStripeApi:
             return self._create_portal(p)
         if method == "GET" and parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:
             return _found(self.subscriptions.get(parts[2]), "subscription", parts[2])
+        if method == "POST" and parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:
+            return self._update_subscription(parts[2], p)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
 
     def _create_customer(self, p: dict[str, Any]) -> tuple[int, dict]:
@@ -321,6 +329,32 @@ class FakeStripeApi:
         }
         self.sessions[session_id] = session
         return 200, _public(session)
+
+    def _update_subscription(self, subscription_id: str, p: dict[str, Any]) -> tuple[int, dict]:
+        """A plan change: the item's price (prorated: ``always_invoice`` bills the
+        difference now) and metadata; the events Stripe sends go to :attr:`changes`."""
+        sub = self.subscriptions.get(subscription_id)
+        if sub is None:
+            return _found(None, "subscription", subscription_id)
+        item = sub["items"]["data"][0]
+        wanted = (p.get("items") or [{}])[0]
+        if wanted.get("id") != item["id"]:
+            return 400, _error("invalid_request_error", "No such subscription item", "items")
+        price = wanted.get("price", item["price"]["id"])
+        if price not in self.prices:
+            return 400, _error("invalid_request_error", f"No such price: '{price}'", "items")
+        before = item["price"]["unit_amount"]
+        item["price"] = {"id": price, **self.prices[price]}
+        sub["metadata"] = {**sub["metadata"], **(p.get("metadata") or {})}
+        events = {"customer.subscription.updated": self.event("customer.subscription.updated", sub)}
+        if p.get("proration_behavior") == "always_invoice":
+            invoice = self._invoice(sub, "paid", "subscription_update")
+            invoice["amount_due"] = invoice["amount_paid"] = max(
+                0, item["price"]["unit_amount"] - before
+            )
+            events["invoice.paid"] = self.event("invoice.paid", invoice)
+        self.changes.append(events)
+        return 200, _public(sub)
 
     def _create_portal(self, p: dict[str, Any]) -> tuple[int, dict]:
         customer = p.get("customer")
