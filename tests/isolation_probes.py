@@ -64,6 +64,8 @@ PLAIN_FIELDS: dict[str, Any] = {
     # A staff user id filtering the audit log: the log read is the current tenant's only,
     # so B's staff id finds nothing (tests/test_history.py, two tenants).
     "person": None,
+    # the admin's application review (issue 12): the queue's wait filter, approve's tick
+    **dict.fromkeys("age without_payment".split()),
     **dict.fromkeys(
         "phone email birthday notes tags marketing_opt_in locale enabled settings "
         "description stock per_member_limit starts_at ends_at validity_days active position "
