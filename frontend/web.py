@@ -145,7 +145,10 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.signup.password import PasswordController
     from loyalchat.frontend.pages.signup.signup import SignupController
     from loyalchat.frontend.pages.onboarding.uploads import OnboardingUploadsController
-    from loyalchat.frontend.pages.onboarding.wizard import OnboardingController
+    from loyalchat.frontend.pages.onboarding.wizard import (
+        OnboardingController,
+        mark_qr_kit_printed,
+    )
     from loyalchat.frontend.pages.wallet.controller import WalletController
 
     return [
@@ -172,6 +175,7 @@ def route_handlers() -> list[Any]:
         RulesController,
         OnboardingController,
         OnboardingUploadsController,
+        mark_qr_kit_printed,
         WalletController,
         SignupController,
         PasswordController,

@@ -64,6 +64,8 @@ PLAIN_FIELDS: dict[str, Any] = {
     # A staff user id filtering the audit log: the log read is the current tenant's only,
     # so B's staff id finds nothing (tests/test_history.py, two tenants).
     "person": None,
+    # the onboarding wizard (issue 12): business details, the document upload, the channels
+    **dict.fromkeys("region industry timezone document channels".split()),
     # the admin's application review (issue 12): the queue's wait filter, approve's tick
     **dict.fromkeys("age without_payment".split()),
     **dict.fromkeys(

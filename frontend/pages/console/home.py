@@ -13,9 +13,11 @@ from loyalchat.frontend import ui
 from loyalchat.frontend.pages.common import audit_rows as audit_page
 from loyalchat.frontend.pages.common.display import base_context
 from loyalchat.i18n import N_
+from loyalchat.onboarding.checklist import checklist as onboarding_checklist
 from loyalchat.receipts import queue as receipt_queue
 from loyalchat.tenants.access import ANY_STATUS, NO_WRITES
 from loyalchat.tenants.auth import principal_of, role_required
+from loyalchat.tenants.plugin_controllers import plugin_manager
 from loyalchat.tenants.tables import Role
 
 # Areas of the console that are on their way, each shown as a card with an empty state
@@ -44,6 +46,10 @@ class ConsoleController(Controller):
                 "can_manage": principal.has_role(Role.manager),
                 # Receipts waiting for staff: only once the programme is open.
                 "to_review": await receipt_queue.to_review() if principal.programme_open else 0,
+                # The first steps after approval (onboarding/_checklist.html).
+                "checklist": await onboarding_checklist(plugin_manager(request))
+                if principal.programme_open
+                else [],
             },
         )
 

@@ -29,6 +29,7 @@ from loyalchat.frontend.pages.onboarding.state import STEP_PATHS, can_edit, wiza
 from loyalchat.i18n import N_
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound
+from loyalchat.onboarding import checklist
 from loyalchat.onboarding import service as applications
 from loyalchat.tenants.access import ANY_STATUS
 from loyalchat.tenants.auth import principal_of, role_required
@@ -186,3 +187,13 @@ class OnboardingController(Controller):
             return await media_response(request, key, headers={"Content-Disposition": "inline"})
         except MediaNotFound:
             raise NotFoundException() from None
+
+
+# Not ANY_STATUS: the checklist belongs to an open shop (a suspended one cannot write).
+@post("/onboarding/checklist/qr-kit", guards=[role_required(Role.cashier)], status_code=303)
+async def mark_qr_kit_printed(request: Request) -> Redirect:
+    """The console home's "I printed it" for the QR kit step of the checklist."""
+    await ui.form_data(request)  # 400 for a body that is not a form
+    await applications.record_event(tenant_id(request), checklist.QR_KIT_PRINTED, actor_label())
+    ui.flash(request, SAVED, "success")
+    return Redirect("/console", status_code=303)
