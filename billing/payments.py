@@ -76,6 +76,7 @@ class PaymentInfo:
     period_start: datetime | None
     period_end: datetime | None
     created_at: datetime
+    failure_reason: str = ""
 
 
 def payment_info(row: dict[str, Any]) -> PaymentInfo:
@@ -102,6 +103,7 @@ def payment_info(row: dict[str, Any]) -> PaymentInfo:
         period_start=row["period_start"],
         period_end=row["period_end"],
         created_at=row["created_at"],
+        failure_reason=row["failure_reason"],
     )
 
 

@@ -113,7 +113,7 @@ def _parse_int(value: int | str | None, field_name: str, maximum: int) -> int | 
         raise PlanError(N_("Enter a whole number."), field=field_name) from None
     if number < 0 or number > maximum:
         raise PlanError(
-            N_("Enter a number from 0 to {maximum}."), field=field_name, maximum=maximum
+            N_("Enter a number from 0 to %(maximum)s."), field=field_name, maximum=maximum
         )
     return number
 

@@ -122,10 +122,13 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.admin.applications import ApplicationsController
     from loyalchat.frontend.pages.admin.home import AdminController
     from loyalchat.frontend.pages.admin.outbox import AdminOutboxController
+    from loyalchat.frontend.pages.admin.payments import AdminPaymentsController
+    from loyalchat.frontend.pages.admin.plans import AdminPlansController
     from loyalchat.frontend.pages.admin.plugins import AdminPluginsController
     from loyalchat.frontend.pages.common.auth import AuthController, set_language
     from loyalchat.frontend.pages.console.api_keys import ApiKeysController
     from loyalchat.frontend.pages.console.auto_replies import AutoRepliesController
+    from loyalchat.frontend.pages.console.billing import BillingController
     from loyalchat.frontend.pages.console.channels import ChannelsController
     from loyalchat.frontend.pages.console.conversations import ConversationsController
     from loyalchat.frontend.pages.console.coupons import CouponsController
@@ -161,6 +164,9 @@ def route_handlers() -> list[Any]:
         QrKitController,
         AdminController,
         AdminPluginsController,
+        AdminPlansController,
+        AdminPaymentsController,
+        BillingController,
         ApplicationsController,
         AutoRepliesController,
         ConversationsController,

@@ -216,6 +216,29 @@ async def _staff_invitation(tenant_id: int) -> int:
     return invitation.id
 
 
+async def _billing_payment(tenant_id: int) -> int:
+    """A manual payment of B's waiting for the admin, with its slip in B's media store."""
+    from loyalchat.billing import service as billing
+    from loyalchat.media import store
+
+    code = f"planted-{os.urandom(4).hex()}"
+    await billing.create_plan(billing.PlanInput(code=code, name=code, monthly_price="1"))
+    with tenant_context(tenant_id, Actor("system")):
+        await billing.choose_plan(tenant_id, code, "manual")
+        payment = (await billing.list_payments(tenant_id, limit=1))[0]
+        key = await store.save(_picture(), kind="payment_slip")
+        await billing.attach_slip(
+            tenant_id,
+            payment.id,
+            reference="PLANTED",
+            slip_key=key,
+            preview_key=key,
+            content_type="image/png",
+            filename="slip.png",
+        )
+    return payment.id
+
+
 FACTORIES: dict[str, Factory] = {
     "staff": _staff,
     "staff_invitation": _staff_invitation,
@@ -231,4 +254,5 @@ FACTORIES: dict[str, Factory] = {
     "reward": _reward,
     "grant": _grant,
     "media": _media,
+    "billing_payment": _billing_payment,
 }

@@ -90,6 +90,9 @@ PLAIN_FIELDS: dict[str, Any] = {
         "amount_low amount_high qr_prefix window_days review_limit confirm_below ask_hours "
         "review_hours per_hour per_day sample_read".split()
     ),
+    # billing (issue 12): the plan chosen (a platform plan's code), how to pay, the
+    # transfer slip, and the admin's ?original= (the slip as sent)
+    **dict.fromkeys("plan provider slip original".split()),
 }
 # Handler parameters the framework fills (not query strings a caller controls).
 RESERVED = {"request", "data", "scope", "state", "headers", "socket"}
