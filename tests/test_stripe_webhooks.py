@@ -23,12 +23,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from loyalchat.billing import service as billing
+from loyalchat.billing.lifecycle import NONPAYMENT_REASON
 from loyalchat.billing.tables import Payment, PaymentEvent
 from loyalchat.context import cross_tenant
 from loyalchat.inbox.tables import InboundEvent
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.scoping import unscoped
 from loyalchat.tasks.embedded import EmbeddedWorker
+from loyalchat.tenants.service import get_tenant, set_status
+from loyalchat.tenants.tables import TenantStatus
 from tests.fakes.stripe_api import (
     PRICE,
     PRICE_PRO,
@@ -37,7 +40,7 @@ from tests.fakes.stripe_api import (
     signed_event,
     stripe_api,
 )
-from tests.fixtures import World
+from tests.fixtures import World, make_world
 from tests.test_conversations_support import app_for, installed
 from tests.test_tasks_support import drain, fresh_stub_broker
 
@@ -138,6 +141,32 @@ async def test_a_plan_change_moves_the_running_subscription(shop: Shop) -> None:
     assert await billing.payment_state(shop.a.id) == "paid"
     statuses = {p["provider_ref"]: p["status"] for p in await payments(shop.a)}
     assert statuses[session] == statuses[change.provider_ref] == "succeeded"
+
+
+async def test_a_shop_still_applying_pays_by_card(shop: Shop) -> None:
+    applying = await make_world("cafe-new", TenantStatus.applying)
+    session = await shop.checkout(applying)
+    assert (
+        await shop.post(shop.stripe.complete_checkout(session)["checkout.session.completed"]) == 200
+    )
+    assert await billing.payment_state(applying.id) == "paid"
+    assert (await get_tenant(applying.id)).status == TenantStatus.applying.value  # review decides
+
+
+async def test_a_payment_reactivates_a_shop_suspended_for_nonpayment_only(shop: Shop) -> None:
+    subscriptions = {}
+    for world in (shop.a, shop.b):
+        session = await shop.checkout(world)
+        await shop.post(shop.stripe.complete_checkout(session)["checkout.session.completed"])
+        subscriptions[world.id] = stripe_sub(shop, session)
+        assert await shop.post(shop.stripe.fail_invoice(subscriptions[world.id])) == 200
+    await set_status(shop.a.id, TenantStatus.suspended, NONPAYMENT_REASON)
+    await set_status(shop.b.id, TenantStatus.suspended, "terms of service")
+    for world in (shop.a, shop.b):  # a suspended shop's events are still taken
+        assert await shop.post(shop.stripe.pay_invoice(subscriptions[world.id])) == 200
+        assert await billing.payment_state(world.id) == "paid"
+    assert (await get_tenant(shop.a.id)).status == TenantStatus.active.value
+    assert (await get_tenant(shop.b.id)).status == TenantStatus.suspended.value
 
 
 async def test_a_bad_signature_is_400_with_nothing_stored(shop: Shop) -> None:
