@@ -331,6 +331,7 @@ async def test_approve_when_paid_needs_no_tick(admin: accounts.StaffInfo) -> Non
         await login(client, admin.email)
         page = await client.get(f"/admin/applications/{shop.id}")
         assert 'data-testid="payment-state">Paid<' in page.text
+        assert 'data-status="succeeded"' in page.text and "HKD 199.00" in page.text
         assert 'data-testid="without-payment"' not in page.text
         response = await post_form(client, f"/admin/applications/{shop.id}/approve", {})
         assert response.status_code == 303
@@ -441,9 +442,10 @@ async def test_nul_and_huge_reasons(admin: accounts.StaffInfo) -> None:
 
 async def test_decisions_on_a_shop_not_waiting(admin: accounts.StaffInfo, tenant_a: World) -> None:
     applying = await applicant("still-typing", submit=False)
+    suspended = await make_world("sleepy-shop", TenantStatus.suspended)
     async with open_client() as client:
         await login(client, admin.email)
-        for world in (tenant_a, applying):
+        for world in (tenant_a, applying, suspended):
             for path, data in (
                 ("approve", {"without_payment": "1"}),
                 ("reject", {"reason": "x"}),
@@ -461,5 +463,6 @@ async def test_decisions_on_a_shop_not_waiting(admin: accounts.StaffInfo, tenant
         assert json_body.status_code == 400
     assert await status_of(tenant_a) == TenantStatus.active
     assert await status_of(applying) == TenantStatus.applying
+    assert await status_of(suspended) == TenantStatus.suspended
     assert outbox() == []
     assert await ApplicationEvent.count().where(ApplicationEvent.kind == "approved") == 0
