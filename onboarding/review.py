@@ -348,6 +348,7 @@ class ApplicationFile:
     documents: list[dict[str, Any]]  # current ones first, then what they replaced
     events: list[service.EventInfo]  # oldest first
     payment_state: str
+    payments: list[billing.PaymentInfo]  # newest first
     profile: ReceiptProfile
     samples: list[SampleRead]
     owners: list[str]
@@ -382,6 +383,7 @@ async def application_file(tenant_id: int) -> ApplicationFile:
         documents=documents,
         events=events,
         payment_state=await billing.payment_state(tenant_id),
+        payments=await billing.list_payments(tenant_id, limit=10),
         profile=rules.profile,
         samples=samples_of(rules.profile),
         owners=owners,
