@@ -15,6 +15,7 @@ import pytest
 
 from loyalchat.context import tenant_context
 from loyalchat.extensions import payments
+from loyalchat.extensions.base import InboundRequest
 from loyalchat.extensions.payments import (
     PaymentError,
     PaymentRequest,
@@ -24,7 +25,7 @@ from loyalchat.extensions.payments import (
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.plugins.stripe import StripeProvider, records
 from loyalchat.settings import get_settings
-from tests.fakes.stripe_api import PRICE, PRICE_PRO, FakeStripeApi, stripe_api
+from tests.fakes.stripe_api import PRICE, PRICE_PRO, FakeStripeApi, signed_event, stripe_api
 from tests.fixtures import World
 
 __all__ = ["stripe_api"]  # the fixture, imported for this module's tests
@@ -200,3 +201,17 @@ async def test_the_provider_is_offered_only_with_a_secret_key(
     assert "stripe" in get_payment_providers(build_plugin_manager())
     os.environ.pop("LOYALCHAT_STRIPE_SECRET_KEY")
     assert "stripe" not in get_payment_providers(build_plugin_manager())
+
+
+async def test_handle_webhook_verifies_the_signature_only(stripe_api: FakeStripeApi) -> None:
+    event = stripe_api.event("invoice.paid", {"id": "in_1", "object": "invoice"})
+    body, headers = signed_event(event)
+    good = InboundRequest("POST", "/hooks/stripe", headers, {}, body)
+    assert await StripeProvider().handle_webhook(good) == []  # the route stores, the inbox acts
+    for bad in (
+        InboundRequest("POST", "/hooks/stripe", headers, {}, body + b" "),
+        InboundRequest("POST", "/hooks/stripe", signed_event(event, "whsec_other")[1], {}, body),
+        InboundRequest("POST", "/hooks/stripe", {}, {}, body),
+    ):
+        with pytest.raises(PaymentError):
+            await StripeProvider().handle_webhook(bad)

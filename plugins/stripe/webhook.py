@@ -48,6 +48,7 @@ def verified_event(body: bytes, signature: str, secret: str = "") -> dict[str, A
     if not secret or not signature:
         return None
     try:
+        # The key only seeds the event object's client, which nothing here calls.
         event = stripe.Webhook.construct_event(
             body, signature, secret, tolerance=TOLERANCE_SECONDS, api_key="unused"
         )
