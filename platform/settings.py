@@ -56,7 +56,10 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="Base URL people and webhooks reach us on."
     )
     smtp_url: str = Field(
-        "", description="`smtp://user:pass@host:port` for outgoing mail; empty logs mail instead."
+        "",
+        description="Outgoing mail: `smtp://user:pass@host:port`, `smtps://...` (TLS) or "
+        "`smtp://...?starttls=1`. Empty: each mail is written to `<var_dir>/outbox/` and its "
+        "links logged (see Mail).",
     )
     whatsapp_api_base: str = Field(
         "https://graph.facebook.com",
