@@ -196,3 +196,13 @@ async def test_renewal_invoice_of_a_card_subscription(tenant_a: World) -> None:
     assert await service.payment_state(tenant_a.id) == "past_due"
     with cross_tenant("test"):
         assert await Payment.count().where(Payment.status == "failed") == 1
+
+
+async def test_demo_plans_are_created_once(clean_db: None) -> None:
+    from loyalchat.billing.demo import ensure_demo_plans
+
+    assert await ensure_demo_plans() == 2
+    assert await ensure_demo_plans() == 0
+    plans = await service.list_plans()
+    assert [p.code for p in plans] == ["starter", "growth"]
+    assert plans[0].monthly_price == Decimal("199.00") and plans[0].trial_days == 14
