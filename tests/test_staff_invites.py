@@ -225,3 +225,22 @@ async def test_forged_and_odd_invitation_tokens(tenant_a: World) -> None:
             )
             assert posted.status_code == 400
     assert await accounts.get_user_by_email("f@example.com") is None
+
+
+async def test_a_shop_not_yet_approved_and_a_shopless_admin_get_no_staff_page(
+    tenant_a: World, admin: accounts.StaffInfo
+) -> None:
+    await tenant_service.set_status(tenant_a.id, TenantStatus.pending_review, reason="test")
+    async with open_client() as client:
+        anonymous = await post_form(
+            client, "/console/staff/invite", {"email": "a@a.example", "role": "cashier"}
+        )
+        assert anonymous.status_code in (302, 303, 401, 403)
+        for email in (tenant_a.owner.email, admin.email):
+            await login(client, email)
+            assert (await client.get("/console/staff")).status_code == 403
+            refused = await post_form(
+                client, "/console/staff/invite", {"email": "a@a.example", "role": "cashier"}
+            )
+            assert refused.status_code == 403
+    assert await StaffInvitation.count() == 0 and outbox_mails() == []
