@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from loyalchat import db
+from loyalchat.billing.demo import ensure_demo_plans
 from loyalchat.commands.demo_channels import ensure_demo_channels
 from loyalchat.commands.demo_history import ensure_demo_history
 from loyalchat.commands.demo_loyalty import ensure_demo_programme
@@ -67,6 +68,7 @@ async def ensure_demo(*, with_history: bool = False) -> dict[str, Any]:
 
     owner = await _ensure_user(OWNER_EMAIL, owner_password, "Demo Owner", admin=False)
     await _ensure_user(ADMIN_EMAIL, admin_password, "Platform Admin", admin=True)
+    await ensure_demo_plans()  # what a shop signing up may choose (billing)
 
     with tenant_context(tenant.id, Actor("system", label="loyalchat demo")):
         if await accounts.role_in(owner.id, tenant.id) != Role.owner:

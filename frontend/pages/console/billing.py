@@ -131,7 +131,7 @@ class BillingController(Controller):
         except DomainError as exc:
             message = i18n.gettext(request, exc.message)
             return await page(request, errors={"plan": message}, status_code=HTTP_400_BAD_REQUEST)
-        if start.redirect_url.startswith("https://") or start.redirect_url.startswith("http"):
+        if start.redirect_url.startswith(("https://", "http://")):
             return Redirect(start.redirect_url, status_code=303)
         payment = (await billing.list_payments(tenant_id(request), limit=1))[0]
         ui.flash(request, CHOSEN, "success", amount=f"{payment.currency} {payment.amount}")
