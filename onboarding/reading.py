@@ -76,9 +76,11 @@ def find_number(text: str, region: str) -> str:
 def find_name(lines: list[str]) -> str:
     """The first line that reads like a company's name ("... LIMITED", "...有限公司")."""
     for line in lines:
-        upper = line.upper().rstrip(" .")
-        if any(upper.endswith(end) for end in _COMPANY_ENDINGS) and len(merchant_key(line)) >= 3:
-            return line[:200]
+        # "Name of Business: ALPHA TEA LIMITED", "業務名稱：...": the name after the label.
+        name = re.split(r"[:：]", line)[-1].strip()
+        upper = name.upper().rstrip(" .")
+        if any(upper.endswith(end) for end in _COMPANY_ENDINGS) and len(merchant_key(name)) >= 3:
+            return name[:200]
     return ""
 
 
