@@ -77,7 +77,12 @@ async def test_review_in_the_browser(
         await page.fill("input[name=email]", admin.email)
         await page.fill("input[name=password]", PASSWORD)
         await page.click("button[type=submit]")
+        device = "phone" if phone else "desktop"
+        await page.goto("/admin")
+        await expect(page.get_by_test_id("figure-waiting")).to_contain_text("1")
+        await page.screenshot(path=str(screenshots / f"admin-home-{device}.png"), full_page=True)
         await page.goto("/admin/applications")
+        await page.screenshot(path=str(screenshots / f"admin-queue-{device}.png"), full_page=True)
         await page.click(f"a[href='/admin/applications/{shop.id}']")
         viewer = page.get_by_test_id("pdf-viewer")
         await expect(viewer).to_have_attribute("data-rendered", "1", timeout=20_000)
@@ -90,7 +95,7 @@ async def test_review_in_the_browser(
         await sample.click()
         await expect(sample).to_have_attribute("aria-pressed", "true")
         await page.screenshot(
-            path=str(screenshots / f"admin-application-{'phone' if phone else 'desktop'}.png"),
+            path=str(screenshots / f"admin-application-{device}.png"),
             full_page=True,
         )
         await page.fill("#f-reject", "The certificate's number is 99999999.")
