@@ -246,3 +246,60 @@ async def test_staff_of_no_shop_and_platform_admin(clean_db: None, admin) -> Non
             await login(client, email)
             response = await client.get("/onboarding", follow_redirects=False)
         assert response.status_code == 403
+
+
+def wizard_posts() -> list[str]:
+    """Every POST route of the wizard, from the app's own route table."""
+    from litestar.routes import HTTPRoute
+
+    from loyalchat.app import create_app
+
+    app = create_app(run_workers=False)
+    return sorted(
+        route.path
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        and route.path.startswith("/onboarding")
+        and "POST" in route.methods
+        and not route.path.startswith("/onboarding/checklist")  # an open shop's (own test)
+    )
+
+
+async def test_every_wizard_post_for_every_caller(clean_db: None) -> None:
+    """Cashier: 403; anonymous: sent to sign in; applying owner: anything but 401/403/5xx;
+    the owner of a shop pending review, active or suspended: 409. Nothing changes."""
+    posts = wizard_posts()
+    assert {
+        "/onboarding/details",
+        "/onboarding/registration",
+        "/onboarding/receipts",
+        "/onboarding/receipts/samples",
+        "/onboarding/channels",
+        "/onboarding/submit",
+    } <= set(posts)
+    world = await applying()
+    closed = {
+        status: await make_world(f"shop-{status.value.replace('_', '-')}", status)
+        for status in (TenantStatus.pending_review, TenantStatus.active, TenantStatus.suspended)
+    }
+    async with open_client() as client:
+        await login(client, world.cashier.email)
+        for path in posts:
+            assert (await post_form(client, path, {})).status_code == 403, path
+    async with open_client() as client:
+        await client.get("/login")
+        for path in posts:
+            assert (await post_form(client, path, {})).status_code in (302, 303, 401), path
+    async with open_client() as client:
+        await login(client, world.owner.email)
+        for path in posts:
+            status = (await post_form(client, path, {})).status_code
+            assert status not in (401, 403) and status < 500, (path, status)
+    for status, shop in closed.items():
+        async with open_client() as client:
+            await login(client, shop.owner.email)
+            for path in posts:
+                response = await post_form(client, path, {})
+                assert response.status_code == 409, (status, path, response.status_code)
+        assert (await tenants.get_tenant(shop.id)).status == status.value
+    assert await Application.count().where(Application.tenant != world.id) == 0
