@@ -138,7 +138,8 @@ async def test_a_rejected_application_is_fixed_and_resubmitted(
     await expect(desk.get_by_test_id("decision")).to_contain_text("Rejected")
     await shots.take(desk, "admin-rejected")
 
-    await wait_for_mail(server, shop.email, after=1)  # the rejection, with its reason
+    rejection = await wait_for_mail(server, shop.email, after=1)
+    assert reason in text_of(rejection)
     await page.goto("/onboarding")
     await expect(page.get_by_test_id("application-state")).to_have_attribute(
         "data-status", "rejected"
