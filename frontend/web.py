@@ -144,14 +144,14 @@ def route_handlers() -> list[Any]:
     from loyalchat.frontend.pages.console.rewards import RewardsController
     from loyalchat.frontend.pages.console.rules import RulesController
     from loyalchat.frontend.pages.console.staff import StaffController
-    from loyalchat.frontend.pages.signup.invite import InviteController
-    from loyalchat.frontend.pages.signup.password import PasswordController
-    from loyalchat.frontend.pages.signup.signup import SignupController
     from loyalchat.frontend.pages.onboarding.uploads import OnboardingUploadsController
     from loyalchat.frontend.pages.onboarding.wizard import (
         OnboardingController,
         mark_qr_kit_printed,
     )
+    from loyalchat.frontend.pages.signup.invite import InviteController
+    from loyalchat.frontend.pages.signup.password import PasswordController
+    from loyalchat.frontend.pages.signup.signup import SignupController
     from loyalchat.frontend.pages.wallet.controller import WalletController
 
     return [
