@@ -1,7 +1,8 @@
 """The grace period: a plan not paid in time gives the shop some days, then suspends it.
 
 Run periodically (:mod:`loyalchat.billing.tasks`). A subscription whose paid period ended
-becomes past due with ``LOYALCHAT_BILLING_GRACE_DAYS`` of grace from the period's end; a
+becomes past due with ``LOYALCHAT_BILLING_GRACE_DAYS`` of grace from the period's end (the
+owners get the ``payment_due`` mail); a
 past-due or cancelled one whose grace ran out suspends an active tenant, audited with the
 reason "payment overdue" (a later payment reactivates it, see
 :func:`loyalchat.billing.lifecycle.reactivate_if_suspended_for_nonpayment`).
@@ -12,7 +13,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from loyalchat.billing.lifecycle import NONPAYMENT_REASON, start_grace
+from loyalchat.billing import notify
+from loyalchat.billing.lifecycle import NONPAYMENT_REASON, begin_grace
 from loyalchat.billing.tables import Subscription, SubscriptionStatus
 from loyalchat.context import cross_tenant, tenant_context
 from loyalchat.tenants.service import StatusConflict, get_tenant, set_status
@@ -36,7 +38,13 @@ async def enforce_grace(now: datetime | None = None) -> list[int]:
         )
     for row in ended:
         with tenant_context(row["tenant"]):
-            await start_grace(now, base=row["current_period_end"])
+            until = await begin_grace(now, base=row["current_period_end"])
+        if until is not None:  # this run moved it: tell the owners once
+            await notify.mail_owners(
+                row["tenant"],
+                "payment_due",
+                {"grace_until": until.date().isoformat(), "link": "/console/billing"},
+            )
     with cross_tenant("billing grace: the subscriptions of every tenant"):
         overdue = await Subscription.select(Subscription.tenant).where(
             Subscription.status.is_in([S.past_due.value, S.cancelled.value])

@@ -238,7 +238,18 @@ async def _failed(payment: dict[str, Any], update: PaymentUpdate, now: datetime)
 
 
 async def start_grace(now: datetime, base: datetime | None = None) -> datetime | None:
-    """An active subscription becomes past due with a grace period (kept if one runs)."""
+    """An active subscription becomes past due with a grace period (kept if one runs);
+    the end of the grace period."""
+    until = await begin_grace(now, base)
+    if until is not None:
+        return until
+    sub = await scoped_select(Subscription, Subscription.grace_until).first()
+    return sub["grace_until"] if sub else None
+
+
+async def begin_grace(now: datetime, base: datetime | None = None) -> datetime | None:
+    """Move an active subscription to past due, grace running from ``base`` (default:
+    now); the end of the grace period when this call moved it, else None."""
     until = (base or now) + grace_period()
     moved = (
         await scoped_update(
@@ -252,10 +263,7 @@ async def start_grace(now: datetime, base: datetime | None = None) -> datetime |
         .where(Subscription.status == SubscriptionStatus.active.value)
         .returning(Subscription.grace_until)
     )
-    if moved:
-        return until
-    sub = await scoped_select(Subscription, Subscription.grace_until).first()
-    return sub["grace_until"] if sub else None
+    return until if moved else None
 
 
 async def _cancelled(

@@ -154,3 +154,9 @@ async def test_manual_payments_confirmed_once(
     assert [(r["tenant"], r["actor_label"]) for r in confirms] == [(tenant_a.id, admin.email)]
     assert [r["tenant"] for r in rejects] == [tenant_b.id]
     assert (await tenants.get_tenant(tenant_a.id)).status == TenantStatus.active.value
+    async with open_client() as client:  # the shop's audit log shows the decisions
+        await login(client, tenant_a.owner.email)
+        log = await client.get("/console/audit")
+        assert log.status_code == 200 and admin.email in log.text
+        billing_page = await client.get("/console/billing")
+        assert 'data-state="paid"' in billing_page.text

@@ -160,12 +160,19 @@ async def test_admin_suspension_is_not_lifted_by_a_payment(tenant_a: World) -> N
     assert (await tenants.get_tenant(tenant_a.id)).status == "suspended"
 
 
-async def test_period_end_starts_grace(tenant_a: World) -> None:
+async def test_period_end_starts_grace(tenant_a: World, tenant_b: World) -> None:
+    from loyalchat.mail import outbox_messages
+
     await service.create_plan(plan_input())
     await paid(tenant_a)
+    seen = {m.name for m in outbox_messages()}
     in_31_days = datetime.now(UTC) + timedelta(days=31)
     assert await service.enforce_grace(in_31_days) == []
+    assert await service.enforce_grace(in_31_days) == []  # a second run: no second mail
     assert await service.payment_state(tenant_a.id) == "past_due"
+    assert await service.payment_state(tenant_b.id) == "none"
+    due = [m for m in outbox_messages() if m.name not in seen and m.template == "payment_due"]
+    assert [m.to for m in due] == [tenant_a.owner.email]
     assert await service.enforce_grace(in_31_days + timedelta(days=7)) == [tenant_a.id]
 
 
