@@ -87,3 +87,22 @@ async def test_live_counts(tenant_a: World, tenant_b: World) -> None:
     assert used["channels"].limit is None
     assert await service.limit_reached(tenant_a.id, "staff_seats")
     assert not await service.limit_reached(tenant_b.id, "staff_seats")
+
+
+def test_billing_mails_render_in_every_language() -> None:
+    from loyalchat.languages import LOCALES
+    from loyalchat.mail import render_mail
+
+    contexts = {
+        "payment_received": {"amount": "HKD 199.00"},
+        "payment_failed": {"amount": "HKD 199.00", "grace_until": "2026-12-31"},
+        "payment_due": {"grace_until": "2026-12-31"},
+        "usage_near_limit": {"used": 8, "limit": 10, "metric_label": "receipts"},
+        "usage_limit_reached": {"limit": 10, "metric_label": "receipts"},
+    }
+    for template, context in contexts.items():
+        for locale in LOCALES:
+            mail = render_mail(
+                template, {"shop": "Demo", "link": "/console/billing", **context}, locale
+            )
+            assert mail.subject and "/console/billing" in mail.text and mail.html
