@@ -207,7 +207,7 @@ class OnboardingUploadsController(Controller):
                 problem = error_message(request, exc)
             else:
                 await save_receipt_settings(
-                    replace(rules, profile=proposed), action="receipt_settings.onboarding"
+                    replace(rules, profile=proposed), action="receipt_settings.set"
                 )
                 await _keep_samples(request, samples)
         if problem:
