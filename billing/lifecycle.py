@@ -162,17 +162,17 @@ async def _renewed(
 async def _succeeded(payment: dict[str, Any], update: PaymentUpdate, now: datetime) -> Effects:
     from loyalchat.billing.payments import _moment
 
+    values: dict[Any, Any] = {
+        Payment.status: P.succeeded.value,
+        Payment.decided_at: now,
+        Payment.decided_by: str(update.raw.get("actor") or payment["provider"])[:254],
+        Payment.invoice_url: str(update.raw.get("invoice_url") or payment["invoice_url"]),
+        Payment.updated_at: now,
+    }
+    if update.raw.get("subscription_status") == "trialing":
+        values[Payment.amount] = Decimal("0")  # the trial: nothing was charged
     moved = (
-        await scoped_update(
-            Payment,
-            {
-                Payment.status: P.succeeded.value,
-                Payment.decided_at: now,
-                Payment.decided_by: str(update.raw.get("actor") or payment["provider"])[:254],
-                Payment.invoice_url: str(update.raw.get("invoice_url") or payment["invoice_url"]),
-                Payment.updated_at: now,
-            },
-        )
+        await scoped_update(Payment, values)
         .where((Payment.id == payment["id"]) & (Payment.status != P.succeeded.value))
         .returning(*Payment.all_columns())
     )

@@ -45,7 +45,7 @@ async def mail_owners(tenant_id: int, template: str, context: dict[str, Any]) ->
 
 async def after_payment(tenant_id: int, effects: Any) -> None:
     """The mails an applied provider event calls for (see ``lifecycle.Effects``)."""
-    if effects.paid is not None:
+    if effects.paid is not None and effects.paid["amount"] > 0:  # a trial paid nothing
         paid = effects.paid
         await mail_owners(
             tenant_id,

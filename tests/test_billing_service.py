@@ -213,3 +213,19 @@ async def test_demo_plans_are_created_once(clean_db: None) -> None:
     plans = await service.list_plans()
     assert [p.code for p in plans] == ["starter", "growth"]
     assert plans[0].monthly_price == Decimal("199.00") and plans[0].trial_days == 14
+
+
+async def test_a_trial_is_a_payment_of_nothing(tenant_a: World) -> None:
+    """A card plan with trial days (the stripe plugin reports the subscription trialing):
+    the plan runs, the payment shows nothing charged and no "payment received" mail."""
+    from loyalchat.mail import outbox_messages
+
+    await service.create_plan(plan_input())
+    start = await service.choose_plan(tenant_a.id, "basic", "manual")
+    seen = {m.name for m in outbox_messages()}
+    raw = {"subscription_status": "trialing", "subscription_id": "sub_t"}
+    update = PaymentUpdate(start.provider_ref, PaymentStatus.succeeded, "trial-1", raw)
+    assert await service.apply_payment_update("manual", update)
+    assert await service.payment_state(tenant_a.id) == "paid"
+    assert (await service.list_payments(tenant_a.id))[0].amount == Decimal("0.00")
+    assert [m for m in outbox_messages() if m.name not in seen] == []
