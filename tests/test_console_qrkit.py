@@ -173,6 +173,22 @@ async def test_an_etag_answers_not_modified(app: Litestar, tenant_a: World) -> N
     assert first.status_code == 200 and again.status_code == 304 and again.content == b""
 
 
+async def test_a_download_ticks_the_checklists_qr_kit(app: Litestar, tenant_a: World) -> None:
+    from loyalchat.onboarding.checklist import checklist
+
+    with tenant_context(tenant_a.id, Actor("system")):
+        before = {item.key: item.done for item in await checklist(build_plugin_manager())}
+    client = await _client(app, tenant_a.cashier.email)
+    try:
+        file = await client.get("/console/qr-kit/file?file=receipt-58&channel=whatsapp")
+    finally:
+        await client.__aexit__(None, None, None)
+    assert file.status_code == 200
+    with tenant_context(tenant_a.id, Actor("system")):
+        after = {item.key: item.done for item in await checklist(build_plugin_manager())}
+    assert (before["qr_kit"], after["qr_kit"]) == (False, True)
+
+
 async def test_managers_edit_branches_cashiers_cannot(app: Litestar, tenant_a: World) -> None:
     manager = await _manager(tenant_a)
     client = await _client(app, manager)
@@ -288,6 +304,10 @@ async def test_a_suspended_shop_downloads_but_changes_nothing(
     assert added.status_code == 403
     with tenant_context(tenant_a.id, Actor("system")):
         assert [b.code for b in await branches.list_branches()] == ["central"]
+        # A read-only shop's download writes nothing, not even the checklist's audit row.
+        from loyalchat.onboarding.checklist import checklist
+
+        assert {i.key: i.done for i in await checklist(build_plugin_manager())}["qr_kit"] is False
 
 
 async def test_no_channel_on_no_files(app: Litestar, tenant_a: World) -> None:

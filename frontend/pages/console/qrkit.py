@@ -28,6 +28,7 @@ from loyalchat.i18n import N_
 from loyalchat.qrkit import branches, kit
 from loyalchat.qrkit.branches import Branch
 from loyalchat.qrkit.fonts import FontMissing
+from loyalchat.tenants import audit
 from loyalchat.tenants import plugin_settings as ps
 from loyalchat.tenants.auth import principal_of, role_required
 from loyalchat.tenants.plugin_controllers import known_plugin, plugin_manager
@@ -167,6 +168,9 @@ async def _kit_file(
     assert tenant is not None
     parts = [tenant.slug, named.name, branch, channel]
     filename = "-".join(part for part in parts if part) + "." + named.extension
+    if not principal_of(request).read_only:
+        # What the console home's checklist ticks "print the QR kit" by.
+        await audit.record("qrkit.download", f"qrkit:{named.name}", after={"branch": branch})
     return _file_response(request, data, named.media_type, filename, attachment=True)
 
 
