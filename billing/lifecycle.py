@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalchat.billing.tables import Payment, PaymentRowStatus, Subscription, SubscriptionStatus
+from loyalchat.billing.values import _amount, _moment
 from loyalchat.extensions.payments import PaymentStatus, PaymentUpdate
 from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
 from loyalchat.settings import get_settings
@@ -83,7 +84,6 @@ def raw_value(update: PaymentUpdate, *names: str) -> Any:
 
 
 def _amount_of(update: PaymentUpdate, fallback: Decimal) -> Decimal:
-    from loyalchat.billing.payments import _amount
 
     cents = update.raw.get("amount_paid")
     if isinstance(cents, int) and not isinstance(cents, bool):
@@ -132,7 +132,6 @@ async def _renewed(
 ) -> Effects:
     """The running subscription is paid: active, its period extended to what the provider
     says (never shortened), the grace period over, a tenant suspended for it reactivated."""
-    from loyalchat.billing.payments import _moment
 
     end = _moment(raw_value(update, "current_period_end", "period_end"))
     current = sub["current_period_end"]
@@ -160,7 +159,6 @@ async def _renewed(
 
 
 async def _succeeded(payment: dict[str, Any], update: PaymentUpdate, now: datetime) -> Effects:
-    from loyalchat.billing.payments import _moment
 
     values: dict[Any, Any] = {
         Payment.status: P.succeeded.value,

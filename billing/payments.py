@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from loyalchat import db
@@ -26,6 +26,7 @@ from loyalchat.billing.tables import (
     Subscription,
     SubscriptionStatus,
 )
+from loyalchat.billing.values import _int
 from loyalchat.context import (
     cross_tenant,
     current_tenant_id,
@@ -286,31 +287,6 @@ async def _find_subscription(provider: str, update: PaymentUpdate) -> dict[str, 
             .where((Subscription.provider == provider) & (Subscription.provider_ref == ref))
             .first()
         )
-
-
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
-def _amount(value: Any, fallback: Decimal) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return fallback
-    if not amount.is_finite() or amount < 0 or amount > Decimal("9999999999.99"):
-        return fallback
-    return amount.quantize(Decimal("0.01"))
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    number = _int(value)
-    return datetime.fromtimestamp(number, UTC) if number else None
 
 
 async def apply_payment_update(provider: str, update: PaymentUpdate) -> bool:

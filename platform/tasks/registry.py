@@ -21,6 +21,7 @@ CORE_ACTOR_MODULES = (
     "loyalchat.rewards.tasks",
     "loyalchat.idempotency.tasks",
     "loyalchat.conversations.tasks",
+    "loyalchat.billing.tasks",  # grace and suspension for non-payment, usage mails
 )
 
 _extra_actor_modules: list[str] = []
