@@ -68,6 +68,19 @@ async def usage_rows(tid: int) -> list[dict[str, Any]]:
     ]
 
 
+def leave_for(request: Request, url: str, provider: str) -> Template:
+    """A page that goes on to ``url`` (a provider's own page) by itself. Not a redirect:
+    the console's CSP lets a form post only to this site (``form-action 'self'``), and a
+    browser holds a form's redirects to that too."""
+    found = billing.providers().get(provider)
+    return Template(
+        "console/billing/leave.html",
+        context=base_context(request, url=url, provider=getattr(found, "label", "") or provider),
+        status_code=200,
+        headers={"cache-control": "private, no-store"},
+    )
+
+
 async def page(
     request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Template:
@@ -132,7 +145,7 @@ class BillingController(Controller):
             message = i18n.gettext(request, exc.message)
             return await page(request, errors={"plan": message}, status_code=HTTP_400_BAD_REQUEST)
         if start.redirect_url.startswith(("https://", "http://")):
-            return Redirect(start.redirect_url, status_code=303)
+            return leave_for(request, start.redirect_url, provider)
         payment = (await billing.list_payments(tenant_id(request), limit=1))[0]
         ui.flash(request, CHOSEN, "success", amount=f"{payment.currency} {payment.amount}")
         return Redirect(f"/console/billing#payment-{payment.id}", status_code=303)
@@ -201,7 +214,7 @@ class BillingController(Controller):
         if not url:
             ui.flash(request, NO_PORTAL, "error")
             return Redirect("/console/billing", status_code=303)
-        return Redirect(url, status_code=303)
+        return leave_for(request, url, sub["provider"])
 
 
 async def _own_payment(tid: int, payment_id: int) -> billing.PaymentInfo:
