@@ -46,3 +46,32 @@ async def test_replayed_message_is_answered_once_on_sqlite(sqlite_db, stub_broke
     replies = await OutboundMessage.select(OutboundMessage.status)
     assert replies and {r["status"] for r in replies} == {"sent"}
     assert len(plugin.adapter.sent) == len(replies)
+
+
+@pytest.mark.sqlite
+async def test_the_conversation_list_reads_on_sqlite(sqlite_db, stub_broker) -> None:
+    """The console's conversation list (and each channel's page) on the embedded default:
+    the last message either way, unread since staff last answered (the bot's replies do
+    not count), two shops apart."""
+    from loyalchat.conversations.service import conversations_page
+
+    tenant = await tenant_service.create_tenant("alpha-tea", "Alpha", status=TenantStatus.active)
+    other = await tenant_service.create_tenant("bravo-cafe", "Bravo", status=TenantStatus.active)
+    pm, _plugin = build()
+    worker = EmbeddedWorker(stub_broker, threads=2, worker_timeout_ms=50)
+    with installed(pm):
+        register_channel_handlers(pm)
+        await connect(pm, tenant.id, "alpha-tea")
+        try:
+            with tenant_context(tenant.id):
+                await store_events(KIND, [InboundEvent(EventKind.text, "sq2", "u2", text="hi")])
+            await drain(worker)
+        finally:
+            await asyncio.to_thread(worker.stop)
+    with tenant_context(tenant.id):
+        [row] = await conversations_page()
+        assert (row["sender"], row["channel"], row["unread"], row["failed"]) == ("u2", KIND, 1, 0)
+        assert row["last_direction"] == "out" and row["last_text"]  # the bot's answer
+        assert await conversations_page(channel="nope") == []
+    with tenant_context(other.id):
+        assert await conversations_page() == []

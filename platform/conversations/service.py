@@ -21,10 +21,12 @@ from loyalchat.conversations.tables import (
     OutboundMessage,
     OutboundStatus,
 )
+from loyalchat.db import database_is_sqlite
 from loyalchat.domain import Conflict, DomainError
 from loyalchat.inbox.tables import InboundEvent
 from loyalchat.scoping import (
     new_row,
+    scoped_count,
     scoped_delete,
     scoped_insert,
     scoped_raw,
@@ -261,10 +263,86 @@ async def conversations_page(
     ``failed`` (sends the provider refused). Filter by ``channel`` or ``member_id``."""
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
+    if database_is_sqlite():
+        return await _page_embedded(channel, member_id, limit, offset)
     rows = await scoped_raw(
         Conversation, _PAGE_SQL, channel, channel, member_id, member_id, limit, offset
     )
     return [dict(row) for row in rows]
+
+
+async def _page_embedded(channel: str, member_id: int, limit: int, offset: int) -> list[dict]:
+    """The same list on SQLite (no LATERAL join there), query by query: the embedded
+    default's few conversations a page. Ordered by the conversation's last change, which
+    every message in either direction moves."""
+    C = Conversation
+    query = scoped_select(
+        C,
+        C.id,
+        C.channel,
+        C.sender,
+        C.profile_name,
+        C.locale,
+        C.opted_out,
+        C.last_inbound_at,
+        C.updated_at,
+        C.member.as_alias("member_id"),
+        C.member.member_no.as_alias("member_no"),
+        C.member.name.as_alias("member_name"),
+    )
+    if channel:
+        query = query.where(C.channel == channel)
+    if member_id:
+        query = query.where(C.member == member_id)
+    rows = await query.order_by(C.updated_at, C.id, ascending=False).limit(limit).offset(offset)
+    out = []
+    for row in rows:
+        cid = row["id"]
+        failed = await scoped_count(OutboundMessage).where(
+            (OutboundMessage.conversation == cid) & (OutboundMessage.status == "failed")
+        )
+        answered = (
+            await scoped_select(OutboundMessage, OutboundMessage.created_at)
+            .where((OutboundMessage.conversation == cid) & (OutboundMessage.sent_by != "bot"))
+            .order_by(OutboundMessage.id, ascending=False)
+            .first()
+        )
+        unread = scoped_count(InboundMessage).where(InboundMessage.conversation == cid)
+        if answered:
+            unread = unread.where(InboundMessage.created_at > answered["created_at"])
+        last_in = (
+            await scoped_select(
+                InboundMessage, InboundMessage.text, InboundMessage.kind, InboundMessage.created_at
+            )
+            .where(InboundMessage.conversation == cid)
+            .order_by(InboundMessage.id, ascending=False)
+            .first()
+        )
+        last_out = (
+            await scoped_select(
+                OutboundMessage,
+                OutboundMessage.text,
+                OutboundMessage.kind,
+                OutboundMessage.created_at,
+            )
+            .where(OutboundMessage.conversation == cid)
+            .order_by(OutboundMessage.id, ascending=False)
+            .first()
+        )
+        both = [(m["created_at"], d, m) for d, m in (("in", last_in), ("out", last_out)) if m]
+        last = max(both, key=lambda item: item[0]) if both else None
+        out.append(
+            {
+                **row,
+                "failed": failed,
+                "unread": await unread,
+                "last_direction": last[1] if last else None,
+                "last_text": last[2]["text"] if last else None,
+                "last_kind": last[2]["kind"] if last else None,
+                "last_at": last[0] if last else None,
+            }
+        )
+    return out
 
 
 async def channel_health(kind: str) -> dict[str, Any]:
