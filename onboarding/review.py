@@ -333,7 +333,15 @@ async def waiting_for_review() -> Waiting:
             .where(table.tenant.status == TenantStatus.pending_review.value)
             .first()
         )
-    return Waiting(row["n"] if row else 0, row["oldest"] if row else None)
+    return Waiting(row["n"] if row else 0, _moment(row["oldest"]) if row else None)
+
+
+def _moment(value: object) -> datetime | None:
+    """An aggregate's timestamp: SQLite hands ``min()`` back as its stored text."""
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
 
 
 # -- one application, as the reviewer reads it ----------------------------------------
