@@ -59,6 +59,8 @@ async def test_sign_up_creates_an_applying_shop_its_owner_and_mails_the_link(
         assert response.headers["location"] == "/onboarding"
         home = await client.get("/console", follow_redirects=False)
         assert home.status_code == 200 and "Tea House" in home.text  # signed in, in the shop
+        wizard = await client.get("/onboarding")
+        assert 'data-testid="verify-notice"' in wizard.text  # until the address is confirmed
     tenant = await tenant_service.get_tenant_by_slug("tea-house")
     assert tenant is not None and tenant.status == "applying" and tenant.locale == "zh-Hant"
     assert tenant.display_name == "Tea House 茶館"
@@ -81,6 +83,13 @@ async def test_sign_up_creates_an_applying_shop_its_owner_and_mails_the_link(
         assert again.status_code == 200 and 'data-testid="verify-already"' in again.text
     user = await accounts.get_user(user.id)
     assert user is not None and user.email_verified_at is not None
+    async with open_client() as client:
+        await client.get("/login")
+        signed_in = await post_form(
+            client, "/login", {"email": "owner@tea-house.example", "password": GOOD["password"]}
+        )
+        assert signed_in.status_code == 303
+        assert 'data-testid="verify-notice"' not in (await client.get("/onboarding")).text
 
 
 @pytest.mark.parametrize(

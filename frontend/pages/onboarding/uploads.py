@@ -55,7 +55,6 @@ NO_PHOTO = N_("Choose or take at least one photo of a receipt.")
 TOO_MANY = N_("At most %(limit)s photos at a time.")
 BAD_PHOTO = N_("Photo %(number)s: %(problem)s")
 UPLOADED = N_("Document uploaded. Check what was read below.")
-SAMPLES_READ = N_("Read %(count)s photos. Check the names below, then confirm them.")
 NO_SAMPLES = N_("Upload the sample receipts first.")
 POS_LABELS = {
     "": N_("Other / generic"),
