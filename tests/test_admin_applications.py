@@ -313,7 +313,7 @@ async def test_approve_needs_payment_unless_ticked(admin: accounts.StaffInfo) ->
     assert [a["action"] for a in await audit_of(other)] == ["application.submit"]
     [mail] = outbox()
     assert mail["To"] == shop.owner.email
-    assert "Hk-Noodles is approved" in mail["Subject"]
+    assert "Hk-Noodles 已獲批准" in mail["Subject"]  # in the shop's language (zh-Hant)
     assert f"{BASE}/console" in mail.get_body(preferencelist=("plain",)).get_content()
     assert f'href="{BASE}/console"' in mail.get_body(preferencelist=("html",)).get_content()
     # The owner lands in an active console.
@@ -401,7 +401,7 @@ async def test_request_changes(admin: accounts.StaffInfo) -> None:
         application = await onboarding.get_application(shop.id)
     assert application is not None and application.decision == "changes_requested"
     [mail] = outbox()
-    assert "please change your application" in mail["Subject"]
+    assert "請修改你的申請" in mail["Subject"]  # "please change your application", zh-Hant
     assert "clearer photo" in mail.get_body(preferencelist=("plain",)).get_content()
     assert (await events_of(shop))[-1] == "changes_requested"
 
