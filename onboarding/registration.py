@@ -59,6 +59,24 @@ async def upload_registration(
     return document
 
 
+async def recheck(tenant_id: int) -> None:
+    """The current registration document's cross-check against the details as they are
+    now: after the owner corrects a name or number, the reviewer sees the new result."""
+    application = await applications.get_application(tenant_id)
+    if application is None:
+        return
+    names = [application.legal_name_zh, application.legal_name_en]
+    for document in await applications.current_documents(
+        tenant_id, DocumentKind.business_registration
+    ):
+        read = reading.DocumentReading(
+            text=document.ocr_text, name=document.ocr_name, number=document.ocr_number
+        )
+        result = reading.cross_check(read, names, application.registration_number)
+        if result != document.cross_check:
+            await applications.set_cross_check(tenant_id, document.id, result)
+
+
 async def _prefill(
     tenant_id: int, application: applications.ApplicationInfo, read: reading.DocumentReading
 ) -> None:

@@ -291,6 +291,14 @@ async def add_document(
     return document
 
 
+async def set_cross_check(tenant_id: int, document_id: int, result: dict[str, str]) -> None:
+    """The document's cross-check, worked out again (the owner corrected the details)."""
+    with _scope(tenant_id):
+        await scoped_update(
+            ApplicationDocument, {ApplicationDocument.cross_check: json.dumps(result)}
+        ).where(ApplicationDocument.id == document_id)
+
+
 async def remove_document(tenant_id: int, document_id: int) -> bool:
     """Mark a document replaced (it stays in the history); False when there is none."""
     with _scope(tenant_id):

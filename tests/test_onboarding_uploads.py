@@ -90,6 +90,16 @@ async def test_certificate_photo_is_read_and_a_mismatch_shown(clean_db: None) ->
         [document] = await applications.current_documents(world.id)
     assert document.content_type == "image/png" and document.filename == "商業登記證.png"
     assert document.cross_check == {"name": "match", "number": "mismatch"}
+    # The owner corrects the number: the check is worked out again, the reviewer sees it.
+    async with open_client() as client:
+        await login(client, world.owner.email)
+        fixed = {**DETAILS, "registration_number": "12345678"}
+        assert (await post_form(client, "/onboarding/details", fixed)).status_code == 303
+        again = await client.get(DOC)
+    assert 'data-testid="check-number" data-result="match"' in again.text
+    with tenant_context(world.id):
+        [document] = await applications.current_documents(world.id)
+    assert document.cross_check == {"name": "match", "number": "match"}
     for email, expected in ((world.cashier.email, 200), (other.owner.email, 404)):
         async with open_client() as client:
             await login(client, email)

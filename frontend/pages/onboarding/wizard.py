@@ -29,7 +29,7 @@ from loyalchat.frontend.pages.onboarding.state import STEP_PATHS, can_edit, wiza
 from loyalchat.i18n import N_
 from loyalchat.media.responses import media_response
 from loyalchat.media.store import MediaNotFound
-from loyalchat.onboarding import checklist
+from loyalchat.onboarding import checklist, registration
 from loyalchat.onboarding import service as applications
 from loyalchat.tenants.access import ANY_STATUS
 from loyalchat.tenants.auth import principal_of, role_required
@@ -120,6 +120,7 @@ class OnboardingController(Controller):
             errors = translated(request, exc.errors)
             return await details_page(request, form, errors, HTTP_400_BAD_REQUEST)
         await applications.update_application(tenant_id(request), {**values, "step": 1})
+        await registration.recheck(tenant_id(request))
         ui.flash(request, SAVED, "success")
         return Redirect(STEP_PATHS[2], status_code=303)
 
