@@ -72,6 +72,10 @@ async def test_no_checklist_before_approval_and_no_marking_while_suspended(
     assert refused.status_code == 403
     async with open_client() as client:
         await login(client, suspended.cashier.email)
+        cashier_home = await client.get("/console")
+    assert 'data-testid="checklist"' not in cashier_home.text  # setting up is a manager's
+    async with open_client() as client:
+        await login(client, suspended.owner.email)
         home = await client.get("/console")
         refused = await post_form(client, "/onboarding/checklist/qr-kit", {})
     assert 'data-testid="checklist"' in home.text

@@ -46,9 +46,10 @@ class ConsoleController(Controller):
                 "can_manage": principal.has_role(Role.manager),
                 # Receipts waiting for staff: only once the programme is open.
                 "to_review": await receipt_queue.to_review() if principal.programme_open else 0,
-                # The first steps after approval (onboarding/_checklist.html).
+                # The first steps after approval (onboarding/_checklist.html): setting up
+                # is a manager's work, and a cashier could not open the pages it links.
                 "checklist": await onboarding_checklist(plugin_manager(request))
-                if principal.programme_open
+                if principal.programme_open and principal.has_role(Role.manager)
                 else [],
             },
         )
