@@ -15,10 +15,20 @@ from tests.fixtures import World
 # Platform-level tables (no tenant, or an optional one), by design: tenants themselves,
 # staff accounts (a person may work for several shops), the audit log (platform actions
 # have no tenant) and the plugins the platform offers to every tenant.
-PLATFORM_TABLES = {"tenant", "staff_user", "audit_log", "platform_plugin", "channel_account"}
-# Platform tables with a tenant column whose uniqueness is across tenants on purpose:
-# a provider account (a WhatsApp number, a WeChat account) belongs to one shop only.
-CROSS_TENANT_UNIQUE = {"channel_account"}
+PLATFORM_TABLES = {
+    "tenant",
+    "staff_user",
+    "audit_log",
+    "platform_plugin",
+    "channel_account",
+    "billing_plan",  # the plans platform admins sell to every shop
+    "billing_payment_event",  # a provider's event ids, kept before any shop is known
+}
+# Tables with a tenant column whose uniqueness is across tenants on purpose: a provider's
+# object belongs to one shop only (a WhatsApp number, a WeChat account; a payment
+# provider's payment, checkout session or customer), so one shop's webhook can never match
+# another shop's row.
+CROSS_TENANT_UNIQUE = {"channel_account", "billing_payment", "stripe_checkout", "stripe_customer"}
 
 
 async def test_services_refuse_without_tenant(tenant_a: World) -> None:
