@@ -1,13 +1,39 @@
-"""Receipt reading benchmark: accuracy and latency per OCR engine on a labelled folder.
+"""Receipt reading benchmark: accuracy, coverage and speed against stock RapidOCR.
 
+    python bench/receipts.py ../shared/receipts                  # dev and held-out tables
+    python bench/receipts.py ../shared/receipts --part heldout   # one part only
     python bench/receipts.py ../shared/receipts --engine rapidocr --engine tesseract
     python -m loyalchat receipts synth /tmp/synth --count 200 --style hk --style cn
     python bench/receipts.py /tmp/synth --currency HKD --today 2026-11-23
+    python -m loyalchat receipts synth /tmp/unseen --vocab holdout --seed 20250611 \\
+        --count 60 --today 2025-06-11
+    python bench/receipts.py /tmp/unseen --currency HKD --no-stock
 
-DIR holds ``labels.json`` (a list of {image, company, date, total}) and the images. For
-each engine it prints exact-match accuracy of total, date and merchant (fuzzy, normalised),
-the share of receipts whose total came back with high confidence but wrong, and latency
-p50/p90 for OCR and extraction separately; it writes DIR-independent CSVs of the misses.
+DIR holds ``labels.json`` (a list of {image, company, date, total}) and the images.
+
+Parts: ``../shared/receipts`` is split for good by ``loyalchat.tools.receipt_sets`` (the
+SHA-256 of each file name; about a third held out). Tune on the development part only;
+report the held-out one. On that folder both parts are reported by default; any other
+folder is read whole (``--part all``) unless ``--part`` says otherwise. ``--limit N``
+reads the first N receipts of each part.
+
+For each engine and part it prints exact-match accuracy of total, date and merchant
+(fuzzy, normalised), the share of receipts whose total came back at confidence >= 0.8
+but wrong, coverage (the share of receipts whose total is returned at confidence >= 0.8:
+credited without asking anyone) and the precision of those totals, and latency p50/p90
+for OCR and extraction separately.
+
+Speed against the OCR library alone (``--stock``, on by default when the ``rapidocr``
+package is installed): each photo is also read by stock ``RapidOCR()`` (the rapidocr
+package with its default settings on ONNX Runtime; only its log level is lowered), in
+the same run, alternating which of the two goes first; both get the JPEG bytes. It
+prints p50/p90 of stock and of our full read (decoding, OCR, extraction, QR), the ratio
+ours/stock at p50 and p90, and the ratio of the summed times. One warm-up read of each,
+not counted, loads the models first. ``--no-stock`` skips it (the run is about twice as
+fast).
+
+Dates are judged as of the last label date of the folder (``--today`` overrides), as a
+member sending the receipt that day. Misses are written as CSV under ``--misses``.
 Reads through the same ``ReceiptReader`` as ``loyalchat receipts read``.
 """
 
@@ -17,6 +43,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import statistics
 import sys
 import time
@@ -33,13 +60,18 @@ from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.receipts.reading import ImageRejected
 from loyalchat.receipts.reading.parse.text import name_key
 from loyalchat.receipts.reading.reader import ReceiptReader
+from loyalchat.tools.receipt_sets import is_held_out, split
 
 HIGH_CONFIDENCE = 0.8
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_RECEIPTS = ROOT.parent / "shared" / "receipts"
+PART_TITLES = {"dev": "development", "heldout": "held-out", "all": "all"}
 
 
 @dataclass
 class Tally:
     engine: str
+    part: str = "all"
     n: int = 0
     errors: int = 0
     total_ok: int = 0
@@ -51,7 +83,19 @@ class Tally:
     confident_wrong_merchant: int = 0
     ocr_ms: list[float] = field(default_factory=list)
     extract_ms: list[float] = field(default_factory=list)
+    full_ms: list[float] = field(default_factory=list)  # our whole read, wall clock
+    stock_ms: list[float] = field(default_factory=list)  # stock RapidOCR(), same photos
     misses: list[dict] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float:
+        return self.confident_totals / self.n if self.n else float("nan")
+
+    @property
+    def precision(self) -> float:
+        if not self.confident_totals:
+            return float("nan")
+        return 1 - self.confident_wrong_total / self.confident_totals
 
 
 def same_total(read: str | None, label: str) -> bool:
@@ -81,22 +125,74 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def run_engine(engine: str, folder: Path, labels: list[dict], profile, now) -> Tally:
+class StockRapidOcr:
+    """The rapidocr package as installed, ``RapidOCR()`` with its default settings."""
+
+    def __init__(self) -> None:
+        from rapidocr import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        self.engine = RapidOCR(params={"Global.log_level": "warning"})
+
+    def read_ms(self, image: bytes) -> float:
+        started = time.perf_counter()
+        self.engine(image)
+        return (time.perf_counter() - started) * 1000
+
+
+def stock_available() -> bool:
+    try:
+        import rapidocr  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def run_engine(
+    engine: str,
+    folder: Path,
+    batches: dict[str, list[dict]],
+    profile,
+    now,
+    stock: StockRapidOcr | None = None,
+) -> dict[str, Tally]:
+    """Read every receipt of every part; one ``Tally`` per part."""
     reader = ReceiptReader(engine, profile=profile, pm=build_plugin_manager(), now=now)
-    tally = Tally(engine)
-    with click.progressbar(labels, label=f"{engine:>10}", file=sys.stderr, show_pos=True) as bar:
-        for label in bar:
+    work = [(part, label) for part, labels in batches.items() for label in labels]
+    tallies = {part: Tally(engine, part) for part in batches}
+    if work:  # load the models of both before the clock starts
+        first = (folder / work[0][1]["image"]).read_bytes()
+        try:
+            await reader.read(first)
+        except ImageRejected:
+            pass
+        if stock is not None:
+            stock.read_ms(first)
+    with click.progressbar(work, label=f"{engine:>10}", file=sys.stderr, show_pos=True) as bar:
+        for index, (part, label) in enumerate(bar):
+            tally = tallies[part]
             tally.n += 1
+            stock_ms = None
             try:
-                reading = await reader.read((folder / label["image"]).read_bytes())
+                image = (folder / label["image"]).read_bytes()
+                if stock is not None and index % 2:
+                    stock_ms = stock.read_ms(image)
+                started = time.perf_counter()
+                reading = await reader.read(image)
+                full_ms = (time.perf_counter() - started) * 1000
+                if stock is not None and not index % 2:
+                    stock_ms = stock.read_ms(image)
             except (ImageRejected, OSError) as exc:
                 tally.errors += 1
-                tally.misses.append({"image": label["image"], "error": str(exc)})
+                tally.misses.append({"image": label["image"], "part": part, "error": str(exc)})
                 continue
             row = reading.to_json(label["image"])
             conf = row["confidence"]
             tally.ocr_ms.append(reading.ocr_ms)
             tally.extract_ms.append(reading.extract_ms)
+            tally.full_ms.append(full_ms)
+            if stock_ms is not None:
+                tally.stock_ms.append(stock_ms)
             ok = {
                 "total": same_total(row["total"], label["total"]),
                 "date": row["date"] == label["date"],
@@ -115,6 +211,7 @@ async def run_engine(engine: str, folder: Path, labels: list[dict], profile, now
                 tally.misses.append(
                     {
                         "image": label["image"],
+                        "part": part,
                         "wrong": ",".join(k for k, v in ok.items() if not v),
                         "total_label": label["total"],
                         "total_read": row["total"],
@@ -126,72 +223,160 @@ async def run_engine(engine: str, folder: Path, labels: list[dict], profile, now
                         "warnings": " ".join(row["warnings"]),
                     }
                 )
-    return tally
+    return tallies
+
+
+def _pct(part: int | float, whole: int | float) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "   - "
+
+
+def _share(value: float) -> str:
+    return "   - " if value != value else f"{100 * value:5.1f}%"  # NaN: nothing to share
 
 
 def report(tallies: list[Tally]) -> str:
-    def pct(part: int, whole: int) -> str:
-        return f"{100 * part / whole:5.1f}%" if whole else "   - "
-
     head = (
-        f"{'engine':<10} {'n':>4} {'total':>7} {'date':>7} {'merchant':>8} "
-        f"{'conf.wrong total':>16} {'ocr p50':>8} {'ocr p90':>8} {'extr p50':>8} {'extr p90':>8}"
+        f"{'engine':<10} {'part':<11} {'n':>4} {'total':>7} {'date':>7} {'merchant':>8} "
+        f"{'conf.wrong total':>16} {'coverage':>8} {'precision':>9} "
+        f"{'ocr p50':>8} {'ocr p90':>8} {'extr p50':>8} {'extr p90':>8}"
     )
     lines = [head, "-" * len(head)]
     for t in tallies:
         lines.append(
-            f"{t.engine:<10} {t.n:>4} {pct(t.total_ok, t.n):>7} {pct(t.date_ok, t.n):>7} "
-            f"{pct(t.merchant_ok, t.n):>8} {pct(t.confident_wrong_total, t.n):>16} "
+            f"{t.engine:<10} {PART_TITLES[t.part]:<11} {t.n:>4} {_pct(t.total_ok, t.n):>7} "
+            f"{_pct(t.date_ok, t.n):>7} {_pct(t.merchant_ok, t.n):>8} "
+            f"{_pct(t.confident_wrong_total, t.n):>16} {_share(t.coverage):>8} "
+            f"{_share(t.precision):>9} "
             f"{percentile(t.ocr_ms, 50):>6.0f}ms {percentile(t.ocr_ms, 90):>6.0f}ms "
             f"{percentile(t.extract_ms, 50):>6.0f}ms {percentile(t.extract_ms, 90):>6.0f}ms"
         )
     lines.append("")
     for t in tallies:
         lines.append(
-            f"{t.engine}: {t.confident_totals}/{t.n} totals at confidence >= {HIGH_CONFIDENCE}, "
-            f"{t.confident_wrong_total} of them wrong; confident but wrong dates "
-            f"{t.confident_wrong_date}, merchants {t.confident_wrong_merchant}; "
-            f"unreadable files {t.errors}"
+            f"{t.engine} ({PART_TITLES[t.part]}): {t.confident_totals}/{t.n} totals at "
+            f"confidence >= {HIGH_CONFIDENCE}, {t.confident_wrong_total} of them wrong; "
+            f"confident but wrong dates {t.confident_wrong_date}, merchants "
+            f"{t.confident_wrong_merchant}; unreadable files {t.errors}"
         )
     return "\n".join(lines)
 
 
-def write_misses(tally: Tally, out: Path) -> None:
+def speed_report(tallies: list[Tally]) -> str:
+    """Our full read against stock RapidOCR() on the same photos, per engine and part."""
+    rows = [t for t in tallies if t.stock_ms]
+    if not rows:
+        return ""
+    head = (
+        f"{'engine':<10} {'part':<11} {'n':>4} {'stock p50':>9} {'stock p90':>9} "
+        f"{'ours p50':>9} {'ours p90':>9} {'ratio p50':>9} {'ratio p90':>9} {'ratio sum':>9}"
+    )
+    lines = ["Full read (OCR + extraction) against stock RapidOCR(), same photos, same run", head]
+    lines.append("-" * len(head))
+    for t in rows:
+        stock50, stock90 = percentile(t.stock_ms, 50), percentile(t.stock_ms, 90)
+        ours50, ours90 = percentile(t.full_ms, 50), percentile(t.full_ms, 90)
+        lines.append(
+            f"{t.engine:<10} {PART_TITLES[t.part]:<11} {len(t.full_ms):>4} "
+            f"{stock50:>7.0f}ms {stock90:>7.0f}ms {ours50:>7.0f}ms {ours90:>7.0f}ms "
+            f"{ours50 / stock50:>8.2f}x {ours90 / stock90:>8.2f}x "
+            f"{sum(t.full_ms) / sum(t.stock_ms):>8.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def write_misses(tallies: list[Tally], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    keys = sorted({key for miss in tally.misses for key in miss}, key=lambda k: (k != "image", k))
+    misses = [miss for tally in tallies for miss in tally.misses]
+    order = {"image": 0, "part": 1}
+    keys = sorted({key for miss in misses for key in miss}, key=lambda k: (order.get(k, 2), k))
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=keys or ["image"])
+        writer = csv.DictWriter(handle, fieldnames=keys or ["image", "part"])
         writer.writeheader()
-        writer.writerows(tally.misses)
+        writer.writerows(misses)
+
+
+def default_part(folder: Path) -> str:
+    """Both parts for the shared development photos, the whole folder for any other set."""
+    try:
+        shared = folder.resolve() == SHARED_RECEIPTS.resolve()
+    except OSError:
+        shared = False
+    return "both" if shared else "all"
+
+
+def choose_parts(labels: list[dict], part: str, limit: int) -> dict[str, list[dict]]:
+    if part == "both":
+        dev, held_out = split(labels)
+        batches = {"dev": dev, "heldout": held_out}
+    elif part == "all":
+        batches = {"all": labels}
+    else:
+        batches = {part: [label for label in labels if is_held_out(label) == (part == "heldout")]}
+    if limit:
+        batches = {name: items[:limit] for name, items in batches.items()}
+    return batches
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--engine", action="append", help="repeatable; default rapidocr")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N receipts")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N of each part")
+    parser.add_argument(
+        "--part",
+        choices=("dev", "heldout", "all", "both"),
+        help="which part of the fixed split to read; both: dev and held-out tables "
+        "(default on ../shared/receipts, else all)",
+    )
+    parser.add_argument(
+        "--stock",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also time stock RapidOCR() on each photo (default: when rapidocr is installed)",
+    )
     parser.add_argument("--currency", default="MYR", help="the shops' currency when unprinted")
     parser.add_argument("--timezone", default="Asia/Kuala_Lumpur")
     parser.add_argument("--today", type=date.fromisoformat, help="judge dates as of this day")
     parser.add_argument("--misses", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)
 
-    labels = json.loads((args.folder / "labels.json").read_text(encoding="utf-8"))
-    if args.limit:
-        labels = labels[: args.limit]
-    today = args.today or max(date.fromisoformat(label["date"]) for label in labels)
+    all_labels = json.loads((args.folder / "labels.json").read_text(encoding="utf-8"))
+    part = args.part or default_part(args.folder)
+    batches = choose_parts(all_labels, part, args.limit)
+    dev, held_out = split(all_labels)
+    print(
+        f"{args.folder}: {len(all_labels)} receipts; fixed split (loyalchat.tools.receipt_sets): "
+        f"development {len(dev)}, held out {len(held_out)} "
+        f"({_pct(len(held_out), len(all_labels)).strip()}); reading "
+        + ", ".join(f"{PART_TITLES[name]} {len(items)}" for name, items in batches.items())
+    )
+    today = args.today or max(date.fromisoformat(label["date"]) for label in all_labels)
     now = datetime.combine(today, datetime.max.time())
     profile = ReceiptProfile(currency=args.currency, timezone=args.timezone)
-    tallies = []
+    stock = None
+    if args.stock is None or args.stock:
+        if stock_available():
+            stock = StockRapidOcr()
+        elif args.stock:
+            print("--stock: the rapidocr package is not installed; skipping stock timings")
+        else:
+            print("rapidocr is not installed: no stock RapidOCR() timings")
+    tallies: list[Tally] = []
     started = time.perf_counter()
     for engine in args.engine or ["rapidocr"]:
-        tally = asyncio.run(run_engine(engine, args.folder, labels, profile, now))
-        tallies.append(tally)
-        write_misses(tally, args.misses / f"misses-{args.folder.name}-{engine}.csv")
+        per_part = asyncio.run(run_engine(engine, args.folder, batches, profile, now, stock))
+        tallies += per_part.values()
+        write_misses(
+            list(per_part.values()), args.misses / f"misses-{args.folder.name}-{engine}.csv"
+        )
     print(report(tallies))
+    speed = speed_report(tallies)
+    if speed:
+        print("\n" + speed)
+    read = sum(len(items) for items in batches.values())
     print(
-        f"\n{len(labels)} receipts from {args.folder} in {time.perf_counter() - started:.0f} s; "
-        f"misses written under {args.misses}/"
+        f"\n{read} receipts from {args.folder} in {time.perf_counter() - started:.0f} s "
+        f"(dates as of {today}); misses written under {args.misses}/"
     )
     return 0
 
