@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dramatiq.brokers.stub import StubBroker
 
 from loyalchat import mail
+from loyalchat.mail.delivery import PermanentMailError, TemporaryMailError, deliver
 from loyalchat.mail.render import MailTemplateError
 from loyalchat.mail.send import smtp_target
 from loyalchat.settings import get_settings
-from tests.fakes.smtp import smtp_factory, smtp_server  # noqa: F401 (fixtures)
+from loyalchat.tasks import reset_broker
+from loyalchat.tasks.embedded import EmbeddedWorker
+from tests.fakes.smtp import free_port, smtp_factory, smtp_server  # noqa: F401 (fixtures)
+from tests.test_tasks_support import drain, fresh_stub_broker
 
 # aiosmtpd warns about AUTH over implicit TLS, which it does not count as TLS.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
@@ -131,12 +137,25 @@ def test_smtp_url_forms() -> None:
         smtp_target("http://mail.example.org")
 
 
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    yield from fresh_stub_broker()  # type: ignore[misc]
+
+
 @pytest.mark.parametrize(("mode", "auth"), [("plain", False), ("starttls", True), ("smtps", True)])
-async def test_sends_over_a_real_smtp_server(smtp_factory: Any, mode: str, auth: bool) -> None:  # noqa: F811
+async def test_sends_over_a_real_smtp_server(
+    smtp_factory: Any,  # noqa: F811
+    stub_broker: StubBroker,
+    mode: str,
+    auth: bool,
+) -> None:
+    """With SMTP and no Redis, the embedded queue's worker sends the mail."""
     server = smtp_factory(mode, auth)
     message_id = await mail.send_mail(
         "owner@example.com", "verify_email", CONTEXT, locale="zh-Hant"
     )
+    assert server.messages == []  # queued: the caller did not wait for the server
+    await drain(EmbeddedWorker(stub_broker, threads=1))
     assert len(server.messages) == 1
     received = server.messages[0]
     assert received["Message-ID"] == message_id
@@ -146,28 +165,45 @@ async def test_sends_over_a_real_smtp_server(smtp_factory: Any, mode: str, auth:
     assert _outbox_files() == []
 
 
-async def test_smtp_refusal_and_wrong_password_are_mail_errors(
-    smtp_factory: Any,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_without_a_task_broker_the_mail_goes_out_at_once(smtp_server: Any) -> None:  # noqa: F811
+    """A process with no queue (a CLI command) sends in place rather than queue to nobody."""
+    reset_broker()
+    message_id = await mail.send_mail("owner@example.com", "verify_email", CONTEXT)
+    assert [m["Message-ID"] for m in smtp_server.messages] == [message_id]
+
+
+def _message(to: str = "a@example.com") -> Any:
+    rendered = mail.render_mail("verify_email", CONTEXT, "en")
+    return mail.build_message(to, rendered.subject, rendered.text, rendered.html)
+
+
+def test_refusals_for_good_and_for_now_are_told_apart(smtp_factory: Any) -> None:  # noqa: F811
+    """5xx about the mail: permanent; 4xx, a wrong login, a server down: try again."""
     server = smtp_factory("starttls", True)
-    server.recorder.reject_next = True
-    with pytest.raises(mail.MailError):
-        await mail.send_mail("a@example.com", "verify_email", CONTEXT)
-    monkeypatch.setenv("LOYALCHAT_SMTP_URL", server.url.replace("s3cret", "wrong"))
-    get_settings.cache_clear()
-    with pytest.raises(mail.MailError):
-        await mail.send_mail("a@example.com", "verify_email", CONTEXT)
+    server.recorder.reject_next = True  # 554 at DATA
+    with pytest.raises(PermanentMailError) as refused:
+        deliver(server.url, _message())
+    assert refused.value.code == 554
+    server.recorder.rcpt_replies.append("550 5.1.1 no such mailbox")
+    with pytest.raises(PermanentMailError):
+        deliver(server.url, _message())
+    server.recorder.data_replies.append("451 4.3.0 try again later")
+    with pytest.raises(TemporaryMailError):
+        deliver(server.url, _message())
+    with pytest.raises(TemporaryMailError):
+        deliver(server.url.replace("s3cret", "wrong"), _message())
     assert server.messages == []
+    deliver(server.url, _message())
+    assert len(server.messages) == 1
 
 
-async def test_smtp_server_down_is_a_mail_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
+def test_a_server_that_is_down_is_a_temporary_error() -> None:
+    with pytest.raises(TemporaryMailError):
+        deliver(f"smtp://127.0.0.1:{free_port()}", _message())
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("LOYALCHAT_SMTP_URL", f"smtp://127.0.0.1:{port}")
+
+async def test_a_bad_smtp_url_is_refused_when_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOYALCHAT_SMTP_URL", "http://mail.example.org")
     get_settings.cache_clear()
     with pytest.raises(mail.MailError):
         await mail.send_mail("a@example.com", "verify_email", CONTEXT)

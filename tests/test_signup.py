@@ -229,6 +229,8 @@ async def test_sign_ups_from_one_address_are_rate_limited(clean_db: None) -> Non
 async def test_a_failing_smtp_server_still_creates_the_shop(
     clean_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The mail is queued, not sent in the request: the server being down is the queue's
+    business (retries: tests/test_mail_queue.py), and the page says the link is on its way."""
     import socket
 
     with socket.socket() as probe:
@@ -241,4 +243,4 @@ async def test_a_failing_smtp_server_still_creates_the_shop(
         assert response.status_code == 303
         page = await client.get("/console")
     assert await Tenant.count() == 1
-    assert "flash-warning" in page.text
+    assert "flash-warning" not in page.text and "owner@tea-house.example" in page.text

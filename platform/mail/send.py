@@ -1,83 +1,73 @@
-"""Build an RFC 5322 message and deliver it: over SMTP, or into the embedded outbox."""
+"""Build an RFC 5322 message and send it: queued for SMTP, or written to the embedded outbox.
+
+With ``LOYALCHAT_SMTP_URL`` the finished message is queued for the ``deliver_mail`` actor
+(:mod:`loyalchat.mail.tasks`: retries with backoff, once per Message-ID), so a request
+never waits for the SMTP server. Without it, the message is written to
+``<var_dir>/outbox/`` at once (a local file: scripts and tests read it as soon as the
+request has answered).
+"""
 
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
 import structlog
 
+from loyalchat.mail.delivery import (
+    SMTP_TIMEOUT_SECONDS,
+    MailError,
+    SmtpTarget,
+    deliver,
+    smtp_target,
+    tls_context,
+)
 from loyalchat.mail.outbox import write_to_outbox
 from loyalchat.mail.render import render_mail
 from loyalchat.settings import Settings, get_settings
+from loyalchat.tasks import BrokerNotConfigured, configured_broker
+
+__all__ = [
+    "SMTP_TIMEOUT_SECONDS",
+    "MailError",
+    "SmtpTarget",
+    "build_message",
+    "check_address",
+    "send_mail",
+    "set_enqueue",
+    "smtp_target",
+    "tls_context",
+]
 
 log = structlog.get_logger(__name__)
 
-SMTP_TIMEOUT_SECONDS = 30
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"\\]{1,64}@[^@\s<>,;:\"\\]{1,253}$")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
-
-class MailError(RuntimeError):
-    """The mail could not be built or handed to the SMTP server."""
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpTarget:
-    host: str
-    port: int
-    username: str
-    password: str
-    implicit_tls: bool  # smtps://
-    starttls: bool
+# Set by loyalchat.mail.tasks when the actors are imported (after the broker is set up).
+_enqueue: Callable[[bytes], None] | None = None
 
 
-def smtp_target(url: str) -> SmtpTarget:
-    """``smtp://user:pass@host:port``, ``smtps://...`` or ``smtp://...?starttls=1``."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise MailError("LOYALCHAT_SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://...")
-    query = parse_qs(parts.query)
-    starttls = query.get("starttls", ["0"])[-1].lower() in {"1", "true", "yes", "on"}
-    implicit = parts.scheme == "smtps"
-    return SmtpTarget(
-        host=parts.hostname,
-        port=parts.port or (465 if implicit else 587 if starttls else 25),
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        implicit_tls=implicit,
-        starttls=starttls and not implicit,
-    )
+def set_enqueue(enqueue: Callable[[bytes], None] | None) -> None:
+    """How a finished message (its RFC 5322 bytes) is queued for SMTP delivery."""
+    global _enqueue
+    _enqueue = enqueue
 
 
-def _deliver_smtp(target: SmtpTarget, message: EmailMessage, tls: ssl.SSLContext) -> None:
-    client: smtplib.SMTP
-    if target.implicit_tls:
-        client = smtplib.SMTP_SSL(
-            target.host, target.port, timeout=SMTP_TIMEOUT_SECONDS, context=tls
-        )
-    else:
-        client = smtplib.SMTP(target.host, target.port, timeout=SMTP_TIMEOUT_SECONDS)
-    with client:
-        client.ehlo()
-        if target.starttls:
-            client.starttls(context=tls)
-            client.ehlo()
-        if target.username:
-            client.login(target.username, target.password)
-        client.send_message(message)
-
-
-def tls_context() -> ssl.SSLContext:
-    """The TLS context for SMTP (the system's trust store; tests swap in their own CA)."""
-    return ssl.create_default_context()
+def _queue() -> Callable[[bytes], None] | None:
+    """The enqueue function when this process has a task broker, else None."""
+    if _enqueue is None:
+        return None
+    try:
+        configured_broker()
+    except BrokerNotConfigured:
+        return None
+    return _enqueue
 
 
 def check_address(to: str) -> str:
@@ -124,8 +114,11 @@ async def send_mail(
 ) -> str:
     """Render mail ``template`` in ``locale`` for ``to`` and send it; returns its Message-ID.
 
-    With ``LOYALCHAT_SMTP_URL`` the message goes to that server (smtplib in a worker
-    thread); without it, it is written to ``<var_dir>/outbox/`` and its links are logged.
+    With ``LOYALCHAT_SMTP_URL`` the finished message is queued for the SMTP server (sent
+    at once, in a worker thread, by a process with no task broker, such as a CLI command);
+    without it, it is written to ``<var_dir>/outbox/`` before this returns and its links
+    are logged. Raises :class:`MailError` for an address that cannot be mailed, a bad
+    SMTP URL or a queue that cannot be reached.
     """
     settings = get_settings()
     rendered = render_mail(template, context, locale)
@@ -136,22 +129,27 @@ async def send_mail(
         to, rendered.subject, rendered.text, rendered.html, settings=settings, headers=extra
     )
     message_id = str(message["Message-ID"])
+    facts = {"template": template, "message_id": message_id, "tenant_id": tenant_id}
     if settings.smtp_url:
-        target = smtp_target(settings.smtp_url)
+        smtp_target(settings.smtp_url)  # a bad URL is refused now, not once per retry
+        enqueue = _queue()
+        if enqueue is None:
+            await anyio.to_thread.run_sync(deliver, settings.smtp_url, message)
+            log.info("mail.sent", **facts)
+            return message_id
         try:
-            await anyio.to_thread.run_sync(_deliver_smtp, target, message, tls_context())
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("mail.smtp_failed", template=template, error=str(exc))
-            raise MailError(f"the SMTP server refused or could not be reached: {exc}") from exc
-        log.info("mail.sent", template=template, message_id=message_id, tenant_id=tenant_id)
+            enqueue(message.as_bytes(policy=policy.SMTP))
+        except Exception as exc:  # the broker (Redis) cannot be reached
+            log.warning("mail.queue_failed", error=str(exc), **facts)
+            raise MailError(f"the mail could not be queued: {exc}") from exc
+        log.info("mail.queued", **facts)
         return message_id
     path = await anyio.to_thread.run_sync(write_to_outbox, message, settings)
     log.info(
         "mail.outbox",
-        template=template,
         to=message["To"],
         file=str(path),
         links=_LINK.findall(rendered.text),
-        tenant_id=tenant_id,
+        **facts,
     )
     return message_id

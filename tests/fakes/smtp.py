@@ -39,8 +39,26 @@ class Recorder:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     reject_next: bool = False
+    # Replies to the next RCPT TO / DATA commands, in order (e.g. "451 4.3.0 try later"),
+    # before the server accepts again; and how many of each it was asked.
+    rcpt_replies: list[str] = field(default_factory=list)
+    data_replies: list[str] = field(default_factory=list)
+    rcpt_seen: int = 0
+    data_seen: int = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        self.rcpt_seen += 1
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_seen += 1
+        if self.data_replies:
+            return self.data_replies.pop(0)
         if self.reject_next:
             self.reject_next = False
             return "554 5.7.1 refused by the test"
@@ -97,7 +115,7 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -106,14 +124,16 @@ def _free_port() -> int:
 class SmtpServer:
     """One running aiosmtpd server; ``url`` is what LOYALCHAT_SMTP_URL should say."""
 
-    def __init__(self, folder: Path, mode: str = "plain", auth: bool = False) -> None:
+    def __init__(
+        self, folder: Path, mode: str = "plain", auth: bool = False, port: int | None = None
+    ) -> None:
         self.recorder = Recorder()
         self.mode = mode
         self.auth = auth
         self.cert, self.key = make_certificate(folder)
         server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_tls.load_cert_chain(self.cert, self.key)
-        self.port = _free_port()
+        self.port = port or free_port()
         options: dict[str, Any] = {
             "hostname": "127.0.0.1",
             "port": self.port,
@@ -152,13 +172,14 @@ class SmtpServer:
 
 @pytest.fixture
 def smtp_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Start servers by mode ("plain", "starttls", "smtps"); the last one is configured."""
+    """Start servers by mode ("plain", "starttls", "smtps"), on a free port or the one
+    given; the last one is configured."""
     started: list[SmtpServer] = []
 
-    def start(mode: str = "plain", auth: bool = False) -> SmtpServer:
+    def start(mode: str = "plain", auth: bool = False, port: int | None = None) -> SmtpServer:
         folder = tmp_path / f"smtp{len(started)}"
         folder.mkdir()
-        server = SmtpServer(folder, mode, auth)
+        server = SmtpServer(folder, mode, auth, port)
         server.start()
         started.append(server)
         monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
@@ -175,6 +196,25 @@ def smtp_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
 @pytest.fixture
 def smtp_server(smtp_factory: Any) -> SmtpServer:
     return smtp_factory("plain")
+
+
+class SilentServer:
+    """A port that takes TCP connections and never says a word: an SMTP server that
+    hangs. A client waits for its greeting until its own timeout."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)  # the kernel completes handshakes; nobody ever accepts
+        self.port = self.socket.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"smtp://localhost:{self.port}"
+
+    def stop(self) -> None:
+        self.socket.close()
 
 
 # -- the embedded outbox, read as a person reads their mail -------------------------------
