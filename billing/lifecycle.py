@@ -24,6 +24,7 @@ from loyalchat.tenants.tables import AuditLog, TenantStatus
 NONPAYMENT_REASON = "payment overdue"
 PAID_AGAIN_REASON = "payment received"
 PERIOD = timedelta(days=30)
+REPLACED = "replaced by a later choice"  # a pending choice cancelled by another (choose.py)
 P = PaymentRowStatus
 
 
@@ -56,6 +57,12 @@ async def apply(
         update = replace(update, status=PaymentStatus.failed)
     if update.status is PaymentStatus.cancelled:
         return await _cancelled(payment, sub, now)
+    if payment is not None and _replaced(payment):
+        # The merchant chose again, then paid the earlier choice after all (a checkout
+        # left open in a tab): the money counts. Nothing else about it changes anything.
+        if update.status is PaymentStatus.succeeded:
+            return await _succeeded(payment, update, now)
+        return Effects()
     if payment is not None and payment["status"] == P.pending.value:
         if update.status is PaymentStatus.succeeded:
             return await _succeeded(payment, update, now)
@@ -70,6 +77,10 @@ async def apply(
         return await _renewed(sub, update, invoice, now)
     until = await start_grace(now)
     return Effects(failed=invoice, grace_until=until) if invoice else Effects(grace_until=until)
+
+
+def _replaced(payment: dict[str, Any]) -> bool:
+    return payment["status"] == P.cancelled.value and payment["failure_reason"] == REPLACED
 
 
 def raw_value(update: PaymentUpdate, *names: str) -> Any:
@@ -165,6 +176,7 @@ async def _succeeded(payment: dict[str, Any], update: PaymentUpdate, now: dateti
         Payment.decided_at: now,
         Payment.decided_by: str(update.raw.get("actor") or payment["provider"])[:254],
         Payment.invoice_url: str(update.raw.get("invoice_url") or payment["invoice_url"]),
+        Payment.failure_reason: "",
         Payment.updated_at: now,
     }
     if update.raw.get("subscription_status") == "trialing":

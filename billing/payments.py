@@ -1,4 +1,6 @@
-"""Payments: choose a plan and start paying, apply what providers report, once.
+"""Payments: a tenant's payments and plan state, and what providers report, applied once.
+
+Choosing a plan (one pending payment per shop) is :mod:`loyalchat.billing.choose`.
 
 "Once" is decided by the database: a provider event is applied only if its
 (provider, event_id) row could be inserted, in the same transaction as its effects, and a
@@ -12,13 +14,13 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from loyalchat import db
 from loyalchat.billing import notify
-from loyalchat.billing.plans import get_plan, get_plan_by_code
+from loyalchat.billing.plans import get_plan
 from loyalchat.billing.tables import (
     Payment,
     PaymentEvent,
@@ -32,25 +34,19 @@ from loyalchat.context import (
     current_tenant_id,
     tenant_context,
 )
-from loyalchat.domain import DomainError, NotFound
+from loyalchat.domain import NotFound
 from loyalchat.extensions.payments import (
-    PaymentError,
     PaymentProvider,
-    PaymentRequest,
-    PaymentStart,
     PaymentUpdate,
     get_payment_providers,
 )
 from loyalchat.i18n import N_
 from loyalchat.pluginmanager import current_plugin_manager
-from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
-from loyalchat.settings import get_settings
-from loyalchat.tenants import audit
+from loyalchat.scoping import scoped_select
 
 log = logging.getLogger(__name__)
 
 MANUAL = "manual"
-REUSE_PENDING = timedelta(minutes=30)  # a second click on "pay" gets the same payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,93 +157,15 @@ async def get_payment(tenant_id: int, payment_id: int) -> PaymentInfo:
     return payment_info(row)
 
 
-async def choose_plan(
-    tenant_id: int, plan_code: str, provider: str, *, return_url: str | None = None
-) -> PaymentStart:
-    """Start paying for ``plan_code`` through ``provider``: a Subscription row (the first
-    time), a pending Payment and ``provider.start()``. The plan changes when it is paid."""
-    plan = await get_plan_by_code(plan_code)
-    if not plan.active:
-        raise NotFound(N_("No such plan."))
-    found = providers().get(provider)
-    if found is None:
-        raise DomainError(N_("This payment method is not available."), code="no_provider")
-    base = get_settings().public_base_url.rstrip("/")
+async def pending_payment(tenant_id: int) -> PaymentInfo | None:
+    """The tenant's pending payment (one at most: see :mod:`loyalchat.billing.choose`)."""
     with as_tenant(tenant_id):
-        await scoped_insert(
-            Subscription, new_row(Subscription, plan=plan.id, provider=provider)
-        ).on_conflict(action="DO NOTHING")
-        recent = datetime.now(UTC) - REUSE_PENDING
-        again = (
+        row = (
             await scoped_select(Payment)
-            .where(
-                (Payment.plan == plan.id)
-                & (Payment.provider == provider)
-                & (Payment.status == PaymentRowStatus.pending.value)
-                & (Payment.provider_ref != "")
-                & (Payment.created_at > recent)
-            )
-            .order_by(Payment.id, ascending=False)
+            .where(Payment.status == PaymentRowStatus.pending.value)
             .first()
         )
-        if again is not None:
-            return PaymentStart(again["provider_ref"], again["redirect_url"], again["instructions"])
-        row = new_row(
-            Payment,
-            plan=plan.id,
-            provider=provider,
-            amount=plan.monthly_price,
-            currency=plan.currency,
-        )
-        payment_id = (await scoped_insert(Payment, row).returning(Payment.id))[0]["id"]
-        request = PaymentRequest(
-            payment_id=payment_id,
-            tenant_id=tenant_id,
-            amount=plan.monthly_price,
-            currency=plan.currency,
-            description=f"{plan.name} ({plan.code})",
-            return_url=return_url or f"{base}/console/billing",
-            metadata={
-                "tenant_id": str(tenant_id),
-                "plan": plan.code,
-                "stripe_price_id": plan.stripe_price_id,
-                "trial_days": str(plan.trial_days),
-            },
-        )
-        try:
-            start = await found.start(request)
-        except PaymentError as exc:
-            await scoped_update(
-                Payment,
-                {
-                    Payment.status: PaymentRowStatus.cancelled.value,
-                    Payment.failure_reason: str(exc)[:500],
-                },
-            ).where(Payment.id == payment_id)
-            log.warning("payment %s could not start with %s: %s", payment_id, provider, exc)
-            raise DomainError(
-                N_("The payment could not be started; try again in a moment."),
-                code="payment_start_failed",
-            ) from None
-        await scoped_update(
-            Payment,
-            {
-                Payment.provider_ref: start.provider_ref[:200],
-                Payment.redirect_url: start.redirect_url,
-                Payment.instructions: start.instructions,
-            },
-        ).where(Payment.id == payment_id)
-        await audit.record(
-            "billing.plan_chosen",
-            f"payment:{payment_id}",
-            after={
-                "plan": plan.code,
-                "provider": provider,
-                "amount": str(plan.monthly_price),
-                "currency": plan.currency,
-            },
-        )
-    return start
+    return payment_info(row) if row else None
 
 
 async def _find_payment(provider: str, update: PaymentUpdate) -> dict[str, Any] | None:

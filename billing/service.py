@@ -6,6 +6,7 @@ payment plugins, the console, the receipt pipeline) import from here.
 
 from __future__ import annotations
 
+from loyalchat.billing.choose import choose_plan
 from loyalchat.billing.grace import enforce_grace
 from loyalchat.billing.manual import (
     attach_slip,
@@ -18,10 +19,10 @@ from loyalchat.billing.payments import (
     MANUAL,
     PaymentInfo,
     apply_payment_update,
-    choose_plan,
     get_payment,
     list_payments,
     payment_state,
+    pending_payment,
     plan_of,
     providers,
     subscription_row,
@@ -73,6 +74,7 @@ __all__ = [
     "manual_payment",
     "payment_state",
     "pending_manual_payments",
+    "pending_payment",
     "plan_of",
     "providers",
     "receipt_over_quota",

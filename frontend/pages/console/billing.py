@@ -146,7 +146,9 @@ class BillingController(Controller):
             return await page(request, errors={"plan": message}, status_code=HTTP_400_BAD_REQUEST)
         if start.redirect_url.startswith(("https://", "http://")):
             return leave_for(request, start.redirect_url, provider)
-        payment = (await billing.list_payments(tenant_id(request), limit=1))[0]
+        payment = await billing.pending_payment(tenant_id(request))
+        if payment is None:  # decided or replaced meanwhile (another tab): the page says
+            return Redirect("/console/billing", status_code=303)
         ui.flash(request, CHOSEN, "success", amount=f"{payment.currency} {payment.amount}")
         return Redirect(f"/console/billing#payment-{payment.id}", status_code=303)
 
