@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from loyalchat.tools.receipt_synth import STYLES, write_dataset
+from loyalchat.tools.receipt_synth import STYLES, VOCABS, write_dataset
 
 
 @click.command("synth")
@@ -31,13 +31,27 @@ from loyalchat.tools.receipt_synth import STYLES, write_dataset
     help="Photo effects, 0 (flat paper) to 1 (dim, blurred, tilted).",
 )
 @click.option(
+    "--vocab",
+    default="base",
+    show_default=True,
+    type=click.Choice(VOCABS),
+    help="holdout: shops, wording, formats and layouts the reading engine was never "
+    "tuned on (for held-out benchmarks; never tune on them).",
+)
+@click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Receipts are dated up to 120 days before this day (default: today).",
 )
 def synth_command(
-    out_dir: Path, count: int, seed: int, styles: tuple[str, ...], difficulty: float, today
+    out_dir: Path,
+    count: int,
+    seed: int,
+    styles: tuple[str, ...],
+    difficulty: float,
+    vocab: str,
+    today,
 ) -> None:
     """Generate COUNT labelled receipt photos into OUT_DIR (images/ and labels.json)."""
     day: dt.date | None = today.date() if today else None
@@ -52,6 +66,7 @@ def synth_command(
             difficulty=difficulty,
             today=day,
             on_sample=lambda _sample: bar.update(1),
+            vocab=vocab,
         )
     by_style = Counter(label["style"] for label in labels)
     by_currency = Counter(label["currency"] for label in labels)
@@ -60,3 +75,11 @@ def synth_command(
     click.echo("Styles: " + ", ".join(f"{k} {v}" for k, v in sorted(by_style.items())))
     click.echo("Currencies: " + ", ".join(f"{k} {v}" for k, v in sorted(by_currency.items())))
     click.echo(f"Quarter-turned photos: {rotated}; seed {seed}, difficulty {difficulty}.")
+    if vocab != "base":
+        regions = Counter(label.get("region", label["style"]) for label in labels)
+        refunds = sum(1 for label in labels if label.get("refund"))
+        click.echo(
+            f"Vocabulary {vocab}: regions "
+            + ", ".join(f"{k} {v}" for k, v in sorted(regions.items()))
+            + f"; refunds {refunds}."
+        )

@@ -13,8 +13,10 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from loyalchat.tools.receipt_synth import holdout_rows
 from loyalchat.tools.receipt_synth.fonts import FAMILIES, get_font
 from loyalchat.tools.receipt_synth.handwriting import hand_text
+from loyalchat.tools.receipt_synth.holdout import HoldoutSpec
 from loyalchat.tools.receipt_synth.rows import Row, build_rows, choose_template
 from loyalchat.tools.receipt_synth.spec import ReceiptSpec
 
@@ -54,9 +56,14 @@ class _Style:
 
 def render_receipt(spec: ReceiptSpec, rng: random.Random) -> Image.Image:
     """The receipt printed on flat paper, as an RGB image (width 384-576 px)."""
-    tpl = choose_template(spec, rng)
-    style = _Style(spec, rng)
-    rows = _fit_rows(build_rows(spec, tpl, rng), style)
+    if isinstance(spec, HoldoutSpec):  # the held-out vocabulary prints its own templates
+        rows = holdout_rows.build_rows(spec, rng)
+        style = _Style(spec, rng)
+        rows = _fit_rows(rows, style)
+    else:
+        tpl = choose_template(spec, rng)
+        style = _Style(spec, rng)
+        rows = _fit_rows(build_rows(spec, tpl, rng), style)
     strips = [_draw_row(row, style, rng) for row in rows]
     height = sum(s[0].height for s in strips) + style.margin
     mask = Image.new("L", (style.width, height), 0)
