@@ -7,6 +7,14 @@ payment plugins, the console, the receipt pipeline) import from here.
 from __future__ import annotations
 
 from loyalchat.billing.choose import choose_plan
+from loyalchat.billing.figures import (
+    FAILED_DAYS,
+    OverdueShop,
+    PaymentFigures,
+    failed_payments,
+    overdue_shops,
+    payment_figures,
+)
 from loyalchat.billing.grace import enforce_grace
 from loyalchat.billing.manual import (
     attach_slip,
@@ -50,8 +58,11 @@ from loyalchat.billing.usage import (
 
 __all__ = [
     "CURRENCIES",
+    "FAILED_DAYS",
     "MANUAL",
     "METRICS",
+    "OverdueShop",
+    "PaymentFigures",
     "PaymentInfo",
     "PlanError",
     "PlanInfo",
@@ -65,6 +76,7 @@ __all__ = [
     "count_usage",
     "create_plan",
     "enforce_grace",
+    "failed_payments",
     "get_payment",
     "get_plan",
     "get_plan_by_code",
@@ -72,6 +84,8 @@ __all__ = [
     "list_payments",
     "list_plans",
     "manual_payment",
+    "overdue_shops",
+    "payment_figures",
     "payment_state",
     "pending_manual_payments",
     "pending_payment",

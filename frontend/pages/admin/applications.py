@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from loyalchat import i18n
+from loyalchat.billing import service as billing
 from loyalchat.bounds import InvalidCharacter, PathId
 from loyalchat.context import current_actor, tenant_context
 from loyalchat.frontend import ui
@@ -244,11 +245,13 @@ def _age(age: timedelta, babel: Any) -> str:
 
 async def platform_figures(request: Request) -> dict[str, Any]:
     """The admin home's platform figures: applications waiting and the oldest's wait,
-    receipts per day of every shop (last :data:`FIGURE_DAYS` days)."""
+    receipts per day of every shop (last :data:`FIGURE_DAYS` days), payments failed in
+    the last 30 days and shops in their grace period (payment overdue)."""
     now = datetime.now(UTC)
     babel = i18n.babel_locale(i18n.locale_of(request))
     waiting = await review.waiting_for_review()
     days = await platform_receipts_per_day(FIGURE_DAYS, ZoneInfo(display_for(request).timezone))
+    payments = await billing.payment_figures(now)
     return {
         "waiting": waiting.count,
         "oldest": _age(now - waiting.oldest, babel) if waiting.oldest else "",
@@ -257,5 +260,7 @@ async def platform_figures(request: Request) -> dict[str, Any]:
         "receipts_chart": charts.columns(
             [day.day for day in days], {"receipts": [day.count for day in days]}
         ),
-        "failed_payments": None,
+        "failed_payments": payments.failed,
+        "failed_days": payments.days,
+        "in_grace": payments.in_grace,
     }

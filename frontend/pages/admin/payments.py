@@ -1,6 +1,8 @@
-"""Manual payments (/admin/payments): platform admins see the transfers waiting, with the
+"""Payments (/admin/payments): platform admins see the transfers waiting, with the
 merchant's slip, and confirm or reject each one (once, even when two admins click at the
-same moment); every decision is in the shop's audit log."""
+same moment); every decision is in the shop's audit log. The ``status`` filter shows,
+instead, the payments that failed lately (``failed``) or the shops whose payment is
+overdue (``overdue``: in their grace period), every shop together."""
 
 from __future__ import annotations
 
@@ -27,6 +29,11 @@ DECIDED = N_("This payment was already decided.")
 CONFIRMED = N_("The payment of %(shop)s is confirmed.")
 REJECTED = N_("The payment of %(shop)s is marked as not received.")
 MAX_REASON = 300
+STATUS_FILTERS = {
+    "waiting": N_("Waiting for a decision"),
+    "failed": N_("Failed (30 days)"),
+    "overdue": N_("Payment overdue"),
+}
 
 
 async def _rows(payments: list[billing.PaymentInfo]) -> list[dict[str, Any]]:
@@ -45,13 +52,28 @@ class AdminPaymentsController(Controller):
     guards = (platform_admin_required,)
 
     @get("/", opt=PLATFORM)
-    async def index(self, request: Request) -> Template:
-        pending = await billing.pending_manual_payments()
+    async def index(self, request: Request, status: FromQuery[str] = "waiting") -> Template:
+        status = status if status in STATUS_FILTERS else "waiting"
         plans = {p.id: p.name for p in await billing.list_plans(active_only=False)}
+        context: dict[str, Any] = {
+            "status": status,
+            "status_filters": STATUS_FILTERS,
+            "figures": await billing.payment_figures(),
+            "plans": plans,
+            "rows": [],
+            "overdue": [],
+        }
+        if status == "waiting":
+            context["rows"] = await _rows(await billing.pending_manual_payments())
+        elif status == "failed":
+            context["rows"] = await _rows(await billing.failed_payments())
+        else:
+            context["overdue"] = [
+                {"shop": await get_tenant(shop.tenant_id), "sub": shop}
+                for shop in await billing.overdue_shops()
+            ]
         return Template(
-            "admin/payments.html",
-            context={"rows": await _rows(pending), "plans": plans},
-            headers={"cache-control": "no-store"},
+            "admin/payments.html", context=context, headers={"cache-control": "no-store"}
         )
 
     @get("/{payment_id:int}/slip", opt=PLATFORM)
