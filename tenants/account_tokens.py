@@ -8,6 +8,9 @@ and lifetime, keyed from the app secret like the member wallet links
 - password reset: the user id and a keyed fingerprint of the current password hash, so
   a reset (or any password change) spends every earlier link (1 hour);
 - staff invitation: the invitation id and its nonce; the row decides "once" (7 days).
+
+A signed-in session holds :func:`session_stamp` of the password hash it was opened with
+(:mod:`loyalchat.tenants.sessions`): a new password ends every earlier session.
 """
 
 from __future__ import annotations
@@ -60,4 +63,11 @@ def password_fingerprint(password_hash: str) -> str:
     """A keyed digest of a password hash: binds a reset link to the password it replaces
     without putting hash bits in a mail."""
     key = get_settings().secret().encode()
+    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def session_stamp(password_hash: str) -> str:
+    """A keyed digest of a password hash for staff sessions (another key than the reset
+    links' fingerprint): a session opened with one password is void under the next."""
+    key = hashlib.sha256(b"staff-session\0" + get_settings().secret().encode()).digest()
     return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]

@@ -79,6 +79,19 @@ async def get_user(user_id: int) -> StaffInfo | None:
     return _info(row) if row else None
 
 
+async def session_user(user_id: int) -> tuple[StaffInfo, str] | None:
+    """The user and the stamp of their current password (see
+    :func:`loyalchat.tenants.account_tokens.session_stamp`), in one query."""
+    row = await StaffUser.select().where(StaffUser.id == user_id).first()
+    return (_info(row), account_tokens.session_stamp(row["password_hash"])) if row else None
+
+
+async def session_stamp(user_id: int) -> str | None:
+    """The stamp a session opened now holds (None: no such user)."""
+    found = await session_user(user_id)
+    return found[1] if found else None
+
+
 async def get_user_by_email(email: str) -> StaffInfo | None:
     row = await StaffUser.select().where(StaffUser.email == email.strip().lower()).first()
     return _info(row) if row else None

@@ -18,7 +18,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from loyalchat.context import Actor, reset_actor, reset_tenant, set_actor, set_tenant
-from loyalchat.tenants import access, accounts, apikeys
+from loyalchat.tenants import access, accounts, apikeys, sessions
 from loyalchat.tenants.service import TenantInfo, get_tenant
 from loyalchat.tenants.tables import Role
 
@@ -89,18 +89,22 @@ async def resolve_principal(scope: Scope) -> Principal:
         return Principal(api_key=key, tenant=await get_tenant(key.tenant_id), role=key.role)
 
     session: dict[str, Any] = scope.get("session") or {}
-    user_id = session.get("uid") if isinstance(session, dict) else None
+    user_id = session.get(sessions.USER_KEY) if isinstance(session, dict) else None
     if not user_id:
         return ANONYMOUS
-    user = await accounts.get_user(int(user_id))
-    if user is None or not user.is_active:
+    found = await accounts.session_user(int(user_id))
+    if found is None or not found[0].is_active:
         session.clear()
         return ANONYMOUS
+    user, stamp = found
+    if not sessions.stamp_holds(session, stamp):  # the password changed since: sign in again
+        sessions.sign_out(session)
+        return ANONYMOUS
     memberships = await accounts.memberships(user.id)
-    chosen = next((m for m in memberships if m.tenant_id == session.get("tid")), None)
+    chosen = next((m for m in memberships if m.tenant_id == session.get(sessions.TENANT_KEY)), None)
     chosen = chosen or (memberships[0] if memberships else None)
-    if chosen and session.get("tid") != chosen.tenant_id:
-        session["tid"] = chosen.tenant_id
+    if chosen and session.get(sessions.TENANT_KEY) != chosen.tenant_id:
+        session[sessions.TENANT_KEY] = chosen.tenant_id
     tenant = await get_tenant(chosen.tenant_id) if chosen else None
     return Principal(
         user=user,

@@ -2,10 +2,20 @@
 
 Litestar reuses the session id a browser presents; a login must not (session fixation),
 so :func:`rotate` marks the session and the backend issues a fresh id when storing it.
+
+A signed-in session holds the person's id, the shop they work in and the stamp of the
+password they signed in with (:func:`loyalchat.tenants.account_tokens.session_stamp`).
+Each request compares that stamp with the current password's
+(:func:`loyalchat.tenants.auth.resolve_principal`): a password reset, or any new
+password (``loyalchat createadmin``), signs that person out of every session opened
+before it, on every web process, without a list of sessions to hunt down. The session
+that did the reset is signed out too: it goes to /login and signs in with the new
+password. Sessions from before this stamp existed hold none and sign in again once.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -23,11 +33,36 @@ from loyalchat.settings import Settings
 
 SESSION_COOKIE = "lc_session"
 _ROTATE = "_rotate"
+USER_KEY, TENANT_KEY, STAMP_KEY = "uid", "tid", "pws"
 
 
 def rotate(session: dict[str, Any]) -> None:
     """Ask for a new session id when this response stores the session."""
     session[_ROTATE] = True
+
+
+def sign_in(session: dict[str, Any], user_id: int, tenant_id: int | None, stamp: str) -> None:
+    """Make ``session`` a fresh one (new id, nothing kept) signed in as ``user_id``."""
+    session.clear()
+    rotate(session)
+    session[USER_KEY] = user_id
+    session[STAMP_KEY] = stamp
+    if tenant_id is not None:
+        session[TENANT_KEY] = tenant_id
+
+
+def stamp_holds(session: dict[str, Any], stamp: str) -> bool:
+    """Was ``session`` opened with the password whose stamp is ``stamp``?"""
+    held = session.get(STAMP_KEY)
+    return isinstance(held, str) and hmac.compare_digest(held, stamp)
+
+
+def sign_out(session: dict[str, Any]) -> None:
+    """Forget who signed in (with a new session id); the rest, such as a message for the
+    next page, stays."""
+    for key in (USER_KEY, TENANT_KEY, STAMP_KEY):
+        session.pop(key, None)
+    rotate(session)
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):

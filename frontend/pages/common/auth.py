@@ -16,7 +16,7 @@ from loyalchat import i18n
 from loyalchat.context import Actor, reset_actor, set_actor
 from loyalchat.frontend import ui
 from loyalchat.i18n import N_
-from loyalchat.tenants import accounts, audit
+from loyalchat.tenants import accounts, audit, sessions
 from loyalchat.tenants.auth import principal_of
 from loyalchat.tenants.sessions import rotate
 from loyalchat.tenants.throttle import LoginThrottle, make_throttle
@@ -127,13 +127,10 @@ class AuthController(Controller):
 
         await throttle.succeeded(email, ip)
         memberships = await accounts.memberships(user.id)
-        session = request.session
-        session.clear()
-        rotate(session)
-        session["uid"] = user.id
         tenant_id = memberships[0].tenant_id if memberships else None
-        if tenant_id is not None:
-            session["tid"] = tenant_id
+        # The stamp after check_password, which may have re-hashed the password just now.
+        stamp = await accounts.session_stamp(user.id)
+        sessions.sign_in(request.session, user.id, tenant_id, stamp or "")
         token = set_actor(Actor("staff", user.id, user.email))
         try:
             await audit.record("staff.login", f"staff:{user.id}", tenant_id=tenant_id, ip=ip)

@@ -14,8 +14,7 @@ from loyalchat.context import Actor, reset_actor, set_actor
 from loyalchat.frontend import ui
 from loyalchat.i18n import N_
 from loyalchat.settings import get_settings
-from loyalchat.tenants import accounts, audit
-from loyalchat.tenants.sessions import rotate
+from loyalchat.tenants import accounts, audit, sessions
 from loyalchat.tenants.throttle import (
     Admission,
     AttemptStore,
@@ -81,12 +80,8 @@ def too_many(request: Request, admission: Admission) -> str:
 
 async def sign_in(request: Request, user: accounts.StaffInfo, tenant_id: int | None) -> None:
     """Start a fresh session for ``user`` in ``tenant_id``, as /login does (new session id)."""
-    session = request.session
-    session.clear()
-    rotate(session)
-    session["uid"] = user.id
-    if tenant_id is not None:
-        session["tid"] = tenant_id
+    stamp = await accounts.session_stamp(user.id)
+    sessions.sign_in(request.session, user.id, tenant_id, stamp or "")
     token = set_actor(Actor("staff", user.id, user.email))
     try:
         await audit.record(

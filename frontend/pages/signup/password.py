@@ -3,6 +3,10 @@
 The forgot page answers the same whether or not the address has an account, and the mail
 goes out after the answer (a background task), so neither the words nor the time tell.
 A link works for an hour and only while the password is the one it was made for.
+
+A new password ends every session the person had opened (on any device: sessions hold
+the stamp of the password they began with, :mod:`loyalchat.tenants.sessions`), and the
+one that set it too: the page sends them to /login to sign in with the new password.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from loyalchat.context import Actor, reset_actor, set_actor
 from loyalchat.frontend import ui
 from loyalchat.frontend.pages.signup import common
 from loyalchat.i18n import N_
-from loyalchat.tenants import account_tokens, accounts, audit
+from loyalchat.tenants import account_tokens, accounts, audit, sessions
 from loyalchat.tenants.signup import MAX_PASSWORD
 
 TokenParam = Annotated[str, QueryParameter(name="token", max_length=1000)]
@@ -162,6 +166,8 @@ class PasswordController(Controller):
             return _reset_page(token, errors, HTTP_400_BAD_REQUEST)
         if not await accounts.reset_password(target[0], target[1], password):
             return Template("signup/link_invalid.html", context={"kind": "reset"}, status_code=400)
+        if request.session.get(sessions.USER_KEY) == target[0]:
+            sessions.sign_out(request.session)  # this one ends too: sign in with the new one
         user = await accounts.get_user(target[0])
         if user is not None:
             await accounts.mark_email_verified(user.id, user.email)  # the mailbox answered
