@@ -26,6 +26,7 @@ from loyalchat.commands.demo_loyalty import ensure_demo_programme
 from loyalchat.commands.demo_receipts import ensure_demo_receipts
 from loyalchat.context import Actor, tenant_context
 from loyalchat.log import configure_logging
+from loyalchat.mail.outbox import outbox_dir
 from loyalchat.settings import get_settings
 from loyalchat.tenants import accounts, apikeys
 from loyalchat.tenants import service as tenants
@@ -129,14 +130,32 @@ async def _run(*, with_wallet: bool = False) -> tuple[dict[str, Any], str | None
         return credentials, await links.wallet_url(DEMO_MEMBER, DEMO_SLUG)
 
 
+def _shown(path: Path) -> Path:
+    """``path`` from the current folder when it lies under it (``var/...``), else in full."""
+    with contextlib.suppress(ValueError):
+        return path.resolve().relative_to(Path.cwd())
+    return path.resolve()
+
+
+def _mail_lines(base: str) -> list[str]:
+    """Where the mails of the sign-up step go: the outbox folder, or the SMTP server."""
+    settings = get_settings()
+    if settings.smtp_url:
+        return ["     Mails go out through the SMTP server of LOYALCHAT_SMTP_URL."]
+    return [
+        "     Mail stays on this machine (LOYALCHAT_SMTP_URL is not set): each mail, the",
+        "     sign-up's e-mail verification link included, is a file in",
+        f"     {_shown(outbox_dir(settings))}/ (Admin also reads them at {base}/admin/outbox).",
+    ]
+
+
 def _next_steps(credentials: dict[str, Any], wallet_url: str) -> list[str]:
-    """What a newcomer does once the server is up: one step per login, and the wallet."""
+    """What a newcomer does once the server is up: one step per login, the wallet, the
+    web chat, and a second shop signing up (and where its mails go)."""
     base = credentials["url"].rstrip("/")
     loyalchat = ".venv/bin/loyalchat" if Path(".venv/bin/loyalchat").exists() else "loyalchat"
     hours = max(1, get_settings().wallet_link_max_age // 3600)
-    saved = _credentials_file()
-    with contextlib.suppress(ValueError):
-        saved = saved.resolve().relative_to(Path.cwd())
+    saved = _shown(_credentials_file())
     return [
         "Next, once the server below is up:",
         f"  1. The shop's console: open {base}/login and sign in as Owner",
@@ -153,6 +172,10 @@ def _next_steps(credentials: dict[str, Any], wallet_url: str) -> list[str]:
         f"     {credentials['channels']['webchat']['url']}",
         "     WhatsApp and WeChat are connected with made-up accounts: their webhook URLs and",
         f"     secrets are in `{loyalchat} demo --json` (channels).",
+        f"  5. A second shop signs up at {base}/signup, as a merchant would, and sends its",
+        f"     application; Admin reviews applications at {base}/admin/applications",
+        f"     (and confirms bank transfers at {base}/admin/payments).",
+        *_mail_lines(base),
         f"The credentials are kept in {saved}.",
     ]
 
