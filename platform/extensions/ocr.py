@@ -7,7 +7,7 @@ An engine does no web or database work; the host picks the tenant's engine (defa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pluggy
 
@@ -35,6 +35,17 @@ class OcrEngine(Protocol):
         run their work in a thread so the event loop stays free.
         """
         ...
+
+
+class PixelOcrEngine(OcrEngine, Protocol):
+    """An engine that can also take the prepared pixels directly (optional).
+
+    ``read_pixels`` gets the upright, bounded RGB array (H x W x 3, uint8) the image
+    preparation made, so the reader skips a PNG encode and decode per pass: about 25 ms
+    a photo, 3 % of a read, on a 2-core CPU. Engines without it get :meth:`read`'s PNG.
+    """
+
+    async def read_pixels(self, rgb: Any) -> list[OcrLine]: ...
 
 
 def get_ocr_engines(pm: pluggy.PluginManager) -> Registry[OcrEngine]:

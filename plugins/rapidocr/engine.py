@@ -89,10 +89,21 @@ class RapidOcrEngine:
     async def read(self, image: bytes) -> list[OcrLine]:
         return await asyncio.to_thread(self.read_sync, image)
 
+    async def read_pixels(self, rgb: Any) -> list[OcrLine]:
+        """The prepared RGB pixels, without the PNG round trip of :meth:`read`."""
+        return await asyncio.to_thread(self.read_rgb_sync, rgb)
+
     def read_sync(self, image: bytes) -> list[OcrLine]:
         """The blocking read, for callers already on a worker thread."""
+        return self._read_bgr(bgr_array(image))
+
+    def read_rgb_sync(self, rgb: Any) -> list[OcrLine]:
+        import numpy as np
+
+        return self._read_bgr(np.ascontiguousarray(rgb[:, :, ::-1]))
+
+    def _read_bgr(self, bgr: Any) -> list[OcrLine]:
         runner = _runner(self.settings)
-        bgr = bgr_array(image)
         with runner.lock:
             result = runner.ocr(bgr)
         boxes, texts, scores = (getattr(result, key, None) for key in ("boxes", "txts", "scores"))

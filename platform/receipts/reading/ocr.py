@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from loyalchat.extensions.ocr import OcrEngine, OcrLine, Point
 from loyalchat.receipts.reading.image import PreparedImage, encode_png, prepare
 
@@ -72,12 +74,12 @@ async def read_lines(
     started = time.perf_counter()
     prepared = image if isinstance(image, PreparedImage) else prepare(image)
     best_rotation = 0
-    best = await engine.read(prepared.png)
+    best = await _read(engine, prepared.array)
     passes = 1
     good = getattr(engine, "good_confidence", GOOD_MEAN_CONFIDENCE)
     if try_rotations and not reads_well(best, good):
         for rotation in candidate_rotations(best):
-            lines = await engine.read(encode_png(prepared.rotated(rotation)))
+            lines = await _read(engine, prepared.rotated(rotation))
             passes += 1
             if reading_score(lines) > reading_score(best):
                 best, best_rotation = lines, rotation
@@ -94,6 +96,14 @@ async def read_lines(
         size=size,
         passes=passes,
     )
+
+
+async def _read(engine: OcrEngine, rgb: np.ndarray) -> list[OcrLine]:
+    """The engine's read of these pixels: directly when it takes pixels, else as PNG."""
+    read_pixels = getattr(engine, "read_pixels", None)
+    if read_pixels is not None:
+        return await read_pixels(rgb)
+    return await engine.read(encode_png(rgb))
 
 
 def candidate_rotations(lines: Sequence[OcrLine]) -> list[int]:

@@ -24,7 +24,7 @@ from loyalchat.extensions.receipts import (
 from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.receipts.reading.ocr import OcrResult, read_lines
 from loyalchat.receipts.reading.parse.generic import parse_lines
-from loyalchat.receipts.reading.parse.qr import qr_payloads
+from loyalchat.receipts.reading.parse.qr import qr_payloads_of_pixels
 
 DEFAULT_ENGINE = "rapidocr"
 DEFAULT_PARSER = "generic"
@@ -121,7 +121,7 @@ class ReceiptReader:
             fields = parse_lines(ocr.lines, self.profile, now=self.now)
         else:
             fields = await self.parser.parse(ocr.lines, self.profile)
-        qr = tuple(await asyncio.to_thread(qr_payloads, ocr.image.png))
+        qr = tuple(await asyncio.to_thread(qr_payloads_of_pixels, ocr.image.array))
         extract_ms = (time.perf_counter() - started) * 1000
         return ReceiptReading(
             fields=_with_qr(fields, qr),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import zxingcpp
 from PIL import Image
 
@@ -20,6 +21,15 @@ def qr_payloads(image_bytes: bytes) -> list[str]:
             gray = img.convert("L")
     except (OSError, ValueError, Image.DecompressionBombError):
         return []
+    return _decode(gray)
+
+
+def qr_payloads_of_pixels(rgb: np.ndarray) -> list[str]:
+    """:func:`qr_payloads` of a prepared RGB array (no encode and decode on the way)."""
+    return _decode(Image.fromarray(rgb).convert("L"))
+
+
+def _decode(gray: Image.Image) -> list[str]:
     formats = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
     found = zxingcpp.read_barcodes(gray, formats=formats)
     if not found and max(gray.size) > 1600:
