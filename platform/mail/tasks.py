@@ -27,8 +27,8 @@ from loyalchat.tasks import actor, configured_broker
 log = structlog.get_logger(__name__)
 
 MAIL_QUEUE = "mail"
-# Backoff doubles from 15 s (with jitter) up to an hour between tries: 12 retries cover
-# about seven hours of an SMTP server that is down or answers 4xx ("try later").
+# Waits double from 15-30 s (dramatiq's jitter) to at most an hour: 12 retries cover three
+# to six hours of an SMTP server that is down or answers 4xx ("try later").
 MAX_RETRIES = 12
 MIN_BACKOFF_MS = 15_000
 MAX_BACKOFF_MS = 60 * 60_000
@@ -73,8 +73,8 @@ def deliver_mail(raw: str) -> None:
     """Send the base64 RFC 5322 message ``raw`` to the SMTP server, once.
 
     Retry policy: a server that is down, silent or answers 4xx is tried again with
-    backoff (15 s doubling to 1 h, ``MAX_RETRIES`` times), then the mail is given up; a 5xx
-    refusal of this mail (``550 no such user``) is given up at once. Given up means an
+    backoff (15 s doubling, at most 1 h apart, ``MAX_RETRIES`` times), then the mail is
+    given up; a 5xx refusal of this mail (``550 no such user``) at once. Given up means an
     error in the log (``mail.given_up``) and the message dead-lettered. Safe to run twice:
     the mail's Message-ID is marked sent (:mod:`loyalchat.mail.sent_marks`).
     """
