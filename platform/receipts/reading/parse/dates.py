@@ -3,6 +3,14 @@
 "05/06/26" is 5 June in Hong Kong and 6 May in the US; a mainland receipt prints the year
 first. The order comes from the tenant profile (or its timezone), and any reading that is
 in the future or more than about two years old loses to one that is not.
+
+Forms read: numeric with any separator and a 2- or 4-digit year, eight digits
+("20250106"), month names in English ("06-Jan-2025", "Jan 6, 2025", "6th January 25") and
+Chinese ("2025年1月6日", "二〇二五年一月六日"), Republic of China years on Taiwanese
+receipts ("民國114年1月6日", "114/01/06": 114 + 1911 = 2025), and dates printed against
+their time ("2025-01-0614:32", "20250106 14:32", "2025-01-06T14:32"). Eight digits are
+the form a receipt number, a phone or a registration number takes too: one after such a
+label is not a date, and an unlabelled one is trusted less.
 """
 
 from __future__ import annotations
@@ -19,19 +27,47 @@ MONTHS = {
     "JUL": 7, "AUG": 8, "SEP": 9, "SEPT": 9, "OCT": 10, "NOV": 11, "DEC": 12,
 }  # fmt: skip
 _MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?"
+_MON_ANY = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?"
 _SEP = r"\s?[-/.]\s?"
+# Chinese numerals: "二〇二五年一月六日" (OCR reads 〇 as a letter O now and then).
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN_YEAR = r"[〇○零O一二三四五六七八九]{4}"
+_CN_MONTH = r"十[一二]?|[一二三四五六七八九]"
+_CN_DAY = r"三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ymd", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?年\s?(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号號]?")),
+    # "民國114年1月6日", "114年01月06日" (Taiwan: year 114 + 1911), "25年1月6日".
+    ("cjk", re.compile(r"(?P<roc>民\s?[国國]\s?)?(?<!\d)(?P<y>\d{2,3})\s?年\s?(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号號]?")),
+    ("cn", re.compile(rf"(?:(?P<y>{_CN_YEAR}|(?:19|20)\d{{2}})\s?年\s?)?(?P<m>{_CN_MONTH})\s?月\s?(?P<d>{_CN_DAY})\s?[日号號]")),
     ("ymd", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?!\d)")),
+    # "114/01/06": a Republic of China year, printed by Taiwanese tills.
+    ("roc", re.compile(r"(?<![\d.,$])(?P<y>1[0-4]\d)\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?![\d.]|\s?%)")),
+    # "20250106": eight digits, year first.
+    ("ymd8", re.compile(r"(?<![A-Z\d.,/$-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.,]|\s?%)")),
     ("num", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\s?(?P<s>[-/.])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{2})(?![\d.]|\s?%)")),
-    ("dmy", re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})\s?[-/. ]?\s?{_MON}\s?[-/., ]?\s?(?P<y>(?:19|20)?\d{{2}})(?!\d)")),
+    ("dmy", re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?\s?[-/. ]?\s?{_MON}\s?[-/., ]?\s?(?P<y>(?:19|20)?\d{{2}})(?!\d)")),
     ("mdy", re.compile(rf"(?<![A-Z]){_MON}\s?[-/. ]?\s?(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?\s?[-/.]?\s?(?P<y>(?:19|20)\d{{2}})(?!\d)")),
     ("md", re.compile(r"(?<!\d)(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号號]")),
 )  # fmt: skip
-# "30-06-201822:16:06": a date printed against its time; put the space back.
+# "30-06-201822:16:06", "2025010614:32", "06-JAN-202514:32": a date printed against its
+# time; put the space back.
 _GLUED = re.compile(
-    r"(?<!\d)(\d{1,4}[-/.]\d{1,2}[-/.](?:(?:19|20)\d{2}|\d{2}))(?=\d{1,2}[:：]\d{2})"
+    r"(?<!\d)(\d{1,4}[-/.]\d{1,2}[-/.](?:(?:19|20)\d{2}|\d{2})"
+    r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    rf"|\d{{1,2}}\s?[-/. ]?\s?{_MON_ANY}\s?[-/., ]?\s?(?:19|20)\d{{2}})"
+    r"(?=\d{1,2}[:：]\d{2})",
+    re.IGNORECASE,
 )
+# What the words just before eight digits make of them: a date ("日期:", "DATE") or a
+# number of another kind (a receipt number, a phone, a registration number).
+_DATE_WORD = re.compile(r"(?:DATE|DATED|DAY|日期|日|时间|時間|TIME)[\s:.#]*$")
+_ID_WORD = re.compile(
+    r"(?:NO|NUM|NUMBER|#|TEL|PHONE|FAX|HP|MOBILE|REG|GST|SST|TIN|BRN|ID|INV|INVOICE|BILL|"
+    r"RECEIPT|RCPT|REF|TXN|TRANS|TRX|ORDER|CARD|ACC|ACCOUNT|MEMBER|CODE|SN|S/N|"
+    r"号|號|码|碼|电话|電話|传真|傳真|流水|订单|訂單|卡|会员|會員|发票|發票|收据|收據|编号|編號)[\s:.#]*$"
+)
+_TIME_AFTER = re.compile(r"\s?T?\s?(?:[01]?\d|2[0-3])\s?[:：]\s?[0-5]\d")
 _TIME_RE = re.compile(
     r"(?<![\d.:])(?P<ampm1>上午|下午|AM|PM)?\s?(?P<h>[01]?\d|2[0-3])\s?(?:[:：]|[時时点點])\s?(?P<mi>[0-5]\d)"
     r"(?:\s?(?:[:：]|分)\s?(?P<s>[0-5]\d))?\s?[分秒]?\s?(?P<ampm2>AM|PM|A\.M\.|P\.M\.)?(?![\d.]|\s?%)",
@@ -83,7 +119,34 @@ def plausible(value: date, now: datetime | date) -> bool:
     return today - timedelta(days=2 * 366 + 31) <= value <= today + timedelta(days=1)
 
 
-def _readings(kind: str, m: re.Match[str], now_year: int) -> list[tuple[date, str]]:
+def _cn_number(raw: str) -> int:
+    """ "二〇二五" -> 2025, "十二" -> 12, "二十一" -> 21, "三十" -> 30."""
+    if "十" not in raw:
+        return int("".join(str(_CN_DIGITS[ch]) for ch in raw))
+    tens, _, units = raw.partition("十")
+    return 10 * (_CN_DIGITS[tens] if tens else 1) + (_CN_DIGITS[units] if units else 0)
+
+
+def _year_of(kind: str, g: dict[str, str | None]) -> int | None:
+    raw = g.get("y")
+    if raw is None:
+        return None
+    if kind == "roc" or (kind == "cjk" and (g.get("roc") or len(raw) == 3)):
+        return int(raw) + 1911  # Republic of China year
+    if kind == "cn" and not raw.isdigit():
+        return _cn_number(raw)
+    return _year(raw)
+
+
+def _this_or_last_year(month: int, day: int, today: date) -> date | None:
+    """A day printed without its year: this year's, or last year's if that is still ahead."""
+    made = _make(today.year, month, day)
+    if made is not None and made > today + timedelta(days=1):
+        made = _make(today.year - 1, month, day)
+    return made
+
+
+def _readings(kind: str, m: re.Match[str], today: date) -> list[tuple[date, str]]:
     g = m.groupdict()
     if kind == "num":
         a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
@@ -91,16 +154,18 @@ def _readings(kind: str, m: re.Match[str], now_year: int) -> list[tuple[date, st
         if len(g["y"]) == 2 and len(g["a"]) == 2:
             options.append((_make(_year(g["a"]), b, int(g["y"])), "ymd"))  # "26/11/22"
         return [(d, o) for d, o in options if d]
-    if kind == "md":
-        made = _make(now_year, int(g["m"]), int(g["d"]))
-        return [(made, "ymd")] if made else []
-    month = (
-        MONTHS[g["mon"][:4].rstrip(".") if g["mon"].startswith("SEPT") else g["mon"][:3]]
-        if g.get("mon")
-        else int(g["m"])
-    )
-    made = _make(_year(g["y"]), month, int(g["d"]))
-    return [(made, kind)] if made else []
+    if kind == "cn":
+        month, day = _cn_number(g["m"]), _cn_number(g["d"])
+    elif g.get("mon"):
+        mon = g["mon"]
+        month = MONTHS[mon[:4].rstrip(".") if mon.startswith("SEPT") else mon[:3]]
+        day = int(g["d"])
+    else:
+        month, day = int(g["m"]), int(g["d"])
+    year = _year_of(kind, g)
+    made = _this_or_last_year(month, day, today) if year is None else _make(year, month, day)
+    order = kind if kind in ("dmy", "mdy") else "ymd"
+    return [(made, order)] if made else []
 
 
 def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[DateHit]:
@@ -119,11 +184,16 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
-            readings = _readings(kind, m, today.year)
+            before = text[: m.start()]
+            if kind == "ymd8" and _ID_WORD.search(before) and not _DATE_WORD.search(before):
+                continue  # "单号: 20250106-0045", "TEL 20231125": a number, not a date
+            readings = _readings(kind, m, today)
             if not readings:
                 continue
             orders = frozenset(o for _, o in readings)
             good = [r for r in readings if plausible(r[0], today)]
+            if kind in ("roc", "ymd8") and not good:
+                continue  # in the future or years old: a number of another kind
             pool = good or readings
             preferred = [r for r in pool if r[1] == order]
             value = (preferred or pool)[0][0]
@@ -131,9 +201,15 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
             confidence = 0.95 if len(distinct) == 1 else (0.8 if preferred else 0.6)
             if len(distinct) > 1 and len(good) == 1:
                 confidence = 0.85  # only one reading makes sense
+            if kind == "ymd8" and not (
+                _DATE_WORD.search(before) or _TIME_AFTER.match(text, m.end())
+            ):
+                confidence = 0.7  # eight digits alone: maybe a number of another kind
+            elif kind == "roc":
+                confidence = 0.85  # a three-digit year is rare outside Taiwan
             if not good:
                 confidence = 0.35  # printed clearly, but in the future or years old
-            if kind == "md":
+            if kind == "md" or (kind == "cn" and m.group("y") is None):
                 confidence = min(confidence, 0.6)  # year guessed
             hits.append(DateHit(value, confidence, back(m.start()), back(m.end()), orders))
             taken.append((m.start(), m.end()))
@@ -172,5 +248,5 @@ def orders_consistent(texts: Iterable[str], value: date, now: datetime | date) -
             if kind != "num":
                 continue
             for m in pattern.finditer(halfwidth(text).upper()):
-                orders |= {o for d, o in _readings(kind, m, value.year) if d == value}
+                orders |= {o for d, o in _readings(kind, m, value) if d == value}
     return orders

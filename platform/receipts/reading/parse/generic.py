@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,16 @@ from loyalchat.receipts.reading.parse.total import choose_total, describe_rows
 
 _DOLLARS = {"HKD", "SGD", "USD", "MOP", "TWD", "AUD", "CAD", "NZD"}
 _NOT_PURCHASE_DATE = re.compile(r"EXP|VALID|BEST BEFORE|USE BY|DUE|有效|到期|截止|届满|PRINT")
-_DATE_LABEL = re.compile(r"DATE|日期|时间|DATED|交易时间")
+_DATE_LABEL = re.compile(r"DATE|日期|时间|交易日|(?<![A-Z])TIME(?![A-Z])")
+# Rows whose numbers are of another kind: a date-like run of digits there is a phone, a
+# registration or card number unless the row also names a date.
+_NUMBER_ROW = re.compile(
+    r"(?<![A-Z])(?:TEL|PHONE|FAX|MOBILE|HP|REG|BRN|TIN|GST\s?(?:ID|NO)|SST\s?(?:ID|NO))(?![A-Z])"
+    r"|电话|传真|税号|信用代码|卡号|会员号|登记号"
+)
+# Two different dates whose scores are this close, neither named by a label: doubt both.
+_DATE_RIVAL_MARGIN = 0.1
+_RIVAL_DATE_CONFIDENCE = 0.6
 
 
 class GenericParser:
@@ -72,7 +82,7 @@ def parse_lines(
     masked = [_blank(r.text, ds, ts) for r, ds, ts in zip(rows, dates, times, strict=True)]
     infos = describe_rows(rows, masked)
 
-    date_found, time_found, date_row = _pick_date(rows, dates, times)
+    date_found, time_found, date_warnings = _pick_date(rows, dates, times)
     total = choose_total(rows, infos, profile.total_labels, profile.amount_range)
     currency = _currency(rows, total.currency if total else None, profile)
     first_amount = min(
@@ -87,7 +97,6 @@ def parse_lines(
     if date_found is not None:
         clock = time_found.value if time_found else datetime.min.time()
         issued_at = Found(datetime.combine(date_found.value, clock), date_found.confidence)
-    del date_row
     return ReceiptFields(
         merchant_name=Found(merchant.name, merchant.confidence) if merchant else None,
         issued_at=issued_at,
@@ -99,7 +108,7 @@ def parse_lines(
         payment_method=Found(*payment) if payment else None,
         merchant_candidates=merchant.candidates if merchant else (),
         total_label=total.label if total else "",
-        warnings=total.warnings if total else ("no_total",),
+        warnings=(total.warnings if total else ("no_total",)) + date_warnings,
     )
 
 
@@ -114,22 +123,33 @@ def _blank(text: str, dates: Sequence[DateHit], times: Sequence[TimeHit]) -> str
 
 def _pick_date(
     rows: Sequence[Row], dates: Sequence[list[DateHit]], times: Sequence[list[TimeHit]]
-) -> tuple[DateHit | None, TimeHit | None, int]:
-    best: tuple[float, int, DateHit] | None = None
+) -> tuple[DateHit | None, TimeHit | None, tuple[str, ...]]:
+    """The purchase date, its time, and warnings ("competing_dates") if it is doubted."""
+    scored: list[tuple[float, int, DateHit]] = []
     for i, hits in enumerate(dates):
         folded = fold(rows[i].text)
+        labelled = bool(_DATE_LABEL.search(folded))
         for hit in hits:
             score = hit.confidence - 0.01 * i / max(len(rows), 1)
-            if _DATE_LABEL.search(folded):
+            if labelled:
                 score += 0.1
+            elif _NUMBER_ROW.search(folded):
+                score -= 0.3
             if _NOT_PURCHASE_DATE.search(folded):
                 score -= 0.4
-            if best is None or score > best[0]:
-                best = (score, i, hit)
-    if best is None:
+            scored.append((score, i, hit))
+    if not scored:
         first_time = next((t[0] for t in times if t), None)
-        return None, first_time, -1
-    _, row_index, hit = best
+        return None, first_time, ()
+    warnings: tuple[str, ...] = ()
+    best_score, row_index, hit = max(scored, key=lambda s: s[0])  # the first of equals
+    if any(
+        other.value != hit.value and best_score - score < _DATE_RIVAL_MARGIN
+        for score, _, other in scored
+    ):
+        # "06/05/2026 ... 2026-05-08": two dates, no label says which: ask, don't guess.
+        hit = replace(hit, confidence=min(hit.confidence, _RIVAL_DATE_CONFIDENCE))
+        warnings = ("competing_dates",)
     nearby = [
         t
         for k in (row_index, row_index + 1, row_index - 1)
@@ -137,7 +157,7 @@ def _pick_date(
         for t in times[k]
     ]
     anywhere = next((t[0] for t in times if t), None)
-    return hit, (nearby[0] if nearby else anywhere), row_index
+    return hit, (nearby[0] if nearby else anywhere), warnings
 
 
 def _currency(rows: Sequence[Row], on_total: str | None, profile: ReceiptProfile) -> Found[str]:
