@@ -43,7 +43,8 @@ _NUMBER = (
     r"|[.,]\d{2}"
 )
 _AMOUNT_RE = re.compile(
-    rf"(?<![A-Za-z0-9])(?<!\d[-/:.,])(?P<pre>{_MARK_RE})?\s?(?P<neg>[-−])?\s?(?P<num>{_NUMBER})"
+    rf"(?<![A-Za-z0-9])(?<!\d[-/:.,])(?P<neg0>[-−](?=\s?(?:{_MARK_RE})))?\s?(?P<pre>{_MARK_RE})?"
+    rf"\s?(?P<neg>[-−])?\s?(?P<num>{_NUMBER})"
     rf"(?![0-9]|[.,:/]\d|\s?%)\s?(?P<post>元|HKD|RMB|MOP|SGD)?(?![A-Za-z0-9])",
 )
 _CONFUSIONS = str.maketrans(
@@ -111,7 +112,7 @@ def find_amounts(text: str) -> list[Amount]:
         if parsed is None:
             continue
         value, cents = parsed
-        if m.group("neg"):
+        if m.group("neg") or m.group("neg0"):  # "-12.00", "$-12.00", "-$12.00"
             value = -value
         currency = CURRENCY_MARKS.get(mark) if mark else None
         found.append(Amount(value, currency, cents, m.start(), m.end(), bool(letters)))

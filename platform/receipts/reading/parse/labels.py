@@ -24,12 +24,14 @@ NOT_TOTAL = (
     "rounding",
     "count",
     "total_excl",
+    "balance",
 )
 
 _VOCAB = (
     "TOTAL SUBTOTAL GRAND AMOUNT DUE NETT CHANGE CASH TENDERED ROUNDING ROUNDED ADJUSTMENT "
     "DISCOUNT SERVICE CHARGE QUANTITY ITEMS EXCL INCL EXCLUSIVE INCLUSIVE PAYMENT PAYABLE "
-    "BALANCE SALES SAVINGS RECEIVED DEPOSIT INVOICE RECEIPT CASHIER VOUCHER ITEM"
+    "BALANCE SALES SAVINGS RECEIVED DEPOSIT INVOICE RECEIPT CASHIER VOUCHER ITEM REFUND "
+    "REMAINING OCTOPUS TENDER"
 ).split()
 _LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 
@@ -50,20 +52,36 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         1.0,
         r"NETT?\s?(?:AMOUNT|AMT)|NETT?\s?SALES?|AMOUNT\s?TO\s?(?:BE\s?)?PAID|(?<![A-Z])(?:TO\s?PAY|DUE)(?![A-Z])",
     ),
+    # A refund's total (its amount goes back to the customer; see REFUND_LABEL).
     (
         TOTAL,
         0.95,
-        r"(?:总|合)计|应付(?:金额)?|应收(?:金额)?|实付(?:金额|款)?|支付金额|付款金额|消费金额|总金额",
+        r"REFUND(?:ED)?\s?(?:TOTAL|AMOUNT|AMT|DUE)|TOTAL\s?REFUND(?:ED)?|AMOUNT\s?REFUNDED|"
+        r"(?:退款|退货|退还)(?:金额|合计|总额|总计)|应退(?:金额|款)?|实退(?:金额)?",
+    ),
+    (
+        TOTAL,
+        0.95,
+        r"(?:总|合)计|应付(?:金额|总额|款)?|应收(?:金额|总额|款)?|实付(?:金额|款)?|支付金额|付款金额"
+        r"|消费金额|总金额|合共|实际(?:支付|付款|应付)|(?:折|优惠)后(?:金额|总额|价|合计)?|结算金额",
     ),
     (
         TOTAL,
         0.9,
-        r"(?<![A-Z])TOTAL(?:\s?(?:AMOUNT|AMT|SALES|RM|HKD|MOP|RMB|\((?:RM|HKD|HK\$|\$|MOP|RMB)\)))?(?![A-Z])",
+        r"(?<![A-Z])TOTAL(?:\s?(?:AMOUNT|AMT|SALES|RM|HKD|MOP|RMB|\((?:RM|HKD|HK\$|\$|MOP|RMB)\)))?(?![A-Z])"
+        r"|(?<![A-Z])NETT(?![A-Z])",
     ),
     (TOTAL, 0.85, r"(?<![A-Z])TTL(?![A-Z])|总额|总数|总价|实收(?:金额)?|共计(?!\s?\d+\s?[件项个])"),
     (TOTAL, 0.8, r"TOTAL\s?(?:SALES\s?)?\(?INCL(?:USIVE)?\.?\s?(?:OF\s?)?(?:GST|SST|TAX|VAT)\)?"),
     (TOTAL, 0.6, r"TOTAL\s?PAID|(?<![A-Z])(?:AMOUNT|AMT)(?![A-Z])|(?<!\w)金额"),
-    ("subtotal", 0, r"SUB\s?-?\s?TOTAL|SUB\s?TTL|小计"),
+    (
+        "subtotal",
+        0,
+        # and the amount before a discount or rounding: "原價合計", "商品总额", "GROSS TOTAL".
+        r"SUB\s?-?\s?TOTAL|SUB\s?TTL|小计|原价(?:合计|总计|总额|金额)?|折前(?:金额|总额|合计)?"
+        r"|商品(?:总额|总价|金额|合计)|优惠前(?:金额|总额|合计)?|GROSS\s?(?:TOTAL|AMOUNT|AMT|SALES)"
+        r"|TOTAL\s?BEFORE\s?(?:DISCOUNTS?|ROUNDING|ADJUSTMENT)|UNROUNDED\s?TOTAL",
+    ),
     (
         "total_excl",
         0,
@@ -72,17 +90,21 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     (
         "change",
         0,
-        r"(?<![A-Z])CHANGE(?:\s?DUE)?(?![A-Z])|BALANCE(?!\s?DUE)|找零|找续|找赎|找换|找钱|找回",
+        r"(?<![A-Z])CHANGE(?:\s?DUE)?(?![A-Z])|BALANCE(?!\s?DUE)|找零|找续|找赎|找换|找钱|找回|找[续赎]?金额",
     ),
     (
         "tendered",
         0,
-        r"(?<![A-Z])CASH(?![A-Z])|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD",
+        r"(?<![A-Z])CASH(?![A-Z])|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD"
+        r"|ALIPAY|WECHAT\s?PAY|PAYME|(?<![A-Z])(?:FPS|EPS|AMEX|JCB)(?![A-Z])|UNION\s?PAY|APPLE\s?PAY"
+        r"|信用卡|刷卡|易办事|转数快|云闪付|悠游卡|一卡通|扣款|收现",
     ),
     (
         "discount",
         0,
-        r"DISCOUNT|(?<![A-Z])DISC(?![A-Z])|SAVINGS?|YOU\s?SAVED?|VOUCHER|COUPON|折扣|优惠|折让|减免|会员价",
+        r"DISCOUNT|(?<![A-Z])DISC(?![A-Z])|SAVINGS?|YOU\s?SAVED?|VOUCHER|COUPON|折扣|优惠|折让|减免|会员价"
+        r"|PROMO(?:TION)?|MARKDOWN|REBATE|REDEEM(?:ED)?|REDEMPTION|(?<![A-Z])(?:LESS|OFF)(?![A-Z])"
+        r"|立减|满减|让利|抵扣|抵用|(?:优惠|代金|现金|折扣|礼品?|电子|消费)券",
     ),
     (
         "tax",
@@ -94,6 +116,15 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         "rounding",
         0,
         r"ROUNDING(?:\s?ADJ(?:USTMENT)?)?|ROUND(?:ING)?\s?ADJ|(?<![A-Z])ADJ(?:USTMENT)?(?![A-Z])|舍入|尾数|抹零|找尾|凑整",
+    ),
+    (
+        # What is left on a stored-value card or wallet: "八達通餘額", "Octopus balance",
+        # "Remaining value". Never the amount paid, nor the change.
+        "balance",
+        0,
+        r"[\u4e00-\u9fff]{0,5}余额|余值|剩余(?:金额|价值)?|储值|"
+        r"(?:OCTOPUS|CARD|E-?\s?WALLET|WALLET|STORED\s?VALUE|NEW|PREVIOUS|PREV|REMAINING|AVAILABLE)"
+        r"\s?(?:CARD\s?)?(?:BAL(?:ANCE)?|VALUE)(?![A-Z])|REMAINING(?:\s?BAL(?:ANCE)?)?",
     ),
     (
         "count",

@@ -5,11 +5,20 @@ checked against what else the receipt prints: cash tendered minus change, subtot
 charges minus discounts, the largest amount, a card payment of the same amount. Each
 agreement raises the confidence and each disagreement lowers it: a doubtful total goes
 to staff review rather than being credited.
+
+Lines that only look like the total are never it: cash tendered, change, what is left on
+a stored-value card ("八達通餘額", "Octopus balance"), and an amount that was handed over
+under a total-like word ("實收 50.00 / 找續 5.00" below "應收 45.00"). The amount before
+a discount or rounding loses to the one after it. A refund (a negative total, a "REFUND
+TOTAL" or "退款金額" line) comes back negative with the warning "refund"; a receipt
+titled as a refund or void whose total is printed as a sale keeps its value, with the
+warning and a confidence staff must confirm.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,9 +26,27 @@ from decimal import Decimal
 from loyalchat.receipts.reading.parse.amounts import Amount, find_amounts, is_money_like
 from loyalchat.receipts.reading.parse.labels import TOTAL, Label, classify, label_key
 from loyalchat.receipts.reading.parse.rows import Row, row_below
+from loyalchat.receipts.reading.parse.text import fold
 
 # The most a total repaired from other printed amounts is trusted.
 MISREAD_CONFIDENCE = 0.7
+# The most a total is trusted on a receipt titled as a refund or void but printed as a sale.
+REFUND_TITLE_CONFIDENCE = 0.5
+
+# A total label naming money going back ("REFUND TOTAL", "退款金額"), in folded text.
+_REFUND_LABEL = re.compile(r"REFUND|退|应退|实退")
+# A refund, void or credit note named on a line of its own ("** REFUND **", "退貨單"), not
+# a notice about them ("NO REFUND", "貨物出門，恕不退款", "REFUND POLICY").
+_REFUND_TITLE = re.compile(
+    r"(?<![A-Z])(?:REFUND(?:ED)?|CREDIT\s?NOTE|VOID(?:ED)?)(?![A-Z])|退款|退货|作废|冲正|冲红"
+)
+_NOTICE = re.compile(
+    r"(?<![A-Z])(?:NO|NOT|NON|POLICY|WITHIN|DAYS?|PLEASE|EXCHANGE|ONLY)(?![A-Z])|不|请|须|需|内|恕|如"
+)
+# A total-like word on what was handed over, when change follows: "實收 50.00 / 找續 5.00".
+_RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
+# Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
+_LEADERS = "-=~_*."
 
 
 @dataclass(slots=True)
@@ -54,6 +81,13 @@ def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
             amounts = [a for a in find_amounts(text) if a.value < 1_000_000 and a.start > 0]
         infos.append(LineInfo(i, text, label, amounts, row.confidence))
     return infos
+
+
+def _signed_negative(info: LineInfo, amount: Amount) -> bool:
+    """A minus printed against the amount ("-45.00"), not the end of a row of leaders."""
+    if amount.value >= 0:
+        return False
+    return not info.text[: amount.start].rstrip().endswith(tuple(_LEADERS))
 
 
 def _value_of(infos: Sequence[LineInfo], rows: Sequence[Row], info: LineInfo) -> Amount | None:
@@ -109,7 +143,9 @@ def _paid_minus_change(infos: Sequence[LineInfo]) -> Decimal | None:
             if not tendered:
                 # "TOTAL PAID 50.00 / CHANGE 34.60": what was handed over, named as paid.
                 above = [i for i in infos[: info.index] if i.amounts][-1:]
-                tendered = [i for i in above if i.label and "PAID" in i.label.text]
+                tendered = [
+                    i for i in above if i.label and any(w in i.label.text for w in _RECEIVED_WORDS)
+                ]
             if tendered:
                 return abs(tendered[-1].amounts[-1].value) - change
     return None
@@ -172,16 +208,29 @@ def choose_total(
 ) -> TotalChoice | None:
     """The total paid with a 0-1 confidence, or None if nothing looks like money."""
     candidates: list[tuple[LineInfo, Amount]] = []
+    refunds: set[int] = set()  # rows whose total is money going back
     for info in infos:
         if info.label and info.label.kind == TOTAL and not _tax_table_total(infos, info):
             amount = _value_of(infos, rows, info)
-            if amount is not None and amount.value > 0:
-                candidates.append((info, amount))
-    excluded = {"tendered", "change", "count"}
+            if amount is None or amount.value == 0:
+                continue
+            if amount.value < 0:
+                printed_on = (
+                    info if any(a is amount for a in info.amounts) else infos[info.index + 1]
+                )
+                if _signed_negative(printed_on, amount):
+                    refunds.add(info.index)
+                amount = _with_value(amount, -amount.value)
+            if _REFUND_LABEL.search(info.label.text):
+                refunds.add(info.index)
+            candidates.append((info, amount))
+    handed = _handed_over(infos, candidates)
+    candidates = [c for c in candidates if c[0].index not in handed] or candidates
+    excluded = {"tendered", "change", "count", "balance"}
     pool = [
-        a.value
+        abs(a.value)
         for i in infos
-        if not (i.label and i.label.kind in excluded)
+        if not (i.label and i.label.kind in excluded) and i.index not in handed
         for a in i.amounts
         if a.has_cents
     ]
@@ -229,8 +278,13 @@ def choose_total(
     warnings: list[str] = []
     rounded = _rounded(infos, info.index, amount.value, paid)
     if rounded is not None:
-        amount = Amount(rounded, amount.currency, True, amount.start, amount.end, amount.repaired)
+        amount = _with_value(amount, rounded)
         agree = [*evidence(rounded), "rounding_applied"]
+    else:
+        rounded = _after_discount(infos, info.index, amount.value, paid)
+        if rounded is not None:
+            amount = _with_value(amount, rounded)
+            agree = [*evidence(rounded), "discount_applied"]
     misread = rounded is None and _misread_digit(amount.value, paid, infos)
     if misread:
         assert paid is not None
@@ -261,15 +315,91 @@ def choose_total(
         warnings.append("amount_outside_usual_range")
     if misread:
         confidence = min(confidence, MISREAD_CONFIDENCE)  # repaired: staff confirm it
+    value = amount.value
+    if info.index in refunds:
+        value = -value  # money going back: never a purchase to credit
+        warnings.append("refund")
+    elif _refund_title(infos):
+        warnings.append("refund")
+        confidence = min(confidence, REFUND_TITLE_CONFIDENCE)
     confidence = max(0.05, min(0.98, confidence))
     return TotalChoice(
-        amount.value,
+        value,
         round(confidence, 2),
         info.label.text,
         amount.currency,
         info.index,
         tuple(warnings),
     )
+
+
+def _with_value(amount: Amount, value: Decimal) -> Amount:
+    return Amount(value, amount.currency, True, amount.start, amount.end, amount.repaired)
+
+
+def _handed_over(
+    infos: Sequence[LineInfo], candidates: Sequence[tuple[LineInfo, Amount]]
+) -> set[int]:
+    """Rows of total-labelled amounts that are what was handed over: "應收 45.00 /
+    實收 50.00 / 找續 5.00", where 50.00 less the change below it is another total."""
+    changes = [
+        (i.index, abs(i.amounts[-1].value))
+        for i in infos
+        if i.label and i.label.kind == "change" and i.amounts
+    ]
+
+    def handed_over(info: LineInfo, amount: Amount) -> bool:
+        return any(
+            row > info.index
+            and change > 0
+            and any(o is not info and a.value == amount.value - change for o, a in candidates)
+            for row, change in changes
+        )
+
+    return {info.index for info, amount in candidates if handed_over(info, amount)}
+
+
+def _after_discount(
+    infos: Sequence[LineInfo],
+    row: int,
+    value: Decimal,
+    paid: Decimal | None,
+) -> Decimal | None:
+    """ "TOTAL 100.00 / DISCOUNT 10.00 / CASH 100.00 / CHANGE 10.00": a discount printed
+    below the total, and what was paid says it was taken off."""
+    discounts = [
+        abs(a.value)
+        for i in infos
+        if i.index > row and i.label and i.label.kind == "discount"
+        for a in i.amounts[-1:]
+        if a.value != 0
+    ]
+    paid_after = {
+        abs(a.value)
+        for i in infos
+        if i.index > row and i.label and i.label.kind == "tendered"
+        for a in i.amounts
+    }
+    for n in (1, 2):
+        for combo in itertools.combinations(discounts, n):
+            option = value - sum(combo, Decimal(0))
+            if option > 0 and (option == paid or option in paid_after):
+                return option
+    return None
+
+
+def _refund_title(infos: Sequence[LineInfo]) -> bool:
+    """A line of its own names a refund, a void or a credit note (not a notice about them)."""
+    for info in infos:
+        folded = fold(info.text)
+        if (
+            _REFUND_TITLE.search(folded)
+            and not _NOTICE.search(folded)
+            and not info.amounts
+            and len(folded) <= 24
+        ):
+            return True
+    return False
 
 
 def _misread_digit(value: Decimal, paid: Decimal | None, infos: Sequence[LineInfo]) -> bool:
