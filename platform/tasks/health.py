@@ -26,7 +26,7 @@ def _redis_figures(broker: RedisBroker) -> QueueFigures:
             continue
         for name in (queue, dq_name(queue)):
             waiting += client.hlen(f"{broker.namespace}:{name}.msgs")
-        dead += client.llen(f"{broker.namespace}:{queue}.XQ")
+        dead += client.zcard(f"{broker.namespace}:{queue}.XQ")  # a sorted set (dispatch.lua)
     return QueueFigures(waiting, dead)
 
 

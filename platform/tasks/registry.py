@@ -22,6 +22,7 @@ CORE_ACTOR_MODULES = (
     "loyalchat.idempotency.tasks",
     "loyalchat.conversations.tasks",
     "loyalchat.billing.tasks",  # grace and suspension for non-payment, usage mails
+    "loyalchat.mail.tasks",  # mail to the SMTP server, with retries
 )
 
 _extra_actor_modules: list[str] = []
