@@ -18,9 +18,10 @@ from typing import Any
 
 from loyalchat import db
 from loyalchat.billing.lifecycle import REPLACED
-from loyalchat.billing.payments import as_tenant, providers
+from loyalchat.billing.payments import MANUAL, as_tenant, providers
 from loyalchat.billing.plans import PlanInfo, get_plan_by_code
 from loyalchat.billing.tables import Payment, PaymentRowStatus, Subscription
+from loyalchat.billing.trial import start_trial, trial_open
 from loyalchat.domain import DomainError, NotFound
 from loyalchat.extensions.payments import PaymentError, PaymentRequest, PaymentStart
 from loyalchat.i18n import N_
@@ -58,7 +59,10 @@ async def choose_plan(
     with the same start (a provider's page is made anew after :data:`REUSE_PENDING`); a
     call for another plan or provider cancels the pending choice and starts its own.
     Raises :class:`DomainError` ``payment_under_review`` when the pending payment has a
-    transfer slip waiting for an admin and another plan is asked for."""
+    transfer slip waiting for an admin and another plan is asked for.
+
+    A plan with trial days gets its trial once per shop (:mod:`loyalchat.billing.trial`):
+    by transfer it starts here; a card provider is asked for it (``trial_days``)."""
     plan = await get_plan_by_code(plan_code)
     if not plan.active:
         raise NotFound(N_("No such plan."))
@@ -73,6 +77,8 @@ async def choose_plan(
         payment, ours = await _claim(plan, provider)
         if not ours:
             return await _answer_of(payment)
+        # One trial per shop: a shop that had one (or pays already) is offered none again.
+        trial_days = plan.trial_days if trial_open(await scoped_select(Subscription).first()) else 0
         payment_id = payment["id"]
         request = PaymentRequest(
             payment_id=payment_id,
@@ -85,7 +91,7 @@ async def choose_plan(
                 "tenant_id": str(tenant_id),
                 "plan": plan.code,
                 "stripe_price_id": plan.stripe_price_id,
-                "trial_days": str(plan.trial_days),
+                "trial_days": str(trial_days),
             },
         )
         try:
@@ -115,6 +121,8 @@ async def choose_plan(
                 "currency": plan.currency,
             },
         )
+        if provider == MANUAL and trial_days:
+            await start_trial(plan, provider)  # the service runs without waiting for the slip
     return start
 
 

@@ -1,10 +1,10 @@
 """The grace period: a plan not paid in time gives the shop some days, then suspends it.
 
-Run periodically (:mod:`loyalchat.billing.tasks`). A subscription whose paid period ended
-becomes past due with ``LOYALCHAT_BILLING_GRACE_DAYS`` of grace from the period's end (the
-owners get the ``payment_due`` mail); a
-past-due or cancelled one whose grace ran out suspends an active tenant, audited with the
-reason "payment overdue" (a later payment reactivates it, see
+Run periodically (:mod:`loyalchat.billing.tasks`). A subscription whose paid period, or
+trial (:mod:`loyalchat.billing.trial`), ended becomes past due with
+``LOYALCHAT_BILLING_GRACE_DAYS`` of grace from the period's end (the owners get the
+``payment_due`` mail); a past-due or cancelled one whose grace ran out suspends an active
+tenant, audited with the reason "payment overdue" (a later payment reactivates it, see
 :func:`loyalchat.billing.lifecycle.reactivate_if_suspended_for_nonpayment`).
 """
 
@@ -30,9 +30,9 @@ async def enforce_grace(now: datetime | None = None) -> list[int]:
     now = now or datetime.now(UTC)
     with cross_tenant("billing grace: the subscriptions of every tenant"):
         ended = await Subscription.select(
-            Subscription.tenant, Subscription.current_period_end
+            Subscription.tenant, Subscription.status, Subscription.current_period_end
         ).where(
-            (Subscription.status == S.active.value)
+            Subscription.status.is_in([S.active.value, S.trialing.value])
             & Subscription.current_period_end.is_not_null()
             & (Subscription.current_period_end < now)
         )
@@ -40,10 +40,15 @@ async def enforce_grace(now: datetime | None = None) -> list[int]:
         with tenant_context(row["tenant"]):
             until = await begin_grace(now, base=row["current_period_end"])
         if until is not None:  # this run moved it: tell the owners once
+            trial = row["status"] == S.trialing.value
             await notify.mail_owners(
                 row["tenant"],
                 "payment_due",
-                {"grace_until": until.date().isoformat(), "link": "/console/billing"},
+                {
+                    "grace_until": until.date().isoformat(),
+                    "link": "/console/billing",
+                    "trial": trial,
+                },
             )
     with cross_tenant("billing grace: the subscriptions of every tenant"):
         overdue = await Subscription.select(Subscription.tenant).where(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalchat.billing.tables import Payment, PaymentRowStatus, Subscription, SubscriptionStatus
+from loyalchat.billing.trial import start_trial_clock
 from loyalchat.billing.values import _amount, _moment
 from loyalchat.extensions.payments import PaymentStatus, PaymentUpdate
 from loyalchat.scoping import new_row, scoped_insert, scoped_select, scoped_update
@@ -25,6 +26,8 @@ NONPAYMENT_REASON = "payment overdue"
 PAID_AGAIN_REASON = "payment received"
 PERIOD = timedelta(days=30)
 REPLACED = "replaced by a later choice"  # a pending choice cancelled by another (choose.py)
+# A subscription in one of these runs on its plan (paid, or in its trial).
+RUNNING = frozenset({SubscriptionStatus.active.value, SubscriptionStatus.trialing.value})
 P = PaymentRowStatus
 
 
@@ -75,8 +78,25 @@ async def apply(
     invoice = await _invoice(provider, update, sub, payment)
     if update.status is PaymentStatus.succeeded:
         return await _renewed(sub, update, invoice, now)
-    until = await start_grace(now)
+    until = await start_grace(now, during_trial=True)  # e.g. a trial's end went unpaid
     return Effects(failed=invoice, grace_until=until) if invoice else Effects(grace_until=until)
+
+
+def _running_status(update: PaymentUpdate) -> str:
+    """``trialing`` while the provider reports the subscription in its trial, else active."""
+    if update.raw.get("subscription_status") == "trialing":
+        return SubscriptionStatus.trialing.value
+    return SubscriptionStatus.active.value
+
+
+def _trial_waiting(sub: dict[str, Any], payment: dict[str, Any]) -> bool:
+    """The subscription is in a trial of the payment's plan whose days have not started
+    (they start at the shop's approval, see :mod:`loyalchat.billing.trial`)."""
+    return (
+        sub["status"] == SubscriptionStatus.trialing.value
+        and sub["current_period_end"] is None
+        and sub["plan"] == payment["plan"]
+    )
 
 
 def _replaced(payment: dict[str, Any]) -> bool:
@@ -149,7 +169,7 @@ async def _renewed(
     if end is None and invoice is not None:
         end = max(current or now, now) + PERIOD
     values: dict[Any, Any] = {
-        Subscription.status: SubscriptionStatus.active.value,
+        Subscription.status: _running_status(update),
         Subscription.grace_until: None,
         Subscription.updated_at: now,
     }
@@ -192,25 +212,36 @@ async def _succeeded(payment: dict[str, Any], update: PaymentUpdate, now: dateti
     if sub is None:
         await scoped_insert(Subscription, new_row(Subscription, provider=payment["provider"]))
         sub = await scoped_select(Subscription).first()
+    if _trial_waiting(sub, payment):
+        # Paid before the approval that starts the trial: the trial starts now, and the
+        # paid month follows it (paying early never costs the trial).
+        await start_trial_clock(payment["tenant"], now)
+        sub = await scoped_select(Subscription).first()
     running = (
-        sub["status"] == SubscriptionStatus.active.value
+        sub["status"] in RUNNING
         and sub["plan"] == payment["plan"]
         and sub["current_period_end"] is not None
         and sub["current_period_end"] > now
     )
+    # Paid while the same plan runs (its paid period or its trial): the new period follows.
     start = sub["current_period_end"] if running else now
     end = _moment(raw_value(update, "current_period_end", "period_end")) or start + PERIOD
     if end <= now:
         end = now + PERIOD
+    status = _running_status(update)
+    trial: dict[Any, Any] = {}
+    if status == SubscriptionStatus.trialing.value:  # the provider runs the trial
+        trial = {Subscription.trial_ends_at: end}
     await scoped_update(
         Subscription,
         {
+            **trial,
             Subscription.plan: payment["plan"],
             Subscription.provider: payment["provider"],
             Subscription.provider_ref: str(
                 raw_value(update, "subscription_id", "subscription_ref") or sub["provider_ref"]
             )[:200],
-            Subscription.status: SubscriptionStatus.active.value,
+            Subscription.status: status,
             Subscription.current_period_start: start
             if not running
             else sub["current_period_start"],
@@ -243,24 +274,32 @@ async def _failed(payment: dict[str, Any], update: PaymentUpdate, now: datetime)
     )
     if not moved:
         return Effects()
-    grace_until = await start_grace(now)
+    # A refused payment during a trial leaves the trial running: the shop may pay again
+    # until it ends (then the grace period starts, billing/grace.py).
+    grace_until = await start_grace(now, during_trial=False)
     return Effects(failed=moved[0], grace_until=grace_until)
 
 
-async def start_grace(now: datetime, base: datetime | None = None) -> datetime | None:
-    """An active subscription becomes past due with a grace period (kept if one runs);
-    the end of the grace period."""
-    until = await begin_grace(now, base)
+async def start_grace(
+    now: datetime, base: datetime | None = None, *, during_trial: bool = True
+) -> datetime | None:
+    """An active subscription (and, ``during_trial``, a trialing one) becomes past due with
+    a grace period (kept if one runs); the end of the grace period."""
+    until = await begin_grace(now, base, during_trial=during_trial)
     if until is not None:
         return until
     sub = await scoped_select(Subscription, Subscription.grace_until).first()
     return sub["grace_until"] if sub else None
 
 
-async def begin_grace(now: datetime, base: datetime | None = None) -> datetime | None:
-    """Move an active subscription to past due, grace running from ``base`` (default:
-    now); the end of the grace period when this call moved it, else None."""
+async def begin_grace(
+    now: datetime, base: datetime | None = None, *, during_trial: bool = True
+) -> datetime | None:
+    """Move an active subscription (and, ``during_trial``, a trialing one) to past due,
+    grace running from ``base`` (default: now); the end of the grace period when this call
+    moved it, else None."""
     until = (base or now) + grace_period()
+    moving = RUNNING if during_trial else {SubscriptionStatus.active.value}
     moved = (
         await scoped_update(
             Subscription,
@@ -270,7 +309,7 @@ async def begin_grace(now: datetime, base: datetime | None = None) -> datetime |
                 Subscription.updated_at: now,
             },
         )
-        .where(Subscription.status == SubscriptionStatus.active.value)
+        .where(Subscription.status.is_in(sorted(moving)))
         .returning(Subscription.grace_until)
     )
     return until if moved else None

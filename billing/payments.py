@@ -10,9 +10,7 @@ admins confirming at once make one payment and one activation.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +19,7 @@ from typing import Any
 from loyalchat import db
 from loyalchat.billing import notify
 from loyalchat.billing.plans import get_plan
+from loyalchat.billing.scope import as_tenant
 from loyalchat.billing.tables import (
     Payment,
     PaymentEvent,
@@ -31,7 +30,6 @@ from loyalchat.billing.tables import (
 from loyalchat.billing.values import _int
 from loyalchat.context import (
     cross_tenant,
-    current_tenant_id,
     tenant_context,
 )
 from loyalchat.domain import NotFound
@@ -47,6 +45,7 @@ from loyalchat.scoping import scoped_select
 log = logging.getLogger(__name__)
 
 MANUAL = "manual"
+IN_SERVICE = frozenset({"paid", "trialing"})  # payment states whose shop may run
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,20 +103,6 @@ def payment_info(row: dict[str, Any]) -> PaymentInfo:
     )
 
 
-@contextlib.contextmanager
-def as_tenant(tenant_id: int) -> Iterator[None]:
-    """Work as ``tenant_id``: the request's own tenant, or (no tenant set: an admin page,
-    a job) that tenant. A request of another tenant is refused."""
-    current = current_tenant_id()
-    if current == tenant_id:
-        yield
-    elif current is None:
-        with tenant_context(tenant_id):
-            yield
-    else:
-        raise PermissionError("billing: another tenant's payments")
-
-
 def providers() -> dict[str, PaymentProvider]:
     """The installed payment providers by name."""
     return dict(get_payment_providers(current_plugin_manager()))
@@ -129,14 +114,18 @@ async def subscription_row(tenant_id: int) -> dict[str, Any] | None:
 
 
 async def payment_state(tenant_id: int) -> str:
-    """ "none" | "pending" | "paid" | "past_due" | "cancelled": where the tenant's plan
-    stands (the wizard and the admin's review read it)."""
+    """ "none" | "pending" | "trialing" | "paid" | "past_due" | "cancelled": where the
+    tenant's plan stands (the wizard and the admin's review read it). "trialing": the
+    plan's trial runs (or starts at approval), the first payment is due at its end; like
+    "paid", it lets the shop be approved (:data:`IN_SERVICE`)."""
     sub = await subscription_row(tenant_id)
     if sub is None:
         return "none"
     status = sub["status"]
     if status == SubscriptionStatus.active.value:
         return "paid"
+    if status == SubscriptionStatus.trialing.value:
+        return "trialing"
     if status in (SubscriptionStatus.past_due.value, SubscriptionStatus.cancelled.value):
         return status
     return "pending"

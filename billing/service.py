@@ -24,6 +24,7 @@ from loyalchat.billing.manual import (
     reject_manual_payment,
 )
 from loyalchat.billing.payments import (
+    IN_SERVICE,
     MANUAL,
     PaymentInfo,
     apply_payment_update,
@@ -47,6 +48,7 @@ from loyalchat.billing.plans import (
     list_plans,
     update_plan,
 )
+from loyalchat.billing.trial import start_trial_clock
 from loyalchat.billing.usage import (
     Usage,
     check_limits,
@@ -59,6 +61,7 @@ from loyalchat.billing.usage import (
 __all__ = [
     "CURRENCIES",
     "FAILED_DAYS",
+    "IN_SERVICE",
     "MANUAL",
     "METRICS",
     "OverdueShop",
@@ -93,6 +96,7 @@ __all__ = [
     "providers",
     "receipt_over_quota",
     "reject_manual_payment",
+    "start_trial_clock",
     "subscription_row",
     "update_plan",
     "usage",

@@ -29,6 +29,7 @@ from loyalchat.tenants.tables import Tenant
 
 class SubscriptionStatus(enum.StrEnum):
     pending = "pending"  # chosen, first payment not made yet
+    trialing = "trialing"  # the plan's trial: the service runs, the first payment is due at its end
     active = "active"
     past_due = "past_due"  # a payment failed or the period ran out: grace period running
     cancelled = "cancelled"
@@ -70,6 +71,8 @@ class Subscription(Table, tablename="billing_subscription"):
     current_period_start = Timestamptz(null=True, default=None)
     current_period_end = Timestamptz(null=True, default=None)
     grace_until = Timestamptz(null=True, default=None)
+    # When the trial ends (or ended): set when it starts, kept after (a shop has one trial).
+    trial_ends_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -45,7 +45,6 @@ from loyalchat.tenants.tables import Role, TenantStatus
 log = structlog.get_logger(__name__)
 
 MAX_REASON = 2000
-PAID = "paid"
 # The tenant statuses the queue filters on (the wizard's ``applying`` shops are listed
 # too, so an admin can see who is stuck before submitting).
 QUEUE_STATUSES = (
@@ -105,23 +104,28 @@ async def approve(
     (and, when the payment was not received, that the admin chose to approve without it),
     and the owners get the welcome e-mail.
 
-    Raises :class:`NotPaid` while ``billing.service.payment_state`` is not ``paid``, unless
-    ``without_payment``; :class:`NotPending` when the shop is not waiting for review.
+    Raises :class:`NotPaid` while ``billing.service.payment_state`` is neither ``paid`` nor
+    ``trialing`` (a plan's trial, paid by transfer at its end), unless ``without_payment``;
+    :class:`NotPending` when the shop is not waiting for review. A trial waiting for the
+    approval starts with it.
     """
     note = _clean(note, required=False)
     await _pending_application(tenant_id)
     payment = await billing.payment_state(tenant_id)
-    if payment != PAID and not without_payment:
+    in_service = payment in billing.IN_SERVICE
+    if not in_service and not without_payment:
         raise NotPaid(f"the payment is {payment!r}, not received", payment_state=payment)
-    return await _decide(
+    outcome = await _decide(
         tenant_id,
         actor=actor,
         decision=Decision.approved,
         target=TenantStatus.active,
         reason=note,
-        details={"payment_state": payment, "without_payment": payment != PAID},
+        details={"payment_state": payment, "without_payment": not in_service},
         template="application_approved",
     )
+    await billing.start_trial_clock(tenant_id)
+    return outcome
 
 
 async def reject(tenant_id: int, *, actor: Actor, reason: str) -> Outcome:

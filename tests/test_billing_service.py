@@ -217,15 +217,29 @@ async def test_demo_plans_are_created_once(clean_db: None) -> None:
 
 async def test_a_trial_is_a_payment_of_nothing(tenant_a: World) -> None:
     """A card plan with trial days (the stripe plugin reports the subscription trialing):
-    the plan runs, the payment shows nothing charged and no "payment received" mail."""
+    the plan runs in its trial (ending with the provider's period), the payment shows
+    nothing charged and no "payment received" mail; the first invoice paid ends the trial."""
     from loyalchat.mail import outbox_messages
 
     await service.create_plan(plan_input())
     start = await service.choose_plan(tenant_a.id, "basic", "manual")
     seen = {m.name for m in outbox_messages()}
-    raw = {"subscription_status": "trialing", "subscription_id": "sub_t"}
+    end = int((datetime.now(UTC) + timedelta(days=14)).timestamp())
+    raw = {"subscription_status": "trialing", "subscription_id": "sub_t", "period_end": end}
     update = PaymentUpdate(start.provider_ref, PaymentStatus.succeeded, "trial-1", raw)
     assert await service.apply_payment_update("manual", update)
-    assert await service.payment_state(tenant_a.id) == "paid"
+    assert await service.payment_state(tenant_a.id) == "trialing"
+    assert int((await service.subscription_row(tenant_a.id))["trial_ends_at"].timestamp()) == end
+    assert (await service.plan_of(tenant_a.id)).code == "basic"
     assert (await service.list_payments(tenant_a.id))[0].amount == Decimal("0.00")
     assert [m for m in outbox_messages() if m.name not in seen] == []
+    # The provider's subscription, updated during the trial, is still in it.
+    again = PaymentUpdate(start.provider_ref, PaymentStatus.succeeded, "trial-2", raw)
+    assert await service.apply_payment_update("manual", again)
+    assert await service.payment_state(tenant_a.id) == "trialing"
+    # The trial's end: the first invoice is paid.
+    paid = {**raw, "subscription_status": "active", "invoice_id": "in_t1", "amount_paid": 19900}
+    paid["period_end"] = end + 30 * 86400
+    invoice = PaymentUpdate(start.provider_ref, PaymentStatus.succeeded, "trial-3", paid)
+    assert await service.apply_payment_update("manual", invoice)
+    assert await service.payment_state(tenant_a.id) == "paid"

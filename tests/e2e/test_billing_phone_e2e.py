@@ -114,6 +114,9 @@ async def test_billing_pages_fit_a_phone(
     await page.get_by_label("How to pay").select_option("manual")
     await page.get_by_test_id("choose-button").click()
     await expect(page.get_by_test_id("payment-instructions")).to_contain_text("FPS: 108822334455")
+    # The plan has a trial: it is on, counting from the shop's approval.
+    await expect(page.get_by_test_id("payment-state")).to_have_attribute("data-state", "trialing")
+    await expect(page.get_by_test_id("trial-ends")).to_contain_text("14-day trial")
     await fits_the_phone(page, "the bank details")
     slip = payment_slip(tmp_path, shop_for("gamma"), Decimal("1298.00"), "FPS-20261206-0001")
     await page.get_by_label("Reference on your transfer").fill("FPS-20261206-0001")

@@ -50,6 +50,7 @@ AGE_FILTERS = {
 PAYMENT_LABELS = {
     "none": N_("No payment yet"),
     "pending": N_("Payment pending"),
+    "trialing": N_("In the plan's trial"),
     "paid": N_("Paid"),
     "past_due": N_("Payment overdue"),
     "cancelled": N_("Cancelled"),

@@ -9,6 +9,7 @@ active again.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -40,9 +41,18 @@ NO_FILE = N_("Choose the photo or PDF of your transfer slip.")
 CHOSEN = N_("Pay %(amount)s as shown below; the plan changes once the payment is confirmed.")
 SLIP_SAVED = N_("Thank you. We check the transfer and confirm it within one working day.")
 NO_PORTAL = N_("The payment provider has no page for this shop yet.")
+TRIAL_ON = N_(
+    "Your trial has started: the plan runs now. Pay %(amount)s as shown below before the "
+    "trial ends."
+)
+TRIAL_AT_APPROVAL = N_(
+    "Your trial starts when your shop is approved: no need to wait for the payment. Pay "
+    "%(amount)s as shown below before the trial ends."
+)
 PLAN_STATES = {
     "none": N_("No plan yet"),
     "pending": N_("Waiting for the first payment"),
+    "trialing": N_("Trial"),
     "paid": N_("Paid"),
     "past_due": N_("Payment overdue"),
     "cancelled": N_("Cancelled"),
@@ -91,11 +101,17 @@ async def page(
     payments = await billing.list_payments(tid)
     plans = await billing.list_plans()
     plan_names = {p.id: p.name for p in await billing.list_plans(active_only=False)}
+    state = await billing.payment_state(tid)
+    trial_ends = sub["trial_ends_at"] if sub else None
     return Template(
         "console/billing/index.html",
         context=base_context(
             request,
-            state=await billing.payment_state(tid),
+            state=state,
+            trial_ends=trial_ends,
+            # a trial shows until it ends, also once the first month is paid
+            in_trial=state == "trialing"
+            or (trial_ends is not None and trial_ends > datetime.now(UTC)),
             PLAN_STATES=PLAN_STATES,
             PAYMENT_STATES=PAYMENT_STATES,
             USAGE_TITLES=TITLES,
@@ -149,7 +165,11 @@ class BillingController(Controller):
         payment = await billing.pending_payment(tenant_id(request))
         if payment is None:  # decided or replaced meanwhile (another tab): the page says
             return Redirect("/console/billing", status_code=303)
-        ui.flash(request, CHOSEN, "success", amount=f"{payment.currency} {payment.amount}")
+        sub = await billing.subscription_row(tenant_id(request))
+        message = CHOSEN
+        if sub and sub["status"] == "trialing" and sub["plan"] == payment.plan_id:
+            message = TRIAL_ON if sub["trial_ends_at"] else TRIAL_AT_APPROVAL
+        ui.flash(request, message, "success", amount=f"{payment.currency} {payment.amount}")
         return Redirect(f"/console/billing#payment-{payment.id}", status_code=303)
 
     @post(

@@ -33,6 +33,7 @@ UNAVAILABLE = "unavailable"
 PAYMENT_LABELS = {
     "none": N_("No plan chosen yet"),
     "pending": N_("Payment pending"),
+    "trialing": N_("In the plan's trial: pay by its end"),
     "paid": N_("Paid"),
     "past_due": N_("Payment overdue"),
     "cancelled": N_("Subscription cancelled"),
@@ -89,7 +90,7 @@ async def wizard_state(request: Request, current_step: int = 0) -> dict[str, Any
     done = {
         1: 1 not in missing,
         2: 2 not in missing,
-        3: payment == "paid",
+        3: payment in ("paid", "trialing"),  # a trial lets the shop be approved
         4: 4 not in missing,
         5: bool(application and application.channels),
     }
