@@ -159,3 +159,16 @@ async def test_billing_pages_fit_a_phone(
     await page.screenshot(path=screenshots / "billing-phone-admin-overdue.png", full_page=True)
     assert page.problems == []  # type: ignore[attr-defined]
     await context.close()
+
+    # On a desktop the decision sits on one row: confirm, the "why" box, "not received".
+    context, page = await new_page(browser, server_url, phone=False)
+    await sign_in(page, admin.email, "/admin/payments")
+    card = page.locator("article.payment").filter(has_text="gamma-tea")
+    why = await card.get_by_label("Why (the shop sees it)").bounding_box()
+    confirm = await card.get_by_role("button", name="Confirm the payment").bounding_box()
+    refuse = await card.get_by_role("button", name="Not received").bounding_box()
+    assert why and confirm and refuse
+    assert confirm["x"] < why["x"] < refuse["x"] and why["width"] >= 300, (confirm, why, refuse)
+    await page.screenshot(path=screenshots / "billing-desktop-admin-payments.png", full_page=True)
+    assert page.problems == []  # type: ignore[attr-defined]
+    await context.close()
