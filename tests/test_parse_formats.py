@@ -213,6 +213,47 @@ def test_english_month_name_date_in_singapore() -> None:
     assert _total(fields) == Decimal("5.60")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("02N0V26", date(2026, 11, 2)),  # O read as a zero
+        ("02 0CT 2026", date(2026, 10, 2)),
+        ("AU6 15, 2026", date(2026, 8, 15)),  # G read as a six
+        ("5EP 03, 2026", date(2026, 9, 3)),  # S read as a five
+        ("12 A6 NOTE BOOK", None),  # no month near the digits
+    ],
+)
+def test_month_names_with_a_digit_for_a_letter(text: str, expected: date | None) -> None:
+    hits = find_dates(text, datetime(2026, 11, 23), "dmy")
+    assert [h.value for h in hits] == ([expected] if expected else [])
+
+
+def test_a_period_printed_on_one_line_is_not_the_purchase_date() -> None:
+    fields = _read(
+        [
+            "POPULAR BOOKSTORE",
+            "14-01-2025 (Tue) 16:02",
+            ["NOTE BOOK", "12.40"],
+            ["TOTAL", "12.40"],
+            "BOOK FAIR 24 NOVEMBER 2024 - 4 MARCH 2025",
+        ],
+        HONG_KONG,
+    )
+    assert fields.date is not None and fields.date.value == date(2025, 1, 14)
+    assert fields.date.confidence >= 0.8
+
+
+def test_the_date_stamped_with_a_time_is_the_sale() -> None:
+    # A "13 JAN 2025" stamp on top, the till's "14-01-25 21:49" below: the till's wins,
+    # but no label decides, so it is doubted.
+    fields = _read(
+        ["PAID", "13 JAN 2025", "MR. D.I.Y.", ["TOTAL", "37.10"], "14-01-25 21:49 T1 R000418"],
+        HONG_KONG,
+    )
+    assert fields.date is not None and fields.date.value == date(2025, 1, 14)
+    assert fields.date.confidence < 0.8
+
+
 def test_two_unlabelled_dates_that_disagree_are_doubted() -> None:
     fields = _read(
         [
@@ -388,6 +429,23 @@ def test_english_cash_tendered_and_change() -> None:
         HONG_KONG,
     )
     assert _total(fields) == Decimal("20.40")
+
+
+def test_a_word_as_near_two_labels_is_left_alone() -> None:
+    # "hclusive" is one edit from INCLUSIVE and from EXCLUSIVE: not made an exclusion.
+    fields = _read(
+        [
+            "PRINT EXPERT SDN BHD",
+            "12/01/2025",
+            ["DESIGN 1 31.80", "31.80"],
+            ["FLYERS 100 0.73", "73.14"],
+            ["Total Sales (Excluding GST)", "94.34"],
+            ["Total GST", "5.66"],
+            ["Total Sales (hclusive of GST)", "100.00"],
+        ],
+        SINGAPORE,
+    )
+    assert _total(fields) == Decimal("100.00")
 
 
 # Totals: the amount before a discount or rounding

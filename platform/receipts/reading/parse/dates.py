@@ -59,6 +59,26 @@ _GLUED = re.compile(
     r"(?=\d{1,2}[:：]\d{2})",
     re.IGNORECASE,
 )
+# Digits OCR puts in a month's name: "02N0V26", "0CT", "AU6", "5EP".
+_AS_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "6": "G", "8": "B"})
+_MONTH_LIKE = re.compile(r"(?=(?<![A-Z])([A-Z0-9]{3})(?![A-Z]))")
+_ABBREVIATIONS = frozenset(m for m in MONTHS if len(m) == 3)
+
+
+def _month_names_put_right(text: str) -> str:
+    """Month abbreviations with a digit for a letter, against a day or year number."""
+    chars = list(text)
+    for m in _MONTH_LIKE.finditer(text):
+        token = m.group(1)
+        if token.isalpha() or token.isdigit() or token.translate(_AS_LETTER) not in _ABBREVIATIONS:
+            continue
+        start, end = m.start(1), m.end(1)
+        before, after = text[max(0, start - 2) : start], text[end : end + 2]
+        if any(ch.isdigit() for ch in before + after):  # "02N0V26", "0CT 2, 2026"
+            chars[start:end] = token.translate(_AS_LETTER)
+    return "".join(chars)
+
+
 # What the words just before eight digits make of them: a date ("日期:", "DATE") or a
 # number of another kind (a receipt number, a phone, a registration number).
 _DATE_WORD = re.compile(r"(?:DATE|DATED|DAY|日期|日|时间|時間|TIME)[\s:.#]*$")
@@ -170,7 +190,7 @@ def _readings(kind: str, m: re.Match[str], today: date) -> list[tuple[date, str]
 
 def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[DateHit]:
     """Dates in ``text``; ambiguous ones resolved by ``order`` ("dmy", "mdy", "ymd") and plausibility."""
-    text = halfwidth(text).upper()
+    text = _month_names_put_right(halfwidth(text).upper())
     glued = [m.end() for m in _GLUED.finditer(text)]
     text = _GLUED.sub(lambda m: m.group(1) + " ", text)
 

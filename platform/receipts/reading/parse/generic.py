@@ -129,6 +129,8 @@ def _pick_date(
     for i, hits in enumerate(dates):
         folded = fold(rows[i].text)
         labelled = bool(_DATE_LABEL.search(folded))
+        # "24 NOVEMBER 2017 - 4 MARCH 2018", "1/12至31/12": a period (an offer, a stay).
+        period = len({h.value for h in hits}) > 1
         for hit in hits:
             score = hit.confidence - 0.01 * i / max(len(rows), 1)
             if labelled:
@@ -137,6 +139,10 @@ def _pick_date(
                 score -= 0.3
             if _NOT_PURCHASE_DATE.search(folded):
                 score -= 0.4
+            if period:
+                score -= 0.3
+            elif times[i]:
+                score += 0.05  # stamped with its time, as a till prints the sale
             scored.append((score, i, hit))
     if not scored:
         first_time = next((t[0] for t in times if t), None)

@@ -169,13 +169,12 @@ def _correct_word(word: str) -> str:
     lookalike = next((v for v in _VOCAB if _lookalike(candidate, v)), None)
     if lookalike is not None:
         return lookalike
-    best = min(_VOCAB, key=lambda v: edit_distance(candidate, v))
+    distance = {v: edit_distance(candidate, v) for v in _VOCAB}
+    best = min(_VOCAB, key=distance.__getitem__)
+    if sum(1 for v in _VOCAB if distance[v] == distance[best]) > 1:
+        return word  # "HCLUSIVE": as near INCLUSIVE as EXCLUSIVE, so neither
     limit = 1 if len(candidate) < 8 else 2
-    return (
-        best
-        if edit_distance(candidate, best) <= limit and abs(len(best) - len(candidate)) <= 1
-        else word
-    )
+    return best if distance[best] <= limit and abs(len(best) - len(candidate)) <= 1 else word
 
 
 def correct(text: str) -> str:

@@ -228,7 +228,7 @@ def choose_total(
     candidates = [c for c in candidates if c[0].index not in handed] or candidates
     excluded = {"tendered", "change", "count", "balance"}
     pool = [
-        abs(a.value)
+        a.value
         for i in infos
         if not (i.label and i.label.kind in excluded) and i.index not in handed
         for a in i.amounts
@@ -304,7 +304,12 @@ def choose_total(
     if paid is not None and paid != amount.value and paid > 0:
         confidence -= 0.25
         warnings.append("disagrees_with_change")
-    if largest is not None and largest > amount.value and "subtotal_arithmetic" not in agree:
+    if (
+        largest is not None
+        and largest > amount.value
+        and "subtotal_arithmetic" not in agree
+        and info.index not in refunds
+    ):
         confidence -= 0.12
         warnings.append("larger_amount_printed")
     if info.confidence < 0.8 or amount.repaired:
