@@ -123,7 +123,8 @@ async def test_a_trial_ending_unpaid_gets_grace_then_suspension(
     due = [m for m in outbox_messages() if m.name not in seen and m.template == "payment_due"]
     assert sorted(m.to for m in due) == sorted([tenant_a.owner.email, tenant_b.owner.email])
     text = read_outbox_message(due[0].name).text
-    assert "The trial of" in text and "paid period" not in text
+    # In the shop's language (Traditional Chinese here): the trial's wording, not the paid period's.
+    assert "的試用期已結束" in text and "已付費期間" not in text
     # Then the suspension, for payment overdue.
     suspended = await billing.enforce_grace(trial_end + timedelta(days=8))
     assert sorted(suspended) == sorted([tenant_a.id, tenant_b.id])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from collections.abc import Iterator
 from email import policy
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import redis
+import structlog
 from structlog.testing import capture_logs
 
 from loyalchat import mail
@@ -71,7 +73,12 @@ def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("LOYALCHAT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("LOYALCHAT_MAIL_FROM", "Loyal Chat <hello@shops.example.org>")
     get_settings.cache_clear()
+    # An app started by an earlier test may have set the log level to warnings: these
+    # tests read the info events (mail.sent) too.
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
     yield
+    structlog.configure(**saved)
     get_settings.cache_clear()
 
 
@@ -109,6 +116,11 @@ async def test_a_mail_sent_while_the_server_is_down_arrives_once_it_is_back(
             return bool(server.messages)
 
         assert await wait_for(arrived, timeout_s=15)
+
+        async def logged() -> bool:  # the worker logs once the server has closed the session
+            return bool(_events(logs, "mail.sent"))
+
+        assert await wait_for(logged, timeout_s=10)
         await asyncio.sleep(SETTLE_S)
     assert [m["Message-ID"] for m in server.messages] == [message_id]  # once
     assert "/x?token=abc" in server.messages[0].get_body(preferencelist=("plain",)).get_content()
