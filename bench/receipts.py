@@ -343,13 +343,17 @@ def main(argv: list[str] | None = None) -> int:
     all_labels = json.loads((args.folder / "labels.json").read_text(encoding="utf-8"))
     part = args.part or default_part(args.folder)
     batches = choose_parts(all_labels, part, args.limit)
-    dev, held_out = split(all_labels)
-    print(
-        f"{args.folder}: {len(all_labels)} receipts; fixed split (loyalchat.tools.receipt_sets): "
-        f"development {len(dev)}, held out {len(held_out)} "
-        f"({_pct(len(held_out), len(all_labels)).strip()}); reading "
-        + ", ".join(f"{PART_TITLES[name]} {len(items)}" for name, items in batches.items())
-    )
+    reading = ", ".join(f"{PART_TITLES[name]} {len(items)}" for name, items in batches.items())
+    if part == "all":
+        print(f"{args.folder}: {len(all_labels)} receipts; reading {reading}")
+    else:
+        dev, held_out = split(all_labels)
+        print(
+            f"{args.folder}: {len(all_labels)} receipts; fixed split "
+            f"(loyalchat.tools.receipt_sets): development {len(dev)}, held out "
+            f"{len(held_out)} ({_pct(len(held_out), len(all_labels)).strip()}); "
+            f"reading {reading}"
+        )
     today = args.today or max(date.fromisoformat(label["date"]) for label in all_labels)
     now = datetime.combine(today, datetime.max.time())
     profile = ReceiptProfile(currency=args.currency, timezone=args.timezone)
