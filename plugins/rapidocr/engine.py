@@ -68,6 +68,12 @@ class RapidOcrSettings:
         default_factory=lambda: _env_int("LOYALCHAT_OCR_DET_LIMIT_SIDE", 736)
     )
     use_cls: bool = field(default_factory=lambda: _env_int("LOYALCHAT_OCR_USE_CLS", 0) == 1)
+    # The recogniser pads every batch of line crops to at least this width (48 px high).
+    # rapidocr's 320 spends a sixth of a read on padding receipts' many short amounts;
+    # 160 reads the same (development part of ../shared/receipts, 120: total, date and
+    # merchant 98.3 / 98.3 / 99.2 % either way; 90 unseen-vocabulary synthetic: 98.9 /
+    # 97.8 / 98.9 % either way) for 15 % less OCR CPU. 48 loses decimal points.
+    rec_min_width: int = field(default_factory=lambda: _env_int("LOYALCHAT_OCR_REC_MIN_WIDTH", 160))
     min_score: float = 0.5  # rapidocr drops lines recognised below this
 
 
@@ -187,6 +193,7 @@ def _build(settings: RapidOcrSettings) -> Any:
         "Global.use_cls": settings.use_cls,
         "Global.text_score": settings.min_score,
         "Det.limit_side_len": settings.det_limit_side,
+        "Rec.rec_img_shape": [3, 48, max(16, settings.rec_min_width)],
         "EngineConfig.onnxruntime.intra_op_num_threads": settings.threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "EngineConfig.openvino.inference_num_threads": settings.threads,
