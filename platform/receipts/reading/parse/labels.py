@@ -52,7 +52,7 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         1.0,
         r"NETT?\s?(?:AMOUNT|AMT)|NETT?\s?SALES?|AMOUNT\s?TO\s?(?:BE\s?)?PAID|(?<![A-Z])(?:TO\s?PAY|DUE)(?![A-Z])",
     ),
-    # A refund's total (its amount goes back to the customer; see REFUND_LABEL).
+    # A refund's total: money going back (total.py makes it negative and warns "refund").
     (
         TOTAL,
         0.95,
