@@ -182,7 +182,7 @@ async def test_no_date_or_an_unsure_bad_date_goes_to_review() -> None:
         (Decimal("500.01"), Outcome.warn, "amount_over_review_limit"),
         (Decimal("5.00"), Outcome.warn, "amount_out_of_range"),
         (Decimal("0.00"), Outcome.fail, "amount_invalid"),
-        (Decimal("-12.00"), Outcome.fail, "amount_invalid"),
+        (Decimal("-12.00"), Outcome.warn, "refund"),  # money going back: staff decide
         (Decimal("98765432.10"), Outcome.fail, "amount_invalid"),
         (Decimal("NaN"), Outcome.fail, "amount_invalid"),
         (None, Outcome.warn, "no_amount"),
@@ -219,6 +219,12 @@ async def test_a_refund_void_or_credit_note_goes_to_staff(line: str, held: bool)
     assert (result.outcome, result.reason) == (
         (Outcome.warn, "refund") if held else (Outcome.passed, "")
     )
+
+
+async def test_a_refund_the_reader_reported_goes_to_staff() -> None:
+    fields = replace(facts().fields, warnings=("refund",))
+    result = await AmountCheck().check(replace(facts(), fields=fields), SHOP)
+    assert (result.outcome, result.reason) == (Outcome.warn, "refund")
 
 
 async def test_over_the_review_limit_names_the_limit_in_money() -> None:

@@ -47,7 +47,11 @@ class AmountCheck:
         total = found.value
         if not isinstance(total, Decimal) or not total.is_finite():
             return CheckResult.failure("amount_invalid", f"total {total!r} is not a Decimal")
-        if total <= 0 or total >= ABSURD:
+        if total < 0 or "refund" in receipt.fields.warnings:
+            # The reader saw money going back (a negative total, "REFUND TOTAL", a receipt
+            # titled as a void): staff decide, the member is not told it cannot be right.
+            return CheckResult.warning("refund", f"read total {total}")
+        if total == 0 or total >= ABSURD:
             return CheckResult.failure("amount_invalid", f"total {total}")
         refund = next(
             (line for line in receipt.lines if REFUND.search(line) and not NOTICE.search(line)),
