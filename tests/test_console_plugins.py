@@ -17,7 +17,7 @@ from loyalchat.context import Actor, tenant_context
 from loyalchat.extensions.settings_fields import SettingField
 from loyalchat.hookimpl import hookimpl
 from loyalchat.pluginmanager import build_plugin_manager
-from loyalchat.security import secret_box
+from loyalchat.security import mask, secret_box
 from loyalchat.settings import Settings
 from loyalchat.tenants import accounts, apikeys
 from loyalchat.tenants import plugin_settings as ps
@@ -300,7 +300,10 @@ async def test_two_tenants_never_see_or_change_each_other(tenant_a: World, tenan
         )
     for response in (page, detail, listed, put):
         assert "bravo-acct" not in response.text
-        assert "7777" not in response.text and B_TOKEN not in response.text
+        # Not even B's masked hint (dots and its last four: a bare "7777" can turn up inside
+        # a random CSRF token).
+        assert mask(B_TOKEN) not in response.text and B_TOKEN not in response.text
+    assert mask(TOKEN) in listed.text  # A's own hint is shown, in the same form
     assert "Turn on" in page.text  # A's copy is off, B's is on
     assert put.status_code == 200 and put.json()["enabled"] is True
 
