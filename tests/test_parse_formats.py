@@ -652,3 +652,109 @@ def test_two_totals_no_label_decides_is_doubted() -> None:
         HONG_KONG,
     )
     assert fields.total is not None and fields.total.confidence < 0.8
+
+
+# Dates beside a Chinese clock time, ROC years with dots and in seven digits, day-first
+# eight digits
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "clock"),
+    [
+        ("2025/1/611時50分", JAN_6, time(11, 50)),
+        ("2025-1-69时05分", JAN_6, time(9, 5)),
+        ("交易日期:06-Jan-20259時15分", JAN_6, time(9, 15)),
+    ],
+)
+def test_date_glued_to_a_chinese_clock_time(text: str, day: date, clock: time) -> None:
+    hits = find_dates(text, NOW, "ymd")
+    assert [h.value for h in hits] == [day]
+    assert hits[0].confidence >= 0.8
+    assert [t.value for t in find_times(text)] == [clock]
+
+
+@pytest.mark.parametrize("text", ["日期:1140106", "1140106 14:32", "交易時間 1140106"])
+def test_roc_year_in_seven_digits_with_a_label_or_a_time(text: str) -> None:
+    hits = find_dates(text, NOW, "ymd")
+    assert [h.value for h in hits] == [JAN_6]
+    assert hits[0].confidence >= 0.8
+
+
+def test_bare_seven_digits_are_a_doubted_roc_date_in_taiwan_and_none_elsewhere() -> None:
+    taiwan = find_dates("1140106", NOW, "ymd")
+    assert [h.value for h in taiwan] == [JAN_6] and taiwan[0].confidence < 0.8
+    assert find_dates("1140106", NOW, "dmy") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("Date: 06012025", "dmy", JAN_6),
+        ("日期 13022025", "dmy", date(2025, 2, 13)),
+        ("13022025 14:32", "dmy", date(2025, 2, 13)),
+        ("Date: 01062025", "mdy", JAN_6),
+        ("Date: 13022025", "mdy", date(2025, 2, 13)),  # no thirteenth month
+    ],
+)
+def test_day_first_eight_digits(text: str, order: str, expected: date) -> None:
+    hits = find_dates(text, NOW, order)
+    assert [h.value for h in hits] == [expected]
+    assert hits[0].confidence >= 0.8
+
+
+def test_bare_day_first_eight_digits_are_doubted_and_not_read_where_the_year_leads() -> None:
+    bare = find_dates("13022025", NOW, "dmy")
+    assert [h.value for h in bare] == [date(2025, 2, 13)] and bare[0].confidence < 0.8
+    assert find_dates("13022025", NOW, "ymd") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TEL: 13022025",
+        "單號 1140106",
+        "Receipt No 06012025",
+        "GST Reg No: 13022025",
+        "會員卡號 1140106",
+        "13022025.50",
+        "1140106.5",
+        "32012025",  # no 32nd day
+        "1240106",  # ROC 124 is 2035
+    ],
+)
+def test_numbers_that_only_look_like_compact_dates(text: str) -> None:
+    assert find_dates(text, NOW, "ymd") == []
+    assert find_dates(text, NOW, "dmy") == []
+
+
+def test_mainland_receipt_with_a_date_against_its_chinese_time() -> None:
+    fields = _read(
+        [
+            "老陈五金店",
+            "联系电话：0592 18875822",
+            "开票日期：2025-1-69时37分",
+            "交易号：217369497552",
+            ["油漆刷 3 X 15.00", "45.00"],
+            ["应收", "45.00"],
+            ["微信支付", "45.00"],
+        ],
+        MAINLAND,
+    )
+    assert fields.date is not None and fields.date.value == JAN_6
+    assert fields.date.confidence >= 0.8
+    assert fields.time is not None and fields.time.value == time(9, 37)
+
+
+def test_hong_kong_receipt_with_day_first_eight_digits_and_a_phone() -> None:
+    fields = _read(
+        [
+            "嘉仁五金行",
+            "電話 31122024",
+            "日期 06012025 14:32",
+            ["螺絲批 x1", "$90.00"],
+            ["總金額", "$90.00"],
+        ],
+        HONG_KONG,
+    )
+    assert fields.date is not None and fields.date.value == JAN_6
+    assert fields.date.confidence >= 0.8

@@ -361,3 +361,55 @@ def test_no_name_past_a_date_below_the_header() -> None:
     )
     fields = parse_lines(lines, MALAYSIA, now=datetime(2018, 12, 31))
     assert fields.merchant_name is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "多謝惠顧",
+        "多謝光臨",
+        "Branch: Mong Kok",
+        "銅鑼灣分行",
+        "旺角門市",
+        "(尖沙咀門市)",
+        "思明旗舰店",
+        "88 Queen St",
+        "彌敦道七百號",
+        "公司註冊編號 12345678",
+        "CREDIT NOTE",
+        "銷售單",
+    ],
+)
+def test_greeting_branch_address_and_title_lines_are_noise(text: str) -> None:
+    assert is_noise(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["一號茶室", "Queen's Cafe", "Tin Hau Deli", "Hotel Jen Cafe", "PASTEL BAKERY"]
+)
+def test_label_words_inside_names_are_not_noise(text: str) -> None:
+    assert not is_noise(text)
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        (["WELCOME TO HAPPY MART", "Tel: 2345 6789"], "HAPPY MART"),
+        (["Welcome to Lantern Dessert Parlour!", "Shop 26, G/F"], "Lantern Dessert Parlour"),
+        (["歡迎光臨 大家樂", "電話: 2345 6789"], "大家樂"),
+        (["多謝惠顧", "Welcome", "Golden Bowl Noodles"], "Golden Bowl Noodles"),
+        (["老王火锅", "思明旗舰店", "厦门市思明区中山路664号"], "老王火锅"),
+        (["CREDIT NOTE", "LANTERN DESSERT PARLOUR", "Call 6805-8987"], "LANTERN DESSERT PARLOUR"),
+    ],
+)
+def test_the_name_among_greetings_branches_and_titles(header: list[str], name: str) -> None:
+    rows = group_rows(layout([*header, "22/11/2026 14:03"]))
+    guess = guess_merchant(rows, len(header))
+    assert guess is not None and guess.name == name
+
+
+def test_a_name_printed_with_its_branch_and_nothing_above_is_still_the_name() -> None:
+    rows = group_rows(layout(["屈臣氏旺角分店", "Tel: 2345 6789", "22/11/2026 14:03"]))
+    guess = guess_merchant(rows, 2)
+    assert guess is not None and guess.name == "屈臣氏旺角分店"
+    assert guess.confidence < 0.8

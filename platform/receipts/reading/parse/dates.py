@@ -4,13 +4,15 @@
 first. The order comes from the tenant profile (or its timezone), and any reading that is
 in the future or more than about two years old loses to one that is not.
 
-Forms read: numeric with any separator and a 2- or 4-digit year, eight digits
-("20250106"), month names in English ("06-Jan-2025", "Jan 6, 2025", "6th January 25") and
-Chinese ("2025年1月6日", "二〇二五年一月六日"), Republic of China years on Taiwanese
-receipts ("民國114年1月6日", "114/01/06": 114 + 1911 = 2025), and dates printed against
-their time ("2025-01-0614:32", "20250106 14:32", "2025-01-06T14:32"). Eight digits are
-the form a receipt number, a phone or a registration number takes too: one after such a
-label is not a date, and an unlabelled one is trusted less.
+Forms read: numeric with any separator and a 2- or 4-digit year, eight digits year first
+("20250106") or, where the locale puts the day or month first, year last ("06012025"),
+month names in English ("06-Jan-2025", "Jan 6, 2025", "6th January 25") and Chinese
+("2025年1月6日", "二〇二五年一月六日"), Republic of China years on Taiwanese receipts
+("民國114年1月6日", "114.01.06", "1140106": 114 + 1911 = 2025), and dates printed against
+their time ("2025-01-0614:32", "20250106 14:32", "2025-01-06T14:32", "2025/1/611時50分").
+Runs of digits without a separator are the form a receipt number, a phone or a
+registration number takes too: one after such a label is not a date, and one with neither
+a date label nor a time beside it is trusted less.
 """
 
 from __future__ import annotations
@@ -42,21 +44,26 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cn", re.compile(rf"(?:(?P<y>{_CN_YEAR}|(?:19|20)\d{{2}})\s?年\s?)?(?P<m>{_CN_MONTH})\s?月\s?(?P<d>{_CN_DAY})\s?[日号號]")),
     ("ymd", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?!\d)")),
     # "114/01/06": a Republic of China year, printed by Taiwanese tills.
-    ("roc", re.compile(r"(?<![\d.,$])(?P<y>1[0-4]\d)\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?![\d.]|\s?%)")),
+    ("roc", re.compile(r"(?<![\d.,$])(?P<y>1[0-4]\d|150)\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?![\d.]|\s?%)")),
     # "20250106": eight digits, year first.
     ("ymd8", re.compile(r"(?<![A-Z\d.,/$-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.,]|\s?%)")),
+    # "1140212": seven digits, a Republic of China year first.
+    ("roc7", re.compile(r"(?<![A-Z\d.,/$-])(?P<y>1[0-4]\d|150)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\d.,]|\s?%)")),
+    # "13032025", "06012025": eight digits, year last; day or month first by locale.
+    ("num8", re.compile(r"(?<![A-Z\d.,/$-])(?P<a>[0-3]\d)(?P<b>[0-3]\d)(?P<y>(?:19|20)\d{2})(?![\d.,]|\s?%)")),
     ("num", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\s?(?P<s>[-/.])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>(?:19|20)?\d{2})(?![\d.]|\s?%)")),
     ("dmy", re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?\s?[-/. ]?\s?{_MON}\s?[-/., ]?\s?(?P<y>(?:19|20)?\d{{2}})(?!\d)")),
     ("mdy", re.compile(rf"(?<![A-Z]){_MON}\s?[-/. ]?\s?(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?\s?[-/.]?\s?(?P<y>(?:19|20)\d{{2}})(?!\d)")),
     ("md", re.compile(r"(?<!\d)(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号號]")),
 )  # fmt: skip
-# "30-06-201822:16:06", "2025010614:32", "06-JAN-202514:32": a date printed against its
-# time; put the space back.
+# "30-06-201822:16:06", "2025010614:32", "06-JAN-202514:32", "2025-3-97时37分": a date
+# printed against its time; put the space back.
 _GLUED = re.compile(
-    r"(?<!\d)(\d{1,4}[-/.]\d{1,2}[-/.](?:(?:19|20)\d{2}|\d{2})"
+    r"(?<!\d)((?:19|20)\d{2}[-/.]\d{1,2}[-/.](?:[12]\d|3[01]|0?[1-9])"
+    r"|\d{1,4}[-/.]\d{1,2}[-/.](?:(?:19|20)\d{2}|\d{2})"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     rf"|\d{{1,2}}\s?[-/. ]?\s?{_MON_ANY}\s?[-/., ]?\s?(?:19|20)\d{{2}})"
-    r"(?=\d{1,2}[:：]\d{2})",
+    r"(?=\d{1,2}\s?(?:[:：]|[時时点點])\s?\d{2})",
     re.IGNORECASE,
 )
 # Digits OCR puts in a month's name: "02N0V26", "0CT", "AU6", "5EP".
@@ -87,7 +94,11 @@ _ID_WORD = re.compile(
     r"RECEIPT|RCPT|REF|TXN|TRANS|TRX|ORDER|CARD|ACC|ACCOUNT|MEMBER|CODE|SN|S/N|"
     r"号|號|码|碼|电话|電話|传真|傳真|流水|订单|訂單|卡|会员|會員|发票|發票|收据|收據|编号|編號)[\s:.#]*$"
 )
-_TIME_AFTER = re.compile(r"\s?T?\s?(?:[01]?\d|2[0-3])\s?[:：]\s?[0-5]\d")
+_TIME_AFTER = re.compile(
+    r"\s?T?\s?(?:上午|下午|AM|PM)?\s?(?:[01]?\d|2[0-3])\s?(?:[:：]|[時时点點])\s?[0-5]\d"
+)
+# Forms printed without a separator: a run of digits that other numbers take too.
+_COMPACT = frozenset({"ymd8", "roc7", "num8"})
 _TIME_RE = re.compile(
     r"(?<![\d.:])(?P<ampm1>上午|下午|AM|PM)?\s?(?P<h>[01]?\d|2[0-3])\s?(?:[:：]|[時时点點])\s?(?P<mi>[0-5]\d)"
     r"(?:\s?(?:[:：]|分)\s?(?P<s>[0-5]\d))?\s?[分秒]?\s?(?P<ampm2>AM|PM|A\.M\.|P\.M\.)?(?![\d.]|\s?%)",
@@ -151,7 +162,7 @@ def _year_of(kind: str, g: dict[str, str | None]) -> int | None:
     raw = g.get("y")
     if raw is None:
         return None
-    if kind == "roc" or (kind == "cjk" and (g.get("roc") or len(raw) == 3)):
+    if kind in ("roc", "roc7") or (kind == "cjk" and (g.get("roc") or len(raw) == 3)):
         return int(raw) + 1911  # Republic of China year
     if kind == "cn" and not raw.isdigit():
         return _cn_number(raw)
@@ -168,7 +179,7 @@ def _this_or_last_year(month: int, day: int, today: date) -> date | None:
 
 def _readings(kind: str, m: re.Match[str], today: date) -> list[tuple[date, str]]:
     g = m.groupdict()
-    if kind == "num":
+    if kind in ("num", "num8"):
         a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
         options = [(_make(y, b, a), "dmy"), (_make(y, a, b), "mdy")]
         if len(g["y"]) == 2 and len(g["a"]) == 2:
@@ -188,6 +199,23 @@ def _readings(kind: str, m: re.Match[str], today: date) -> list[tuple[date, str]
     return [(made, order)] if made else []
 
 
+def _compact_allowed(kind: str, before: str, dated: bool, order: str) -> bool:
+    """Whether a run of digits with no separator may be read as a date at all.
+
+    After a receipt-number, phone or registration label it is that number ("单号:
+    20250106-0045", "TEL 13032025"). A day- or month-first run is read only where the
+    locale prints the day or month first; a Republic of China run only where the year
+    comes first, or when a date label or a time vouches for it.
+    """
+    if _ID_WORD.search(before) and not _DATE_WORD.search(before):
+        return False
+    if kind == "num8":
+        return order in ("dmy", "mdy")
+    if kind == "roc7":
+        return order == "ymd" or dated
+    return True
+
+
 def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[DateHit]:
     """Dates in ``text``; ambiguous ones resolved by ``order`` ("dmy", "mdy", "ymd") and plausibility."""
     text = _month_names_put_right(halfwidth(text).upper())
@@ -205,14 +233,15 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             before = text[: m.start()]
-            if kind == "ymd8" and _ID_WORD.search(before) and not _DATE_WORD.search(before):
-                continue  # "单号: 20250106-0045", "TEL 20231125": a number, not a date
+            dated = bool(_DATE_WORD.search(before) or _TIME_AFTER.match(text, m.end()))
+            if kind in _COMPACT and not _compact_allowed(kind, before, dated, order):
+                continue
             readings = _readings(kind, m, today)
             if not readings:
                 continue
             orders = frozenset(o for _, o in readings)
             good = [r for r in readings if plausible(r[0], today)]
-            if kind in ("roc", "ymd8") and not good:
+            if (kind == "roc" or kind in _COMPACT) and not good:
                 continue  # in the future or years old: a number of another kind
             pool = good or readings
             preferred = [r for r in pool if r[1] == order]
@@ -221,12 +250,12 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
             confidence = 0.95 if len(distinct) == 1 else (0.8 if preferred else 0.6)
             if len(distinct) > 1 and len(good) == 1:
                 confidence = 0.85  # only one reading makes sense
-            if kind == "ymd8" and not (
-                _DATE_WORD.search(before) or _TIME_AFTER.match(text, m.end())
-            ):
-                confidence = 0.7  # eight digits alone: maybe a number of another kind
-            elif kind == "roc":
-                confidence = 0.85  # a three-digit year is rare outside Taiwan
+            if kind in _COMPACT and not dated:
+                # digits alone: maybe a number of another kind; a year-first run of eight
+                # is the commonest dated form, the others are rarer than their look-alikes
+                confidence = 0.7 if kind == "ymd8" else 0.6
+            elif kind in ("roc", "roc7"):
+                confidence = min(confidence, 0.85)  # a three-digit year is rare outside Taiwan
             if not good:
                 confidence = 0.35  # printed clearly, but in the future or years old
             if kind == "md" or (kind == "cn" and m.group("y") is None):

@@ -13,19 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loyalchat.receipts.reading.parse.rows import Row
-from loyalchat.receipts.reading.parse.text import fold, has_cjk, name_key, similarity
+from loyalchat.receipts.reading.parse.text import fold, halfwidth, has_cjk, name_key, similarity
 
 _NOISE = re.compile(
     r"TAX\s?INVOICE|INVOICE|RECEIPT|OFFICIAL|CASH\s?BILL|SIMPLIFIED|COPY|WELCOME|THANK|"
-    r"(?<![A-Z])(?:GST|SST|VAT|TIN|BRN|ROC|(?:CO\.?|COMPANY)\s?(?:REG|NO)|REG\.?\s?NO|BR\s?NO|ID)(?![A-Z])|"
-    r"TEL|PHONE|FAX|MOBILE|HOTLINE|WHATSAPP|E-?MAIL|WWW\.|HTTP|\.COM|@|"
+    r"(?:CREDIT|DEBIT)\s?NOTE|DELIVERY\s?ORDER|QUOTATION|"
+    r"(?<![A-Z])TIN(?=\s?(?:NO|[:#.]|\d))|(?<![A-Z])(?:GST|SST|VAT|BRN|ROC|UEN|REGISTRATION|(?:CO\.?|COMPANY)\s?(?:REG|NO)|REG\.?\s?NO|BR\s?NO|ID)(?![A-Z])|"
+    r"(?<![A-Z])(?:TEL(?:EPHONE|NO)?|PHONE|FAX|MOBILE|HOTLINE|WHATSAPP)(?![A-Z])|E-?MAIL|WWW\.|HTTP|\.COM|@|"
     r"(?<![A-Z])(?:JALAN|JLN|TAMAN|LOT|NO\.|BLOCK|BLK|FLOOR|UNIT|SHOP|ROAD|RD\.?|STREET|ST\.|AVENUE|"
     r"BUILDING|BLDG|PLAZA|CENTRE|CENTER|G/F|\d+/F|LEVEL|SELANGOR|KUALA LUMPUR|JOHOR|DISTRICT|KOWLOON|"
     r"HONG KONG|NEW TERRITORIES|PERSIARAN|LORONG|BANDAR|SEKSYEN|KAWASAN|INDUSTRI|TMN|JL|WILAYAH|"
     r"PERSEKUTUAN|HOURS|OPENING|ORDER|NUMBER|GOODS|RETURNABLE|EXCHANGE|CASH SALE|PAID|MEMBER|"
     r"COUNTER|TERMINAL|POS|SALES)(?![A-Z])|^\d+\s?[-,]\s?\d|(?<!\d)\d{5,6}(?!\d)|"
-    r"收据|发票|小票|结账单|账单|欢迎|谢谢|电话|传真|地址|商业登记|统一社会信用代码|税号|纳税人|"
-    r"[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|日期|时间|收银|台号|单号|桌|"
+    r"收据|发票|小票|结账单|账单|[销售退货款送点菜交易购物]{2}单$|欢迎|谢谢|多谢|惠顾|光临|电话|传真|地址|商业登记|注册编号|登记号|"
+    r"统一社会信用代码|税号|纳税人|[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|[路道街巷里][一二三四五六七八九十百零〇]+\s?号|"
+    r"\d.*(?<![A-Z])(?:ST|AVE)\.?$|日期|时间|收银|台号|单号|桌|"
     r"(?<![A-Z])(?:CASHIER|DATE|TIME|TABLE|GUEST\s?CHECK|MALAYSIA\.?$)(?![A-Z])"
 )
 _COMPANY = re.compile(
@@ -53,9 +55,15 @@ _KIND = re.compile(
     r"烘焙|面馆|面家|奶茶|茶饮|冰室|茶室|茶楼|餐室|粥面|烧腊|美食|小食|甜品|士多|百货|市场|文具|五金"
 )
 _PUNCT = re.compile(r"[\s\W_]+")
-# A row that only names the branch: "(锦江店)", "沙田分店", "(Sha Tin Branch)".
+# A row that only names the branch: "(锦江店)", "沙田分店", "(Sha Tin Branch)", "旺角門市",
+# "Branch: Mong Kok".
 _BRANCH_ONLY = re.compile(
-    r"^\(\s?[^()]{1,16}?\s?(?:分店|店|BRANCH|OUTLET)\s?\)$|^[^()]{1,16}?\s?(?:分店|BRANCH|OUTLET)$"
+    r"^\(\s?[^()]{1,16}?\s?(?:分店|店|分行|门市|BRANCH|OUTLET)\s?\)$"
+    r"|^[^()]{1,16}?\s?(?:分店|分行|门市部?|旗舰店|BRANCH|OUTLET)$|^(?:BRANCH|OUTLET|分店|分行|门市)\s?:"
+)
+# "WELCOME TO HAPPY MART", "歡迎光臨大家樂": the name follows the greeting.
+_WELCOME_TO = re.compile(
+    r"^\W*(?:WELCOME\s*TO|[歡欢]迎[光蒞莅][臨临]|[歡欢]迎[來来]到)\s*[:,!]?\s*", re.I
 )
 
 
@@ -91,6 +99,15 @@ def is_noise(text: str) -> bool:
     return bool(_NOISE.search(folded) or _BRANCH_ONLY.match(folded))
 
 
+def after_greeting(text: str) -> str:
+    """The shop's name in "WELCOME TO <NAME>"; the text itself when it is no such line."""
+    m = _WELCOME_TO.match(halfwidth(text))
+    if not m:
+        return text
+    name = halfwidth(text)[m.end() :].strip(" !.,~*-=")
+    return name if name and not is_noise(name) else text
+
+
 def header_rows(rows: Sequence[Row], stop: int) -> list[Row]:
     """Rows above ``stop`` (the first date, receipt number or amount row), at most ten."""
     return list(rows[: max(1, min(stop, 10))])
@@ -121,6 +138,10 @@ def guess_merchant(
         # over the header ("PAID 13 MAR 2018"); the name may follow, above the items.
         scored = _score_header(further)
     if not scored:
+        # "屈臣氏旺角分店" and no name above it: the name printed with its branch.
+        scored = _score_header(header, branches=True)
+        fallback = True
+    if not scored:
         return None
     scored.sort(key=lambda s: -s[0])
     candidates = tuple(dict.fromkeys(text for _, text in scored))
@@ -131,14 +152,15 @@ def guess_merchant(
     return MerchantGuess(candidates[0], confidence, candidates[:5])
 
 
-def _score_header(header: Sequence[Row]) -> list[tuple[float, str]]:
+def _score_header(header: Sequence[Row], branches: bool = False) -> list[tuple[float, str]]:
+    """Candidate name lines with their scores; with ``branches``, branch lines count too."""
     scored: list[tuple[float, str]] = []
     heights = sorted(r.height for r in header) or [1.0]
     tall = heights[len(heights) // 2]
     joined: set[int] = set()
     for position, row in enumerate(header):
-        text = strip_registration(row.text)
-        if position in joined or is_noise(text):
+        text = after_greeting(strip_registration(row.text))
+        if position in joined or (is_noise(text) and not (branches and _branch_line(text))):
             continue
         name, used = _join_continuation(header, position, text)
         joined.update(range(position + 1, position + used))
@@ -157,6 +179,11 @@ def _score_header(header: Sequence[Row]) -> list[tuple[float, str]]:
         score += 0.2 * row.confidence
         scored.append((score, name))
     return scored
+
+
+def _branch_line(text: str) -> bool:
+    folded = fold(text)
+    return bool(_BRANCH_ONLY.match(folded)) and not _NOISE.search(folded)
 
 
 def _handwritten(text: str) -> bool:
