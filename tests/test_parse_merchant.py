@@ -378,6 +378,8 @@ def test_no_name_past_a_date_below_the_header() -> None:
         "公司註冊編號 12345678",
         "CREDIT NOTE",
         "銷售單",
+        "门店号：37",
+        "機號: 03",
     ],
 )
 def test_greeting_branch_address_and_title_lines_are_noise(text: str) -> None:
@@ -400,6 +402,7 @@ def test_label_words_inside_names_are_not_noise(text: str) -> None:
         (["多謝惠顧", "Welcome", "Golden Bowl Noodles"], "Golden Bowl Noodles"),
         (["老王火锅", "思明旗舰店", "厦门市思明区中山路664号"], "老王火锅"),
         (["CREDIT NOTE", "LANTERN DESSERT PARLOUR", "Call 6805-8987"], "LANTERN DESSERT PARLOUR"),
+        (["销售小票", "志恒饺子馆", "交易号：620274928920", "门店号：37"], "志恒饺子馆"),
     ],
 )
 def test_the_name_among_greetings_branches_and_titles(header: list[str], name: str) -> None:
