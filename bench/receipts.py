@@ -34,7 +34,9 @@ fast).
 
 Dates are judged as of the last label date of the folder (``--today`` overrides), as a
 member sending the receipt that day. Misses are written as CSV under ``--misses``.
-Reads through the same ``ReceiptReader`` as ``loyalchat receipts read``.
+Reads through the same ``ReceiptReader`` as ``loyalchat receipts read``. ``--ocr-cache DIR``
+takes each photo's OCR lines from ``loyalchat.tools.ocr_cache`` (reading it once if missing)
+and reruns only the extraction: fast for parser work, without speed figures.
 """
 
 from __future__ import annotations
@@ -55,11 +57,13 @@ from pathlib import Path
 import click
 from rapidfuzz import fuzz
 
-from loyalchat.extensions.receipts import ReceiptProfile
+from loyalchat.extensions.receipts import ReceiptFields, ReceiptProfile
 from loyalchat.pluginmanager import build_plugin_manager
 from loyalchat.receipts.reading import ImageRejected
+from loyalchat.receipts.reading.parse.generic import parse_lines
 from loyalchat.receipts.reading.parse.text import name_key
 from loyalchat.receipts.reading.reader import ReceiptReader
+from loyalchat.tools.ocr_cache import OcrCache
 from loyalchat.tools.receipt_sets import is_held_out, split
 
 HIGH_CONFIDENCE = 0.8
@@ -155,12 +159,17 @@ async def run_engine(
     profile,
     now,
     stock: StockRapidOcr | None = None,
+    cache: OcrCache | None = None,
 ) -> dict[str, Tally]:
-    """Read every receipt of every part; one ``Tally`` per part."""
+    """Read every receipt of every part; one ``Tally`` per part.
+
+    With ``cache`` the OCR lines come from (or go to) the OCR cache and only the extraction
+    is timed and rerun: for comparing parser changes, not for speed figures.
+    """
     reader = ReceiptReader(engine, profile=profile, pm=build_plugin_manager(), now=now)
     work = [(part, label) for part, labels in batches.items() for label in labels]
     tallies = {part: Tally(engine, part) for part in batches}
-    if work:  # load the models of both before the clock starts
+    if work and cache is None:  # load the models of both before the clock starts
         first = (folder / work[0][1]["image"]).read_bytes()
         try:
             await reader.read(first)
@@ -173,6 +182,14 @@ async def run_engine(
             tally = tallies[part]
             tally.n += 1
             stock_ms = None
+            if cache is not None:
+                lines = await cache.lines(folder / label["image"])
+                started = time.perf_counter()
+                fields = parse_lines(lines, profile, now)
+                tally.extract_ms.append((time.perf_counter() - started) * 1000)
+                row = fields_row(fields)
+                judge(tally, label, part, row)
+                continue
             try:
                 image = (folder / label["image"]).read_bytes()
                 if stock is not None and index % 2:
@@ -187,43 +204,62 @@ async def run_engine(
                 tally.misses.append({"image": label["image"], "part": part, "error": str(exc)})
                 continue
             row = reading.to_json(label["image"])
-            conf = row["confidence"]
             tally.ocr_ms.append(reading.ocr_ms)
             tally.extract_ms.append(reading.extract_ms)
             tally.full_ms.append(full_ms)
             if stock_ms is not None:
                 tally.stock_ms.append(stock_ms)
-            ok = {
-                "total": same_total(row["total"], label["total"]),
-                "date": row["date"] == label["date"],
-                "merchant": same_merchant(row["merchant"], label),
-            }
-            tally.total_ok += ok["total"]
-            tally.date_ok += ok["date"]
-            tally.merchant_ok += ok["merchant"]
-            tally.confident_totals += conf["total"] >= HIGH_CONFIDENCE
-            tally.confident_wrong_total += conf["total"] >= HIGH_CONFIDENCE and not ok["total"]
-            tally.confident_wrong_date += conf["date"] >= HIGH_CONFIDENCE and not ok["date"]
-            tally.confident_wrong_merchant += (
-                conf["merchant"] >= HIGH_CONFIDENCE and not ok["merchant"]
-            )
-            if not all(ok.values()):
-                tally.misses.append(
-                    {
-                        "image": label["image"],
-                        "part": part,
-                        "wrong": ",".join(k for k, v in ok.items() if not v),
-                        "total_label": label["total"],
-                        "total_read": row["total"],
-                        "total_conf": conf["total"],
-                        "date_label": label["date"],
-                        "date_read": row["date"],
-                        "merchant_label": label["company"],
-                        "merchant_read": row["merchant"],
-                        "warnings": " ".join(row["warnings"]),
-                    }
-                )
+            judge(tally, label, part, row)
     return tallies
+
+
+def fields_row(f: ReceiptFields) -> dict:
+    """The fields ``judge`` compares, as ``ReceiptReading.to_json`` gives them."""
+    confidence = f.confidences()
+    return {
+        "merchant": f.merchant_name.value if f.merchant_name else None,
+        "date": f.date.value.isoformat() if f.date else None,
+        "total": str(f.total.value) if f.total else None,
+        "warnings": list(f.warnings),
+        "confidence": {
+            "merchant": round(confidence["merchant_name"], 3),
+            "date": round(confidence["date"], 3),
+            "total": round(confidence["total"], 3),
+        },
+    }
+
+
+def judge(tally: Tally, label: dict, part: str, row: dict) -> None:
+    """Count one receipt's fields as right or wrong, confident or not."""
+    conf = row["confidence"]
+    ok = {
+        "total": same_total(row["total"], label["total"]),
+        "date": row["date"] == label["date"],
+        "merchant": same_merchant(row["merchant"], label),
+    }
+    tally.total_ok += ok["total"]
+    tally.date_ok += ok["date"]
+    tally.merchant_ok += ok["merchant"]
+    tally.confident_totals += conf["total"] >= HIGH_CONFIDENCE
+    tally.confident_wrong_total += conf["total"] >= HIGH_CONFIDENCE and not ok["total"]
+    tally.confident_wrong_date += conf["date"] >= HIGH_CONFIDENCE and not ok["date"]
+    tally.confident_wrong_merchant += conf["merchant"] >= HIGH_CONFIDENCE and not ok["merchant"]
+    if not all(ok.values()):
+        tally.misses.append(
+            {
+                "image": label["image"],
+                "part": part,
+                "wrong": ",".join(k for k, v in ok.items() if not v),
+                "total_label": label["total"],
+                "total_read": row["total"],
+                "total_conf": conf["total"],
+                "date_label": label["date"],
+                "date_read": row["date"],
+                "merchant_label": label["company"],
+                "merchant_read": row["merchant"],
+                "warnings": " ".join(row["warnings"]),
+            }
+        )
 
 
 def _pct(part: int | float, whole: int | float) -> str:
@@ -338,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timezone", default="Asia/Kuala_Lumpur")
     parser.add_argument("--today", type=date.fromisoformat, help="judge dates as of this day")
     parser.add_argument("--misses", type=Path, default=Path("bench-results"))
+    parser.add_argument(
+        "--ocr-cache",
+        type=Path,
+        help="read OCR lines from (and add them to) this cache, e.g. bench-results/ocr-cache; "
+        "only the extraction runs again, no speed figures",
+    )
     args = parser.parse_args(argv)
 
     all_labels = json.loads((args.folder / "labels.json").read_text(encoding="utf-8"))
@@ -358,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     now = datetime.combine(today, datetime.max.time())
     profile = ReceiptProfile(currency=args.currency, timezone=args.timezone)
     stock = None
-    if args.stock is None or args.stock:
+    if args.ocr_cache is not None:
+        args.stock = False
+    elif args.stock is None or args.stock:
         if stock_available():
             stock = StockRapidOcr()
         elif args.stock:
@@ -368,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     tallies: list[Tally] = []
     started = time.perf_counter()
     for engine in args.engine or ["rapidocr"]:
-        per_part = asyncio.run(run_engine(engine, args.folder, batches, profile, now, stock))
+        cache = OcrCache(args.ocr_cache, engine) if args.ocr_cache else None
+        per_part = asyncio.run(run_engine(engine, args.folder, batches, profile, now, stock, cache))
         tallies += per_part.values()
         write_misses(
             list(per_part.values()), args.misses / f"misses-{args.folder.name}-{engine}.csv"

@@ -1,4 +1,4 @@
-"""``loyalchat receipts read | profile | synth``: the reading engine from the shell.
+"""``loyalchat receipts read | profile | synth | train``: the reading engine from the shell.
 
 ``read`` loads the models once per process and prints each image as soon as it is read
 (one JSON object per image and line with ``--json``), in the order given; ``--jobs N``
@@ -31,6 +31,7 @@ from loyalchat.commands.synth import synth_command
 from loyalchat.extensions.receipts import ReceiptProfile
 from loyalchat.receipts.reading import ImageRejected, OcrUnavailable
 from loyalchat.receipts.reading.reader import DEFAULT_ENGINE, ReceiptReader, UnknownEngine
+from loyalchat.tools.train_total_ranker import train_command
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 
@@ -381,5 +382,6 @@ def profile_command(
 
 
 receipts_group.add_command(synth_command)
+receipts_group.add_command(train_command)
 
 __all__ = ["read_many", "receipts_group"]

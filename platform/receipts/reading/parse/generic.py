@@ -1,7 +1,9 @@
 """The generic receipt parser: OCR lines in, fields with confidences out.
 
 It knows no POS layout; it works from geometry (rows, label beside or above value) and
-vocabulary (labels in Chinese and English), helped by the tenant's receipt profile.
+vocabulary (labels in Chinese and English), helped by the tenant's receipt profile. The
+total the rules choose is checked by a learned ranker (``parse.rank``) that also sets its
+confidence; without the model file the rules' choice stands as it is.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from loyalchat.receipts.reading.parse.dates import (
 )
 from loyalchat.receipts.reading.parse.merchant import guess_merchant
 from loyalchat.receipts.reading.parse.payment import find_payment_method
+from loyalchat.receipts.reading.parse.rank import ranked_total
 from loyalchat.receipts.reading.parse.receipt_no import find_receipt_number
 from loyalchat.receipts.reading.parse.rows import Row, group_rows
 from loyalchat.receipts.reading.parse.text import fold
-from loyalchat.receipts.reading.parse.total import choose_total, describe_rows
+from loyalchat.receipts.reading.parse.total import LineInfo, choose_total, describe_rows
 
 _DOLLARS = {"HKD", "SGD", "USD", "MOP", "TWD", "AUD", "CAD", "NZD"}
 _NOT_PURCHASE_DATE = re.compile(r"EXP|VALID|BEST BEFORE|USE BY|DUE|有效|到期|截止|届满|PRINT")
@@ -73,17 +76,13 @@ def parse_lines(
     """
     profile = profile or ReceiptProfile()
     now = now or _now(profile)
-    rows = group_rows(lines)
+    rows, dates, times, infos = read_rows(lines, profile, now)
     if not rows:
         return ReceiptFields()
-    order = profile.date_order or default_order(profile.timezone)
-    dates = [find_dates(r.text, now, order) for r in rows]
-    times = [find_times(r.text) for r in rows]
-    masked = [_blank(r.text, ds, ts) for r, ds, ts in zip(rows, dates, times, strict=True)]
-    infos = describe_rows(rows, masked)
 
     date_found, time_found, date_warnings = _pick_date(rows, dates, times)
-    total = choose_total(rows, infos, profile.total_labels, profile.amount_range)
+    rules = choose_total(rows, infos, profile.total_labels, profile.amount_range)
+    total = ranked_total(rows, infos, rules)
     currency = _currency(rows, total.currency if total else None, profile)
     first_amount = min(
         [i for i, info in enumerate(infos) if any(a.has_cents for a in info.amounts)] + [len(rows)]
@@ -110,6 +109,18 @@ def parse_lines(
         total_label=total.label if total else "",
         warnings=(total.warnings if total else ("no_total",)) + date_warnings,
     )
+
+
+def read_rows(
+    lines: Sequence[OcrLine], profile: ReceiptProfile, now: datetime | date
+) -> tuple[list[Row], list[list[DateHit]], list[list[TimeHit]], list[LineInfo]]:
+    """Rows, their dates and times, and each row's label and amounts (dates blanked out)."""
+    rows = group_rows(lines)
+    order = profile.date_order or default_order(profile.timezone)
+    dates = [find_dates(r.text, now, order) for r in rows]
+    times = [find_times(r.text) for r in rows]
+    masked = [_blank(r.text, ds, ts) for r, ds, ts in zip(rows, dates, times, strict=True)]
+    return rows, dates, times, describe_rows(rows, masked)
 
 
 def _blank(text: str, dates: Sequence[DateHit], times: Sequence[TimeHit]) -> str:
