@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
@@ -48,6 +49,11 @@ def worker_command(processes: int | None, threads: int | None, queues: tuple[str
     """Process queued work (needs LOYALCHAT_REDIS_URL)."""
     _require_redis()
     settings = get_settings()
+    # Each worker process reads one photo at a time unless told otherwise: processes are
+    # how a queue deployment uses more cores, and two copies of the OCR models in each of
+    # two processes on two cores made a burst of photos slower (bench/receipt_pipeline.py:
+    # p50 4.1 s instead of 2.9 s). ``serve``, a single process, reads two at once.
+    os.environ.setdefault("LOYALCHAT_OCR_LANES", "1")
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 

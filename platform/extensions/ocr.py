@@ -48,6 +48,17 @@ class PixelOcrEngine(OcrEngine, Protocol):
     async def read_pixels(self, rgb: Any) -> list[OcrLine]: ...
 
 
+class WarmOcrEngine(OcrEngine, Protocol):
+    """An engine that can load its models before the first read (optional).
+
+    A worker that reads receipts calls ``warm_up()`` on a thread of its own as it boots,
+    for the default engine: the first photo after a start is then read at full speed.
+    Blocking; exceptions are logged and the models load on first use instead.
+    """
+
+    def warm_up(self) -> None: ...
+
+
 def get_ocr_engines(pm: pluggy.PluginManager) -> Registry[OcrEngine]:
     """Every registered OCR engine, by ``name``."""
     return collect(pm, "register_ocr_engines", OcrEngine, what="OCR engine")

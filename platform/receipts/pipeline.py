@@ -207,14 +207,24 @@ async def _work(row: dict[str, Any], reading: ReceiptReading | None, now: dateti
         return
     pm = current_plugin_manager()
     facts_of_file = await asyncio.to_thread(image_facts, data)
-    phash = await asyncio.to_thread(_perceptual, data)
-    try:
-        reading = reading or await read_photo(data, rules.profile, pm)
-    except (ImageRejected, OcrUnavailable, UnknownEngine, plugin_access.PluginDisabled) as exc:
+    # The fingerprint is worked out while the photo is read: a lone photo's reply comes
+    # sooner, and in a burst the cores are busy either way.
+    phash, read = await asyncio.gather(
+        asyncio.to_thread(_perceptual, data),
+        _read(data, reading, rules, pm),
+        return_exceptions=True,
+    )
+    if isinstance(phash, BaseException):
+        raise phash
+    if isinstance(read, BaseException):
+        exc = read
+        if not isinstance(exc, _UNREADABLE):
+            raise exc
         log.warning("receipt %s could not be read: %s", receipt_id, exc)
         values = {Receipt.phash: phash, Receipt.fields: {"error": str(exc)[:500]}}
         await _to_review(receipt_id, S.reading.value, ["unreadable"], who, rules, values)
         return
+    reading = read
     f = reading.fields
     values = {
         Receipt.status: S.checking.value,
@@ -240,6 +250,15 @@ async def _work(row: dict[str, Any], reading: ReceiptReading | None, now: dateti
     )
     summary = await judge(facts, profile, await checks_for(pm))
     await _decide(row, shop, rules, who, f, summary.verdict, list(summary.results), profile)
+
+
+_UNREADABLE = (ImageRejected, OcrUnavailable, UnknownEngine, plugin_access.PluginDisabled)
+
+
+async def _read(
+    data: bytes, reading: ReceiptReading | None, rules: ReceiptRules, pm: pluggy.PluginManager
+) -> ReceiptReading:
+    return reading or await read_photo(data, rules.profile, pm)
 
 
 def _perceptual(data: bytes) -> str:

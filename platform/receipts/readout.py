@@ -23,9 +23,10 @@ from typing import Any
 
 import pluggy
 
-from loyalchat.extensions.ocr import OcrLine
+from loyalchat.extensions.ocr import OcrLine, get_ocr_engines
 from loyalchat.extensions.receipts import Found, ReceiptProfile, get_receipt_parsers
 from loyalchat.media import store
+from loyalchat.pluginmanager import current_plugin_manager
 from loyalchat.receipts.checks.merchant import names_match
 from loyalchat.receipts.profile import profile_to_dict
 from loyalchat.receipts.reading.image import encode_jpeg, prepare
@@ -78,6 +79,15 @@ async def read_photo(
     reader = await reader_for(profile, pm)
     prepared = await asyncio.to_thread(prepare, data)
     return await reader.read(prepared)  # type: ignore[arg-type]  # read_lines takes either
+
+
+def warm_up(pm: pluggy.PluginManager | None = None) -> None:
+    """Load the default OCR engine's models now, where it can (an engine with a
+    ``warm_up()`` method), so the first photo after a start is read at full speed."""
+    engine = get_ocr_engines(pm or current_plugin_manager()).get(DEFAULT_ENGINE)
+    prepare = getattr(engine, "warm_up", None)
+    if callable(prepare):
+        prepare()
 
 
 def _fraction_box(line: OcrLine, size: tuple[int, int]) -> Box:

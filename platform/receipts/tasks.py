@@ -9,9 +9,9 @@ import asyncio
 
 from loyalchat.context import NoTenantContext
 from loyalchat.domain import NotFound
-from loyalchat.receipts import pipeline, review, service
+from loyalchat.receipts import pipeline, readout, review, service
 from loyalchat.receipts.tables import IN_FLIGHT, Receipt, ReceiptStatus
-from loyalchat.tasks import actor, register_periodic, register_sweepable
+from loyalchat.tasks import actor, register_periodic, register_sweepable, register_warm_up
 
 EXPIRY_INTERVAL_SECONDS = 300
 VISIBLE_TRIES = 15
@@ -81,3 +81,5 @@ register_sweepable(
 register_periodic("expire_receipt_questions", expire_receipt_questions, EXPIRY_INTERVAL_SECONDS)
 
 __all__ = ["NotVisibleYet", "expire_receipt_questions", "process_receipt"]
+
+register_warm_up(RECEIPT_QUEUE, readout.warm_up)

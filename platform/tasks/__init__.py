@@ -13,7 +13,12 @@ from loyalchat.tasks.broker import (
     reset_broker,
     setup_broker,
 )
-from loyalchat.tasks.registry import register_actor_module, register_periodic, register_sweepable
+from loyalchat.tasks.registry import (
+    register_actor_module,
+    register_periodic,
+    register_sweepable,
+    register_warm_up,
+)
 
 __all__ = [
     "BrokerNotConfigured",
@@ -24,6 +29,7 @@ __all__ = [
     "register_actor_module",
     "register_periodic",
     "register_sweepable",
+    "register_warm_up",
     "reset_broker",
     "setup_broker",
 ]

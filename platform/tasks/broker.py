@@ -33,7 +33,7 @@ from dramatiq.middleware import (
 
 from loyalchat.settings import Settings, get_settings
 from loyalchat.tasks import registry
-from loyalchat.tasks.middleware import AsyncIOBridge, TenantMiddleware
+from loyalchat.tasks.middleware import AsyncIOBridge, QuickPolling, TenantMiddleware, WarmUp
 
 NAMESPACE = "loyalchat"
 
@@ -61,6 +61,7 @@ def build_middleware(*, manage_pool: bool = False) -> list[dramatiq.Middleware]:
         # First: its before_worker_boot starts the loop the others may need, and its
         # after_worker_shutdown (hooks run in reverse) stops it last.
         AsyncIOBridge(manage_pool=manage_pool),
+        QuickPolling(),
         TenantMiddleware(),
         CurrentMessage(),
         AgeLimit(),
@@ -73,6 +74,7 @@ def build_middleware(*, manage_pool: bool = False) -> list[dramatiq.Middleware]:
             min_backoff=DEFAULT_MIN_BACKOFF_MS,
             max_backoff=DEFAULT_MAX_BACKOFF_MS,
         ),
+        WarmUp(),
     ]
 
 

@@ -17,6 +17,7 @@ bound to the event loop that created it, so an async actor must run on that loop
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from typing import Any
@@ -85,6 +86,45 @@ class ExternalLoopThread(EventLoopThread):
 
     def stop(self) -> None:
         return None
+
+
+class QuickPolling(Middleware):
+    """Idle consumers look for new messages every ``poll_ms`` instead of dramatiq's 1 s.
+
+    An idle Redis consumer backs off up to the worker's timeout between fetches, and a
+    photo crosses three queues before its reply (chat message, receipt, reply): at 1 s
+    a lone receipt waited about 1.5 s on polling alone. Set before the consumers exist.
+    """
+
+    def __init__(self, poll_ms: int = 100) -> None:
+        self.poll_ms = poll_ms
+
+    def before_worker_boot(self, broker: Any, worker: Any) -> None:
+        worker.worker_timeout = min(worker.worker_timeout, self.poll_ms)
+
+
+class WarmUp(Middleware):
+    """Runs the registered warm-ups (``registry.register_warm_up``) of the queues this
+    worker consumes, each on a daemon thread, once the worker has booted: the first photo
+    after a start does not wait for the OCR models to load (about 2 s)."""
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        from loyalchat.tasks.registry import warm_ups
+
+        wanted = getattr(worker, "consumer_whitelist", None)
+        for queue_name, prepare in warm_ups():
+            if wanted and queue_name not in wanted:
+                continue
+            # In the booting thread's context: the plugin manager a test or command set.
+            context = contextvars.copy_context()
+            threading.Thread(target=context.run, args=(_warm, prepare), daemon=True).start()
+
+
+def _warm(prepare: Any) -> None:
+    try:
+        prepare()
+    except Exception:
+        log.warning("warm-up %r failed; its work loads on first use", prepare, exc_info=True)
 
 
 class AsyncIOBridge(Middleware):

@@ -34,6 +34,20 @@ def register_actor_module(module: str) -> None:
         _extra_actor_modules.append(module)
 
 
+_warm_ups: list[tuple[str, Any]] = []
+
+
+def register_warm_up(queue_name: str, prepare: Any) -> None:
+    """Have a worker that consumes ``queue_name`` call ``prepare()`` on a thread of its own
+    as it boots (load models before the first message needs them). Errors are logged."""
+    if (queue_name, prepare) not in _warm_ups:
+        _warm_ups.append((queue_name, prepare))
+
+
+def warm_ups() -> list[tuple[str, Any]]:
+    return list(_warm_ups)
+
+
 def actor_modules() -> list[str]:
     """Every module that declares actors, core ones first."""
     return [*CORE_ACTOR_MODULES, *_extra_actor_modules]

@@ -2,7 +2,8 @@
 run by OpenVINO (or by ONNX Runtime where OpenVINO is not installed).
 
 The detection and recognition models ship inside the ``rapidocr`` wheel; nothing is
-ever downloaded. One model set is loaded per process, lazily, on the first read.
+ever downloaded. The models load when a worker that reads receipts boots (or on the
+first read), one copy per lane.
 
 Settings (environment):
 
@@ -11,6 +12,8 @@ Settings (environment):
   a 2-core CPU, with the same text).
 - ``LOYALCHAT_OCR_THREADS``: inference threads per read (default: let the runtime choose,
   i.e. every core).
+- ``LOYALCHAT_OCR_LANES``: photos one process reads at once, each with its own copy of
+  the models (default: 2 on two cores or more; ``loyalchat worker`` sets 1 per process).
 - ``LOYALCHAT_OCR_DET_LIMIT_SIDE``: detection resizes so the image's short side is at
   least this many pixels (default 736, rapidocr's own).
 - ``LOYALCHAT_OCR_USE_CLS``: ``1`` to run the per-line 180-degree classifier (default
