@@ -375,7 +375,7 @@ def test_no_name_past_a_date_below_the_header() -> None:
         "思明旗舰店",
         "88 Queen St",
         "彌敦道七百號",
-        "公司註冊編號 12345678",
+        "公司註冊編號",
         "CREDIT NOTE",
         "銷售單",
         "门店号：37",
