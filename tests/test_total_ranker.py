@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from loyalchat.receipts.reading.parse.rank import (
     rank,
 )
 from loyalchat.receipts.reading.parse.total import choose_total
+from loyalchat.receipts.reading.parse.trees import TreeEnsemble
 from tests.receipt_lines import layout
 
 MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")
@@ -54,6 +54,21 @@ def clean_db() -> None:
     """Pure parsing: no database needed."""
 
 
+@pytest.fixture(autouse=True)
+def ranker_on(monkeypatch) -> None:
+    """The ranker is opt-in (LOYALCHAT_TOTAL_RANKER=on): these tests read with it."""
+    monkeypatch.setenv(MODEL_ENV, "on")
+
+
+def test_by_default_totals_come_from_the_rules(monkeypatch) -> None:
+    monkeypatch.delenv(MODEL_ENV)
+    rules = _rules(FOOLED)
+    fields = _read(FOOLED)
+    assert rules is not None and fields.total is not None
+    assert (fields.total.value, fields.total.confidence) == (rules.value, rules.confidence)
+    assert "ranker_disagrees" not in fields.warnings
+
+
 def _read(rows: list):
     return parse_lines(layout(rows), MALAYSIA, now=NOW)
 
@@ -65,7 +80,7 @@ def _rules(rows: list):
 
 def test_shipped_model_loads_and_agrees_on_a_plain_receipt() -> None:
     model = load_model(MODEL_PATH)
-    assert model is not None, "the wheel ships receipts/reading/models/total_ranker.pkl"
+    assert model is not None, "the wheel ships receipts/reading/models/total_ranker.npz"
     found, _, _, infos = read_rows(layout(SIMPLE), MALAYSIA, NOW)
     best = rank(model["model"], candidates(found, infos, choose_total(found, infos)))
     assert best is not None and best.value == Decimal("19.70")
@@ -87,7 +102,7 @@ def test_arithmetic_outvotes_a_fooled_rule_and_a_person_checks() -> None:
 
 
 def test_without_a_model_file_the_rules_answer(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "missing.pkl"))
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "missing.npz"))
     for rows in (SIMPLE, FOOLED):
         rules = _rules(rows)
         fields = _read(rows)
@@ -100,16 +115,25 @@ def test_without_a_model_file_the_rules_answer(monkeypatch, tmp_path) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        b"not a pickle at all",
-        pickle.dumps({"format": 1, "sklearn": "0.0.1", "features": []}),
+        b"not a model at all",
+        "other-features",
+        "old-format",
     ],
-    ids=["corrupt", "other-sklearn"],
+    ids=["corrupt", "other-features", "old-format"],
 )
 def test_a_damaged_or_foreign_model_falls_back_to_the_rules(
     monkeypatch, tmp_path, caplog, content: bytes
 ) -> None:
-    path = tmp_path / "ranker.pkl"
-    path.write_bytes(content)
+    path = tmp_path / "ranker.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:  # the shipped trees, described as another model
+        trees, about = TreeEnsemble.load_with_about(MODEL_PATH)
+        if content == "other-features":
+            about = {**about, "features": about["features"][:-1]}
+        else:
+            about = {**about, "format": 1}
+        trees.save(path, about)
     monkeypatch.setenv(MODEL_ENV, str(path))
     rules = _rules(FOOLED)
     fields = _read(FOOLED)

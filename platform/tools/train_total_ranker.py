@@ -12,13 +12,12 @@ fits an isotonic map from the out-of-fold certainty (``parse.rank.certainty``) t
 picks the certainty from which
 totals are right at least 99.5 % of the time out of fold (that is where confidence 0.8
 starts), prints precision and coverage there, and saves the model fitted on everything
-into the package (``receipts/reading/models/total_ranker.pkl``).
+into the package (``receipts/reading/models/total_ranker.npz``).
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +30,7 @@ from loyalchat.extensions.receipts import ReceiptProfile
 from loyalchat.receipts.reading.parse import rank
 from loyalchat.receipts.reading.parse.generic import read_rows
 from loyalchat.receipts.reading.parse.total import TotalChoice, choose_total
+from loyalchat.receipts.reading.parse.trees import TreeEnsemble
 from loyalchat.tools import total_layouts
 from loyalchat.tools.ocr_cache import DEFAULT_CACHE, OcrCache, labelled_lines
 from loyalchat.tools.receipt_sets import split
@@ -321,11 +321,10 @@ def train_command(
             f"{_pct(right, len(high))} ({len(high) - right} wrong of {len(high)})"
         )
 
-    saved = {
+    about = {
         "format": rank.FORMAT_VERSION,
-        "model": _fit([e for e in examples if e.found]),
         "features": rank.feature_names(),
-        "sklearn": sklearn.__version__,
+        "sklearn": sklearn.__version__,  # what trained it; not needed to read it
         "iso_x": [float(v) for v in iso.X_thresholds_],
         "iso_y": [float(v) for v in iso.y_thresholds_],
         "threshold": float(threshold),
@@ -336,5 +335,5 @@ def train_command(
         },
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
+    TreeEnsemble.from_sklearn(_fit([e for e in examples if e.found])).save(out, about)
     click.echo(f"Saved {out} ({out.stat().st_size // 1024} KiB)")

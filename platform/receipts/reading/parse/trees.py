@@ -13,6 +13,7 @@ tree learned for it, as in scikit-learn.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,22 +91,30 @@ class TreeEnsemble:
         """P(class 1) for each row, as ``predict_proba(features)[:, 1]`` of the original."""
         return 1.0 / (1.0 + np.exp(-self.raw_score(features)))
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, about: dict[str, Any] | None = None) -> None:
+        """Write the arrays, and ``about`` (anything JSON can hold) beside them."""
         arrays = {name: getattr(self, name) for name in (*_FIELDS, "roots")}
         meta = np.asarray([self.baseline, float(self.depth)])
+        text = np.asarray(json.dumps(about or {}, ensure_ascii=False, sort_keys=True))
         with path.open("wb") as handle:
-            np.savez_compressed(handle, meta=meta, **arrays)
+            np.savez_compressed(handle, meta=meta, about=text, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> TreeEnsemble:
         """Raises ``OSError`` or ``ValueError`` for a missing or damaged file."""
+        return cls.load_with_about(path)[0]
+
+    @classmethod
+    def load_with_about(cls, path: Path) -> tuple[TreeEnsemble, dict[str, Any]]:
+        """The ensemble and the ``about`` it was saved with."""
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in (*_FIELDS, "roots")}
                 baseline, depth = (float(v) for v in data["meta"])
+                about = json.loads(str(data["about"])) if "about" in data.files else {}
         except KeyError as exc:
             raise ValueError(f"{path} is not a tree ensemble: {exc}") from exc
-        except (EOFError, ValueError, zipfile.BadZipFile) as exc:
+        except (EOFError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path} is damaged: {exc}") from exc
         count = len(arrays["feature"])
         if any(len(a) != count for name, a in arrays.items() if name != "roots"):
@@ -113,7 +122,9 @@ class TreeEnsemble:
         for name in ("left", "right", "roots"):
             if len(arrays[name]) and (arrays[name].min() < 0 or arrays[name].max() >= count):
                 raise ValueError(f"{path} is damaged: {name} points outside the trees")
-        return cls(
+        if not isinstance(about, dict):
+            raise ValueError(f"{path} is damaged: its description is not a mapping")
+        ensemble = cls(
             feature=arrays["feature"].astype(np.int64),
             threshold=arrays["threshold"].astype(np.float64),
             left=arrays["left"].astype(np.int64),
@@ -125,3 +136,4 @@ class TreeEnsemble:
             baseline=baseline,
             depth=int(depth),
         )
+        return ensemble, about
