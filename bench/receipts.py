@@ -121,6 +121,11 @@ def same_merchant(read: str | None, label: dict) -> bool:
     return False
 
 
+def _ms(values: list[float], q: float) -> str:
+    """A percentile for the table; "-" where nothing was timed (OCR from the cache)."""
+    return f"{percentile(values, q):>6.0f}ms" if values else f"{'-':>8}"
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -283,8 +288,7 @@ def report(tallies: list[Tally]) -> str:
             f"{_pct(t.date_ok, t.n):>7} {_pct(t.merchant_ok, t.n):>8} "
             f"{_pct(t.confident_wrong_total, t.n):>16} {_share(t.coverage):>8} "
             f"{_share(t.precision):>9} "
-            f"{percentile(t.ocr_ms, 50):>6.0f}ms {percentile(t.ocr_ms, 90):>6.0f}ms "
-            f"{percentile(t.extract_ms, 50):>6.0f}ms {percentile(t.extract_ms, 90):>6.0f}ms"
+            f"{_ms(t.ocr_ms, 50)} {_ms(t.ocr_ms, 90)} {_ms(t.extract_ms, 50)} {_ms(t.extract_ms, 90)}"
         )
     lines.append("")
     for t in tallies:
