@@ -20,6 +20,7 @@ import asyncio
 import contextvars
 import logging
 import threading
+import time
 from typing import Any
 
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_loop_thread
@@ -121,10 +122,14 @@ class WarmUp(Middleware):
 
 
 def _warm(prepare: Any) -> None:
+    name = f"{getattr(prepare, '__module__', '?')}.{getattr(prepare, '__qualname__', prepare)}"
+    started = time.perf_counter()
     try:
         prepare()
     except Exception:
-        log.warning("warm-up %r failed; its work loads on first use", prepare, exc_info=True)
+        log.warning("warm-up %s failed; its work loads on first use", name, exc_info=True)
+        return
+    log.info("warm-up %s done in %.1f s", name, time.perf_counter() - started)
 
 
 class AsyncIOBridge(Middleware):

@@ -1,9 +1,9 @@
 """The generic receipt parser: OCR lines in, fields with confidences out.
 
 It knows no POS layout; it works from geometry (rows, label beside or above value) and
-vocabulary (labels in Chinese and English), helped by the tenant's receipt profile. The
-total the rules choose is checked by a learned ranker (``parse.rank``) that also sets its
-confidence; without the model file the rules' choice stands as it is.
+vocabulary (labels in Chinese and English), helped by the tenant's receipt profile. With
+``LOYALCHAT_TOTAL_RANKER=on`` the total the rules choose is checked by a learned ranker
+(``parse.rank``) that also sets its confidence; by default the rules' choice stands.
 """
 
 from __future__ import annotations
