@@ -80,7 +80,10 @@ def drawn(seed: int, *, content_of: int | None = None) -> Image.Image:
 def shared_labels() -> list[dict]:
     labels_path = SHARED_RECEIPTS / "labels.json"
     if not labels_path.is_file():
-        pytest.skip(f"shared receipts not found at {SHARED_RECEIPTS} (not in the repository)")
+        pytest.fail(
+            f"shared receipts not found at {SHARED_RECEIPTS} (expected next to the repository, "
+            "with labels.json and images/; they are not committed to the repository)"
+        )
     return json.loads(labels_path.read_text())
 
 

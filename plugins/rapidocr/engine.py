@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +89,7 @@ class RapidOcrSettings:
 
 
 class RapidOcrEngine:
-    """PP-OCRv6 small (detection + recognition) on ONNX Runtime, CPU."""
+    """PP-OCRv6 small (detection + recognition) on OpenVINO or ONNX Runtime, CPU."""
 
     name = "rapidocr"
 
@@ -164,8 +166,14 @@ class _Lanes:
         self._first: Any = None
         self._lock = threading.Lock()
 
-    def taken(self) -> _Taken:
-        return _Taken(self)
+    @contextlib.contextmanager
+    def taken(self) -> Iterator[Any]:
+        """A model copy for one read, handed back afterwards (even when the read failed)."""
+        ocr = self._take()
+        try:
+            yield ocr
+        finally:
+            self._free.put(ocr)
 
     def _take(self) -> Any:
         if self._first is None:
@@ -184,19 +192,6 @@ class _Lanes:
             except Exception:  # the first copy was built: this one will not fail differently
                 log.exception("could not load another copy of the OCR models")
                 return
-
-
-class _Taken:
-    def __init__(self, lanes: _Lanes) -> None:
-        self._lanes = lanes
-        self._ocr: Any = None
-
-    def __enter__(self) -> Any:
-        self._ocr = self._lanes._take()
-        return self._ocr
-
-    def __exit__(self, *exc: object) -> None:
-        self._lanes._free.put(self._ocr)
 
 
 _lane_sets: dict[RapidOcrSettings, _Lanes] = {}
