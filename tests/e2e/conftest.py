@@ -61,7 +61,10 @@ def _wait_for_startup(process: subprocess.Popen[str], deadline: float) -> list[s
             if not line:  # EOF: the server exited
                 break
             seen.append(line.rstrip())
-            if "Application startup complete" in line:
+            # Printed once the socket listens; "Application startup complete" comes before
+            # the bind, and a request sent on it could be refused (it was, once, while the
+            # worker's warm-up loaded the OCR models).
+            if "Uvicorn running on" in line:
                 return seen
     process.kill()
     raise RuntimeError("the server did not start:\n" + "\n".join(seen[-40:]))
