@@ -126,6 +126,16 @@ async def test_outbox_listing_and_reading() -> None:
     assert mail.read_outbox_message("20260101T000000-0000000000000000.eml") is None
 
 
+async def test_the_outbox_lists_mails_of_the_same_second_in_the_order_they_were_sent() -> None:
+    # "the newest mail" is what a person (and the admin's outbox page) reads first; mails
+    # written within one second used to sort by a random suffix.
+    for n in range(12):
+        await mail.send_mail(f"n{n}@example.com", "verify_email", CONTEXT)
+    assert [e.to for e in mail.outbox_messages()] == [
+        f"n{n}@example.com" for n in reversed(range(12))
+    ]
+
+
 def test_smtp_url_forms() -> None:
     plain = smtp_target("smtp://mail.example.org")
     assert (plain.port, plain.implicit_tls, plain.starttls) == (25, False, False)

@@ -44,10 +44,16 @@ def outbox_dir(settings: Settings | None = None) -> Path:
 
 
 def write_to_outbox(message: EmailMessage, settings: Settings | None = None) -> Path:
-    """Write ``message`` as ``<timestamp>-<random>.eml`` (atomically: temp file, rename)."""
+    """Write ``message`` as ``<timestamp>-<ns><random>.eml`` (atomically: temp file, rename).
+
+    The names sort in the order the mails were written: the second, then the nanosecond
+    within it (8 hex digits), then 8 random ones, so two mails of the same second are
+    listed (and read by whoever wants "the newest") in order."""
     folder = outbox_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(8)}.eml"
+    seconds, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds))
+    name = f"{stamp}-{nanoseconds:08x}{secrets.token_hex(4)}.eml"
     temporary = folder / f".{name}.tmp"
     temporary.write_bytes(message.as_bytes(policy=policy.SMTP))
     os.replace(temporary, folder / name)
