@@ -200,3 +200,66 @@ def test_a_total_differing_from_change_by_more_than_a_digit_is_kept() -> None:
     fields = _fields(rows)
     assert fields.total is not None and fields.total.value == Decimal("60.00")
     assert fields.total.confidence < 0.8
+
+
+def _read(rows: list):
+    return parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31)).total
+
+
+def test_items_adding_up_to_the_total_make_it_trusted() -> None:
+    # No subtotal, no cash and change: only the item lines prove the total.
+    items = [
+        "THAI EXPRESS SDN BHD",
+        ["2 D15 8.90", "17.80"],
+        "THAI ICE TEA",
+        ["FR01 12.90", "12.90"],
+        "BELACAN FRIED RICE",
+    ]
+    right = _read([*items, ["Total Amount:", "30.70"]])
+    assert right is not None and right.value == Decimal("30.70") and right.confidence >= 0.8
+    # The same receipt whose items do not add up to the total (a digit misread): asked.
+    off = _read([*items, ["Total Amount:", "36.70"]])
+    assert off is not None and off.value == Decimal("36.70") and off.confidence < 0.8
+
+
+def test_items_prove_the_total_only_after_the_discount_and_rounding() -> None:
+    items = ["MINI MART", ["BREAD", "4.60"], ["MILK", "7.85"]]
+    # 12.45 - 1.00 discount - 0.05 rounding: the total before them is not proven by the items.
+    before = _read([*items, ["TOTAL", "12.45"], ["MEMBER DISCOUNT", "1.00"], ["ROUNDING", "0.05"]])
+    assert before is not None and before.confidence < 0.8
+    after = _read([*items, ["MEMBER DISCOUNT", "-1.00"], ["ROUNDING", "-0.05"], ["TOTAL", "11.40"]])
+    assert after is not None and after.value == Decimal("11.40") and after.confidence >= 0.8
+
+
+def test_items_proving_two_totals_prove_neither() -> None:
+    # 20.00 of items, 2.00 of service: both 20.00 and 22.00 are sums of the items, and the
+    # receipt names both as totals: the items cannot say which was paid.
+    rows = [
+        "NOODLE HOUSE",
+        ["BEEF NOODLE", "12.00"],
+        ["LEMON TEA", "8.00"],
+        ["TOTAL", "20.00"],
+        ["SERVICE CHARGE 10%", "2.00"],
+        ["NETT TOTAL", "22.00"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.confidence < 0.8
+
+
+def test_items_outvote_a_strong_label_below_the_payment() -> None:
+    # "DUE 99.00" is bottom-most and strongly labelled; the items, the subtotal plus tax
+    # and the card payment all say 16.43. Still a rival total: a person confirms it.
+    total = _read(
+        [
+            "KEDAI MAJU",
+            ["NASI LEMAK", "12.00"],
+            ["TEH TARIK", "3.50"],
+            ["SUBTOTAL", "15.50"],
+            ["SST 6%", "0.93"],
+            ["TOTAL", "16.43"],
+            ["VISA", "16.43"],
+            ["MEMBER POINTS BALANCE", "120.50"],
+            ["DUE", "99.00"],
+        ]
+    )
+    assert total is not None and total.value == Decimal("16.43") and total.confidence < 0.8

@@ -26,11 +26,11 @@ MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")
 NOW = datetime(2019, 1, 31)
 
 # "DUE 99.00" under the card payment fools the rules (a strong label, bottom-most); the
-# subtotal plus tax and the card payment both say 16.43.
+# subtotal plus tax and the card payment both say 16.43. (One item line: two that add up
+# to the subtotal would be proof enough for the rules.)
 FOOLED = [
     "KEDAI MAJU",
-    ["NASI LEMAK", "12.00"],
-    ["TEH TARIK", "3.50"],
+    ["NASI LEMAK SET", "15.50"],
     ["SUBTOTAL", "15.50"],
     ["SST 6%", "0.93"],
     ["TOTAL", "16.43"],

@@ -2,7 +2,8 @@
 
 The total is the amount beside a total label, the bottom-most strong one winning, then
 checked against what else the receipt prints: cash tendered minus change, subtotal plus
-charges minus discounts, the largest amount, a card payment of the same amount. Each
+charges minus discounts, the item lines adding up to it (after every discount and
+rounding), the largest amount, a card payment of the same amount. Each
 agreement raises the confidence and each disagreement lowers it: a doubtful total goes
 to staff review rather than being credited.
 
@@ -45,6 +46,8 @@ _NOTICE = re.compile(
 )
 # A total-like word on what was handed over, when change follows: "實收 50.00 / 找續 5.00".
 _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
+# "@6 X RM 1.01", "2 x $4.50": a quantity and unit price under an item, not a line amount.
+_UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*(?:RM|HK\$|S\$|\$|¥|￥)?\s*-?$", re.I)
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
@@ -129,6 +132,47 @@ def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo]) -> bool:
                 if sub + sum(combo, Decimal(0)) == value:
                     return True
     return False
+
+
+def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
+    """What the item lines add up to, as the total may print it.
+
+    "2 D15 8.90 17.80 / FR01 12.90 12.90 / TOTAL 30.70": the last amount of each unlabelled
+    row above the first total or subtotal (not a lone unit price: "@6 X RM 1.01"), every discount and rounding printed applied (the
+    amount paid is after them), each tax or service charge included or added (one amount
+    on its row: a tax table's rows are not charges). Empty with fewer than two item lines.
+    """
+    items: list[Decimal] = []
+    for info in infos:
+        if info.label is not None:
+            if info.label.kind in (TOTAL, "subtotal") and info.amounts:
+                break
+            continue
+        cents = [a for a in info.amounts if a.has_cents]
+        if cents and not (len(cents) == 1 and _UNIT_PRICE.search(info.text[: cents[0].start])):
+            items.append(cents[-1].value)
+    if len(items) < 2:
+        return set()
+
+    def one_amount(kind: str) -> list[Decimal]:
+        return [
+            abs(i.amounts[0].value)
+            for i in infos
+            if i.label and i.label.kind == kind and len(i.amounts) == 1 and i.amounts[0].value
+        ]
+
+    discounts, roundings = one_amount("discount"), one_amount("rounding")
+    charges = one_amount("tax")[:2] + one_amount("service")[:2]
+    if len(roundings) > 1:
+        return set()  # which one applies is anybody's guess
+    base = sum(items, Decimal(0)) - sum(discounts, Decimal(0))
+    starts = [base + r for r in roundings] + [base - r for r in roundings] or [base]
+    return {
+        start + sum(combo, Decimal(0))
+        for start in starts
+        for n in range(len(charges) + 1)
+        for combo in itertools.combinations(charges, n)
+    }
 
 
 def _paid_minus_change(infos: Sequence[LineInfo]) -> Decimal | None:
@@ -242,6 +286,7 @@ def choose_total(
     known = {label_key(k) for k in known_labels}
     if not candidates:
         return _fallback(infos, paid, largest)
+    item_sums = _item_sums(infos)
 
     def evidence(value: Decimal) -> list[str]:
         found = []
@@ -253,6 +298,11 @@ def choose_total(
             found.append("largest_amount")
         if value in payments and "paid_minus_change" not in found:
             found.append("payment_amount")
+        if value in item_sums and not any(
+            a.value != value and a.value in item_sums for _, a in candidates
+        ):
+            # Two totals both reachable from the items (before and after the tax): no proof.
+            found.append("items_sum")
         return found
 
     bottom = max(i.index for i, _ in candidates)
@@ -291,7 +341,12 @@ def choose_total(
         amount = Amount(paid, amount.currency, True, amount.start, amount.end, True)
         agree = evidence(paid)
         warnings.append("total_misread")
-    weights = {"paid_minus_change": 0.15, "subtotal_arithmetic": 0.15, "payment_amount": 0.12}
+    weights = {
+        "paid_minus_change": 0.15,
+        "subtotal_arithmetic": 0.15,
+        "items_sum": 0.15,
+        "payment_amount": 0.12,
+    }
     confidence = (
         0.4 + 0.3 * info.label.strength + min(0.26, sum(weights.get(a, 0.06) for a in agree))
     )
@@ -307,7 +362,7 @@ def choose_total(
     if (
         largest is not None
         and largest > amount.value
-        and "subtotal_arithmetic" not in agree
+        and not {"subtotal_arithmetic", "items_sum"} & set(agree)
         and info.index not in refunds
     ):
         confidence -= 0.12
