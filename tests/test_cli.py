@@ -86,6 +86,15 @@ def test_embedded_default_migrate_and_demo(tmp_path: Path) -> None:
     reset = json.loads(cli(tmp_path, "demo", "--json").stdout)
     assert reset["api_key"] != data["api_key"]
     assert reset["tenant"] == data["tenant"]
+    # An emptied or damaged one (a script's mistake, a full disk): the same, with a warning
+    # that names the file, never a traceback.
+    for damaged in ("", "[1, 2]", '{"owner_password": '):
+        (tmp_path / "var" / "demo.json").write_text(damaged)
+        again = cli(tmp_path, "demo", "--json")
+        assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+        assert "demo.json" in again.stderr and "new passwords" in again.stderr, again.stderr
+        assert json.loads(again.stdout)["tenant"] == data["tenant"]
+        assert json.loads((tmp_path / "var" / "demo.json").read_text())["api_key"]
 
 
 def test_createadmin_and_plain_demo_output(tmp_path: Path) -> None:

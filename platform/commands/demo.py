@@ -43,6 +43,27 @@ def _credentials_file() -> Path:
     return get_settings().var_dir / "demo.json"
 
 
+def _saved_credentials(path: Path) -> dict[str, Any]:
+    """What an earlier run kept in ``demo.json``; nothing (new passwords) when it is gone
+    or unreadable, which is said on stderr rather than raised."""
+    if not path.exists():
+        return {}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        saved, why = None, str(exc)
+    else:
+        why = "not a JSON object"
+    if isinstance(saved, dict):
+        return saved
+    click.echo(
+        f"{_shown(path)} is unreadable ({why}): the demo accounts get new passwords "
+        "and a new API key.",
+        err=True,
+    )
+    return {}
+
+
 async def ensure_demo(*, with_history: bool = False) -> dict[str, Any]:
     """Create or repair the demo data; return the credentials.
 
@@ -51,7 +72,7 @@ async def ensure_demo(*, with_history: bool = False) -> dict[str, Any]:
     tests that only need the programme and the channels leave it out.
     """
     path = _credentials_file()
-    saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    saved = _saved_credentials(path)
     owner_password = saved.get("owner_password") or secrets.token_urlsafe(12)
     admin_password = saved.get("admin_password") or secrets.token_urlsafe(12)
 
