@@ -84,15 +84,16 @@ def demo_receipt_spec(
     paid: bool = True,
 ) -> ReceiptSpec:
     """The receipt's content: items that add up to ``total``, paid by Octopus. Without
-    ``paid`` no payment line repeats the total, and the reader is less sure of it (the
-    pipeline then asks the member to confirm the amount)."""
+    ``paid`` it is a bill of one line (a set meal) with no payment line: nothing else on
+    it repeats or adds up to the total, so the reader is less sure of it (the pipeline
+    then asks the member to confirm the amount)."""
     total = Decimal(total).quantize(CENT)
     if total <= 0:
         raise ValueError("a receipt's total is above 0")
     kind = SHOPS[shop]
     items: list[Item] = []
     left = total
-    for name, price in kind.items:
+    for name, price in kind.items if paid else ():
         if left - price < Decimal("10.00"):
             break
         items.append(Item(name, 1, price))
