@@ -259,7 +259,11 @@ def demo_command(ctx: click.Context, as_json: bool) -> None:
     show_default=True,
     help="other: another shop's receipt, which the demo refuses.",
 )
-@click.option("--unpaid", is_flag=True, help="No payment line: the bot asks to confirm the total.")
+@click.option(
+    "--unpaid",
+    is_flag=True,
+    help="A one-line bill, no payment line: the bot asks to confirm the total.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Another seed, another photo.")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="JPEG file."
