@@ -11,6 +11,7 @@ from loyalchat.extensions.receipts import ReceiptProfile
 from loyalchat.receipts.reading.parse import parse_lines
 from loyalchat.receipts.reading.parse.labels import classify, correct
 from tests.receipt_lines import layout
+from tests.test_total_ranker import FOOLED
 
 MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")
 
@@ -247,19 +248,9 @@ def test_items_proving_two_totals_prove_neither() -> None:
 
 
 def test_items_outvote_a_strong_label_below_the_payment() -> None:
-    # "DUE 99.00" is bottom-most and strongly labelled; the items, the subtotal plus tax
-    # and the card payment all say 16.43. Still a rival total: a person confirms it.
-    total = _read(
-        [
-            "KEDAI MAJU",
-            ["NASI LEMAK", "12.00"],
-            ["TEH TARIK", "3.50"],
-            ["SUBTOTAL", "15.50"],
-            ["SST 6%", "0.93"],
-            ["TOTAL", "16.43"],
-            ["VISA", "16.43"],
-            ["MEMBER POINTS BALANCE", "120.50"],
-            ["DUE", "99.00"],
-        ]
-    )
+    # The ranker's fooling receipt (a bottom-most "DUE 99.00") with two item lines: the
+    # items, the subtotal plus tax and the card payment all say 16.43. Still a rival
+    # total: a person confirms it.
+    rows = ["KEDAI MAJU", ["NASI LEMAK", "12.00"], ["TEH TARIK", "3.50"], *FOOLED[2:]]
+    total = _read(rows)
     assert total is not None and total.value == Decimal("16.43") and total.confidence < 0.8
