@@ -71,6 +71,7 @@ SHOPS = {
 # review ("looks_alike"); the demo's month varies the look from photo to photo among
 # HISTORY_LOOKS and leaves LOOK, the default, to the receipts people and scripts send.
 LOOK = 0
+SET_MEAL = "套餐 Set meal"  # an unpaid bill's one line
 HISTORY_LOOKS = (3, 5, 8, 11)
 
 
@@ -98,7 +99,8 @@ def demo_receipt_spec(
             break
         items.append(Item(name, 1, price))
         left -= price
-    items.append(Item(kind.items[-1][0] if items else kind.items[0][0], 1, left))
+    last = kind.items[-1][0] if items else kind.items[0][0]
+    items.append(Item(last if paid else SET_MEAL, 1, left))
     number = receipt_no or f"{on:%y%m%d}-{int(total * 100) % 10000:04d}"
     return ReceiptSpec(
         seed=0,

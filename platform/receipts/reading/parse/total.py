@@ -138,9 +138,10 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
     """What the item lines add up to, as the total may print it.
 
     "2 D15 8.90 17.80 / FR01 12.90 12.90 / TOTAL 30.70": the last amount of each unlabelled
-    row above the first total or subtotal (not a lone unit price: "@6 X RM 1.01"), every discount and rounding printed applied (the
-    amount paid is after them), each tax or service charge included or added (one amount
-    on its row: a tax table's rows are not charges). Empty with fewer than two item lines.
+    row above the first total or subtotal (not a lone unit price: "@6 X RM 1.01"), with
+    every discount and rounding printed applied (the amount paid is after them) and each
+    tax or service charge included or added (one amount on its row: a tax table's rows
+    are not charges). Empty with fewer than two item lines.
     """
     items: list[Decimal] = []
     for info in infos:
