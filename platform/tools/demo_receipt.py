@@ -94,13 +94,14 @@ def demo_receipt_spec(
     kind = SHOPS[shop]
     items: list[Item] = []
     left = total
-    for name, price in kind.items if paid else ():
+    for name, price in kind.items:
         if left - price < Decimal("10.00"):
             break
         items.append(Item(name, 1, price))
         left -= price
-    last = kind.items[-1][0] if items else kind.items[0][0]
-    items.append(Item(last if paid else SET_MEAL, 1, left))
+    items.append(Item(kind.items[-1][0] if items else kind.items[0][0], 1, left))
+    if not paid:
+        items = [Item(SET_MEAL, 1, total)]
     number = receipt_no or f"{on:%y%m%d}-{int(total * 100) % 10000:04d}"
     return ReceiptSpec(
         seed=0,

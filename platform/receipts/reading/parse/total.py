@@ -46,8 +46,9 @@ _NOTICE = re.compile(
 )
 # A total-like word on what was handed over, when change follows: "實收 50.00 / 找續 5.00".
 _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
-# "@6 X RM 1.01", "2 x $4.50": a quantity and unit price under an item, not a line amount.
-_UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*(?:RM|HK\$|S\$|\$|¥|￥)?\s*-?$", re.I)
+# "@6 X RM 1.01", "2 x $4.50": a quantity and unit price under an item, not a line amount
+# (matched on the text before the amount, whose span already holds its currency mark).
+_UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
