@@ -234,17 +234,122 @@ def test_items_prove_the_total_only_after_the_discount_and_rounding() -> None:
 
 def test_items_proving_two_totals_prove_neither() -> None:
     # 20.00 of items, 2.00 of service: both 20.00 and 22.00 are sums of the items, and the
-    # receipt names both as totals: the items cannot say which was paid.
+    # receipt names both as totals with nothing between them: the items cannot say which
+    # was paid.
     rows = [
         "NOODLE HOUSE",
         ["BEEF NOODLE", "12.00"],
         ["LEMON TEA", "8.00"],
         ["TOTAL", "20.00"],
-        ["SERVICE CHARGE 10%", "2.00"],
         ["NETT TOTAL", "22.00"],
+        ["SERVICE CHARGE 10%", "2.00"],
     ]
     total = _read(rows)
     assert total is not None and total.confidence < 0.8
+
+
+def test_a_charge_printed_between_two_totals_proves_the_lower_one() -> None:
+    # "TOTAL 20.00 / SERVICE CHARGE 2.00 / NETT TOTAL 22.00": the first total is the
+    # subtotal of the second. The same lines with the total misread are asked.
+    head = ["NOODLE HOUSE", ["BEEF NOODLE", "12.00"], ["LEMON TEA", "8.00"], ["TOTAL", "20.00"]]
+    right = _read([*head, ["SERVICE CHARGE 10%", "2.00"], ["NETT TOTAL", "22.00"]])
+    assert right is not None and right.value == Decimal("22.00") and right.confidence >= 0.8
+    off = _read([*head, ["SERVICE CHARGE 10%", "2.00"], ["NETT TOTAL", "27.00"]])
+    assert off is not None and off.confidence < 0.8
+
+
+def test_a_rounding_between_two_totals_proves_the_rounded_one() -> None:
+    # One item line (no item proof), no cash and change: the rounding printed between
+    # the totals is the only arithmetic, and an unlabelled larger number below is noise.
+    rows = [
+        "PREMIO STATIONERY",
+        ["1 SR SQUARE THUMB 30 0.85", "25.44"],
+        ["Total :", "25.44"],
+        ["Rounding Adjustment:", "0.01"],
+        ["Amount To Be Paid :", "25.45"],
+        ["like us on facebook.com", "25.50"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("25.45") and total.confidence >= 0.8
+    # The adjustment must change the amount: a zero rounding proves nothing.
+    flat = _read([*rows[:3], ["Rounding Adjustment:", "0.00"], ["Amount To Be Paid :", "25.44"]])
+    assert flat is not None and flat.value == Decimal("25.44") and flat.confidence < 0.8
+
+
+def test_the_total_before_tax_plus_the_tax_proves_the_total() -> None:
+    # A weak total label ("Total Sales (Inclusive of GST)"): cash less change alone is not
+    # enough; the total before tax plus the tax printed makes it.
+    rows = [
+        "CAMPING WORLD SDN BHD",
+        "3180201.6",
+        ["1099 3 90.10", "270.30"],
+        ["Total Sales (Excluding GST):", "255.00"],
+        ["Total GST", "15.30"],
+        ["Total Sales (Inclusive of GST) :", "270.30"],
+        ["CASH :", "270.30"],
+        ["Change :", "0.00"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("270.30") and total.confidence >= 0.8
+    no_tax = _read([r for r in rows if r[0] != "Total GST"])
+    assert no_tax is not None and no_tax.value == Decimal("270.30") and no_tax.confidence < 0.8
+
+
+def test_cash_less_change_outweighs_a_larger_stray_number() -> None:
+    # A number in the address (281.10) is larger than the total; the cash handed over
+    # less the change says 15.40 was paid, so the stray number does not lower it.
+    head = [
+        "LOT P.T. 281.10, JALAN ANGSA",
+        ["T-BUTTER SUGAR BUN", "RM2.25"],
+        ["SAHA BREAD", "13.15"],
+    ]
+    paid = _read([*head, ["Total", "15.40"], ["Cash", "50.00"], ["Change", "34.60"]])
+    assert paid is not None and paid.value == Decimal("15.40") and paid.confidence >= 0.8
+    assert (
+        "larger_amount_printed"
+        not in _fields([*head, ["Total", "15.40"], ["Cash", "50.00"], ["Change", "34.60"]]).warnings
+    )
+    # Cash and change that do not agree leave the larger number's doubt in place.
+    unpaid = _read([*head, ["Total", "15.40"], ["Cash", "50.00"], ["Change", "30.00"]])
+    assert unpaid is not None and unpaid.confidence < 0.8
+
+
+def test_items_prove_the_total_with_the_tax_row_not_the_taxable_bases() -> None:
+    # A bakery's invoice: rows per tax rate print what the tax is charged on ("Total 6%
+    # supplies (excl. GST)"), then the GST itself; goods returned come back negative,
+    # with their negative GST. The items plus the GST row make the total.
+    rows = [
+        "GARDENIA BAKERIES (KL) SDN BHD",
+        ["O.C. WHITE 2.13 4 1 0 3", "6.39"],
+        ["WHOLEMEAL 2.78 5 0 0 5", "13.90"],
+        ["O.C JUMBO 2.97 5 0 5", "14.85"],
+        ["Total 0% supplies:", "35.14"],
+        ["CR-CHOCLT 0.72 0 5 0 -5", "-3.60"],
+        ["Total 6% supplies (excl. GST):", "-3.60"],
+        ["GST:", "-0.22"],
+        ["Total 6% supplies (Inc. GST):", "-3.82"],
+        ["Total 0% supplies:", "35.14"],
+        ["Total Payable:", "31.32"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("31.32") and total.confidence >= 0.8
+    misread = _read([*rows[:-1], ["Total Payable:", "31.82"]])
+    assert misread is not None and misread.confidence < 0.8
+
+
+def test_a_rounding_row_printing_the_rounded_total_is_not_an_adjustment() -> None:
+    rows = [
+        "SYARIKAT PERNIAGAAN GIN KEE",
+        ["0715 KNORR CHICKEN STOCK 1K", "RM16.85"],
+        ["5596 HYGIENIC 7.5 INCH COLO", "RM6.06"],
+        ["@6 X RM", "1.01"],
+        ["Total Sales (Inclusive GST)", "RM 22.91"],
+        ["Rounding Adjustment", "RM -.01"],
+        ["Rounding", "RM 22.90"],
+        ["GST Summary Amount(RM) Tax(RM)", ""],
+    ]
+    total = _read([r for r in rows if r[-1] != ""])
+    assert total is not None and total.value == Decimal("22.90") and total.confidence >= 0.8
 
 
 def test_items_outvote_a_strong_label_below_the_payment() -> None:

@@ -1,9 +1,10 @@
 """Choosing the total paid, and how far to trust it.
 
 The total is the amount beside a total label, the bottom-most strong one winning, then
-checked against what else the receipt prints: cash tendered minus change, subtotal plus
-charges minus discounts, the item lines adding up to it (after every discount and
-rounding), the largest amount, a card payment of the same amount. Each
+checked against what else the receipt prints: cash tendered minus change, subtotal (or
+the total before tax, or a total printed above it) plus the charges, discounts and
+rounding printed, the item lines adding up to it (after every discount and rounding),
+the largest amount, a card payment of the same amount. Each
 agreement raises the confidence and each disagreement lowers it: a doubtful total goes
 to staff review rather than being credited.
 
@@ -49,6 +50,9 @@ _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
 # "@6 X RM 1.01", "2 x $4.50": a quantity and unit price under an item, not a line amount
 # (matched on the text before the amount, whose span already holds its currency mark).
 _UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
+# A tax row that prints what the tax is charged on, not the charge: "Total 6% supplies
+# (excl. GST): 13.30", "TOTAL 0% SUPPLIES 54.31" (folded text).
+_CHARGE_BASE = re.compile(r"TOTAL|SUPPLIES|EXCL|合计|总计|小计")
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
@@ -114,10 +118,30 @@ def _first(infos: Sequence[LineInfo], kind: str, after: int = -1) -> list[Decima
     ]
 
 
-def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo]) -> bool:
-    subtotals = _first(infos, "subtotal")
-    if not subtotals:
+def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo], row: int | None = None) -> bool:
+    """``value`` is a subtotal or the total before tax ("TOTAL EXCL. GST") with some of the
+    tax, service, discount and rounding lines applied; or, given the total's ``row``, a
+    total printed above it with some of the lines printed between them ("TOTAL 25.44 /
+    ROUNDING 0.01 / AMOUNT TO BE PAID 25.45")."""
+    subtotals = [
+        abs(i.amounts[-1].value)
+        for i in infos
+        if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
+    ]
+    if subtotals and _adds_up(subtotals[-2:], _adjustments(infos), value, at_least=0):
+        return True
+    if row is None:
         return False
+    above = [i for i in infos[:row] if i.label and i.label.kind == TOTAL and i.amounts]
+    return any(
+        _adds_up([abs(i.amounts[-1].value)], _adjustments(infos[i.index + 1 : row]), value)
+        for i in above[-2:]
+    )
+
+
+def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
+    """The tax, service, discount and rounding amounts printed, signed both ways where the
+    receipt may print either ("ROUNDING 0.02" taken off or added)."""
     adjust = []
     for kind, sign in (
         ("tax", 1),
@@ -127,10 +151,19 @@ def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo]) -> bool:
         ("rounding", -1),
     ):
         adjust += [sign * v for v in _first(infos, kind)[:2]]
-    for sub in subtotals[-2:]:
-        for n in range(0, min(3, len(adjust)) + 1):
+    return adjust
+
+
+def _adds_up(
+    bases: Sequence[Decimal], adjust: Sequence[Decimal], value: Decimal, at_least: int = 1
+) -> bool:
+    """One of ``bases`` plus ``at_least`` (and at most three) of ``adjust`` is ``value``;
+    with ``at_least`` 1, the adjustments must change something."""
+    for base in bases:
+        for n in range(at_least, min(3, len(adjust)) + 1):
             for combo in itertools.combinations(adjust, n):
-                if sub + sum(combo, Decimal(0)) == value:
+                change = sum(combo, Decimal(0))
+                if base + change == value and (change or not at_least):
                     return True
     return False
 
@@ -158,12 +191,19 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
 
     def one_amount(kind: str) -> list[Decimal]:
         return [
-            abs(i.amounts[0].value)
+            i.amounts[0].value
             for i in infos
-            if i.label and i.label.kind == kind and len(i.amounts) == 1 and i.amounts[0].value
+            if i.label
+            and i.label.kind == kind
+            and len(i.amounts) == 1
+            and i.amounts[0].value
+            and not _CHARGE_BASE.search(fold(i.text))
         ]
 
-    discounts, roundings = one_amount("discount"), one_amount("rounding")
+    discounts = [abs(v) for v in one_amount("discount")]
+    # "ROUNDING RM 22.90" prints the rounded total, not an adjustment.
+    roundings = [abs(v) for v in one_amount("rounding") if abs(v) < 1]
+    # A charge keeps its sign: the tax on goods returned is negative.
     charges = one_amount("tax")[:2] + one_amount("service")[:2]
     if len(roundings) > 1:
         return set()  # which one applies is anybody's guess
@@ -290,11 +330,11 @@ def choose_total(
         return _fallback(infos, paid, largest)
     item_sums = _item_sums(infos)
 
-    def evidence(value: Decimal) -> list[str]:
+    def evidence(value: Decimal, row: int) -> list[str]:
         found = []
         if paid is not None and paid == value:
             found.append("paid_minus_change")
-        if _arithmetic_ok(value, infos):
+        if _arithmetic_ok(value, infos, row):
             found.append("subtotal_arithmetic")
         if largest is not None and value == largest:
             found.append("largest_amount")
@@ -311,7 +351,7 @@ def choose_total(
     scored = []
     for info, amount in candidates:
         assert info.label is not None
-        agree = evidence(amount.value)
+        agree = evidence(amount.value, info.index)
         same = sum(1 for _, a in candidates if a.value == amount.value)
         score = info.label.strength + 0.12 * len(agree) + 0.05 * (same - 1)
         score += 0.08 * info.index / max(bottom, 1)  # prefer the last strong label
@@ -331,17 +371,17 @@ def choose_total(
     rounded = _rounded(infos, info.index, amount.value, paid)
     if rounded is not None:
         amount = _with_value(amount, rounded)
-        agree = [*evidence(rounded), "rounding_applied"]
+        agree = [*evidence(rounded, info.index), "rounding_applied"]
     else:
         rounded = _after_discount(infos, info.index, amount.value, paid)
         if rounded is not None:
             amount = _with_value(amount, rounded)
-            agree = [*evidence(rounded), "discount_applied"]
+            agree = [*evidence(rounded, info.index), "discount_applied"]
     misread = rounded is None and _misread_digit(amount.value, paid, infos)
     if misread:
         assert paid is not None
         amount = Amount(paid, amount.currency, True, amount.start, amount.end, True)
-        agree = evidence(paid)
+        agree = evidence(paid, info.index)
         warnings.append("total_misread")
     weights = {
         "paid_minus_change": 0.15,
@@ -364,7 +404,7 @@ def choose_total(
     if (
         largest is not None
         and largest > amount.value
-        and not {"subtotal_arithmetic", "items_sum"} & set(agree)
+        and not {"subtotal_arithmetic", "items_sum", "paid_minus_change"} & set(agree)
         and info.index not in refunds
     ):
         confidence -= 0.12
