@@ -359,3 +359,11 @@ def test_items_outvote_a_strong_label_below_the_payment() -> None:
     rows = ["KEDAI MAJU", ["NASI LEMAK", "12.00"], ["TEH TARIK", "3.50"], *FOOLED[2:]]
     total = _read(rows)
     assert total is not None and total.value == Decimal("16.43") and total.confidence < 0.8
+
+
+def test_a_total_tax_row_is_a_charge_the_items_add() -> None:
+    # "TOTAL GST" and "税额合计" print the tax itself, not what it is charged on.
+    for tax in ("TOTAL GST", "税额合计"):
+        rows = ["KEDAI MAJU", ["NASI LEMAK", "10.00"], ["TEH TARIK", "5.00"], [tax, "0.90"]]
+        total = _read([*rows, ["TOTAL", "15.90"]])
+        assert total is not None and total.value == Decimal("15.90") and total.confidence >= 0.8

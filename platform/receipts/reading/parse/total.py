@@ -51,8 +51,11 @@ _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
 # (matched on the text before the amount, whose span already holds its currency mark).
 _UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
 # A tax row that prints what the tax is charged on, not the charge: "Total 6% supplies
-# (excl. GST): 13.30", "TOTAL 0% SUPPLIES 54.31" (folded text).
-_CHARGE_BASE = re.compile(r"TOTAL|SUPPLIES|EXCL|合计|总计|小计")
+# (excl. GST): 13.30", "TOTAL 0% SUPPLIES 54.31", "不含税金额"; but "TOTAL GST 0.66",
+# "TOTAL INCLUDED GST 0.80" and "税额合计" are charges (folded text).
+_CHARGE_BASE = re.compile(
+    r"SUPPLIES|EXCL|不含税|未税|税前|TOTAL(?!\s?(?:INCL\w*\s?)?(?:GST|SST|VAT|TAX))"
+)
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
