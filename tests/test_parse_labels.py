@@ -17,13 +17,23 @@ POSITIVE = [
     "Total Incl. GST", "TTL ATF RND", "Amount To Be Paid", "TOTAI", "T0TAL", "總 計", "合 计",
 ]  # fmt: skip
 NEGATIVE = {
-    "subtotal": ["小計", "小计", "SUBTOTAL", "SUB TOTAL", "Sub-Total", "Subtotai:"],
+    "subtotal": ["小計", "小计", "SUBTOTAL", "SUB TOTAL", "Sub-Total", "Subtotai:", "SUB-TTL"],
     "change": ["找零", "找續", "CHANGE", "Change Due", "CHANGF"],
-    "tendered": ["現金", "现金", "CASH", "Cash Tendered", "PAYMENT", "八達通", "VISA"],
+    "tendered": [
+        "現金",
+        "现金",
+        "CASH",
+        "Cash Tendered",
+        "PAYMENT",
+        "八達通",
+        "VISA",
+        "AMT TENDERED",
+        "Amount Received",
+    ],
     "discount": ["折扣", "優惠", "DISCOUNT", "Total Discount", "TOTAL SAVINGS"],
     "tax": ["TAX", "GST @6%", "SST", "Total GST", "Total 6% supplies (excl. GST)"],
     "service": ["服務費", "服务费", "SERVICE CHARGE", "加一服務費"],
-    "rounding": ["ROUNDING", "ROUNDING ADJ", "Rounding Adjustment", "抹零"],
+    "rounding": ["ROUNDING", "ROUNDING ADJ", "Rounding Adjustment", "抹零", "Cash Rounding"],
     "count": ["TOTAL QTY", "TOTAL ITEMS", "Total Item(s)", "件數", "數量", "共3件"],
     "total_excl": ["TOTAL EXCL. GST", "Total Excl. of GST", "TOTAL EXCLUDING SST"],
 }
@@ -44,6 +54,15 @@ def test_total_labels(text: str) -> None:
 def test_look_alikes_are_not_totals(kind: str, text: str) -> None:
     label = classify(text)
     assert label is not None and label.kind == kind, (text, label)
+
+
+def test_a_vague_total_word_takes_the_strength_of_the_words_after_it() -> None:
+    # "AMOUNT TO PAY" is as sure as "TO PAY"; "AMT PAID INCL GST" stays a total.
+    to_pay, amount = classify("Amount to Pay:"), classify("AMOUNT")
+    assert to_pay is not None and amount is not None and to_pay.kind == TOTAL
+    assert to_pay.strength > amount.strength
+    paid = classify("AMT PAID INCL GST:")
+    assert paid is not None and paid.kind == TOTAL
 
 
 def test_strong_labels_outrank_plain_total() -> None:

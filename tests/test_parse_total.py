@@ -367,3 +367,75 @@ def test_a_total_tax_row_is_a_charge_the_items_add() -> None:
         rows = ["KEDAI MAJU", ["NASI LEMAK", "10.00"], ["TEH TARIK", "5.00"], [tax, "0.90"]]
         total = _read([*rows, ["TOTAL", "15.90"]])
         assert total is not None and total.value == Decimal("15.90") and total.confidence >= 0.8
+
+
+def test_a_receipt_in_whole_dollars_is_proven_by_its_items_and_its_change() -> None:
+    # NT$ receipts print no cents: the items (quantity times unit price), the cash and the
+    # change count in whole dollars, and the total under its label is found.
+    head = ["信仁早餐店", "電話:(02)2572-9167", "桌號: 14", "品名 數量 單價 金額"]
+    items = [["鐵板麵 3@70", "210"], ["小籠包 3@90", "270"], ["紫米飯糰 1@50", "50"]]
+    proven = _read([*head, *items, "總金額", "NT 530"])
+    assert proven is not None and proven.value == Decimal("530") and proven.confidence >= 0.8
+    paid = _read([*head[:3], "總金額", "NT 571", ["現金", "600"], ["找錢", "29"]])
+    assert paid is not None and paid.value == Decimal("571") and paid.confidence >= 0.8
+    # Items that do not come to the total prove nothing.
+    off = _read([*head, *items, "總金額", "NT 560"])
+    assert off is not None and off.value == Decimal("560") and off.confidence < 0.8
+
+
+def test_an_unlabelled_row_printing_the_sum_of_the_items_ends_them() -> None:
+    # "BILL 30.70" is a subtotal in a word the labels do not know: the items stop there,
+    # and the discount below it is taken off once though printed twice.
+    rows = [
+        "THAI EXPRESS SDN BHD",
+        ["2 D15 8.90", "17.80"],
+        ["FR01 12.90", "12.90"],
+        ["BILL", "30.70"],
+        ["MEMBER DISCOUNT", "-1.70"],
+        ["TOTAL", "29.00"],
+        ["YOU SAVED", "1.70"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("29.00") and total.confidence >= 0.8
+    off = _read([*rows[:5], ["TOTAL", "29.50"], rows[6]])
+    assert off is not None and off.confidence < 0.8
+
+
+def test_a_small_unlabelled_amount_between_subtotal_and_total_is_a_rounding() -> None:
+    # "零头 (0.07)", "尾差 -0.01": a rounding in a word the labels do not know still makes
+    # the subtotal's arithmetic; any other small amount does not.
+    def rows(odd: str) -> list:
+        return [
+            "KOPI CORNER",
+            ["1 X 9.37", "9.37"],
+            ["SUBTOTAL", "39.37"],
+            ["ODDMENT", odd],
+            ["TOTAL", "39.30"],
+        ]
+
+    proven = _read(rows("(0.07)"))
+    assert proven is not None and proven.value == Decimal("39.30") and proven.confidence >= 0.8
+    off = _read(rows("(0.05)"))
+    assert off is not None and off.value == Decimal("39.30") and off.confidence < 0.8
+
+
+def test_a_cash_rounding_row_is_a_rounding_not_the_cash_handed_over() -> None:
+    rows = [
+        "BAMBOO JUICE CO.",
+        ["Winter Melon Lemon x4", "33.00"],
+        ["Goods Total", "88.44"],
+        ["Cash Rounding", "0.01"],
+        ["NETT TOTAL", "88.45"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("88.45") and total.confidence >= 0.8
+
+
+def test_a_total_whose_decimal_point_was_lost_is_repaired_and_asked() -> None:
+    # "TOTAL 170" on a receipt in cents, whose items come to 1.70: the point was lost.
+    rows = ["MINI MART", ["SWEET", "1.00"], ["GUM", "0.70"], ["TOTAL", "RM170"]]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("1.70")
+    assert 0.5 <= total.confidence < 0.8
+    kept = _read([*rows[:3], ["TOTAL", "RM180"]])
+    assert kept is not None and kept.value == Decimal("180")

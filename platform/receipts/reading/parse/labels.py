@@ -78,7 +78,7 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         "subtotal",
         0,
         # and the amount before a discount or rounding: "原價合計", "商品总额", "GROSS TOTAL".
-        r"SUB\s?-?\s?TOTAL|SUB\s?TTL|小计|原价(?:合计|总计|总额|金额)?|折前(?:金额|总额|合计)?"
+        r"SUB\s?-?\s?(?:TOTAL|TTL)|小计|原价(?:合计|总计|总额|金额)?|折前(?:金额|总额|合计)?"
         r"|商品(?:总额|总价|金额|合计)|优惠前(?:金额|总额|合计)?|GROSS\s?(?:TOTAL|AMOUNT|AMT|SALES)"
         r"|TOTAL\s?BEFORE\s?(?:DISCOUNTS?|ROUNDING|ADJUSTMENT)|UNROUNDED\s?TOTAL",
     ),
@@ -134,6 +134,8 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         r"TOTAL\s?(?:[BCEGPQS]V|PTS|POINTS?)(?![A-Z])|(?<![A-Z])(?:PTS|POINTS?)(?![A-Z])|积分|(?<![A-Z])(?:QTY|ITEMS?)(?![A-Z])|件数|数量|总件数|共\s?\d+\s?[件项个]|品项",
     ),
 )
+# A total label as vague as "AMOUNT": the word after it may say what the amount is.
+_WEAK_TOTAL = 0.6
 _COMPILED = tuple((kind, strength, re.compile(pattern)) for kind, strength, pattern in _RULES)
 
 
@@ -204,10 +206,27 @@ def classify(text: str) -> Label | None:
     if not found:
         return None
     first = found[0]
-    if first.kind == TOTAL and len(found) > 1:
+    if len(found) > 1 and found[1].start - first.end <= 3:
         after = found[1]
-        # "TOTAL DISCOUNT", "TOTAL GST", "TOTAL SAVINGS": the second word says what it is.
-        if after.kind in NOT_TOTAL and after.kind != "tendered" and after.start - first.end <= 3:
+        if (
+            first.kind == TOTAL
+            and after.kind in NOT_TOTAL
+            and (
+                after.kind != "tendered"
+                or (first.strength <= _WEAK_TOTAL and "PAID" not in after.text)
+            )
+        ):
+            # "TOTAL DISCOUNT", "TOTAL GST", "TOTAL SAVINGS", "AMOUNT TENDERED": the second
+            # word says what it is (a payment only after a word as vague as "AMOUNT", and
+            # not "PAID": "AMT PAID INCL GST" is what the sale came to).
+            return Label(after.kind, 0, f"{first.text} {after.text}", first.start, after.end)
+        if first.kind == TOTAL and after.kind == TOTAL and after.strength > first.strength:
+            # "AMOUNT TO PAY": the words together are as sure as the surer of them.
+            return Label(
+                TOTAL, after.strength, f"{first.text} {after.text}", first.start, after.end
+            )
+        if first.kind == "tendered" and after.kind == "rounding":
+            # "CASH ROUNDING 0.01": the rounding of a cash payment, not the cash handed over.
             return Label(after.kind, 0, f"{first.text} {after.text}", first.start, after.end)
     return first
 

@@ -56,6 +56,10 @@ _UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
 _CHARGE_BASE = re.compile(
     r"SUPPLIES|EXCL|不含税|未税|税前|TOTAL(?!\s?(?:INCL\w*\s?)?(?:GST|SST|VAT|TAX))"
 )
+# A whole number at or above this is an id (a phone, an invoice or item code), not money.
+_WHOLE_LIMIT = 1_000_000
+# The most a rounding adjustment moves a total: to the nearest unit, half of it.
+_MOST_ROUNDING = Decimal("0.50")
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
@@ -83,13 +87,17 @@ class TotalChoice:
 
 def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
     """Label and amounts for each row; ``masked`` is each row's text with dates/times blanked."""
+    found = [find_amounts(text) for text in masked]
+    # A receipt that prints no cents at all (NT$ 571, ¥ 38) counts in whole dollars.
+    whole_dollars = not any(a.has_cents for amounts in found for a in amounts)
     infos = []
     for i, (row, text) in enumerate(zip(rows, masked, strict=True)):
         label = classify(text)
-        amounts = [a for a in find_amounts(text) if is_money_like(a)]
-        if label is not None and label.kind == TOTAL and not amounts:
-            # "合计 120", "TOTAL 45": whole numbers count beside a total label.
-            amounts = [a for a in find_amounts(text) if a.value < 1_000_000 and a.start > 0]
+        amounts = [a for a in found[i] if is_money_like(a)]
+        if (whole_dollars or (label is not None and label.kind == TOTAL)) and not amounts:
+            # "合计 120", "TOTAL 45": whole numbers count beside a total label, and on a
+            # receipt in whole dollars ("現金 600 / 找錢 29") everywhere.
+            amounts = [a for a in found[i] if a.value < _WHOLE_LIMIT and a.start > 0]
         infos.append(LineInfo(i, text, label, amounts, row.confidence))
     return infos
 
@@ -127,11 +135,13 @@ def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo], row: int | None = 
     total printed above it with some of the lines printed between them ("TOTAL 25.44 /
     ROUNDING 0.01 / AMOUNT TO BE PAID 25.45")."""
     subtotals = [
-        abs(i.amounts[-1].value)
-        for i in infos
-        if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
+        i for i in infos if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
     ]
-    if subtotals and _adds_up(subtotals[-2:], _adjustments(infos), value, at_least=0):
+    adjust = _adjustments(infos)
+    if subtotals and row is not None:
+        adjust += _unlabelled_roundings(infos, subtotals[-1].index, row)
+    bases = [abs(i.amounts[-1].value) for i in subtotals[-2:]]
+    if bases and _adds_up(bases, adjust, value, at_least=0):
         return True
     if row is None:
         return False
@@ -157,6 +167,20 @@ def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
     return adjust
 
 
+def _unlabelled_roundings(infos: Sequence[LineInfo], after: int, before: int) -> list[Decimal]:
+    """Small amounts alone on unlabelled rows between a subtotal and the total, signed both
+    ways: "SUBTOTAL 39.37 / 零头 (0.07) / TOTAL 39.30" in a word the labels do not know."""
+    found = [
+        i.amounts[0].value
+        for i in infos[after + 1 : before]
+        if i.label is None
+        and len(i.amounts) == 1
+        and i.amounts[0].has_cents
+        and Decimal(0) < abs(i.amounts[0].value) <= _MOST_ROUNDING
+    ]
+    return [v for value in found[:1] for v in (abs(value), -abs(value))]
+
+
 def _adds_up(
     bases: Sequence[Decimal], adjust: Sequence[Decimal], value: Decimal, at_least: int = 1
 ) -> bool:
@@ -180,15 +204,31 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
     tax or service charge included or added (one amount on its row: a tax table's rows
     are not charges). Empty with fewer than two item lines.
     """
+    whole_dollars = not any(a.has_cents for i in infos for a in i.amounts)
     items: list[Decimal] = []
+    end = None  # the row that closed the items, when it was a subtotal of them
     for info in infos:
         if info.label is not None:
-            if info.label.kind in (TOTAL, "subtotal") and info.amounts:
-                break
+            if info.amounts and (
+                info.label.kind in (TOTAL, "subtotal")
+                or (info.label.kind == "count" and any(a.has_cents for a in info.amounts))
+            ):
+                if info.label.kind != TOTAL:
+                    end = info.index
+                break  # "TOTAL 30.70", "SUBTOTAL", "ITEM TOTAL 682.70" (not "9 ITEMS")
             continue
-        cents = [a for a in info.amounts if a.has_cents]
-        if cents and not (len(cents) == 1 and _UNIT_PRICE.search(info.text[: cents[0].start])):
-            items.append(cents[-1].value)
+        if whole_dollars:
+            line = _whole_item(info.amounts)
+        else:
+            cents = [a for a in info.amounts if a.has_cents]
+            unit_price = len(cents) == 1 and _UNIT_PRICE.search(info.text[: cents[0].start])
+            line = cents[-1].value if cents and not unit_price else None
+        if line is None:
+            continue
+        if len(items) >= 2 and line == sum(items, Decimal(0)):
+            end = info.index
+            break  # a row printing the sum of the rows above is their subtotal
+        items.append(line)
     if len(items) < 2:
         return set()
 
@@ -203,11 +243,17 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
             and not _CHARGE_BASE.search(fold(i.text))
         ]
 
-    discounts = [abs(v) for v in one_amount("discount")]
+    # The same discount printed again below ("YOU SAVED 80.20") is taken off once.
+    discounts = list(dict.fromkeys(abs(v) for v in one_amount("discount")))
     # "ROUNDING RM 22.90" prints the rounded total, not an adjustment.
-    roundings = [abs(v) for v in one_amount("rounding") if abs(v) < 1]
+    roundings = [abs(v) for v in one_amount("rounding") if abs(v) <= _MOST_ROUNDING]
     # A charge keeps its sign: the tax on goods returned is negative.
     charges = one_amount("tax")[:2] + one_amount("service")[:2]
+    if end is not None and not roundings:
+        totals = [i.index for i in infos[end + 1 :] if i.label and i.label.kind == TOTAL]
+        roundings = (
+            [abs(v) for v in _unlabelled_roundings(infos, end, totals[0])[:1]] if totals else []
+        )
     if len(roundings) > 1:
         return set()  # which one applies is anybody's guess
     base = sum(items, Decimal(0)) - sum(discounts, Decimal(0))
@@ -218,6 +264,15 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
         for n in range(len(charges) + 1)
         for combo in itertools.combinations(charges, n)
     }
+
+
+def _whole_item(amounts: Sequence[Amount]) -> Decimal | None:
+    """An item line in whole dollars: its amount is quantity times unit price, printed
+    before it ("鐵板麵 3@70 210", "1 235 235"); a phone or table number is not."""
+    values = [a.value for a in amounts]
+    if len(values) < 3 or values[-1] <= 0:
+        return None
+    return values[-1] if values[-3] * values[-2] == values[-1] else None
 
 
 def _paid_minus_change(infos: Sequence[LineInfo]) -> Decimal | None:
@@ -386,6 +441,16 @@ def choose_total(
         amount = Amount(paid, amount.currency, True, amount.start, amount.end, True)
         agree = evidence(paid, info.index)
         warnings.append("total_misread")
+    elif rounded is None and not amount.has_cents and not agree:
+        # "NETT AMOUNT HK$3550" on a receipt in cents: the decimal point was lost, as
+        # the items, the subtotal or the payment of 355.50 say.
+        cents = (amount.value / 100).quantize(Decimal("0.01"))
+        proofs = set(evidence(cents, info.index)) - {"largest_amount"}
+        if any(a.has_cents for i in infos for a in i.amounts) and proofs:
+            misread = True
+            amount = Amount(cents, amount.currency, True, amount.start, amount.end, True)
+            agree = sorted(proofs)
+            warnings.append("total_misread")
     weights = {
         "paid_minus_change": 0.15,
         "subtotal_arithmetic": 0.15,
@@ -534,7 +599,7 @@ def _rounded(
         for a in i.amounts
     }
     for adj in adjustments:
-        if Decimal(0) < adj <= Decimal("0.50"):
+        if Decimal(0) < adj <= _MOST_ROUNDING:
             for option in (value + adj, value - adj):
                 if option in printed or option == paid:
                     return option
