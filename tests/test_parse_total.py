@@ -439,3 +439,34 @@ def test_a_total_whose_decimal_point_was_lost_is_repaired_and_asked() -> None:
     assert 0.5 <= total.confidence < 0.8
     kept = _read([*rows[:3], ["TOTAL", "RM180"]])
     assert kept is not None and kept.value == Decimal("180")
+
+
+def test_no_total_label_is_trusted_only_when_change_and_items_both_prove_it() -> None:
+    # No word names the total; cash less change is 28.70, printed as the subtotal, and
+    # the items add up to it: two proofs that do not depend on each other.
+    items = ["NASI LEMAK HOUSE", ["SALTED F.RICE", "8.50"], ["NASI LEMAK", "9.80"]]
+    tail = [["CASH", "50.00"], ["CHANGE", "31.70"]]
+    proven = _read([*items, ["SUBTOTAL", "18.30"], *tail])
+    assert proven is not None and proven.value == Decimal("18.30") and proven.confidence >= 0.8
+    # Cash less change alone, or items that come to another amount, stay a guess.
+    alone = _read([items[0], ["SUBTOTAL", "18.30"], *tail])
+    assert alone is not None and alone.value == Decimal("18.30") and alone.confidence < 0.8
+    off = _read([*items[:2], ["NASI LEMAK", "9.90"], ["SUBTOTAL", "18.30"], *tail])
+    assert off is not None and off.confidence < 0.8
+
+
+def test_a_total_printed_on_the_row_of_another_label_is_found() -> None:
+    # "Total Saving 0.00 Total 77.20": two label-and-amount pairs on one row.
+    rows = [
+        "GIANT HYPERMARKET",
+        ["8809069300708 7.90*3", "23.70"],
+        ["3068320113784 53.50*1", "53.50"],
+        ["Total Saving 0.00 Total", "77.20"],
+        ["Cash", "100.00"],
+        ["Change", "22.80"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("77.20") and total.confidence >= 0.8
+    # The first pair's amount, the saving, is never taken for the total.
+    saving = _read([*rows[:3], ["Total Saving 5.00 Total", "72.20"], *rows[4:]])
+    assert saving is not None and saving.value == Decimal("72.20")

@@ -26,12 +26,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from loyalchat.receipts.reading.parse.amounts import Amount, find_amounts, is_money_like
-from loyalchat.receipts.reading.parse.labels import TOTAL, Label, classify, label_key
+from loyalchat.receipts.reading.parse.labels import (
+    TOTAL,
+    Label,
+    classify,
+    find_labels,
+    label_key,
+)
 from loyalchat.receipts.reading.parse.rows import Row, row_below
 from loyalchat.receipts.reading.parse.text import fold
 
 # The most a total repaired from other printed amounts is trusted.
 MISREAD_CONFIDENCE = 0.7
+# A total no label names, printed, and proven by both cash less change and the items.
+NO_LABEL_PROVEN_CONFIDENCE = 0.85
 # The most a total is trusted on a receipt titled as a refund or void but printed as a sale.
 REFUND_TITLE_CONFIDENCE = 0.5
 
@@ -58,6 +66,8 @@ _CHARGE_BASE = re.compile(
 )
 # A whole number at or above this is an id (a phone, an invoice or item code), not money.
 _WHOLE_LIMIT = 1_000_000
+# The strength of a plain "TOTAL" label.
+_PLAIN_TOTAL = 0.9
 # The most a rounding adjustment moves a total: to the nearest unit, half of it.
 _MOST_ROUNDING = Decimal("0.50")
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
@@ -94,12 +104,28 @@ def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
     for i, (row, text) in enumerate(zip(rows, masked, strict=True)):
         label = classify(text)
         amounts = [a for a in found[i] if is_money_like(a)]
+        if label is not None and label.kind != TOTAL:
+            label = _second_pair(text, label, amounts)
         if (whole_dollars or (label is not None and label.kind == TOTAL)) and not amounts:
             # "合计 120", "TOTAL 45": whole numbers count beside a total label, and on a
             # receipt in whole dollars ("現金 600 / 找錢 29") everywhere.
             amounts = [a for a in found[i] if a.value < _WHOLE_LIMIT and a.start > 0]
         infos.append(LineInfo(i, text, label, amounts, row.confidence))
     return infos
+
+
+def _second_pair(text: str, label: Label, amounts: Sequence[Amount]) -> Label:
+    """ "Total Saving 0.00 Total 77.20": two labels with their amounts printed on one row;
+    a plain or stronger total after the first pair governs the row (its amount is last)."""
+    later = [
+        lab
+        for lab in find_labels(text)
+        if lab.kind == TOTAL and lab.strength >= _PLAIN_TOTAL and lab.start >= label.end
+    ]
+    if later and amounts and amounts[-1].start >= later[0].end:
+        if any(a.has_cents and label.end <= a.start < later[0].start for a in amounts):
+            return later[0]
+    return label
 
 
 def _signed_negative(info: LineInfo, amount: Amount) -> bool:
@@ -384,9 +410,9 @@ def choose_total(
         abs(a.value) for i in infos if i.label and i.label.kind == "tendered" for a in i.amounts
     }
     known = {label_key(k) for k in known_labels}
-    if not candidates:
-        return _fallback(infos, paid, largest)
     item_sums = _item_sums(infos)
+    if not candidates:
+        return _fallback(infos, paid, largest, item_sums)
 
     def evidence(value: Decimal, row: int) -> list[str]:
         found = []
@@ -618,11 +644,23 @@ def _rounded(
 
 
 def _fallback(
-    infos: Sequence[LineInfo], paid: Decimal | None, largest: Decimal | None
+    infos: Sequence[LineInfo],
+    paid: Decimal | None,
+    largest: Decimal | None,
+    item_sums: set[Decimal],
 ) -> TotalChoice | None:
-    # No total label at all: a guess for staff to confirm, never a confident answer.
+    # No total label at all: a guess for staff to confirm; confident only when cash less
+    # change is printed as an amount and the item lines add up to it, two proofs that do
+    # not depend on each other ("SUBTOTAL 96.20 / CASH 100.00 / CHANGE 3.80").
     if paid is not None and paid > 0:
-        return TotalChoice(paid, 0.45, "", None, -1, ("no_total_label",))
+        printed = any(
+            a.value == paid
+            for i in infos
+            if not (i.label and i.label.kind in ("tendered", "change"))
+            for a in i.amounts
+        )
+        confidence = NO_LABEL_PROVEN_CONFIDENCE if printed and paid in item_sums else 0.45
+        return TotalChoice(paid, confidence, "", None, -1, ("no_total_label",))
     if largest is not None and largest > 0:
         return TotalChoice(largest, 0.25, "", None, -1, ("no_total_label",))
     return None
