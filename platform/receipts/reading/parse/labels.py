@@ -236,6 +236,19 @@ def is_total_label(text: str) -> bool:
     return lab is not None and lab.kind == TOTAL
 
 
+# A tax row that prints what the tax is charged on, not the charge: "Total 6% supplies
+# (excl. GST): 13.30", "TOTAL 0% SUPPLIES 54.31", "不含税金额"; but "TOTAL GST 0.66",
+# "TOTAL INCLUDED GST 0.80" and "税额合计" are charges (folded text).
+_TAXABLE_BASE = re.compile(
+    r"SUPPLIES|EXCL|不含税|未税|税前|TOTAL(?!\s?(?:INCL\w*\s?)?(?:GST|SST|VAT|TAX))"
+)
+
+
+def is_taxable_base(text: str) -> bool:
+    """A tax row printing the amount the tax is charged on rather than the tax itself."""
+    return _TAXABLE_BASE.search(fold(text)) is not None
+
+
 def label_key(text: str) -> str:
     """A label as stored in a profile: corrected, folded, without punctuation."""
     return re.sub(r"[^\w]+", " ", correct(text)).strip()

@@ -31,6 +31,7 @@ from loyalchat.receipts.reading.parse.labels import (
     Label,
     classify,
     find_labels,
+    is_taxable_base,
     label_key,
 )
 from loyalchat.receipts.reading.parse.rows import Row, row_below
@@ -58,12 +59,6 @@ _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
 # "@6 X RM 1.01", "2 x $4.50": a quantity and unit price under an item, not a line amount
 # (matched on the text before the amount, whose span already holds its currency mark).
 _UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
-# A tax row that prints what the tax is charged on, not the charge: "Total 6% supplies
-# (excl. GST): 13.30", "TOTAL 0% SUPPLIES 54.31", "不含税金额"; but "TOTAL GST 0.66",
-# "TOTAL INCLUDED GST 0.80" and "税额合计" are charges (folded text).
-_CHARGE_BASE = re.compile(
-    r"SUPPLIES|EXCL|不含税|未税|税前|TOTAL(?!\s?(?:INCL\w*\s?)?(?:GST|SST|VAT|TAX))"
-)
 # A whole number at or above this is an id (a phone, an invoice or item code), not money.
 _WHOLE_LIMIT = 1_000_000
 # The strength of a plain "TOTAL" label.
@@ -266,7 +261,7 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
             and i.label.kind == kind
             and len(i.amounts) == 1
             and i.amounts[0].value
-            and not _CHARGE_BASE.search(fold(i.text))
+            and not is_taxable_base(i.text)
         ]
 
     # The same discount printed again below ("YOU SAVED 80.20") is taken off once.
