@@ -206,7 +206,7 @@ async def _fetch_image(
     try:
         # The console upload's checks (format, pixel count, damage) in a thread; what is
         # stored is the member's own file, whose hash the receipt checks compare.
-        await asyncio.to_thread(images.web_image, data, max_bytes=MAX_MEDIA_BYTES)
+        await asyncio.to_thread(images.check_image, data, max_bytes=MAX_MEDIA_BYTES)
     except images.InvalidImage as exc:
         return "", str(exc.extra.get("reason", "not_an_image"))
     return await store.save(data, kind="chat_image"), ""

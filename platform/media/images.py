@@ -17,7 +17,7 @@ from PIL import Image
 from loyalchat.api_errors import N_
 from loyalchat.domain import DomainError
 from loyalchat.media import store
-from loyalchat.receipts.reading.image import MAX_PIXELS, ImageRejected, prepare
+from loyalchat.receipts.reading.image import MAX_PIXELS, ImageRejected, PreparedImage, prepare
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a phone photo is 2-6 MB
 MAX_SIDE = 1200  # enough for a phone screen at 3x and a console card
@@ -41,15 +41,17 @@ class InvalidImage(DomainError):
     code = "invalid_image"
 
 
-def web_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_side: int = MAX_SIDE) -> bytes:
-    """The upload as a JPEG of at most ``max_side`` pixels a side, without metadata.
+def check_image(
+    data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_side: int = MAX_SIDE
+) -> PreparedImage:
+    """The upload decoded, upright and at most ``max_side`` pixels a side.
 
     Raises :class:`InvalidImage` (with ``extra["reason"]``, one of :data:`MESSAGES`) for
     anything that is not a readable JPEG/PNG/WebP within the byte and pixel limits.
     Transparent parts become white.
     """
     try:
-        prepared = prepare(
+        return prepare(
             data,
             max_bytes=max_bytes,
             max_pixels=MAX_PIXELS,
@@ -62,6 +64,12 @@ def web_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_side: int =
         raise InvalidImage(
             MESSAGES[exc.reason] % values, reason=exc.reason, detail=str(exc), **values
         ) from exc
+
+
+def web_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_side: int = MAX_SIDE) -> bytes:
+    """The upload as a JPEG of at most ``max_side`` pixels a side, without metadata; refused
+    as :func:`check_image` refuses."""
+    prepared = check_image(data, max_bytes=max_bytes, max_side=max_side)
     out = io.BytesIO()
     Image.fromarray(prepared.array).save(
         out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True
