@@ -157,6 +157,9 @@ def test_receipt_number_never_a_date_or_phone() -> None:
         ("銀聯 45.00", "unionpay"),
         ("FPS 45.00", "fps"),
         ("轉數快 45.00", "fps"),
+        ("PayMe 45.00", "payme"),
+        ("Payment : CASH 100.00", "cash"),
+        ("Payment Mode VISA", "visa"),
     ],
 )
 def test_payment_methods(text: str, method: str) -> None:
@@ -166,6 +169,7 @@ def test_payment_methods(text: str, method: str) -> None:
 
 def test_no_payment_method() -> None:
     assert find_payment_method(group_rows(layout(["Cashier: Mary", "TOTAL 12.00"]))) is None
+    assert find_payment_method(group_rows(layout(["Payment :", "TOTAL 12.00"]))) is None
 
 
 MALAYSIA = ReceiptProfile(currency="MYR", timezone="Asia/Kuala_Lumpur")

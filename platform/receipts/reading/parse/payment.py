@@ -13,7 +13,7 @@ _METHODS: tuple[tuple[str, str], ...] = (
     ("octopus", r"OCTOPUS|八达通"),
     ("alipay", r"ALIPAY|支付宝"),
     ("wechat_pay", r"WECHAT\s?PAY|微信支付|微信"),
-    ("payme", r"PAYME"),
+    ("payme", r"(?<![A-Z])PAYME(?![A-Z])"),  # not "PAYMENT"
     ("fps", r"(?<![A-Z])FPS(?![A-Z])|转数快"),
     ("unionpay", r"UNION\s?PAY|银联|云闪付"),
     ("visa", r"(?<![A-Z])VISA(?![A-Z])"),
