@@ -134,6 +134,14 @@ def test_receipt_numbers(rows: list[str], expected: str) -> None:
     assert hit is not None and hit.value == expected
 
 
+def test_receipt_number_never_an_address_or_an_item() -> None:
+    # A bare "No." or "#" before more words is a street or unit number, or an item code.
+    rows = ["#01-40, 392 Bukit Timah Road", "No. 187, Jalan Petaling,", "KIWI KNIFE NO.475 5'"]
+    assert find_receipt_number(group_rows(layout(rows))) is None
+    hit = find_receipt_number(group_rows(layout([*rows, "Txn #: 0182824"])))
+    assert hit is not None and hit.value == "0182824"
+
+
 def test_receipt_number_never_a_date_or_phone() -> None:
     assert (
         find_receipt_number(group_rows(layout(["Date: 22/11/2026", "Tel No. 2345 6789"]))) is None

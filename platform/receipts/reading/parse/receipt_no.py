@@ -26,9 +26,13 @@ class NumberHit:
     confidence: float
 
 
-def _value_after(text: str) -> str | None:
+def _value_after(text: str, alone: bool = False) -> str | None:
+    """The number at the start of ``text``; with ``alone``, only if nothing but punctuation
+    follows it ("No. 187, Jalan Petaling", "#01-40, 392 Bukit Timah Road" are addresses)."""
     m = _VALUE.match(text)
     if not m:
+        return None
+    if alone and re.search(r"\w", text[m.end() :]):
         return None
     value = m.group("v").strip("-/")
     if sum(ch.isdigit() for ch in value) < 2 or _DATE_LIKE.match(value):
@@ -42,7 +46,8 @@ def find_receipt_number(rows: Sequence[Row]) -> NumberHit | None:
     for i, row in enumerate(rows):
         text = fold(row.text)
         for m in _LABEL.finditer(text):
-            value = _value_after(text[m.end() :])
+            # A bare "NO" or "#" is trusted only before a number ending its row.
+            value = _value_after(text[m.end() :], alone=not m.group("strong"))
             if value is None and i + 1 < len(rows) and m.end() >= len(text.rstrip(" :#")) - 1:
                 value = _value_after(fold(rows[i + 1].text))  # value printed below the label
             if value is None:
