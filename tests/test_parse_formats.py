@@ -133,10 +133,22 @@ def test_unlabelled_eight_digits_are_trusted_less_than_a_labelled_date() -> None
         ("2025010614:32", time(14, 32)),
         ("2025-01-06T14:32", time(14, 32)),
         ("06-Jan-202514:32", time(14, 32)),
+        # After a label's colon, with no space: the half of the day still counts.
+        ("時間：下午 01:20", time(13, 20)),
+        ("时间:下午3:42", time(15, 42)),
+        ("時間：14時41分", time(14, 41)),
+        ("时间：08:23:26", time(8, 23, 26)),
+        ("Time:23:28", time(23, 28)),
     ],
 )
 def test_time_forms(text: str, expected: time) -> None:
     assert [t.value for t in find_times(text)] == [expected]
+
+
+def test_a_number_run_is_not_a_time() -> None:
+    # The hour is never the tail of another number: "123:45", a clock's seconds.
+    assert find_times("TEL 2345:678") == []
+    assert [t.value for t in find_times("12:34:56")] == [time(12, 34, 56)]
 
 
 def test_labelled_eight_digit_date_beats_a_receipt_number_in_hong_kong() -> None:

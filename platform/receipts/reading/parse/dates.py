@@ -100,7 +100,9 @@ _TIME_AFTER = re.compile(
 # Forms printed without a separator: a run of digits that other numbers take too.
 _COMPACT = frozenset({"ymd8", "roc7", "num8"})
 _TIME_RE = re.compile(
-    r"(?<![\d.:])(?P<ampm1>上午|下午|AM|PM)?\s?(?P<h>[01]?\d|2[0-3])\s?(?:[:：]|[時时点點])\s?(?P<mi>[0-5]\d)"
+    # The hour is not the tail of another number ("123:45", "2025.01", "12:34:56"), but may
+    # follow a label's colon ("时间:23:28") or the half of the day ("時間:下午01:20").
+    r"(?:(?P<ampm1>上午|下午|AM|PM)\s?)?(?<![\d.])(?<!\d[:：])(?P<h>[01]?\d|2[0-3])\s?(?:[:：]|[時时点點])\s?(?P<mi>[0-5]\d)"
     r"(?:\s?(?:[:：]|分)\s?(?P<s>[0-5]\d))?\s?[分秒]?\s?(?P<ampm2>AM|PM|A\.M\.|P\.M\.)?(?![\d.]|\s?%)",
     re.IGNORECASE,
 )
