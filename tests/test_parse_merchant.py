@@ -127,6 +127,8 @@ def test_fold_and_name_key() -> None:
         (["Doc No : KL0012345"], "KL0012345"),
         (["Trans No. 99812"], "99812"),
         (["Receipt No", "OR18041602170486"], "OR18041602170486"),
+        (["#RQ-84779682"], "RQ-84779682"),
+        (["M#:C1-0", "#TXN165274"], "TXN165274"),
     ],
 )
 def test_receipt_numbers(rows: list[str], expected: str) -> None:

@@ -15,7 +15,7 @@ _STRONG = (
     r"BILL\s?(?:NO|#)|DOC(?:UMENT)?\.?\s?(?:NO|#)|TRANS(?:ACTION)?\.?\s?(?:NO|#|ID)|TRX\.?\s?(?:NO|ID)?|"
     r"ORDER\s?(?:NO|#)|CHECK\s?(?:NO|#)|SLIP\s?(?:NO|#)|CS\s?NO|REF\.?\s?(?:NO|#)"
 )
-_LABEL = re.compile(rf"(?P<strong>{_STRONG})|(?<![A-Z])(?P<weak>NO|#)(?![A-Z])")
+_LABEL = re.compile(rf"(?P<strong>{_STRONG})|(?<![A-Z])(?P<weak>NO(?![A-Z])|#)")
 _VALUE = re.compile(r"[:#.\s]*(?P<v>[A-Z0-9][A-Z0-9\-/]{2,24})")
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$|^\d{1,2}:\d{2}")
 
