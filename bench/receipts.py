@@ -85,6 +85,11 @@ class Tally:
     confident_wrong_total: int = 0
     confident_wrong_date: int = 0
     confident_wrong_merchant: int = 0
+    # Fields only some label files carry (the synthetic sets): (right, labelled).
+    time_ok: int = 0
+    time_n: int = 0
+    number_ok: int = 0
+    number_n: int = 0
     ocr_ms: list[float] = field(default_factory=list)
     extract_ms: list[float] = field(default_factory=list)
     full_ms: list[float] = field(default_factory=list)  # our whole read, wall clock
@@ -225,6 +230,8 @@ def fields_row(f: ReceiptFields) -> dict:
         "merchant": f.merchant_name.value if f.merchant_name else None,
         "date": f.date.value.isoformat() if f.date else None,
         "total": str(f.total.value) if f.total else None,
+        "time": f.time.value.strftime("%H:%M") if f.time else None,
+        "receipt_no": f.receipt_number.value if f.receipt_number else None,
         "warnings": list(f.warnings),
         "confidence": {
             "merchant": round(confidence["merchant_name"], 3),
@@ -249,6 +256,12 @@ def judge(tally: Tally, label: dict, part: str, row: dict) -> None:
     tally.confident_wrong_total += conf["total"] >= HIGH_CONFIDENCE and not ok["total"]
     tally.confident_wrong_date += conf["date"] >= HIGH_CONFIDENCE and not ok["date"]
     tally.confident_wrong_merchant += conf["merchant"] >= HIGH_CONFIDENCE and not ok["merchant"]
+    if label.get("time"):
+        tally.time_n += 1
+        tally.time_ok += row.get("time") == label["time"]
+    if label.get("receipt_no"):
+        tally.number_n += 1
+        tally.number_ok += row.get("receipt_no") == label["receipt_no"]
     if not all(ok.values()):
         tally.misses.append(
             {
@@ -298,6 +311,11 @@ def report(tallies: list[Tally]) -> str:
             f"confident but wrong dates {t.confident_wrong_date}, merchants "
             f"{t.confident_wrong_merchant}; unreadable files {t.errors}"
         )
+        if t.time_n or t.number_n:
+            lines.append(
+                f"{t.engine} ({PART_TITLES[t.part]}): times {t.time_ok}/{t.time_n}, "
+                f"receipt numbers {t.number_ok}/{t.number_n} (where the labels give them)"
+            )
     return "\n".join(lines)
 
 
