@@ -69,3 +69,10 @@ def test_phone_numbers_are_not_money() -> None:
 def test_currency_marks_ignore_words() -> None:
     assert currency_marks("FORM 12 HK$ 3") == ["HKD"]
     assert currency_marks("合計 ¥30 人民幣") == ["CNY", "CNY"]
+
+
+def test_yuan_is_money_only_after_a_number() -> None:
+    # 元朗 (Yuen Long) is a district of Hong Kong, not a price in yuan.
+    assert currency_marks("新界元朗青山公路23號12號舖") == []
+    assert currency_marks("合计 45 元") == ["CNY"]
+    assert currency_marks("港元 120.00") == ["HKD"]

@@ -14,6 +14,7 @@ CURRENCY_MARKS: dict[str, str] = {
     "HKD": "HKD",
     "港币": "HKD",
     "港幣": "HKD",
+    "港元": "HKD",
     "RMB": "CNY",
     "CNY": "CNY",
     "人民币": "CNY",
@@ -137,5 +138,7 @@ def currency_marks(text: str) -> list[str]:
         after = text[m.end()] if m.end() < len(text) else " "
         if mark.isalpha() and mark.isascii() and (before.isalpha() or after.isalpha()):
             continue  # "RM" inside "FORM", "MOP" inside "MOPS"
+        if mark == "元" and not text[: m.start()].rstrip()[-1:].isdigit():
+            continue  # "45元" is money; "元朗" (Yuen Long) is a place
         codes.append(CURRENCY_MARKS[mark])
     return codes
