@@ -133,6 +133,7 @@ def test_unlabelled_eight_digits_are_trusted_less_than_a_labelled_date() -> None
         ("2025010614:32", time(14, 32)),
         ("2025-01-06T14:32", time(14, 32)),
         ("06-Jan-202514:32", time(14, 32)),
+        ("Apr 16, 202519:34 HRS", time(19, 34)),
         # After a label's colon, with no space: the half of the day still counts.
         ("時間：下午 01:20", time(13, 20)),
         ("时间:下午3:42", time(15, 42)),
@@ -143,6 +144,11 @@ def test_unlabelled_eight_digits_are_trusted_less_than_a_labelled_date() -> None
 )
 def test_time_forms(text: str, expected: time) -> None:
     assert [t.value for t in find_times(text)] == [expected]
+
+
+def test_a_month_first_date_against_its_time() -> None:
+    hits = find_dates("Trans Date: Apr 16, 202519:34 HRS", date(2025, 6, 11))
+    assert [h.value for h in hits] == [date(2025, 4, 16)]
 
 
 def test_a_number_run_is_not_a_time() -> None:
