@@ -470,3 +470,13 @@ def test_a_total_printed_on_the_row_of_another_label_is_found() -> None:
     # The first pair's amount, the saving, is never taken for the total.
     saving = _read([*rows[:3], ["Total Saving 5.00 Total", "72.20"], *rows[4:]])
     assert saving is not None and saving.value == Decimal("72.20")
+
+
+def test_a_payment_of_the_rounded_amount_says_the_rounding_was_taken() -> None:
+    # No rounded total printed (or its amount lost), no change: the payment is the proof.
+    head = ["KEDAI RUNCIT", ["BISCUIT", "30.00"], ["MILO", "41.02"], ["TOTAL", "71.02"]]
+    paid = _read([*head, ["ROUNDING ADJ", "-0.02"], ["CASH", "71.00"]])
+    assert paid is not None and paid.value == Decimal("71.00")
+    # A larger note handed over, change printed: cash less change decides, as before.
+    change = _read([*head, ["ROUNDING ADJ", "-0.02"], ["CASH", "100.00"], ["CHANGE", "29.00"]])
+    assert change is not None and change.value == Decimal("71.00")

@@ -608,8 +608,15 @@ def _rounded(
     infos: Sequence[LineInfo], row: int, value: Decimal, paid: Decimal | None
 ) -> Decimal | None:
     # "TOTAL 14.38 / ROUNDING ADJ 0.02 / (ROUNDED) 14.40": the amount paid is the rounded
-    # one, if it is printed below the total or equals cash tendered minus change.
+    # one, if it is printed below the total or equals cash tendered minus change (or, with
+    # no change printed, the payment: "TOTAL 71.02 / ROUNDING -0.02 / CASH 71.00").
     after = [i for i in infos if i.index > row]
+    payments = {
+        abs(a.value)
+        for i in after
+        if paid is None and i.label and i.label.kind == "tendered"
+        for a in i.amounts
+    }
     adjustments = [
         abs(a.value) for i in after if i.label and i.label.kind == "rounding" for a in i.amounts
     ]
@@ -622,7 +629,7 @@ def _rounded(
     for adj in adjustments:
         if Decimal(0) < adj <= _MOST_ROUNDING:
             for option in (value + adj, value - adj):
-                if option in printed or option == paid:
+                if option in printed or option == paid or option in payments:
                     return option
     # Cash rounded to 5 cents: "ROUNDING -0.02 / TOTAL 112.46 / CASH 112.45 / CHANGE 0.00".
     has_rounding = any(i.label and i.label.kind == "rounding" for i in infos)
