@@ -56,9 +56,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mdy", re.compile(rf"(?<![A-Z]){_MON}\s?[-/. ]?\s?(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?\s?[-/.]?\s?(?P<y>(?:19|20)\d{{2}})(?!\d)")),
     ("md", re.compile(r"(?<!\d)(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号號]")),
 )  # fmt: skip
-# "30-06-201822:16:06", "2025010614:32", "06-JAN-202514:32", "Apr 16, 202519:34",
-# "2025-3-97时37分": a date
-# printed against its time; put the space back.
+# A date printed against its time ("30-06-201822:16:06", "2025010614:32",
+# "06-JAN-202514:32", "Apr 16, 202519:34", "2025-3-97时37分"): put the space back.
 _GLUED = re.compile(
     r"(?<!\d)((?:19|20)\d{2}[-/.]\d{1,2}[-/.](?:[12]\d|3[01]|0?[1-9])"
     r"|\d{1,4}[-/.]\d{1,2}[-/.](?:(?:19|20)\d{2}|\d{2})"
