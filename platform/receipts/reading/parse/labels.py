@@ -33,6 +33,9 @@ _VOCAB = (
     "BALANCE SALES SAVINGS RECEIVED DEPOSIT INVOICE RECEIPT CASHIER VOUCHER ITEM REFUND "
     "REMAINING OCTOPUS TENDER"
 ).split()
+# Ordinary words one letter off a label word, never corrected to it: "NEXT VISIT" is not
+# "NETT", "PHONE CASE" not "CASH", "SUNFLOWER STEM" not "ITEM".
+_REAL_WORDS = frozenset("NEXT NEST NEAT CASE CAST CASK WASH DASH MASH RASH STEM TOTE".split())
 _LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 
 # (kind, strength, pattern); strength only matters for kind == TOTAL.
@@ -166,7 +169,7 @@ def _correct_word(word: str) -> str:
     candidate = word.translate(_LETTERS) if any(c.isalpha() for c in word) else word
     if candidate in _VOCAB:
         return candidate
-    if not candidate.isalpha():
+    if not candidate.isalpha() or candidate in _REAL_WORDS:
         return word
     lookalike = next((v for v in _VOCAB if _lookalike(candidate, v)), None)
     if lookalike is not None:
