@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -93,8 +93,7 @@ class TotalChoice:
 def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
     """Label and amounts for each row; ``masked`` is each row's text with dates/times blanked."""
     found = [find_amounts(text) for text in masked]
-    # A receipt that prints no cents at all (NT$ 571, ¥ 38) counts in whole dollars.
-    whole_dollars = not any(a.has_cents for amounts in found for a in amounts)
+    whole_dollars = _in_whole_dollars(found)
     infos = []
     for i, (row, text) in enumerate(zip(rows, masked, strict=True)):
         label = classify(text)
@@ -107,6 +106,11 @@ def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
             amounts = [a for a in found[i] if a.value < _WHOLE_LIMIT and a.start > 0]
         infos.append(LineInfo(i, text, label, amounts, row.confidence))
     return infos
+
+
+def _in_whole_dollars(rows: Iterable[Sequence[Amount]]) -> bool:
+    """A receipt that prints no cents at all (NT$ 571, ¥ 38) counts in whole dollars."""
+    return not any(a.has_cents for amounts in rows for a in amounts)
 
 
 def _second_pair(text: str, label: Label, amounts: Sequence[Amount]) -> Label:
@@ -160,7 +164,8 @@ def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo], row: int | None = 
     ]
     adjust = _adjustments(infos)
     if subtotals and row is not None:
-        adjust += _unlabelled_roundings(infos, subtotals[-1].index, row)
+        rounding = _unlabelled_rounding(infos, subtotals[-1].index, row)
+        adjust += [rounding, -rounding] if rounding is not None else []
     bases = [abs(i.amounts[-1].value) for i in subtotals[-2:]]
     if bases and _adds_up(bases, adjust, value, at_least=0):
         return True
@@ -188,18 +193,15 @@ def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
     return adjust
 
 
-def _unlabelled_roundings(infos: Sequence[LineInfo], after: int, before: int) -> list[Decimal]:
-    """Small amounts alone on unlabelled rows between a subtotal and the total, signed both
-    ways: "SUBTOTAL 39.37 / 零头 (0.07) / TOTAL 39.30" in a word the labels do not know."""
-    found = [
-        i.amounts[0].value
-        for i in infos[after + 1 : before]
-        if i.label is None
-        and len(i.amounts) == 1
-        and i.amounts[0].has_cents
-        and Decimal(0) < abs(i.amounts[0].value) <= _MOST_ROUNDING
-    ]
-    return [v for value in found[:1] for v in (abs(value), -abs(value))]
+def _unlabelled_rounding(infos: Sequence[LineInfo], after: int, before: int) -> Decimal | None:
+    """The size of the first small amount alone on an unlabelled row between a subtotal and
+    the total: "SUBTOTAL 39.37 / 零头 (0.07) / TOTAL 39.30" in a word the labels do not know."""
+    for i in infos[after + 1 : before]:
+        if i.label is None and len(i.amounts) == 1 and i.amounts[0].has_cents:
+            size = abs(i.amounts[0].value)
+            if Decimal(0) < size <= _MOST_ROUNDING:
+                return size
+    return None
 
 
 def _adds_up(
@@ -225,7 +227,7 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
     tax or service charge included or added (one amount on its row: a tax table's rows
     are not charges). Empty with fewer than two item lines.
     """
-    whole_dollars = not any(a.has_cents for i in infos for a in i.amounts)
+    whole_dollars = _in_whole_dollars(i.amounts for i in infos)
     items: list[Decimal] = []
     end = None  # the row that closed the items, when it was a subtotal of them
     for info in infos:
@@ -272,9 +274,8 @@ def _item_sums(infos: Sequence[LineInfo]) -> set[Decimal]:
     charges = one_amount("tax")[:2] + one_amount("service")[:2]
     if end is not None and not roundings:
         totals = [i.index for i in infos[end + 1 :] if i.label and i.label.kind == TOTAL]
-        roundings = (
-            [abs(v) for v in _unlabelled_roundings(infos, end, totals[0])[:1]] if totals else []
-        )
+        rounding = _unlabelled_rounding(infos, end, totals[0]) if totals else None
+        roundings = [rounding] if rounding is not None else []
     if len(roundings) > 1:
         return set()  # which one applies is anybody's guess
     base = sum(items, Decimal(0)) - sum(discounts, Decimal(0))
@@ -467,7 +468,7 @@ def choose_total(
         # the items, the subtotal or the payment of 355.50 say.
         cents = (amount.value / 100).quantize(Decimal("0.01"))
         proofs = set(evidence(cents, info.index)) - {"largest_amount"}
-        if any(a.has_cents for i in infos for a in i.amounts) and proofs:
+        if proofs and not _in_whole_dollars(i.amounts for i in infos):
             misread = True
             amount = Amount(cents, amount.currency, True, amount.start, amount.end, True)
             agree = sorted(proofs)
