@@ -76,3 +76,17 @@ def test_yuan_is_money_only_after_a_number() -> None:
     assert currency_marks("新界元朗青山公路23號12號舖") == []
     assert currency_marks("合计 45 元") == ["CNY"]
     assert currency_marks("港元 120.00") == ["HKD"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NO.17, 18 & 41, JALAN BESAR,",
+        "LOT LG 315, 1-UTAMA SHOPPING CENTRE,",
+        "Lot 38. 39 Boulevard",
+    ],
+)
+def test_numbers_listed_in_an_address_are_not_money(text: str) -> None:
+    # A separator and a space before the next number: a list of lot numbers, not cents.
+    assert not [a for a in find_amounts(text) if is_money_like(a)]
+    assert [a.value for a in find_amounts("TOTAL 12 .50")] == [Decimal("12.50")]

@@ -430,3 +430,44 @@ def test_a_name_printed_with_its_branch_and_nothing_above_is_still_the_name() ->
     guess = guess_merchant(rows, 2)
     assert guess is not None and guess.name == "屈臣氏旺角分店"
     assert guess.confidence < 0.8
+
+
+def test_the_name_above_its_company_number_beats_a_note_written_over_the_top() -> None:
+    # A handwritten note, read larger than the print, above the registered name and its
+    # company number on a row of its own.
+    rows = group_rows(
+        layout(
+            [
+                "Cele R",
+                "KEDAI PAPAN YEW CHUAN",
+                "(0005583085-K)",
+                "LOT 276 JALAN BANTING",
+                "TEL:03-87686092",
+                "TAX INVOICE",
+                "17/03/2018",
+            ]
+        )
+    )
+    guess = guess_merchant(rows, 6)
+    assert guess is not None and guess.name == "KEDAI PAPAN YEW CHUAN"
+
+
+def test_the_name_is_found_below_the_tail_of_another_slip() -> None:
+    # The top of the photo holds the end of the previous slip: an amount, a date; the
+    # shop's name follows.
+    lines = layout(
+        [
+            ["Z = 0%", "4.00 0.10"],
+            "..THANK YOU AND DO VISIT US AGAIN......",
+            "[19/06/17] [11:37]",
+            "FIVE STAR CASH & CARRY",
+            "(1365663-P)",
+            "No.1 Jalan SS 9/1, 47300 PJ, Selangor.",
+            "RECEIPT NO.[00550388] 19/06/17 11:43",
+            ["[AKS]APPALAM 3KG", "45.00"],
+            ["NET TOTAL", "45.00"],
+        ]
+    )
+    fields = parse_lines(lines, ReceiptProfile(currency="MYR"), datetime(2017, 6, 30))
+    assert fields.merchant_name is not None
+    assert fields.merchant_name.value == "FIVE STAR CASH & CARRY"

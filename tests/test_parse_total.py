@@ -480,3 +480,55 @@ def test_a_payment_of_the_rounded_amount_says_the_rounding_was_taken() -> None:
     # A larger note handed over, change printed: cash less change decides, as before.
     change = _read([*head, ["ROUNDING ADJ", "-0.02"], ["CASH", "100.00"], ["CHANGE", "29.00"]])
     assert change is not None and change.value == Decimal("71.00")
+
+
+def test_a_count_printed_before_a_label_on_its_row_does_not_hide_it() -> None:
+    # "Qty: 6 Total Amount: RM31.60", "Qty 8 Rounding 0.02": the count is not the label
+    # of the row; the total and the rounding after it are.
+    rows = [
+        "FTOF NOODLE HOUSE",
+        ["RM 12.42 0.00", "RM12.42"],
+        ["RM 19.20 0.00", "RM19.20"],
+        ["Qty: 6 Total Amount:", "RM31.62"],
+        ["Qty 8 Rounding", "-0.02"],
+        ["Total", "31.60"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("31.60") and total.confidence >= 0.8
+    assert classify("Qty: 6 Total Amount: RM31.62").kind != "total"  # the row's first label
+
+
+def test_after_discount_is_what_is_left_not_a_discount() -> None:
+    # "DISCOUNT 0.00 / AFTER DISCOUNT 31.60": the items add up to the total, and the line
+    # after the discount must not be taken off them as if it were one.
+    rows = [
+        "FACE TO FACE NOODLE HOUSE",
+        ["RM 3.20 1 0.00", "RM3.20"],
+        ["RM 20.40 1 0.00", "RM20.40"],
+        ["RM 8.00 1 0.00", "RM8.00"],
+        ["Discount:", "RM0.00"],
+        ["After Discount:", "RM31.60"],
+        ["Total Sales:", "RM31.60"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("31.60") and total.confidence >= 0.8
+    assert classify("TOTAL AFTER DISCOUNT").kind == "total"
+
+
+def test_a_total_before_a_charge_printed_below_it_is_doubted() -> None:
+    # The total line was lost; the goods total above the service charge is not what was
+    # paid, as the charge and the payment of goods plus charge below it say.
+    rows = [
+        "LO CHAN HERBAL TEA",
+        ["雞骨草 2@15.00", "30.00"],
+        ["龜苓膏 1@32.00", "32.00"],
+        ["貨品總額", "62.00"],
+        ["服務費(10%)", "6.20"],
+        ["八達通 Octopus Payment", "68.20"],
+    ]
+    read = parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
+    assert read.total is not None and read.total.confidence < 0.8
+    assert "charge_after_total" in read.warnings
+    # With the total printed, it is trusted as before.
+    whole = _read([*rows[:5], ["合計金額", "68.20"], rows[5]])
+    assert whole is not None and whole.value == Decimal("68.20") and whole.confidence >= 0.8

@@ -39,10 +39,10 @@ _MARK_RE = "|".join(re.escape(m) for m in _MARKS)
 
 # Digits plus the letters OCR confuses with them; a match must contain a real digit.
 _D = r"[0-9OoDQIlSsB|]"
-_NUMBER = (
-    rf"{_D}{{1,3}}(?:[,.']{_D}{{3}})+(?:\s?[.,·]\s?{_D}{{1,2}})?|{_D}+(?:\s?[.,·]\s?{_D}{{1,2}})?"
-    r"|[.,]\d{2}"
-)
+# A space after the decimal point only with one before it ("RM 15 . 90"): "NO.17, 18 & 41",
+# "LOT LG 315, 1-UTAMA" and "Lot 38. 39" are addresses.
+_CENTS = rf"(?:\s?[.,·]{_D}{{1,2}}|\s[.,·]\s{_D}{{1,2}})"
+_NUMBER = rf"{_D}{{1,3}}(?:[,.']{_D}{{3}})+{_CENTS}?|{_D}+{_CENTS}?|[.,]\d{{2}}"
 _AMOUNT_RE = re.compile(
     rf"(?<![A-Za-z0-9])(?<!\d[-/:.,])(?P<neg0>[-−](?=\s?(?:{_MARK_RE})))?\s?(?P<pre>{_MARK_RE})?"
     rf"\s?(?P<neg>[-−])?\s?(?P<num>{_NUMBER})"

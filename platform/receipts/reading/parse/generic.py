@@ -88,7 +88,17 @@ def parse_lines(
         [i for i, info in enumerate(infos) if any(a.has_cents for a in info.amounts)] + [len(rows)]
     )
     stop = min([i for i, ds in enumerate(dates) if ds] + [first_amount])
-    merchant = guess_merchant(rows, max(stop, 2), profile.merchant_names, reach=first_amount)
+    # Past a date or amount near the top (a stamp, the tail of another slip: "Z = 0% 4.00
+    # / [19/06/17]"), the name may be read down to the first amount below it.
+    reach = min(
+        [
+            i
+            for i, info in enumerate(infos)
+            if i >= max(stop, 2) and any(a.has_cents for a in info.amounts)
+        ]
+        + [len(rows)]
+    )
+    merchant = guess_merchant(rows, max(stop, 2), profile.merchant_names, reach=reach)
     number = find_receipt_number(rows)
     payment = find_payment_method(rows)
 

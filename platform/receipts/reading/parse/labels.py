@@ -83,7 +83,10 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         # and the amount before a discount or rounding: "原價合計", "商品总额", "GROSS TOTAL".
         r"SUB\s?-?\s?(?:TOTAL|TTL)|小计|原价(?:合计|总计|总额|金额)?|折前(?:金额|总额|合计)?"
         r"|商品(?:总额|总价|金额|合计)|优惠前(?:金额|总额|合计)?|GROSS\s?(?:TOTAL|AMOUNT|AMT|SALES)"
-        r"|TOTAL\s?BEFORE\s?(?:DISCOUNTS?|ROUNDING|ADJUSTMENT)|UNROUNDED\s?TOTAL",
+        r"|TOTAL\s?BEFORE\s?(?:DISCOUNTS?|ROUNDING|ADJUSTMENT)|UNROUNDED\s?TOTAL"
+        # "DISCOUNT 0.00 / AFTER DISCOUNT 31.60 / ROUNDING": what is left after the discount,
+        # before the rounding (not "TOTAL AFTER DISCOUNT", the total).
+        r"|(?<!TOTAL\s)(?<!TOTAL)AFTER\s?(?:DISCOUNTS?|DISC)(?![A-Z])",
     ),
     (
         "total_excl",

@@ -172,6 +172,8 @@ def _score_header(header: Sequence[Row], branches: bool = False) -> list[tuple[f
             score += 0.15  # the registered name, which a tax invoice must print
         if row.height > 1.3 * tall:
             score += 0.2  # names are often printed larger
+        if _registered(header, position + used - 1):
+            score += 0.4  # its company number printed below it: the registered name
         if has_cjk(text):
             score += 0.05
         if _handwritten(text):
@@ -179,6 +181,14 @@ def _score_header(header: Sequence[Row], branches: bool = False) -> list[tuple[f
         score += 0.2 * row.confidence
         scored.append((score, name))
     return scored
+
+
+def _registered(header: Sequence[Row], position: int) -> bool:
+    """The company number is printed on a row of its own just below: "FIVE STAR CASH &
+    CARRY / (1365663-P)". (One printed on the name's row proves less: "Owned By : SANYU
+    SUPPLY SDN BHD (1135772-K)" is the owner below the shop's name.)"""
+    below = header[position + 1].text if position + 1 < len(header) else ""
+    return bool(_REGISTRATION.search(below)) and not strip_registration(below)
 
 
 def _branch_line(text: str) -> bool:

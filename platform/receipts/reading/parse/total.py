@@ -114,15 +114,23 @@ def _in_whole_dollars(rows: Iterable[Sequence[Amount]]) -> bool:
 
 
 def _second_pair(text: str, label: Label, amounts: Sequence[Amount]) -> Label:
-    """ "Total Saving 0.00 Total 77.20": two labels with their amounts printed on one row;
-    a plain or stronger total after the first pair governs the row (its amount is last)."""
+    """ "Total Saving 0.00 Total 77.20", "Qty: 6 Total Amount: RM31.60", "Qty 8 Rounding
+    0.02": two labels with their amounts printed on one row; a plain or stronger total
+    after the first pair, or any label after a count, governs the row (its amount is
+    last). The first pair's amount is money, or a count."""
     later = [
         lab
         for lab in find_labels(text)
-        if lab.kind == TOTAL and lab.strength >= _PLAIN_TOTAL and lab.start >= label.end
+        if lab.start >= label.end
+        and (
+            (lab.kind == TOTAL and lab.strength >= _PLAIN_TOTAL)
+            or (label.kind == "count" and lab.kind != "count")
+        )
     ]
     if later and amounts and amounts[-1].start >= later[0].end:
-        if any(a.has_cents and label.end <= a.start < later[0].start for a in amounts):
+        between = [a for a in amounts if label.end <= a.start < later[0].start]
+        counted = label.kind == "count" and re.search(r"\d", text[label.end : later[0].start])
+        if any(a.has_cents for a in between) or (counted and not between):
             return later[0]
     return label
 
@@ -491,6 +499,9 @@ def choose_total(
     if paid is not None and paid != amount.value and paid > 0:
         confidence -= 0.25
         warnings.append("disagrees_with_change")
+    if _charged_after(infos, info.index, amount.value):
+        confidence -= 0.25
+        warnings.append("charge_after_total")
     if (
         largest is not None
         and largest > amount.value
@@ -523,6 +534,20 @@ def choose_total(
         info.index,
         tuple(warnings),
     )
+
+
+def _charged_after(infos: Sequence[LineInfo], row: int, value: Decimal) -> bool:
+    """ "貨品總額 331.10 / 服務費(10%) 33.10 / 八達通 364.20": a charge printed below, and
+    the amount with it printed further down, say the total read is before the charge."""
+    after = infos[row + 1 :]
+    for i, info in enumerate(after):
+        if not (info.label and info.label.kind in ("service", "tax") and len(info.amounts) == 1):
+            continue
+        charge = info.amounts[0].value
+        if charge > 0 and not is_taxable_base(info.text):
+            if any(a.value == value + charge for later in after[i + 1 :] for a in later.amounts):
+                return True
+    return False
 
 
 def _with_value(amount: Amount, value: Decimal) -> Amount:
