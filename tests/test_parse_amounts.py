@@ -90,3 +90,11 @@ def test_numbers_listed_in_an_address_are_not_money(text: str) -> None:
     # A separator and a space before the next number: a list of lot numbers, not cents.
     assert not [a for a in find_amounts(text) if is_money_like(a)]
     assert [a.value for a in find_amounts("TOTAL 12 .50")] == [Decimal("12.50")]
+
+
+def test_a_dollar_sign_read_as_s_is_not_a_repaired_digit() -> None:
+    # "Nett Total: S8.20": the mark was misread, the digits were not; a total printed so
+    # is not doubted as poorly read ("1O.5O" is).
+    [amount] = find_amounts("Nett Total: S8.20")
+    assert (amount.value, amount.currency, amount.repaired) == (Decimal("8.20"), "$", False)
+    assert find_amounts("TOTAL 1O.5O")[0].repaired

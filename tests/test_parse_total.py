@@ -532,3 +532,20 @@ def test_a_total_before_a_charge_printed_below_it_is_doubted() -> None:
     # With the total printed, it is trusted as before.
     whole = _read([*rows[:5], ["合計金額", "68.20"], rows[5]])
     assert whole is not None and whole.value == Decimal("68.20") and whole.confidence >= 0.8
+
+
+def test_supplies_at_each_tax_rate_adding_up_prove_the_total() -> None:
+    # A delivery invoice prints its supplies per tax rate, tax included, and no subtotal:
+    # together they make the total; the supplies before tax do not.
+    head = ["GARDENIA BAKERIES (KL) SDN BHD", ["O.C. WHITE 2.13 3 0 3", "6.39"]]
+    rates = [
+        ["Total 0% supplies:", "25.32"],
+        ["Total 6% supplies (excl. GST):", "37.91"],
+        ["GST:", "2.27"],
+        ["Total 6% supplies (Inc. GST):", "40.18"],
+    ]
+    proven = _read([*head, *rates, ["Total Payable:", "65.50"]])
+    assert proven is not None and proven.value == Decimal("65.50") and proven.confidence >= 0.8
+    # Without the supplies tax included, nothing adds up to it.
+    unproven = _read([*head, *rates[:3], ["Total Payable:", "65.50"]])
+    assert unproven is not None and unproven.confidence < proven.confidence

@@ -109,6 +109,7 @@ def find_amounts(text: str) -> list[Amount]:
         mark = m.group("pre") or m.group("post")
         if not mark and raw[0] in "Ss" and raw[1:2].isdigit():
             raw, mark = raw[1:], "$"  # "S12.50": the dollar sign read as an S
+            letters -= 1  # a misread mark, not a misread digit
         parsed = _to_decimal(raw)
         if parsed is None:
             continue

@@ -65,6 +65,8 @@ _WHOLE_LIMIT = 1_000_000
 _PLAIN_TOTAL = 0.9
 # The most a rounding adjustment moves a total: to the nearest unit, half of it.
 _MOST_ROUNDING = Decimal("0.50")
+# A taxable amount before the tax ("supplies (excl. GST)", "不含税"), in folded text.
+_EXCLUSIVE = re.compile(r"EXCL|不含税|未税|税前")
 # Leaders printed between a label and its amount ("TOTAL ----- 45.00") are not a minus.
 _LEADERS = "-=~_*."
 
@@ -184,6 +186,21 @@ def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo], row: int | None = 
         _adds_up([abs(i.amounts[-1].value)], _adjustments(infos[i.index + 1 : row]), value)
         for i in above[-2:]
     )
+
+
+def _supplies_add_up(value: Decimal, infos: Sequence[LineInfo]) -> bool:
+    """ "Total 6% supplies (Inc. GST): 40.18 / Total 0% supplies: 25.32 / Total Payable:
+    65.50": the supplies at each tax rate, tax included, add up to the total."""
+    parts = {
+        abs(i.amounts[0].value)
+        for i in infos
+        if i.label
+        and i.label.kind == "tax"
+        and len(i.amounts) == 1
+        and is_taxable_base(i.text)
+        and not _EXCLUSIVE.search(fold(i.text))
+    }
+    return any(a + b == value for a, b in itertools.combinations(sorted(parts), 2))
 
 
 def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
@@ -422,7 +439,7 @@ def choose_total(
         found = []
         if paid is not None and paid == value:
             found.append("paid_minus_change")
-        if _arithmetic_ok(value, infos, row):
+        if _arithmetic_ok(value, infos, row) or _supplies_add_up(value, infos):
             found.append("subtotal_arithmetic")
         if largest is not None and value == largest:
             found.append("largest_amount")
