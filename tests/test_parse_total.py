@@ -549,3 +549,19 @@ def test_supplies_at_each_tax_rate_adding_up_prove_the_total() -> None:
     # Without the supplies tax included, nothing adds up to it.
     unproven = _read([*head, *rates[:3], ["Total Payable:", "65.50"]])
     assert unproven is not None and unproven.confidence < proven.confidence
+
+
+def test_a_tax_summary_below_the_total_prints_no_larger_amount_paid() -> None:
+    # "SR 6.00 4.43 0.27" under "GST Summary": a rate, a base and a tax, not money paid
+    # that would make the total look like a part of the bill.
+    rows = [
+        "KEDAI BUKU",
+        ["1 BOOK 10X 1 4.70", "4.70"],
+        ["Total:", "4.70"],
+        ["Cash Received:", "4.70"],
+        "GST Summary",
+        ["SR 6.00 4.43", "0.27"],
+    ]
+    read = parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
+    assert read.total is not None and read.total.value == Decimal("4.70")
+    assert "larger_amount_printed" not in read.warnings and read.total.confidence >= 0.8

@@ -355,15 +355,22 @@ def _tax_table_total(infos: Sequence[LineInfo], info: LineInfo) -> bool:
     return False
 
 
+def _tax_summary_row(infos: Sequence[LineInfo]) -> int:
+    """The row of a "GST SUMMARY" heading, or past the last row when none is printed."""
+    for i in infos:
+        if (
+            i.label is not None
+            and i.label.kind == "tax"
+            and not i.amounts
+            and ("SUMMARY" in i.text.upper() or "汇总" in i.text or "匯總" in i.text)
+        ):
+            return i.index
+    return len(infos)
+
+
 def _after_tax_summary(infos: Sequence[LineInfo], row: int) -> bool:
     """Below a "GST SUMMARY" heading totals are per tax code, not the amount paid."""
-    return any(
-        i.label is not None
-        and i.label.kind == "tax"
-        and not i.amounts
-        and ("SUMMARY" in i.text.upper() or "汇总" in i.text or "匯總" in i.text)
-        for i in infos[:row]
-    )
+    return _tax_summary_row(infos) < row
 
 
 def _superseded(
@@ -418,10 +425,13 @@ def choose_total(
     handed = _handed_over(infos, candidates)
     candidates = [c for c in candidates if c[0].index not in handed] or candidates
     excluded = {"tendered", "change", "count", "balance"}
+    summary = _tax_summary_row(infos)
     pool = [
         a.value
         for i in infos
-        if not (i.label and i.label.kind in excluded) and i.index not in handed
+        if not (i.label and i.label.kind in excluded)
+        and i.index not in handed
+        and i.index <= summary  # a tax summary's rates and bases are not amounts paid
         for a in i.amounts
         if a.has_cents
     ]
