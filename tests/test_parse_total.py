@@ -565,3 +565,13 @@ def test_a_tax_summary_below_the_total_prints_no_larger_amount_paid() -> None:
     read = parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
     assert read.total is not None and read.total.value == Decimal("4.70")
     assert "larger_amount_printed" not in read.warnings and read.total.confidence >= 0.8
+
+
+def test_no_total_label_and_the_exact_payment_proven_by_the_items() -> None:
+    # No total word, no change: the one payment equals the subtotal the items add up to.
+    items = ["TIGER BAKERY", ["Bacon", "RM4.90"], ["Walnut Raisin", "RM8.60"]]
+    proven = _read([*items, ["SUBTOTAL", "RM13.50"], ["CASH", "RM13.50"]])
+    assert proven is not None and proven.value == Decimal("13.50") and proven.confidence >= 0.8
+    # Items that come to another amount prove nothing: a guess for staff, as before.
+    off = _read([*items, ["SUBTOTAL", "RM13.60"], ["CASH", "RM13.60"]])
+    assert off is not None and off.confidence < 0.8

@@ -443,7 +443,10 @@ def choose_total(
     known = {label_key(k) for k in known_labels}
     item_sums = _item_sums(infos)
     if not candidates:
-        return _fallback(infos, paid, largest, item_sums)
+        exact = None
+        if paid is None and len(payments) == 1 and not _first(infos, "change"):
+            exact = next(iter(payments))  # "SUBTOTAL 20.40 / CASH 20.40": paid exactly
+        return _fallback(infos, paid, largest, item_sums, exact)
 
     def evidence(value: Decimal, row: int) -> list[str]:
         found = []
@@ -703,18 +706,25 @@ def _fallback(
     paid: Decimal | None,
     largest: Decimal | None,
     item_sums: set[Decimal],
+    exact: Decimal | None = None,
 ) -> TotalChoice | None:
-    # No total label at all: a guess for staff to confirm; confident only when cash less
-    # change is printed as an amount and the item lines add up to it, two proofs that do
-    # not depend on each other ("SUBTOTAL 96.20 / CASH 100.00 / CHANGE 3.80").
-    if paid is not None and paid > 0:
+    # No total label at all: a guess for staff to confirm; confident only when what was
+    # paid (cash less change, or the one payment when no change is printed) is printed as
+    # an amount and the item lines add up to it, two proofs that do not depend on each
+    # other ("SUBTOTAL 96.20 / CASH 100.00 / CHANGE 3.80", "SUBTOTAL 20.40 / CASH 20.40").
+    def proven(value: Decimal) -> bool:
         printed = any(
-            a.value == paid
+            a.value == value
             for i in infos
             if not (i.label and i.label.kind in ("tendered", "change"))
             for a in i.amounts
         )
-        confidence = NO_LABEL_PROVEN_CONFIDENCE if printed and paid in item_sums else 0.45
+        return printed and value in item_sums
+
+    if paid is None and exact is not None and exact > 0 and proven(exact):
+        paid = exact
+    if paid is not None and paid > 0:
+        confidence = NO_LABEL_PROVEN_CONFIDENCE if proven(paid) else 0.45
         return TotalChoice(paid, confidence, "", None, -1, ("no_total_label",))
     if largest is not None and largest > 0:
         return TotalChoice(largest, 0.25, "", None, -1, ("no_total_label",))
