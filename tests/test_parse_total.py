@@ -575,3 +575,19 @@ def test_no_total_label_and_the_exact_payment_proven_by_the_items() -> None:
     # Items that come to another amount prove nothing: a guess for staff, as before.
     off = _read([*items, ["SUBTOTAL", "RM13.60"], ["CASH", "RM13.60"]])
     assert off is not None and off.confidence < 0.8
+
+
+def test_supplies_count_goods_returned_as_negative() -> None:
+    # An adjustment note: more bread taken back than delivered at 6 %; the supplies add up
+    # to the total only with their signs.
+    rows = [
+        "GARDENIA BAKERIES (KL) SDN BHD",
+        ["O.C. WHITE 2.13 10 2 0 8", "17.04"],
+        ["Total 0% supplies:", "11.10"],
+        ["Total 6% supplies (excl. GST):", "-7.44"],
+        ["GST:", "-0.45"],
+        ["Total 6% supplies (Inc. GST):", "-7.89"],
+        ["Total Payable:", "3.21"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("3.21") and total.confidence >= 0.8

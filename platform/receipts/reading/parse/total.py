@@ -192,7 +192,7 @@ def _supplies_add_up(value: Decimal, infos: Sequence[LineInfo]) -> bool:
     """ "Total 6% supplies (Inc. GST): 40.18 / Total 0% supplies: 25.32 / Total Payable:
     65.50": the supplies at each tax rate, tax included, add up to the total."""
     parts = {
-        abs(i.amounts[0].value)
+        i.amounts[0].value  # signed: goods returned are negative supplies
         for i in infos
         if i.label
         and i.label.kind == "tax"
@@ -200,7 +200,7 @@ def _supplies_add_up(value: Decimal, infos: Sequence[LineInfo]) -> bool:
         and is_taxable_base(i.text)
         and not _EXCLUSIVE.search(fold(i.text))
     }
-    return any(a + b == value for a, b in itertools.combinations(sorted(parts), 2))
+    return any(abs(a + b) == value for a, b in itertools.combinations(sorted(parts), 2))
 
 
 def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
