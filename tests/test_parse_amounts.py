@@ -98,3 +98,17 @@ def test_a_dollar_sign_read_as_s_is_not_a_repaired_digit() -> None:
     [amount] = find_amounts("Nett Total: S8.20")
     assert (amount.value, amount.currency, amount.repaired) == (Decimal("8.20"), "$", False)
     assert find_amounts("TOTAL 1O.5O")[0].repaired
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("75.00SR", "75.00"), ("4.59ZR", "4.59"), ("BREAD 2.50s", "2.50"), ("RM5.00S", "5.00")],
+)
+def test_a_tax_code_printed_against_the_cents(text: str, value: str) -> None:
+    # "75.00SR": the item's amount and its tax code with no space between them.
+    assert [a.value for a in find_amounts(text)] == [Decimal(value)]
+
+
+@pytest.mark.parametrize("text", ["COKE 1.25L", "7.30am", "12.50SALE", "ABC12.50SR"])
+def test_other_letters_against_a_number_are_not_a_tax_code(text: str) -> None:
+    assert not [a for a in find_amounts(text) if a.has_cents]

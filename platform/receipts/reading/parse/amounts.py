@@ -42,11 +42,13 @@ _D = r"[0-9OoDQIlSsB|]"
 # A space after the decimal point only with one before it ("RM 15 . 90"): "NO.17, 18 & 41",
 # "LOT LG 315, 1-UTAMA" and "Lot 38. 39" are addresses.
 _CENTS = rf"(?:\s?[.,·]{_D}{{1,2}}|\s[.,·]\s{_D}{{1,2}})"
-_NUMBER = rf"{_D}{{1,3}}(?:[,.']{_D}{{3}})+{_CENTS}?|{_D}+{_CENTS}?|[.,]\d{{2}}"
+_NUMBER = rf"{_D}{{1,3}}(?:[,.']{_D}{{2}}\d)+{_CENTS}?|{_D}+{_CENTS}?|[.,]\d{{2}}"
 _AMOUNT_RE = re.compile(
     rf"(?<![A-Za-z0-9])(?<!\d[-/:.,])(?P<neg0>[-−](?=\s?(?:{_MARK_RE})))?\s?(?P<pre>{_MARK_RE})?"
     rf"\s?(?P<neg>[-−])?\s?(?P<num>{_NUMBER})"
-    rf"(?![0-9]|[.,:/]\d|\s?%)\s?(?P<post>元|HKD|RMB|MOP|SGD)?(?![A-Za-z0-9])",
+    rf"(?![0-9]|[.,:/]\d|\s?%)\s?(?P<post>元|HKD|RMB|MOP|SGD)?"
+    # "75.00SR", "4.59ZR", "2.50S": a tax code printed against the cents.
+    r"(?:(?![A-Za-z0-9])|(?<=[.,]\d\d)(?=(?:SR|ZR|S|Z|s)(?![A-Za-z0-9])))",
 )
 _CONFUSIONS = str.maketrans(
     {
