@@ -591,25 +591,3 @@ def test_supplies_count_goods_returned_as_negative() -> None:
     ]
     total = _read(rows)
     assert total is not None and total.value == Decimal("3.21") and total.confidence >= 0.8
-
-
-def test_a_rival_total_nothing_agrees_with_does_not_doubt_the_cash_proven_one() -> None:
-    # "Total GiST 0.87": the tax under a misread word reads as a second total, but cash
-    # less change says 15.40 was paid, and nothing says 0.87.
-    rows = [
-        "MR. TOOLS SDN BHD",
-        ["3474370026019 2 7.70", "15.40"],
-        ["Total Sales (Excluding GST:", "14.53"],
-        ["Total GiST", "0.87"],
-        ["Total Sales (Inclusive of GST):", "15.40"],
-        ["CASH :", "50.00"],
-        ["Change:", "34.60"],
-        "GST SUMMARY",
-        ["Total :", "14.53 0.87"],
-    ]
-    read = parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
-    assert read.total is not None and read.total.value == Decimal("15.40")
-    assert "competing_totals" not in read.warnings and read.total.confidence >= 0.8
-    # Without the change printed, the two totals still compete.
-    unsure = parse_lines(layout(rows[:6] + rows[7:]), MALAYSIA, now=datetime(2019, 1, 31))
-    assert unsure.total is not None and unsure.total.confidence < 0.8

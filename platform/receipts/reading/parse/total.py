@@ -523,10 +523,6 @@ def choose_total(
     if label_key(info.label.text) in known:
         confidence += 0.08
     rivals = [s for s in scored[1:] if s[2].value != amount.value and s[1].label.strength >= 0.85]
-    if "paid_minus_change" in agree:
-        # Cash less change says what was paid: a rival nothing else agrees with ("Total
-        # GiST 0.87", the tax under a misread word) is no competition.
-        rivals = [s for s in rivals if s[3]]
     if rivals and score - rivals[0][0] < 0.15:
         confidence -= 0.25
         warnings.append("competing_totals")
