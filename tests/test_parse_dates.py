@@ -109,3 +109,16 @@ def test_default_order_by_timezone() -> None:
 def test_orders_consistent() -> None:
     assert orders_consistent(["Date: 22/11/2026"], date(2026, 11, 22), NOW) == {"dmy"}
     assert orders_consistent(["11/22/2026"], date(2026, 11, 22), NOW) == {"mdy"}
+
+
+def test_a_day_first_date_a_little_too_old_keeps_the_shops_order() -> None:
+    # "17-04-16" printed where the day comes first, read two years and two months later:
+    # 17 April 2016, doubted as old; not 16 April 2017, an order the shops here do not use.
+    [hit] = find_dates("17-04-16 14:02 SH01 B019", date(2018, 6, 30), "dmy")
+    assert hit.value == date(2016, 4, 17) and hit.confidence < 0.5
+    # Where the year comes first, the same digits are 16 April 2017, as before.
+    [ymd] = find_dates("17-04-16 14:02", date(2018, 6, 30), "ymd")
+    assert ymd.value == date(2017, 4, 16)
+    # Read within the usual window, nothing changes: the shop's order, trusted.
+    [fresh] = find_dates("17-04-16", date(2016, 4, 20), "dmy")
+    assert fresh.value == date(2016, 4, 17) and fresh.confidence >= 0.8

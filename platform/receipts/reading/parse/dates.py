@@ -153,6 +153,11 @@ def plausible(value: date, now: datetime | date) -> bool:
     return today - timedelta(days=2 * 366 + 31) <= value <= today + timedelta(days=1)
 
 
+def _recent(value: date, today: date) -> bool:
+    """Not in the future, and within about five years."""
+    return today - timedelta(days=5 * 366) <= value <= today + timedelta(days=1)
+
+
 def _cn_number(raw: str) -> int:
     """ "二〇二五" -> 2025, "十二" -> 12, "二十一" -> 21, "三十" -> 30."""
     if "十" not in raw:
@@ -247,6 +252,10 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
             if (kind == "roc" or kind in _COMPACT) and not good:
                 continue  # in the future or years old: a number of another kind
             pool = good or readings
+            if good and kind not in _COMPACT and not any(r[1] == order for r in good):
+                # "17-04-16" where the day comes first: 17 April 2016, a little too old,
+                # rather than 16 April 2017 in an order the shops here do not print.
+                pool = [r for r in readings if r[1] == order and _recent(r[0], today)] or pool
             preferred = [r for r in pool if r[1] == order]
             value = (preferred or pool)[0][0]
             distinct = {d for d, _ in pool}
@@ -259,7 +268,7 @@ def find_dates(text: str, now: datetime | date, order: str = "dmy") -> list[Date
                 confidence = 0.7 if kind == "ymd8" else 0.6
             elif kind in ("roc", "roc7"):
                 confidence = min(confidence, 0.85)  # a three-digit year is rare outside Taiwan
-            if not good:
+            if all(value != d for d, _ in good):
                 confidence = 0.35  # printed clearly, but in the future or years old
             if kind == "md" or (kind == "cn" and m.group("y") is None):
                 confidence = min(confidence, 0.6)  # year guessed
