@@ -471,3 +471,34 @@ def test_the_name_is_found_below_the_tail_of_another_slip() -> None:
     fields = parse_lines(lines, ReceiptProfile(currency="MYR"), datetime(2017, 6, 30))
     assert fields.merchant_name is not None
     assert fields.merchant_name.value == "FIVE STAR CASH & CARRY"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Dion Realties Sdn Bhd (Co. No:20154-T)", "Dion Realties Sdn Bhd"),
+        ("ABC TRADING SDN BHD (Company No. 123456-A)", "ABC TRADING SDN BHD"),
+        ("KEDAI MAJU (Co. Reg. No. 12345-K)", "KEDAI MAJU"),
+    ],
+)
+def test_a_company_number_named_as_such_is_not_part_of_the_name(text: str, name: str) -> None:
+    assert strip_registration(text) == name
+    assert not is_noise(text)
+
+
+def test_a_trade_centre_under_the_name_is_an_address() -> None:
+    # "PUSAT DAGANGAN" (Malay: trade centre) names where the shop is, not the shop.
+    assert is_noise("PUSAT DAGANGAN PHILEO DAMANSARA")
+    rows = group_rows(
+        layout(
+            [
+                "PUSAT DAGANGAN PHILEO DAMANSARA",
+                "NO. 9, JALAN 16/11, 46350 PETALING JAYA",
+                "MYNEWS RETAIL SB(306295-X)",
+                "TAX REG ID CBP 000709361664",
+                "28/06/2018",
+            ]
+        )
+    )
+    guess = guess_merchant(rows, 4)
+    assert guess is not None and guess.name.startswith("MYNEWS RETAIL SB")

@@ -23,7 +23,7 @@ _NOISE = re.compile(
     r"(?<![A-Z])(?:JALAN|JLN|TAMAN|LOT|NO\.|BLOCK|BLK|FLOOR|UNIT|SHOP|ROAD|RD\.?|STREET|ST\.|AVENUE|"
     r"BUILDING|BLDG|PLAZA|CENTRE|CENTER|G/F|\d+/F|LEVEL|SELANGOR|KUALA LUMPUR|JOHOR|DISTRICT|KOWLOON|"
     r"HONG KONG|NEW TERRITORIES|PERSIARAN|LORONG|BANDAR|SEKSYEN|KAWASAN|INDUSTRI|TMN|JL|WILAYAH|"
-    r"PERSEKUTUAN|HOURS|OPENING|ORDER|NUMBER|GOODS|RETURNABLE|EXCHANGE|CASH SALE|PAID|MEMBER|"
+    r"PERSEKUTUAN|PUSAT|HOURS|OPENING|ORDER|NUMBER|GOODS|RETURNABLE|EXCHANGE|CASH SALE|PAID|MEMBER|"
     r"COUNTER|TERMINAL|POS|SALES)(?![A-Z])|^\d+\s?[-,]\s?\d|(?<!\d)\d{5,6}(?!\d)|"
     r"收据|发票|小票|结账单|账单|[销售退货款送点菜交易购物]{2}单$|欢迎|谢谢|多谢|惠顾|光临|电话|传真|地址|商业登记|注册编号|登记号|"
     r"统一社会信用代码|税号|纳税人|[路道街巷号楼室铺座层]\s?\d|\d+\s?[号楼室铺座层]|[路道街巷里][一二三四五六七八九十百零〇]+\s?号|"
@@ -74,9 +74,11 @@ class MerchantGuess:
     candidates: tuple[str, ...]  # header lines that could be the name, best first
 
 
-# Malaysian company numbers after the name: "(519537-X)", "(509213A)", a bare
-# "273500-U", OCR reading the dash as a dot ("519537·X"), or cut off at the edge "(139386".
+# Malaysian company numbers after the name: "(519537-X)", "(509213A)", "(Co. No:20154-T)",
+# a bare "273500-U", OCR reading the dash as a dot ("519537·X"), or cut off at the edge
+# "(139386".
 _REGISTRATION = re.compile(
+    r"\(\s?(?i:CO(?:MPANY)?\.?\s?(?:REG(?:ISTRATION)?\.?\s?)?NO)\.?\s?:?\s?\d{4,}\s?[-·.]?\s?[A-Z]?\s?\)|"
     r"\(?\s?\d{4,}\s?[-·.]?\s?[A-Z]\s?\)|\(\s?\d{4,}\s?\)|"
     r"(?<![\w/-])\d{5,8}\s?[-·]\s?[A-Z](?![\w/-])|\(\s?\d{4,}\s?[-·]?\s?[A-Z]?\s?$"
 )
