@@ -591,3 +591,73 @@ def test_supplies_count_goods_returned_as_negative() -> None:
     ]
     total = _read(rows)
     assert total is not None and total.value == Decimal("3.21") and total.confidence >= 0.8
+
+
+def test_tl_is_a_total_and_cash_change_is_change() -> None:
+    # "TL:RM 28.60" abbreviates the total; "CASH CHANGE 71.40" is the change from the cash.
+    assert classify("TL:RM 28.60").kind == "total"
+    assert classify("CASH CHANGE 71.40").kind == "change"
+    rows = [
+        "PASAR BORONG",
+        ["VEGETABLES 2.20", "ZRL"],
+        ["SEAFOOD 26.40", "ZRL"],
+        ["SUBTOTAL:", "28.60"],
+        ["TL:RM", "28.60"],
+        ["CASH", "100.00"],
+        ["CASH CHANGE", "71.40"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("28.60") and total.confidence >= 0.8
+
+
+def test_a_total_whose_decimal_point_was_read_as_a_space() -> None:
+    # "GRAND TOTAL 10 00" on a receipt in cents, cash less change agreeing.
+    rows = [
+        "MYNEWS PAGOH",
+        ["02 1 10.00 0.00", "10.00"],
+        ["SUB TOTAL", "10.00"],
+        ["GRAND TOTAL", "10 00"],
+        ["CASH 20.00 MYR", "20.00"],
+        ["CHANGE DUE", "10.00"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("10.00") and total.confidence >= 0.8
+    # Without the change the payment does not prove it: staff confirm the repaired amount.
+    alone = _read(rows[:4])
+    assert alone is not None and alone.value == Decimal("10.00") and alone.confidence < 0.8
+
+
+def test_a_count_then_a_total_in_its_currency_on_one_row() -> None:
+    # "Qty: 1 Total RM 11.60": "RM" belongs both to the label and to the amount.
+    rows = [
+        "KEDAI 123",
+        ["9555794100234 11.60", "11.60 SR"],
+        "Qty: 1 Total RM 11.60",
+        ["CASH", "12.00"],
+        ["Change", "0.40"],
+    ]
+    read = parse_lines(layout(rows), MALAYSIA, now=datetime(2019, 1, 31))
+    assert read.total is not None and read.total.value == Decimal("11.60")
+    assert "no_total_label" not in read.warnings
+
+
+def test_no_total_label_and_the_tax_on_the_amount_before_it_proves_the_payment() -> None:
+    # The total's label was lost; the amount before tax with the tax is what cash less
+    # change says was paid.
+    rows = [
+        "BOOKXCESS",
+        ["0412638 2 14.90", "29.80"],
+        ["TOTAL EXCL.GST", "28.11"],
+        ["ADD: GST@6%", "1.69"],
+        ["", "29.80"],
+        ["CASH", "50.00"],
+        ["CHANGE", "20.20"],
+    ]
+    total = _read(rows)
+    assert total is not None and total.value == Decimal("29.80") and total.confidence >= 0.8
+    # A rounding instead of a tax is not enough: which amount the shop calls its total is
+    # then for staff to say.
+    rounded = _read(
+        [*rows[:3], ["ROUNDING", "-0.01"], ["", "28.10"], ["CASH", "50.00"], ["CHANGE", "21.90"]]
+    )
+    assert rounded is not None and rounded.confidence < 0.8

@@ -74,7 +74,11 @@ _RULES: tuple[tuple[str, float, str], ...] = (
         r"(?<![A-Z])TOTAL(?:\s?(?:AMOUNT|AMT|SALES|RM|HKD|MOP|RMB|\((?:RM|HKD|HK\$|\$|MOP|RMB)\)))?(?![A-Z])"
         r"|(?<![A-Z])NETT(?![A-Z])",
     ),
-    (TOTAL, 0.85, r"(?<![A-Z])TTL(?![A-Z])|总额|总数|总价|实收(?:金额)?|共计(?!\s?\d+\s?[件项个])"),
+    (
+        TOTAL,
+        0.85,
+        r"(?<![A-Z])T?TL(?![A-Z])|总额|总数|总价|实收(?:金额)?|共计(?!\s?\d+\s?[件项个])",
+    ),
     (TOTAL, 0.8, r"TOTAL\s?(?:SALES\s?)?\(?INCL(?:USIVE)?\.?\s?(?:OF\s?)?(?:GST|SST|TAX|VAT)\)?"),
     (TOTAL, 0.6, r"TOTAL\s?PAID|(?<![A-Z])(?:AMOUNT|AMT)(?![A-Z])|(?<!\w)金额"),
     (
@@ -231,8 +235,9 @@ def classify(text: str) -> Label | None:
             return Label(
                 TOTAL, after.strength, f"{first.text} {after.text}", first.start, after.end
             )
-        if first.kind == "tendered" and after.kind == "rounding":
-            # "CASH ROUNDING 0.01": the rounding of a cash payment, not the cash handed over.
+        if first.kind == "tendered" and after.kind in ("rounding", "change"):
+            # "CASH ROUNDING 0.01", "CASH CHANGE 71.40": the rounding of a cash payment, or
+            # the change given back from it, not the cash handed over.
             return Label(after.kind, 0, f"{first.text} {after.text}", first.start, after.end)
     return first
 

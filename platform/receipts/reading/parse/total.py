@@ -61,6 +61,8 @@ _RECEIVED_WORDS = ("PAID", "实收", "已收", "RECEIVED")
 _UNIT_PRICE = re.compile(r"(?:@|(?<![A-Z])[X×*](?![A-Z]))\s*-?$", re.I)
 # A whole number at or above this is an id (a phone, an invoice or item code), not money.
 _WHOLE_LIMIT = 1_000_000
+# Whole units, a space, two digits, ending the row: cents whose point was lost.
+_SPACED_CENTS = re.compile(r"(?<![\d.,])(\d{1,6}) (\d{2})\s*$")
 # The strength of a plain "TOTAL" label.
 _PLAIN_TOTAL = 0.9
 # The most a rounding adjustment moves a total: to the nearest unit, half of it.
@@ -102,12 +104,23 @@ def describe_rows(rows: Sequence[Row], masked: Sequence[str]) -> list[LineInfo]:
         amounts = [a for a in found[i] if is_money_like(a)]
         if label is not None and label.kind != TOTAL:
             label = _second_pair(text, label, amounts)
+        if label is not None and label.kind == TOTAL and not amounts and not whole_dollars:
+            amounts = _point_lost(text, label)
         if (whole_dollars or (label is not None and label.kind == TOTAL)) and not amounts:
             # "合计 120", "TOTAL 45": whole numbers count beside a total label, and on a
             # receipt in whole dollars ("現金 600 / 找錢 29") everywhere.
             amounts = [a for a in found[i] if a.value < _WHOLE_LIMIT and a.start > 0]
         infos.append(LineInfo(i, text, label, amounts, row.confidence))
     return infos
+
+
+def _point_lost(text: str, label: Label) -> list[Amount]:
+    """ "GRAND TOTAL 10 00" on a receipt in cents: the decimal point read as a space."""
+    m = _SPACED_CENTS.search(text, label.end)
+    if m is None:
+        return []
+    value = Decimal(f"{m.group(1)}.{m.group(2)}")
+    return [Amount(value, None, True, m.start(), m.end(), repaired=True)]
 
 
 def _in_whole_dollars(rows: Iterable[Sequence[Amount]]) -> bool:
@@ -129,7 +142,7 @@ def _second_pair(text: str, label: Label, amounts: Sequence[Amount]) -> Label:
             or (label.kind == "count" and lab.kind != "count")
         )
     ]
-    if later and amounts and amounts[-1].start >= later[0].end:
+    if later and amounts and amounts[-1].end > later[0].end:  # "Total RM 11.60": RM in both
         between = [a for a in amounts if label.end <= a.start < later[0].start]
         counted = label.kind == "count" and re.search(r"\d", text[label.end : later[0].start])
         if any(a.has_cents for a in between) or (counted and not between):
@@ -203,9 +216,11 @@ def _supplies_add_up(value: Decimal, infos: Sequence[LineInfo]) -> bool:
     return any(abs(a + b) == value for a, b in itertools.combinations(sorted(parts), 2))
 
 
-def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
-    """The tax, service, discount and rounding amounts printed, signed both ways where the
-    receipt may print either ("ROUNDING 0.02" taken off or added)."""
+def _adjustments(
+    infos: Sequence[LineInfo], kinds: Sequence[str] = ("tax", "service", "discount", "rounding")
+) -> list[Decimal]:
+    """The tax, service, discount and rounding amounts printed (of ``kinds``), signed both
+    ways where the receipt may print either ("ROUNDING 0.02" taken off or added)."""
     adjust = []
     for kind, sign in (
         ("tax", 1),
@@ -214,7 +229,8 @@ def _adjustments(infos: Sequence[LineInfo]) -> list[Decimal]:
         ("rounding", 1),
         ("rounding", -1),
     ):
-        adjust += [sign * v for v in _first(infos, kind)[:2]]
+        if kind in kinds:
+            adjust += [sign * v for v in _first(infos, kind)[:2]]
     return adjust
 
 
@@ -708,10 +724,18 @@ def _fallback(
     item_sums: set[Decimal],
     exact: Decimal | None = None,
 ) -> TotalChoice | None:
-    # No total label at all: a guess for staff to confirm; confident only when what was
-    # paid (cash less change, or the one payment when no change is printed) is printed as
-    # an amount and the item lines add up to it, two proofs that do not depend on each
-    # other ("SUBTOTAL 96.20 / CASH 100.00 / CHANGE 3.80", "SUBTOTAL 20.40 / CASH 20.40").
+    # No total label with an amount: a guess for staff to confirm; confident only when
+    # what was paid (cash less change, or the one payment when no change is printed) is
+    # printed as an amount the item lines add up to, or is the amount before tax with the
+    # tax: proofs that do not depend on the payment ("SUBTOTAL 96.20 / CASH 100.00 /
+    # CHANGE 3.80", "SUBTOTAL 20.40 / CASH 20.40").
+    bases = [
+        abs(i.amounts[-1].value)
+        for i in infos
+        if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
+    ]
+    charges = [a for a in _adjustments(infos, ("tax", "service", "discount")) if a]
+
     def proven(value: Decimal) -> bool:
         printed = any(
             a.value == value
@@ -719,7 +743,10 @@ def _fallback(
             if not (i.label and i.label.kind in ("tendered", "change"))
             for a in i.amounts
         )
-        return printed and value in item_sums
+        # "TOTAL EXCL.GST 28.11 / GST 1.69 / CASH 50.00 / CHANGE 20.20": the amount before
+        # tax with the tax (or a discount) is what was paid. (Not a rounding: which side
+        # of it the shop calls its total is for staff to say.)
+        return (printed and value in item_sums) or _adds_up(bases[-2:], charges, value)
 
     if paid is None and exact is not None and exact > 0 and proven(exact):
         paid = exact
