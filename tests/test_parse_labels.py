@@ -143,3 +143,26 @@ def test_quantities_phones_dates_never_totals() -> None:
         ]
     )
     assert value == Decimal("45.50")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("CASHRM 150.00", "tendered"), ("CHANGERM .10", "change"), ("CASHIER: ALI", None)],
+)
+def test_a_currency_mark_printed_against_the_label(text: str, kind: str | None) -> None:
+    # "CASHRM 150.00": the label and the currency with no space between them.
+    label = classify(text)
+    assert (label.kind if label else None) == kind
+
+
+def test_cash_and_change_printed_against_their_currency_prove_the_total() -> None:
+    rows = [
+        "99 SPEED MART",
+        ["489 TIGER BEER CAN", "RM108.50 s"],
+        ["Total Sales (Inclusive GST) RM", "108.50"],
+        ["CASHRM", "150.00"],
+        ["CHANGERM", "41.50"],
+    ]
+    fields = parse_lines(layout(rows))
+    assert fields.total is not None and fields.total.value == Decimal("108.50")
+    assert fields.total.confidence >= 0.8
