@@ -166,3 +166,17 @@ def test_cash_and_change_printed_against_their_currency_prove_the_total() -> Non
     fields = parse_lines(layout(rows))
     assert fields.total is not None and fields.total.value == Decimal("108.50")
     assert fields.total.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("10% Srv Chg 8.78", "service"),
+        ("TOTAL INCLUDES 6% GST 3.98", "tax"),
+        ("Total Includes GST 0% 3.20", TOTAL),
+    ],
+)
+def test_service_and_tax_lines_in_their_short_forms(text: str, kind: str) -> None:
+    # "TOTAL INCLUDES 6% GST 3.98" prints the tax in the total, not the total.
+    label = classify(text)
+    assert label is not None and label.kind == kind

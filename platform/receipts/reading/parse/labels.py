@@ -119,9 +119,13 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     (
         "tax",
         0,
-        r"(?<![A-Z])(?:GST|SST|VAT|TAX)(?![A-Z])|TOTAL\s?INCLUDED\s?(?:GST|SST|TAX|VAT)|税|TOTAL\s?\d+\s?%[A-Z ]*|(?:TOTAL\s?)?(?:INCLUDED|INCLUSIVE)?\s?(?:GST|SST|TAX|VAT)\s?(?:INCLUDED\s?)?@?\s?\d+\s?%|SUPPLIES",
+        r"(?<![A-Z])(?:GST|SST|VAT|TAX)(?![A-Z])|TOTAL\s?INCLUDED\s?(?:GST|SST|TAX|VAT)|TOTAL\s?INCLUD(?:ES|ING)\s?\d+\s?%\s?(?:GST|SST|TAX|VAT)|税|TOTAL\s?\d+\s?%[A-Z ]*|(?:TOTAL\s?)?(?:INCLUDED|INCLUSIVE)?\s?(?:GST|SST|TAX|VAT)\s?(?:INCLUDED\s?)?@?\s?\d+\s?%|SUPPLIES",
     ),
-    ("service", 0, r"SERVICE\s?(?:CHARGE|CHG|FEE)?|SVC\s?CHG|服务费|加一|茶位|小费|TIPS?(?![A-Z])"),
+    (
+        "service",
+        0,
+        r"SERVICE\s?(?:CHARGE|CHG|FEE)?|S[VR]C\s?CHG|SRV\s?CHG|服务费|加一|茶位|小费|TIPS?(?![A-Z])",
+    ),
     (
         "rounding",
         0,
