@@ -180,3 +180,18 @@ def test_service_and_tax_lines_in_their_short_forms(text: str, kind: str) -> Non
     # "TOTAL INCLUDES 6% GST 3.98" prints the tax in the total, not the total.
     label = classify(text)
     assert label is not None and label.kind == kind
+
+
+def test_what_a_machine_accepted_is_a_payment_not_a_total() -> None:
+    # A parking machine: "Accepted total 2.00" is the cash put in, "Change 0.50" back.
+    assert classify("Accepted total 2.00 RM").kind == "tendered"
+    rows = [
+        "DION REALTIES SDN BHD",
+        ["010100 Pay parking ticket", "1.50 RM"],
+        ["Total amount", "1.50 RM"],
+        ["Accepted total", "2.00 RM"],
+        ["Change", "0.50 RM"],
+    ]
+    fields = parse_lines(layout(rows))
+    assert fields.total is not None and fields.total.value == Decimal("1.50")
+    assert fields.total.confidence >= 0.8

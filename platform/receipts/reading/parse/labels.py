@@ -105,7 +105,7 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     (
         "tendered",
         0,
-        r"(?<![A-Z])CASH(?:(?![A-Z])|(?=RM|HKD?\$?|MYR))|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD"
+        r"(?<![A-Z])CASH(?:(?![A-Z])|(?=RM|HKD?\$?|MYR))|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|ACCEPTED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD"
         r"|ALIPAY|WECHAT\s?PAY|PAYME|(?<![A-Z])(?:FPS|EPS|AMEX|JCB)(?![A-Z])|UNION\s?PAY|APPLE\s?PAY"
         r"|信用卡|刷卡|易办事|转数快|云闪付|悠游卡|一卡通|扣款|收现",
     ),
