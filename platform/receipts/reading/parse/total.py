@@ -144,7 +144,7 @@ def _second_pair(text: str, label: Label, amounts: Sequence[Amount]) -> Label:
     ]
     if later and amounts and amounts[-1].end > later[0].end:  # "Total RM 11.60": RM in both
         between = [a for a in amounts if label.end <= a.start < later[0].start]
-        counted = label.kind == "count" and re.search(r"\d", text[label.end : later[0].start])
+        counted = label.kind == "count" and bool(re.search(r"\d", text[label.end : later[0].start]))
         if any(a.has_cents for a in between) or (counted and not between):
             return later[0]
     return label
