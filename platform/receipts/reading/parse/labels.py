@@ -38,6 +38,9 @@ _VOCAB = (
 _REAL_WORDS = frozenset("NEXT NEST NEAT CASE CAST CASK WASH DASH MASH RASH STEM TOTE".split())
 _LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 
+# The end of a label word, or a currency printed against it ("CASHRM 150.00").
+_WORD_END = r"(?:(?![A-Z])|(?=RM|HKD?\$?|MYR))"
+
 # (kind, strength, pattern); strength only matters for kind == TOTAL.
 _RULES: tuple[tuple[str, float, str], ...] = (
     (
@@ -100,12 +103,12 @@ _RULES: tuple[tuple[str, float, str], ...] = (
     (
         "change",
         0,
-        r"(?<![A-Z])CHANGE(?:\s?DUE)?(?:(?![A-Z])|(?=RM|HKD?\$?|MYR))|BALANCE(?!\s?DUE)|找零|找续|找赎|找换|找钱|找回|找[续赎]?金额",
+        rf"(?<![A-Z])CHANGE(?:\s?DUE)?{_WORD_END}|BALANCE(?!\s?DUE)|找零|找续|找赎|找换|找钱|找回|找[续赎]?金额",
     ),
     (
         "tendered",
         0,
-        r"(?<![A-Z])CASH(?:(?![A-Z])|(?=RM|HKD?\$?|MYR))|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|ACCEPTED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD"
+        rf"(?<![A-Z])CASH{_WORD_END}|TENDER(?:ED)?|PAYMENT|(?<![A-Z])PAY(?![A-Z])|PAID(?:\s?AMOUNT)?|AMOUNT\s?PAID|RECEIVED|ACCEPTED|(?<![A-Z])CREDIT(?![A-Z])|现金|现款|收款|已收|付款(?!金额)|VISA|MASTER|OCTOPUS|八达通|支付宝|微信|银联|CARD"
         r"|ALIPAY|WECHAT\s?PAY|PAYME|(?<![A-Z])(?:FPS|EPS|AMEX|JCB)(?![A-Z])|UNION\s?PAY|APPLE\s?PAY"
         r"|信用卡|刷卡|易办事|转数快|云闪付|悠游卡|一卡通|扣款|收现",
     ),

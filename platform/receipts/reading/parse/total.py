@@ -177,14 +177,19 @@ def _first(infos: Sequence[LineInfo], kind: str, after: int = -1) -> list[Decima
     ]
 
 
+def _subtotals(infos: Sequence[LineInfo]) -> list[LineInfo]:
+    """Rows printing a subtotal or the total before tax, with their amount."""
+    return [
+        i for i in infos if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
+    ]
+
+
 def _arithmetic_ok(value: Decimal, infos: Sequence[LineInfo], row: int | None = None) -> bool:
     """``value`` is a subtotal or the total before tax ("TOTAL EXCL. GST") with some of the
     tax, service, discount and rounding lines applied; or, given the total's ``row``, a
     total printed above it with some of the lines printed between them ("TOTAL 25.44 /
     ROUNDING 0.01 / AMOUNT TO BE PAID 25.45")."""
-    subtotals = [
-        i for i in infos if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
-    ]
+    subtotals = _subtotals(infos)
     adjust = _adjustments(infos)
     if subtotals and row is not None:
         rounding = _unlabelled_rounding(infos, subtotals[-1].index, row)
@@ -729,11 +734,7 @@ def _fallback(
     # printed as an amount the item lines add up to, or is the amount before tax with the
     # tax: proofs that do not depend on the payment ("SUBTOTAL 96.20 / CASH 100.00 /
     # CHANGE 3.80", "SUBTOTAL 20.40 / CASH 20.40").
-    bases = [
-        abs(i.amounts[-1].value)
-        for i in infos
-        if i.label and i.label.kind in ("subtotal", "total_excl") and i.amounts
-    ]
+    bases = [abs(i.amounts[-1].value) for i in _subtotals(infos)]
     charges = [a for a in _adjustments(infos, ("tax", "service", "discount")) if a]
 
     def proven(value: Decimal) -> bool:
